@@ -1,0 +1,283 @@
+"""The facility taxonomy and planning standards: the one table every stage reads.
+
+Each category names how it is found in OpenStreetMap (tags and Geofabrik
+``fclass`` values), how it is written in Chinese policy texts (keywords for the
+text reader and the geocoder), and how far residents should have to walk to it,
+with the standard that threshold comes from.
+
+Sources cited below
+-------------------
+- SH2016: 上海市规划和国土资源管理局《上海市15分钟社区生活圈规划导则（试行）》, 2016.
+- TD/T 1062-2021: 自然资源部《社区生活圈规划技术指南》, 2021.
+- GB 50180-2018: 《城市居住区规划设计标准》 (5/10/15-minute life circles at
+  300 m / 500 m / 800-1000 m walking distance).
+- GB/T 50563-2010: 《城市园林绿化评价标准》, park-green-space service radius
+  (parks of 0.5 ha and more serve 500 m; 0.2-0.5 ha serve 300 m).
+- Knoblauch, Pietrucha & Nitzburg (1996), "Field studies of pedestrian walking
+  speed and start-up time", Transportation Research Record 1538: 15th-percentile
+  walking speed 1.25 m/s for younger and 0.97 m/s for older pedestrians.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = [
+    "Category",
+    "CATEGORIES",
+    "CATEGORY_KEYS",
+    "WalkProfile",
+    "PROFILES",
+    "ParkClass",
+    "PARK_CLASSES",
+    "STATUSES",
+    "SOURCES",
+    "category_for_fclass",
+    "category_for_tags",
+    "label",
+    "taxonomy_table",
+]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One facility category of the 15-minute life circle.
+
+    Attributes
+    ----------
+    key : str
+        Stable identifier used in every column name (``dist_m_<key>``).
+    zh, en : str
+        Display labels.
+    osm_tags : dict
+        OSM ``key -> [values]`` that identify the category (osmnx ``tags`` form;
+        ``True`` means any value).
+    fclass : tuple of str
+        Geofabrik free-shapefile ``fclass`` values.
+    keywords : tuple of str
+        Chinese head words as written in policy texts, longest first where
+        they overlap. The text reader builds its jieba user dictionary from
+        these; the geocoder uses them to check a name's category.
+    threshold_m : float
+        Default walking threshold (network metres).
+    standard : str
+        Where the threshold comes from.
+    """
+
+    key: str
+    zh: str
+    en: str
+    osm_tags: dict
+    fclass: tuple[str, ...]
+    keywords: tuple[str, ...]
+    threshold_m: float
+    standard: str
+    polygon_access: bool = False  # reached at its boundary (parks, squares)
+
+
+_CATS: tuple[Category, ...] = (
+    Category(
+        "elderly_care", "养老服务", "Elderly care",
+        {"amenity": ["nursing_home", "social_facility"],
+         "social_facility": ["nursing_home", "assisted_living", "day_care", "group_home"]},
+        ("nursing_home",),
+        ("综合为老服务中心", "为老服务中心", "为老服务站", "养老服务中心", "养老服务站",
+         "养老综合体", "长者照护之家", "日间照料中心", "老年人日间照料中心", "养老院",
+         "敬老院", "护理院", "颐养院", "福利院", "老年公寓", "睦邻点", "助老服务社",
+         "老年活动室", "养老驿站", "嵌入式养老"),
+        500.0,
+        "TD/T 1062-2021 表A: 养老服务站/日间照料 5-10 分钟(≤500 m); SH2016: 日间照料中心 5-10 分钟",
+    ),
+    Category(
+        "canteen", "社区食堂", "Community canteen",
+        {"amenity": ["canteen", "social_facility"], "social_facility": ["soup_kitchen"]},
+        (),
+        ("社区食堂", "长者食堂", "老年食堂", "睦邻食堂", "助餐点", "老年助餐点", "社区餐厅",
+         "助餐服务点", "食堂"),
+        500.0,
+        "TD/T 1062-2021 表A: 社区食堂 5-10 分钟(≤500 m); SH2016: 社区食堂 5-10 分钟",
+    ),
+    Category(
+        "park", "公园绿地", "Parks and green space",
+        {"leisure": ["park", "garden", "playground"], "landuse": ["recreation_ground", "village_green"]},
+        ("park",),
+        ("口袋公园", "街心公园", "社区公园", "郊野公园", "城市公园", "公园", "绿地", "游园",
+         "街心花园", "花园", "绿道", "滨江", "林荫道", "广场"),
+        500.0,
+        "GB/T 50563-2010 公园绿地服务半径: ≥0.5 ha 按 500 m (500米见绿); SH2016",
+        polygon_access=True,
+    ),
+    Category(
+        "culture", "文化设施", "Culture",
+        {"amenity": ["library", "arts_centre", "theatre", "cinema"], "tourism": ["museum", "gallery"]},
+        ("library", "arts_centre", "theatre", "cinema", "museum"),
+        ("文化活动中心", "社区文化活动中心", "文化中心", "文化馆", "文化站", "图书馆", "分馆",
+         "书房", "书院", "阅览室", "美术馆", "博物馆", "陈列馆", "纪念馆", "展示馆", "艺术馆",
+         "剧院", "剧场", "影院", "电影院", "文化客厅"),
+        1000.0,
+        "GB 50180-2018 表B: 文化活动中心 15 分钟(800-1000 m); SH2016: 社区文化活动中心 15 分钟",
+    ),
+    Category(
+        "sports", "体育设施", "Sports",
+        {"leisure": ["sports_centre", "pitch", "swimming_pool", "fitness_centre",
+                     "fitness_station", "stadium", "track"]},
+        ("sports_centre", "pitch", "swimming_pool", "stadium", "fitness_centre", "track"),
+        ("市民健身中心", "体育中心", "体育馆", "体育场", "游泳馆", "游泳池", "健身中心",
+         "健身房", "健身苑点", "健身步道", "健身点", "运动场", "球场", "篮球场", "足球场",
+         "多功能运动场", "百姓健身房", "体育公园"),
+        1000.0,
+        "GB 50180-2018 表B: 大型多功能运动场地 15 分钟(800-1000 m); SH2016: 综合健身馆 15 分钟",
+    ),
+    Category(
+        "health", "医疗卫生", "Health",
+        {"amenity": ["hospital", "clinic", "doctors"], "healthcare": True},
+        ("hospital", "clinic", "doctors"),
+        ("社区卫生服务中心", "卫生服务中心", "卫生服务站", "卫生站", "医院", "诊所", "门诊部",
+         "卫生院", "医疗中心", "健康驿站", "护理站"),
+        1000.0,
+        "GB 50180-2018 表B: 社区卫生服务中心 15 分钟(800-1000 m); SH2016: 社区卫生服务中心 15 分钟",
+    ),
+    Category(
+        "community_service", "社区服务", "Community services",
+        {"amenity": ["community_centre", "townhall", "social_centre"], "office": ["government"]},
+        ("community_centre", "town_hall"),
+        ("党群服务中心", "党群服务站", "社区事务受理服务中心", "社区服务中心", "社区服务站",
+         "家门口服务站", "家门口服务中心", "邻里中心", "睦邻中心", "市民驿站", "居委会",
+         "街道办事处", "服务站", "活动中心"),
+        1000.0,
+        "GB 50180-2018 表B: 社区服务中心(街道级) 15 分钟(800-1000 m); SH2016: 社区事务受理/党群服务 15 分钟",
+    ),
+    Category(
+        "market", "菜市场", "Markets",
+        {"amenity": ["marketplace"], "shop": ["supermarket", "greengrocer", "convenience"]},
+        ("marketplace", "supermarket", "greengrocer"),
+        ("标准化菜市场", "菜市场", "菜场", "农贸市场", "生鲜超市", "社区菜店", "菜店",
+         "生鲜店", "超市", "市场"),
+        500.0,
+        "GB 50180-2018 表B: 菜市场或生鲜超市 10 分钟(500 m); SH2016: 菜场 5-10 分钟",
+    ),
+    Category(
+        "education", "教育设施", "Education",
+        {"amenity": ["kindergarten", "school", "childcare"]},
+        ("kindergarten", "school"),
+        ("幼儿园", "托育园", "托育点", "托儿所", "托育", "小学", "中学", "初中", "学校"),
+        500.0,
+        "GB 50180-2018 表B: 小学 10 分钟(500 m), 幼儿园 5 分钟(300 m); SH2016: 幼儿园/小学 5-10 分钟",
+    ),
+)
+
+CATEGORIES: dict[str, Category] = {c.key: c for c in _CATS}
+CATEGORY_KEYS: tuple[str, ...] = tuple(CATEGORIES)
+
+
+@dataclass(frozen=True)
+class WalkProfile:
+    """A walking speed with its citation."""
+
+    key: str
+    zh: str
+    en: str
+    speed_m_per_min: float
+    source: str
+
+
+PROFILES: dict[str, WalkProfile] = {
+    "default": WalkProfile(
+        "default", "一般步行", "Default walker", 72.0,
+        "1.2 m/s; Knoblauch et al. (1996) TRR 1538: 15th-percentile speed of younger pedestrians 1.25 m/s",
+    ),
+    "elderly": WalkProfile(
+        "elderly", "老年人步行", "Elderly walker", 60.0,
+        "1.0 m/s; Knoblauch et al. (1996) TRR 1538: 15th-percentile speed of older pedestrians 0.97 m/s",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ParkClass:
+    """A park-size class and the walking radius it must serve (GB/T 50563)."""
+
+    key: str
+    zh: str
+    en: str
+    min_area_m2: float
+    radius_m: float
+    source: str = "GB/T 50563-2010 城市园林绿化评价标准, 公园绿地服务半径覆盖率"
+
+
+PARK_CLASSES: tuple[ParkClass, ...] = (
+    ParkClass("large", "≥0.5公顷公园绿地", "Park ≥ 0.5 ha", 5000.0, 500.0),
+    ParkClass("small", "0.2-0.5公顷公园绿地", "Park 0.2-0.5 ha", 2000.0, 300.0),
+)
+
+STATUSES: dict[str, tuple[str, str]] = {
+    "existing": ("现状", "existing"),
+    "planned": ("规划", "planned"),
+    "upgrading": ("改造提升", "upgrading"),
+}
+
+SOURCES: dict[str, tuple[str, str]] = {
+    "osm": ("OSM", "OpenStreetMap"),
+    "official": ("官方名录", "official list"),
+    "text": ("政策文本", "policy text"),
+    "manual": ("人工校正", "manual"),
+}
+
+_FCLASS_INDEX: dict[str, str] = {f: c.key for c in _CATS for f in c.fclass}
+
+
+def label(key: str, lang: str = "zh") -> str:
+    """Display label of a category, profile, status or source key."""
+    if key in CATEGORIES:
+        c = CATEGORIES[key]
+        return c.zh if lang == "zh" else c.en
+    if key in PROFILES:
+        p = PROFILES[key]
+        return p.zh if lang == "zh" else p.en
+    for table in (STATUSES, SOURCES):
+        if key in table:
+            return table[key][0 if lang == "zh" else 1]
+    return key
+
+
+def category_for_fclass(fclass: str | None) -> str | None:
+    """Taxonomy key for a Geofabrik ``fclass`` value, or None."""
+    return _FCLASS_INDEX.get(fclass or "")
+
+
+def category_for_tags(tags: dict) -> str | None:
+    """Taxonomy key for a dict of OSM tags, or None (first category wins)."""
+    for c in _CATS:
+        for k, vals in c.osm_tags.items():
+            v = tags.get(k)
+            if v is None or (isinstance(v, float) and v != v):
+                continue
+            if vals is True or str(v) in vals:
+                if k == "amenity" and v == "social_facility":
+                    sf = str(tags.get("social_facility", ""))
+                    target = str(tags.get("social_facility:for", ""))
+                    if c.key == "elderly_care" and ("senior" in target or sf in ("nursing_home", "assisted_living")):
+                        return c.key
+                    if c.key == "canteen" and sf == "soup_kitchen":
+                        return c.key
+                    continue
+                return c.key
+    return None
+
+
+def taxonomy_table(lang: str = "zh") -> pd.DataFrame:
+    """The taxonomy as a table, for the app, the report's sources sheet and docs."""
+    rows = []
+    for c in _CATS:
+        rows.append({
+            "key": c.key,
+            "label": c.zh if lang == "zh" else c.en,
+            "threshold_m": c.threshold_m,
+            "standard": c.standard,
+            "fclass": ", ".join(c.fclass),
+            "osm_tags": "; ".join(f"{k}={'*' if v is True else '|'.join(v)}" for k, v in c.osm_tags.items()),
+            "keywords": "、".join(c.keywords),
+        })
+    return pd.DataFrame(rows)
