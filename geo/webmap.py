@@ -1,0 +1,608 @@
+"""Folium maps of walking coverage, with local Leaflet assets and an OSM context background.
+
+Pure functions: data in, :class:`folium.Map` out. Nothing here reads files
+except :func:`install_assets`, which copies Leaflet (from the installed
+``xstatic-leaflet`` package) into the app's ``static/`` folder so the map
+renders with no internet.
+
+Large layers are drawn as ONE :class:`folium.GeoJson` each, with colours
+pre-computed into the feature properties (a handful of distinct styles), never
+as thousands of markers. Coordinates are rounded to 1e-6 degrees (~0.1 m).
+
+Assets
+------
+``assets`` selects where the browser gets Leaflet from:
+
+- ``"inline"``: embedded as ``data:`` URIs (standalone HTML, notebooks; offline);
+- a URL prefix such as ``"/app/static/leaflet"``: served locally by Streamlit
+  (``server.enableStaticServing``, files copied by :func:`install_assets`);
+- ``"cdn"``: folium's defaults (needs internet).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
+
+from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, SOURCES, STATUSES, label
+
+__all__ = [
+    "OSM_ATTRIBUTION",
+    "leaflet_source_dir",
+    "install_assets",
+    "distance_bins",
+    "distance_colors",
+    "to_geojson",
+    "base_map",
+    "add_context",
+    "add_boundaries",
+    "add_streets",
+    "add_buildings",
+    "add_facilities",
+    "add_gaps",
+    "add_legend",
+    "coverage_map",
+    "green_map",
+    "CATEGORY_COLORS",
+]
+
+WGS84 = "EPSG:4326"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+LEAFLET_FILES = ("leaflet.js", "leaflet.css")
+UNREACHABLE_COLOR = "#9e9e9e"
+
+# one colour per category (tab10 + one), stable order of the taxonomy table
+_TAB = [to_hex(c) for c in colormaps["tab10"].colors] + ["#17becf"]
+CATEGORY_COLORS: dict[str, str] = {k: _TAB[i % len(_TAB)] for i, k in enumerate(CATEGORY_KEYS)}
+SOURCE_STROKE: dict[str, str] = {"osm": "#444444", "official": "#000000", "text": "#1565c0", "manual": "#d81b60"}
+
+
+# --------------------------------------------------------------------------- assets
+def leaflet_source_dir() -> Path:
+    """Folder of the installed Leaflet distribution (``xstatic-leaflet``)."""
+    import xstatic.pkg.leaflet as xl  # installed as a dependency of lifecircle
+
+    return Path(xl.BASE_DIR)
+
+
+def install_assets(static_dir: str | Path) -> Path:
+    """Copy Leaflet's JS, CSS and images into ``static_dir/leaflet`` (idempotent).
+
+    Parameters
+    ----------
+    static_dir : path
+        The app's static folder (``static/`` beside ``app.py``).
+
+    Returns
+    -------
+    Path
+        The ``leaflet`` folder written.
+    """
+    src = leaflet_source_dir()
+    dst = Path(static_dir) / "leaflet"
+    (dst / "images").mkdir(parents=True, exist_ok=True)
+    for name in LEAFLET_FILES:
+        s, d = src / name, dst / name
+        if not d.exists() or d.stat().st_size != s.stat().st_size:
+            shutil.copyfile(s, d)
+    for s in (src / "images").glob("*.png"):
+        d = dst / "images" / s.name
+        if not d.exists():
+            shutil.copyfile(s, d)
+    return dst
+
+
+@lru_cache(maxsize=1)
+def _inline_urls() -> tuple[str, str]:
+    src = leaflet_source_dir()
+    js = base64.b64encode((src / "leaflet.js").read_bytes()).decode()
+    css = base64.b64encode((src / "leaflet.css").read_bytes()).decode()
+    return f"data:text/javascript;base64,{js}", f"data:text/css;base64,{css}"
+
+
+def _set_assets(m: folium.Map, assets: str) -> None:
+    """Point the map at Leaflet only (no jQuery/Bootstrap/FontAwesome: CircleMarkers need none)."""
+    if assets == "cdn":
+        return
+    if assets == "inline":
+        js, css = _inline_urls()
+    else:
+        base = assets.rstrip("/")
+        js, css = f"{base}/leaflet.js", f"{base}/leaflet.css"
+    m.default_js = [("leaflet", js)]
+    m.default_css = [("leaflet_css", css)]
+
+
+# --------------------------------------------------------------------------- colours
+def distance_bins(threshold_m: float) -> np.ndarray:
+    """Bin edges in metres: quarters up to the threshold, then 1.5x, 2x and beyond."""
+    t = float(threshold_m)
+    return np.array([0.0, 0.25 * t, 0.5 * t, 0.75 * t, t, 1.5 * t, 2.0 * t, np.inf])
+
+
+def _bin_colors() -> list[str]:
+    cmap = colormaps["plasma"]
+    return [to_hex(cmap(x)) for x in np.linspace(0.0, 0.85, 7)]
+
+
+def distance_colors(dist_m: Iterable[float], threshold_m: float) -> np.ndarray:
+    """Sequential colour (hex) per distance; NaN (unreachable) is grey."""
+    d = np.asarray(list(dist_m) if not isinstance(dist_m, (np.ndarray, pd.Series)) else dist_m, float)
+    edges = distance_bins(threshold_m)
+    colors = np.array(_bin_colors() + [UNREACHABLE_COLOR], dtype=object)
+    idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, 6)
+    idx = np.where(np.isfinite(d), idx, 7)
+    return colors[idx]
+
+
+def _fmt_m(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def legend_rows(threshold_m: float, speed_m_per_min: float, lang: str = "zh") -> list[tuple[str, str]]:
+    """(colour, label) pairs of the distance legend, in metres AND minutes."""
+    edges = distance_bins(threshold_m)
+    cols = _bin_colors()
+    rows = []
+    for i in range(7):
+        a, b = edges[i], edges[i + 1]
+        if np.isfinite(b):
+            text = f"{_fmt_m(a)}–{_fmt_m(b)} m · {a / speed_m_per_min:.0f}–{b / speed_m_per_min:.0f} min"
+        else:
+            text = f"> {_fmt_m(a)} m · > {a / speed_m_per_min:.0f} min"
+        rows.append((cols[i], text))
+    rows.append((UNREACHABLE_COLOR, "不可达" if lang == "zh" else "unreachable"))
+    return rows
+
+
+# --------------------------------------------------------------------------- GeoJSON
+def _round_coords(geom: np.ndarray, ndigits: int) -> np.ndarray:
+    return shapely.transform(geom, lambda xy: np.round(xy, ndigits))
+
+
+def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str] = (), *, ndigits: int = 6) -> dict:
+    """A compact GeoJSON FeatureCollection (WGS-84, rounded coordinates, chosen properties).
+
+    Empty geometries are dropped; NaN becomes ``null``; numpy scalars become
+    Python numbers.
+    """
+    if gdf is None or len(gdf) == 0:
+        return {"type": "FeatureCollection", "features": []}
+    g = gdf if gdf.crs is None or gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)
+    keep = ~(g.geometry.isna() | g.geometry.is_empty)
+    g = g[keep]
+    geoms = _round_coords(g.geometry.to_numpy(), ndigits)
+    props = [p for p in props if p in g.columns]
+    cols = {p: g[p].to_numpy(object) for p in props}
+    feats = []
+    for i, geom in enumerate(geoms):
+        pr = {}
+        for p in props:
+            v = cols[p][i]
+            if isinstance(v, (np.floating, float)):
+                v = None if not np.isfinite(v) else round(float(v), 1)
+            elif isinstance(v, np.integer):
+                v = int(v)
+            elif isinstance(v, np.bool_):
+                v = bool(v)
+            elif v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+                v = None
+            pr[p] = v
+        feats.append({"type": "Feature", "properties": pr, "geometry": shapely.geometry.mapping(geom)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _style_from_props(feature: dict) -> dict:
+    p = feature["properties"]
+    return {k[1:]: v for k, v in p.items() if k.startswith("_") and v is not None}
+
+
+def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
+    return folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, localize=False)
+
+
+# --------------------------------------------------------------------------- elements
+class _Attribution(MacroElement):
+    """Adds a text to the map's attribution control (shown even without tiles)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.text = text
+
+
+class _Legend(MacroElement):
+    """A Leaflet control with a title and colour swatches (HTML escaped by the template)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function() {
+          var legend = L.control({position: {{ this.position|tojson }}});
+          legend.onAdd = function () {
+            var div = L.DomUtil.create('div', 'lifecircle-legend');
+            div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.45 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)';
+            var html = '<b>' + {{ this.title|tojson }} + '</b>';
+            var rows = {{ this.rows|tojson }};
+            for (var i = 0; i < rows.length; i++) {
+              var r = rows[i];
+              var sw = r[2] === 'dot'
+                ? '<span style="display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px;background:' + r[0] + ';border:1px solid #333"></span>'
+                : '<span style="display:inline-block;width:18px;height:4px;margin:0 6px 3px 0;vertical-align:middle;background:' + r[0] + '"></span>';
+              var t = document.createElement('span'); t.textContent = r[1];
+              html += '<br>' + sw + t.innerHTML;
+            }
+            div.innerHTML = html;
+            return div;
+          };
+          legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, title: str, rows: list[tuple[str, str]], *, kind: str = "line", position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.title = title
+        self.rows = [[c, t, kind] for c, t in rows]
+        self.position = position
+
+
+def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets: str = "inline",
+             online_tiles: bool = False, lang: str = "zh", height: str | int = "100%") -> folium.Map:
+    """An empty map: no tiles (the area's own context layers are the background), OSM attribution.
+
+    Parameters
+    ----------
+    bounds : (minx, miny, maxx, maxy) in WGS-84, optional
+        The map is fitted to them.
+    assets : str
+        ``"inline"``, ``"cdn"`` or a URL prefix of locally served Leaflet files.
+    online_tiles : bool
+        Also offer the OpenStreetMap tile layer (off by default, needs internet).
+        Only WGS-84 tiles are ever offered: GCJ-02 tiles (Amap, Tencent) would
+        be offset by hundreds of metres under WGS-84 data.
+    """
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, height=height,
+                   zoom_start=14, location=[31.23, 121.47])
+    _set_assets(m, assets)
+    m.add_child(_Attribution(OSM_ATTRIBUTION))
+    if online_tiles:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap" if lang != "zh" else "OpenStreetMap 底图",
+                         attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+                         show=False, overlay=False, control=True).add_to(m)
+    if bounds is not None and np.all(np.isfinite(bounds)):
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        m.location = [(miny + maxy) / 2, (minx + maxx) / 2]
+    return m
+
+
+def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *, lang: str = "zh") -> None:
+    """Background from the area's own OSM layers: water (blue), parks (green), streets (grey)."""
+    if not context:
+        return
+    styles = {
+        "water": ({"color": "#7fb2d9", "weight": 1, "fillColor": "#aad3df", "fillOpacity": 0.8}, "水系", "Water"),
+        "parks": ({"color": "#8fbf7f", "weight": 0.5, "fillColor": "#c8e6b5", "fillOpacity": 0.7}, "绿地（底图）", "Green (background)"),
+        "streets": ({"color": "#c8c8c8", "weight": 1}, "道路（底图）", "Streets (background)"),
+    }
+    group = folium.FeatureGroup(name="底图（OSM）" if lang == "zh" else "Background (OSM)", control=True)
+    for key, (style, zh, en) in styles.items():
+        layer = context.get(key)
+        if layer is None or len(layer) == 0:
+            continue
+        folium.GeoJson(to_geojson(layer), name=zh if lang == "zh" else en,
+                       style_function=lambda f, s=style: s, interactive=False).add_to(group)
+    group.add_to(m)
+
+
+def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: str = "zh") -> None:
+    """Subdistrict outlines (no fill), with the name as tooltip."""
+    if boundaries is None or len(boundaries) == 0:
+        return
+    fields = [c for c in ("subdistrict", "district") if c in boundaries.columns]
+    gj = to_geojson(boundaries, fields)
+    from .i18n import column_label
+
+    folium.GeoJson(
+        gj, name="街道边界" if lang == "zh" else "Subdistricts",
+        style_function=lambda f: {"color": "#263238", "weight": 2.5, "fill": False, "dashArray": "6 4"},
+        tooltip=_tooltip(fields, [column_label(c, lang) for c in fields]) if fields else None,
+    ).add_to(m)
+
+
+def add_streets(m: folium.Map, streets: gpd.GeoDataFrame | None, category: str, threshold_m: float,
+                speed_m_per_min: float, *, lang: str = "zh") -> None:
+    """Streets coloured by walking distance to the nearest facility of ``category`` (one layer)."""
+    if streets is None or len(streets) == 0:
+        return
+    col = f"dist_m_{category}"
+    s = streets[[c for c in ("name", col, "geometry") if c in streets.columns]].copy()
+    d = s[col].to_numpy(float) if col in s.columns else np.full(len(s), np.nan)
+    s["_color"] = distance_colors(d, threshold_m)
+    s["dist_m"] = np.round(d)
+    s["walk_min"] = np.round(d / speed_m_per_min, 1)
+    if "name" not in s.columns:
+        s["name"] = ""
+    s["name"] = s["name"].fillna("").astype(str)
+    gj = to_geojson(s, ["name", "dist_m", "walk_min", "_color"])
+    from .i18n import column_label
+
+    fields = ["name", "dist_m", "walk_min"]
+    aliases = [column_label("name", lang), "步行距离(米)" if lang == "zh" else "Walking distance (m)",
+               "步行时间(分钟)" if lang == "zh" else "Walking time (min)"]
+    folium.GeoJson(
+        gj, name=("街道步行距离：" if lang == "zh" else "Streets, walking distance: ") + label(category, lang),
+        style_function=lambda f: {"color": f["properties"]["_color"], "weight": 3, "opacity": 0.9},
+        highlight_function=lambda f: {"weight": 6},
+        tooltip=_tooltip(fields, aliases), smooth_factor=0.5,
+    ).add_to(m)
+
+
+def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: str, threshold_m: float,
+                  speed_m_per_min: float, *, lang: str = "zh", show: bool = True) -> None:
+    """Building footprints coloured like the streets (one layer)."""
+    if buildings is None or len(buildings) == 0:
+        return
+    col = f"dist_m_{category}"
+    b = buildings[[c for c in ("building_id", col, "geometry") if c in buildings.columns]].copy()
+    d = b[col].to_numpy(float) if col in b.columns else np.full(len(b), np.nan)
+    b["_color"] = distance_colors(d, threshold_m)
+    b["dist_m"] = np.round(d)
+    b["walk_min"] = np.round(d / speed_m_per_min, 1)
+    gj = to_geojson(b, ["dist_m", "walk_min", "_color"])
+    folium.GeoJson(
+        gj, name="建筑步行距离" if lang == "zh" else "Buildings, walking distance", show=show,
+        style_function=lambda f: {"color": "#555555", "weight": 0.5, "fillColor": f["properties"]["_color"],
+                                  "fillOpacity": 0.75},
+        tooltip=_tooltip(["dist_m", "walk_min"], ["步行距离(米)" if lang == "zh" else "Walking distance (m)",
+                                                   "步行时间(分钟)" if lang == "zh" else "Walking time (min)"]),
+    ).add_to(m)
+
+
+def _facility_points(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    f = facilities if facilities.crs is None or facilities.crs.to_epsg() == 4326 else facilities.to_crs(WGS84)
+    f = f[~(f.geometry.isna() | f.geometry.is_empty)].copy()
+    poly = ~f.geom_type.isin(["Point"])
+    if poly.any():
+        f.loc[poly, "geometry"] = f.loc[poly].geometry.representative_point()
+    f = f[f.geom_type == "Point"]
+    return f
+
+
+def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame | None, *, categories: Iterable[str] | None = None,
+                   lang: str = "zh", name: str | None = None) -> None:
+    """Facilities as CircleMarkers in ONE GeoJson layer.
+
+    Fill colour = category; outline colour = source (OSM / official / text
+    match / manual); planned or upgrading facilities are hollow with a dashed
+    outline, existing ones filled.
+    """
+    if facilities is None or len(facilities) == 0:
+        return
+    f = _facility_points(facilities)
+    if categories is not None:
+        f = f[f["category"].isin(list(categories))]
+    if len(f) == 0:
+        return
+    cat = f["category"].astype(str)
+    status = f["status"].fillna("existing").astype(str) if "status" in f else pd.Series("existing", index=f.index)
+    source = f["source"].fillna("osm").astype(str) if "source" in f else pd.Series("osm", index=f.index)
+    planned = status.ne("existing").to_numpy()
+    f = f.assign(
+        name=f["name"].fillna("").astype(str) if "name" in f else "",
+        category_label=[label(c, lang) for c in cat],
+        status_label=[label(s, lang) for s in status],
+        source_label=[label(s, lang) for s in source],
+        _fillColor=[CATEGORY_COLORS.get(c, "#333333") for c in cat],
+        _color=[SOURCE_STROKE.get(s, "#444444") for s in source],
+        _fillOpacity=np.where(planned, 0.15, 0.9),
+        _dashArray=np.where(planned, "3 3", None),
+        _weight=np.where(source.isin(["official", "manual", "text"]).to_numpy(), 2.5, 1.0),
+    )
+    props = ["name", "category_label", "status_label", "source_label",
+             "_fillColor", "_color", "_fillOpacity", "_dashArray", "_weight"]
+    gj = to_geojson(f, props)
+    from .i18n import column_label
+
+    folium.GeoJson(
+        gj, name=name or ("设施" if lang == "zh" else "Facilities"),
+        marker=folium.CircleMarker(radius=6, fill=True),
+        style_function=_style_from_props,
+        tooltip=_tooltip(["name", "category_label", "status_label", "source_label"],
+                         [column_label(c, lang) for c in ("name", "category", "status", "source")]),
+    ).add_to(m)
+
+
+def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh") -> None:
+    """Gap clusters highlighted in red, with rank and label as tooltip."""
+    if gaps is None or len(gaps) == 0:
+        return
+    g = gaps.copy()
+    if g.crs is not None and g.crs.to_epsg() != 4326:
+        g = g.to_crs(WGS84)
+    pts = g.geom_type == "Point"
+    if pts.any():  # give point gaps an area so they are visible at any zoom
+        metric = g.loc[pts].to_crs(g.loc[pts].estimate_utm_crs()).buffer(60).to_crs(WGS84)
+        g.loc[pts, "geometry"] = metric
+    fields = [c for c in ("rank", "label", "category", "n_buildings", "street_m") if c in g.columns]
+    if "category" in g.columns:
+        g["category"] = [label(str(c), lang) for c in g["category"]]
+    from .i18n import column_label
+
+    folium.GeoJson(
+        to_geojson(g, fields), name="服务缺口" if lang == "zh" else "Gaps",
+        style_function=lambda f: {"color": "#d50000", "weight": 2.5, "fillColor": "#ff1744",
+                                  "fillOpacity": 0.18, "dashArray": "4 3"},
+        tooltip=_tooltip(fields, [column_label(c, lang) for c in fields]) if fields else None,
+    ).add_to(m)
+
+
+def add_legend(m: folium.Map, threshold_m: float, speed_m_per_min: float, category: str, *,
+               lang: str = "zh", with_facilities: bool = True) -> None:
+    """Distance legend (metres and minutes) and, optionally, the facility symbols."""
+    title = (f"至最近{label(category, lang)}的步行距离" if lang == "zh"
+             else f"Walk to nearest: {label(category, lang)}")
+    title += f"（阈值 {threshold_m:.0f} 米 / {threshold_m / speed_m_per_min:.0f} 分钟）" if lang == "zh" \
+        else f" (threshold {threshold_m:.0f} m / {threshold_m / speed_m_per_min:.0f} min)"
+    rows = legend_rows(threshold_m, speed_m_per_min, lang)
+    rows.append(("#ff1744", "服务缺口" if lang == "zh" else "gap"))
+    m.add_child(_Legend(title, rows))
+    if with_facilities:
+        srows = [(SOURCE_STROKE[k], ("设施来源：" if lang == "zh" else "source: ") + label(k, lang)) for k in SOURCES]
+        srows.append(("#ffffff", ("空心虚线 = " if lang == "zh" else "hollow dashed = ")
+                      + label("planned", lang) + "/" + label("upgrading", lang)))
+        m.add_child(_Legend("设施" if lang == "zh" else "Facilities", srows, kind="dot", position="bottomleft"))
+
+
+def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
+    for layer in layers:
+        if layer is not None and len(layer):
+            g = layer if layer.crs is None or layer.crs.to_epsg() == 4326 else layer.to_crs(WGS84)
+            b = g.total_bounds
+            if np.all(np.isfinite(b)):
+                return tuple(float(x) for x in b)
+    return None
+
+
+def coverage_map(*, category: str, threshold_m: float, speed_m_per_min: float,
+                 streets: gpd.GeoDataFrame | None = None, boundaries: gpd.GeoDataFrame | None = None,
+                 facilities: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
+                 gaps: gpd.GeoDataFrame | None = None, context: Mapping[str, gpd.GeoDataFrame] | None = None,
+                 lang: str = "zh", assets: str = "inline", online_tiles: bool = False,
+                 show_buildings: bool = True, all_facilities: bool = False, layer_control: bool = True,
+                 height: str | int = "100%") -> folium.Map:
+    """The main map: context, subdistricts, streets and buildings by distance, facilities, gaps, legend.
+
+    Parameters
+    ----------
+    category : str
+        Taxonomy key; colours come from ``dist_m_<category>`` of ``streets`` / ``buildings``.
+    threshold_m, speed_m_per_min : float
+        Threshold of the colour scale; speed turns metres into minutes.
+    facilities : GeoDataFrame
+        Facilities schema; only ``category`` is drawn unless ``all_facilities``.
+    gaps : GeoDataFrame
+        Gap clusters of this category (``rank``, ``label`` ...).
+    """
+    m = base_map(_bounds(boundaries, streets, buildings, facilities), assets=assets,
+                 online_tiles=online_tiles, lang=lang, height=height)
+    add_context(m, context, lang=lang)
+    add_buildings(m, buildings, category, threshold_m, speed_m_per_min, lang=lang, show=show_buildings)
+    add_streets(m, streets, category, threshold_m, speed_m_per_min, lang=lang)
+    if gaps is not None and "category" in gaps.columns:
+        gaps = gaps[gaps["category"] == category]
+    add_gaps(m, gaps, lang=lang)
+    add_boundaries(m, boundaries, lang=lang)
+    add_facilities(m, facilities, categories=None if all_facilities else [category], lang=lang)
+    add_legend(m, threshold_m, speed_m_per_min, category, lang=lang)
+    if layer_control:
+        folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+# --------------------------------------------------------------------------- 500 m green
+PARK_COLORS = {"large": "#1b7837", "small": "#7fbf7b", None: "#d9f0d3"}
+GREEN_COLORS = {"served": "#4daf4a", "outside_300": "#fdae61", "outside_500": "#d7191c"}
+
+
+def park_class(area_m2: Iterable[float]) -> np.ndarray:
+    """GB/T 50563 size class key of each park (``large``, ``small`` or None below 0.2 ha)."""
+    a = np.asarray(list(area_m2) if not isinstance(area_m2, (np.ndarray, pd.Series)) else area_m2, float)
+    out = np.full(a.shape, None, dtype=object)
+    for pc in sorted(PARK_CLASSES, key=lambda p: p.min_area_m2):
+        out[a >= pc.min_area_m2] = pc.key
+    return out
+
+
+def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | None,
+              boundaries: gpd.GeoDataFrame | None = None, context: Mapping[str, gpd.GeoDataFrame] | None = None,
+              served_col: str = "green_served", outside_300_col: str = "outside_300m",
+              outside_500_col: str = "outside_500m", lang: str = "zh", assets: str = "inline",
+              online_tiles: bool = False, height: str | int = "100%") -> folium.Map:
+    """The 500 m green-space view: parks by size class, residential buildings outside 300 m / 500 m.
+
+    Parameters
+    ----------
+    parks : GeoDataFrame
+        Park polygons; ``park_class`` column if present, else classed by ``area_m2`` (or
+        the geometry's metric area).
+    buildings : GeoDataFrame
+        Residential buildings with booleans ``outside_300_col`` and ``outside_500_col``
+        (or ``served_col``).
+    """
+    m = base_map(_bounds(boundaries, buildings, parks), assets=assets, online_tiles=online_tiles,
+                 lang=lang, height=height)
+    add_context(m, {k: v for k, v in (context or {}).items() if k != "parks"}, lang=lang)
+    if parks is not None and len(parks):
+        p = parks.copy()
+        if "park_class" not in p.columns:
+            if "area_m2" not in p.columns:
+                p["area_m2"] = p.to_crs(p.estimate_utm_crs()).area if p.crs is not None else np.nan
+            p["park_class"] = park_class(p["area_m2"])
+        names = {pc.key: (pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES}
+        p["class_label"] = [names.get(k, "<0.2公顷" if lang == "zh" else "< 0.2 ha") for k in p["park_class"]]
+        p["_fillColor"] = [PARK_COLORS.get(k if k in PARK_COLORS else None) for k in p["park_class"]]
+        if "name" not in p.columns:
+            p["name"] = ""
+        p["name"] = p["name"].fillna("").astype(str)
+        if "area_m2" in p.columns:
+            p["area_m2"] = p["area_m2"].astype(float).round()
+        fields = [c for c in ("name", "class_label", "area_m2") if c in p.columns]
+        from .i18n import column_label
+
+        aliases = [column_label(c, lang) if c != "class_label" else ("规模等级" if lang == "zh" else "Size class")
+                   for c in fields]
+        folium.GeoJson(
+            to_geojson(p, fields + ["_fillColor"]), name="公园绿地（按规模）" if lang == "zh" else "Parks by size",
+            style_function=lambda f: {"color": "#1b5e20", "weight": 1, "fillColor": f["properties"]["_fillColor"],
+                                      "fillOpacity": 0.85},
+            tooltip=_tooltip(fields, aliases),
+        ).add_to(m)
+    if buildings is not None and len(buildings):
+        b = buildings.copy()
+        o300 = b[outside_300_col].fillna(True).astype(bool) if outside_300_col in b else None
+        o500 = b[outside_500_col].fillna(True).astype(bool) if outside_500_col in b else None
+        if o500 is None and served_col in b:
+            o500 = ~b[served_col].fillna(False).astype(bool)
+        if o300 is None:
+            o300 = o500 if o500 is not None else pd.Series(False, index=b.index)
+        if o500 is None:
+            o500 = o300
+        state = np.where(o500, "outside_500", np.where(o300, "outside_300", "served"))
+        texts = {"served": ("300/500米内可达公园绿地", "Within reach of a qualifying park"),
+                 "outside_300": ("300米外（仅500米内）", "Outside 300 m (within 500 m)"),
+                 "outside_500": ("500米外：未见绿", "Outside 500 m: no green")}
+        b["state"] = [texts[s][0 if lang == "zh" else 1] for s in state]
+        b["_fillColor"] = [GREEN_COLORS[s] for s in state]
+        folium.GeoJson(
+            to_geojson(b, ["state", "_fillColor"]), name="居住建筑" if lang == "zh" else "Residential buildings",
+            style_function=lambda f: {"color": "#555555", "weight": 0.5, "fillColor": f["properties"]["_fillColor"],
+                                      "fillOpacity": 0.85},
+            tooltip=_tooltip(["state"], ["见绿" if lang == "zh" else "Green access"]),
+        ).add_to(m)
+        rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
+        rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
+        m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot"))
+    add_boundaries(m, boundaries, lang=lang)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
