@@ -1,0 +1,1015 @@
+"""The coverage engine: network walking distances from every building and street to facilities.
+
+Model
+-----
+- Points (buildings, point facilities) are snapped to the nearest *edge* of the
+  walking network (not the nearest node): :func:`snap_points` returns the edge,
+  the offset ``t_m`` along it from node ``u`` and the access leg ``snap_m``.
+- A facility is a set of *access intervals* on edges (:class:`Sources`):
+  reaching any point of ``[t0_m, t1_m]`` on ``edge`` costs ``leg_m`` more metres.
+  A point facility gives ``t0 == t1`` and ``leg_m = snap_m``. A polygon (or line)
+  facility is reached at its boundary, never at its centroid: the stretches of
+  edges inside it have ``leg_m = 0`` and the stretches within ``access_tol_m`` of
+  it have ``leg_m`` = the gap to it (sampled every ``ACCESS_STEP_M``, rounded up);
+  when no edge is that close, the nearest edge point is used (subject to
+  ``max_snap_m``).
+- One multi-source Dijkstra pass per category (:func:`distance_field`) on a
+  scipy.sparse matrix: one virtual node per interval, wired *one way* to the
+  edge's end nodes with weights ``t0 + leg`` and ``L - t1 + leg``.
+- The distance at offset ``t`` of edge ``(u, v)`` of length ``L`` is
+  ``min(d[u] + t, d[v] + L - t, leg + max(0, t0 - t, t - t1))`` over the
+  same-edge intervals (:func:`distance_at`); the covered length of an edge for a
+  threshold is the exact measure of the union of the sub-intervals where one of
+  these terms is within the threshold (:func:`covered_length`).
+- A building is represented by the *representative point* of its footprint
+  (always inside it; the point itself for point layers). Its ``dist_m`` is
+  building access leg + network + facility leg. Buildings farther than
+  ``max_snap_m`` from any edge get NaN and ``snap_too_far=True``. A building
+  whose network component holds no facility is ``unreachable_<cat>=True`` with
+  ``dist_m_<cat>`` NaN (NaN distance <=> unreachable flag).
+- Streets are reported per edge at the edge midpoint; buildings and edges are
+  assigned to subdistricts by point-in-polygon of the building's representative
+  point and of the edge's midpoint.
+
+Distances are in the network's metric CRS; results keep that CRS (writers
+convert to WGS-84).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse import csgraph
+
+from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
+from .errors import InputError, warn
+from .network import WalkNetwork
+
+__all__ = [
+    "Snap",
+    "Sources",
+    "DistanceField",
+    "Distances",
+    "CoverageResult",
+    "snap_points",
+    "facility_sources",
+    "distance_field",
+    "distance_at",
+    "covered_length",
+    "compute_distances",
+    "summarize",
+    "assign_subdistrict",
+    "ACCESS_STEP_M",
+    "ALL_AREA",
+]
+
+ACCESS_STEP_M = 5.0  # sampling step of the gap to a polygon along near-boundary stretches
+ALL_AREA = "全部"  # subdistrict name used when no boundaries are given
+NETWORK_BUFFER_M = 200.0  # buffer of the network for network_share_in_area
+
+
+# ---------------------------------------------------------------------------
+# containers
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Points snapped to the nearest edge.
+
+    Attributes
+    ----------
+    edge : ndarray of int
+        Edge row position in ``net.edges`` (-1 when the network has no edges).
+    t_m : ndarray of float
+        Offset of the snapped point along the edge from node ``u`` (metres of ``length_m``).
+    snap_m : ndarray of float
+        Straight distance from the point to the snapped point (NaN without edge).
+    snapped_xy : ndarray (n, 2)
+        Coordinates of the snapped points.
+    """
+
+    edge: np.ndarray
+    t_m: np.ndarray
+    snap_m: np.ndarray
+    snapped_xy: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Facility access intervals: reaching ``[t0_m, t1_m]`` on ``edge`` costs ``leg_m``.
+
+    ``facility`` is the row position of the facility in the table the sources
+    were built from. Rows are sorted by (edge, t0_m, t1_m, leg_m, facility).
+    """
+
+    edge: np.ndarray
+    t0_m: np.ndarray
+    t1_m: np.ndarray
+    leg_m: np.ndarray
+    facility: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+    @classmethod
+    def build(cls, edge, t0_m, t1_m, leg_m, facility) -> "Sources":
+        """Sources from arrays, in canonical (deterministic) order."""
+        edge = np.asarray(edge, np.int64)
+        t0 = np.asarray(t0_m, float)
+        t1 = np.asarray(t1_m, float)
+        leg = np.asarray(leg_m, float)
+        fac = np.asarray(facility, np.int64)
+        order = np.lexsort((fac, leg, t1, t0, edge))
+        return cls(edge[order], t0[order], t1[order], leg[order], fac[order])
+
+    def subset(self, mask: np.ndarray) -> "Sources":
+        """The sources where ``mask`` is True (order kept)."""
+        return Sources(self.edge[mask], self.t0_m[mask], self.t1_m[mask], self.leg_m[mask], self.facility[mask])
+
+
+@dataclass(frozen=True)
+class DistanceField:
+    """Result of one multi-source shortest-path pass.
+
+    Attributes
+    ----------
+    node_dist : ndarray
+        Network distance (metres, incl. the facility leg) from each node to the
+        nearest facility; NaN where no facility is reachable.
+    node_nearest : ndarray of int
+        Facility row position of that nearest facility (-1 when unreachable).
+    sources : Sources
+        The access intervals (needed for same-edge evaluation).
+    edge_ptr : ndarray of int
+        ``sources`` rows of edge ``e`` are ``edge_ptr[e]:edge_ptr[e + 1]``.
+    """
+
+    node_dist: np.ndarray
+    node_nearest: np.ndarray
+    sources: Sources
+    edge_ptr: np.ndarray
+
+
+@dataclass
+class Distances:
+    """The heavy part of a coverage run (see :func:`compute_distances`)."""
+
+    net: WalkNetwork
+    categories: tuple[str, ...]
+    facilities: dict[str, gpd.GeoDataFrame]  # per category, metric CRS, positions = facility index
+    reports: dict[str, pd.DataFrame]  # per-facility snap report (incl. excluded)
+    fields: dict[str, DistanceField]
+    edge_mid_dist: dict[str, np.ndarray]
+    edge_mid_nearest: dict[str, np.ndarray]
+    buildings: gpd.GeoDataFrame | None = None  # metric CRS, input columns
+    building_xy: np.ndarray | None = None  # representative points
+    building_snap: Snap | None = None
+    snap_too_far: np.ndarray | None = None
+    building_dist: dict[str, np.ndarray] = field(default_factory=dict)
+    building_nearest: dict[str, np.ndarray] = field(default_factory=dict)
+    green: object | None = None  # geo.green.GreenDistances
+    warnings: list[str] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class CoverageResult:
+    """What :func:`summarize` returns (see the module docstring for the columns)."""
+
+    streets: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame | None
+    subdistricts: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    green: pd.DataFrame | None
+    params: dict
+    warnings: list[str]
+    green_parks: gpd.GeoDataFrame | None = None
+
+
+# ---------------------------------------------------------------------------
+# edge index
+
+
+@dataclass(frozen=True)
+class _EdgeIndex:
+    geoms: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    scale: np.ndarray  # length_m / geometric length
+    tree: shapely.STRtree
+
+
+def _edge_index(net: WalkNetwork) -> _EdgeIndex:
+    """Edge arrays + STRtree, cached on the network object (rebuilt if edges change)."""
+    key = (id(net.edges), len(net.edges))
+    cached = net.__dict__.get("_coverage_index")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    geoms = np.asarray(net.edges.geometry.values, dtype=object)
+    length = net.edges["length_m"].to_numpy(float)
+    glen = shapely.length(geoms)
+    scale = np.divide(length, glen, out=np.ones_like(length), where=glen > 0)
+    idx = _EdgeIndex(geoms, net.edges["u"].to_numpy(np.int64), net.edges["v"].to_numpy(np.int64),
+                     length, scale, shapely.STRtree(geoms))
+    net.__dict__["_coverage_index"] = (key, idx)
+    return idx
+
+
+def _first_per_input(pairs: np.ndarray, n: int, dist: np.ndarray | None = None):
+    """For (input, tree) pairs, the lowest tree index per input (deterministic ties)."""
+    order = np.lexsort((pairs[1], pairs[0]))
+    inp, tre = pairs[0][order], pairs[1][order]
+    first = np.ones(len(inp), bool)
+    first[1:] = inp[1:] != inp[:-1]
+    out = np.full(n, -1, np.int64)
+    out[inp[first]] = tre[first]
+    if dist is None:
+        return out, None
+    d = np.full(n, np.nan)
+    d[inp[first]] = dist[order][first]
+    return out, d
+
+
+def _to_crs(gdf: gpd.GeoDataFrame, crs, what: str) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        raise InputError(f"{what}没有坐标参考系（CRS），无法与路网对齐。请先指定坐标系（如 EPSG:4326）。",
+                         f"the {what} layer has no CRS, so it cannot be aligned with the network; assign one (e.g. EPSG:4326).")
+    return gdf if gdf.crs == crs else gdf.to_crs(crs)
+
+
+# ---------------------------------------------------------------------------
+# snapping and sources
+
+
+def snap_points(net: WalkNetwork, xy: np.ndarray) -> Snap:
+    """Snap points (metric ``net.crs`` coordinates) to the nearest edge.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    xy : ndarray (n, 2)
+
+    Returns
+    -------
+    Snap
+        Ties between equidistant edges go to the lowest edge position.
+    """
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    n = xy.shape[0]
+    ei = _edge_index(net)
+    if n == 0 or len(ei.geoms) == 0:
+        return Snap(np.full(n, -1, np.int64), np.full(n, np.nan), np.full(n, np.nan), np.full((n, 2), np.nan))
+    pts = shapely.points(xy)
+    pairs, dist = ei.tree.query_nearest(pts, return_distance=True, all_matches=True)
+    edge, snap_m = _first_per_input(pairs, n, dist)
+    ok = edge >= 0
+    t = np.full(n, np.nan)
+    snapped = np.full((n, 2), np.nan)
+    g = ei.geoms[edge[ok]]
+    tg = shapely.line_locate_point(g, pts[ok])
+    t[ok] = np.clip(tg * ei.scale[edge[ok]], 0.0, ei.length_m[edge[ok]])
+    snapped[ok] = shapely.get_coordinates(shapely.line_interpolate_point(g, tg))
+    return Snap(edge, t, snap_m, snapped)
+
+
+def _locate(ei: _EdgeIndex, edge: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Offset (metres of length_m) of points lying on the given edges."""
+    t = shapely.line_locate_point(ei.geoms[edge], pts) * ei.scale[edge]
+    return np.clip(t, 0.0, ei.length_m[edge])
+
+
+def _explode(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten (nested) collections into simple parts, with the input index of each part."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    multi = shapely.get_type_id(parts) >= 4
+    if multi.any():
+        sub, sidx = shapely.get_parts(parts[multi], return_index=True)
+        parts = np.concatenate([parts[~multi], sub])
+        idx = np.concatenate([idx[~multi], idx[multi][sidx]])
+    keep = ~shapely.is_empty(parts)
+    return parts[keep], idx[keep]
+
+
+def _area_sources(net: WalkNetwork, geoms: np.ndarray, *, access_tol_m: float):
+    """Access intervals of polygon/line facilities (boundary access).
+
+    Returns (edge, t0, t1, leg, owner) for intervals within ``access_tol_m``,
+    plus (nearest_edge, gap) per geometry for the fallback.
+    """
+    ei = _edge_index(net)
+    out = [np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), np.empty(0, np.int64)]
+    if len(geoms) == 0 or len(ei.geoms) == 0:
+        return out, np.full(len(geoms), -1, np.int64), np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
+    pairs = ei.tree.query(geoms, predicate="dwithin", distance=access_tol_m)
+    pg, pe = pairs[0], pairs[1]
+    chunks = []
+    if len(pg):
+        shapely.prepare(geoms)
+        # (a) stretches inside or on the facility: leg 0
+        inter = shapely.intersection(ei.geoms[pe], geoms[pg])
+        parts, pi = _explode(inter)
+        if len(parts):
+            e = pe[pi]
+            a = _locate(ei, e, _start(parts))
+            b = _locate(ei, e, _end(parts))
+            chunks.append((e, np.minimum(a, b), np.maximum(a, b), np.zeros(len(e)), pg[pi]))
+        # (b) stretches within access_tol_m: sampled every ACCESS_STEP_M, leg = larger end gap
+        buf = shapely.buffer(geoms, access_tol_m, quad_segs=16)
+        band = shapely.intersection(ei.geoms[pe], buf[pg])
+        parts, pi = _explode(band)
+        lines = shapely.get_type_id(parts) == 1
+        parts, pi = parts[lines], pi[lines]
+        if len(parts):
+            e = pe[pi]
+            a = _locate(ei, e, _start(parts))
+            b = _locate(ei, e, _end(parts))
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            k = np.maximum(1, np.ceil((hi - lo) / ACCESS_STEP_M).astype(np.int64))
+            rep = np.repeat(np.arange(len(k)), k)
+            j = np.arange(len(rep)) - np.repeat(np.cumsum(k) - k, k)
+            step = (hi - lo) / k
+            s0 = lo[rep] + j * step[rep]
+            s1 = np.where(j == k[rep] - 1, hi[rep], s0 + step[rep])
+            er, owner = e[rep], pg[pi][rep]
+            g = ei.geoms[er]
+            sc = ei.scale[er]
+            d0 = shapely.distance(shapely.line_interpolate_point(g, s0 / sc), geoms[owner])
+            d1 = shapely.distance(shapely.line_interpolate_point(g, s1 / sc), geoms[owner])
+            leg = np.maximum(d0, d1)
+            ok = leg <= access_tol_m * 1.001 + 1e-9
+            chunks.append((er[ok], s0[ok], s1[ok], leg[ok], owner[ok]))
+    if chunks:
+        out = [np.concatenate([c[i] for c in chunks]) for i in range(5)]
+    # fallback for geometries with no edge within access_tol_m: nearest edge point
+    has = np.zeros(len(geoms), bool)
+    has[pg] = True
+    near_edge = np.full(len(geoms), -1, np.int64)
+    near_t = np.full(len(geoms), np.nan)
+    gap = np.full(len(geoms), np.nan)
+    miss = np.flatnonzero(~has)
+    if len(miss):
+        npairs, nd = ei.tree.query_nearest(geoms[miss], return_distance=True, all_matches=True)
+        e, d = _first_per_input(npairs, len(miss), nd)
+        ok = e >= 0
+        line = shapely.shortest_line(ei.geoms[e[ok]], geoms[miss][ok])
+        near_edge[miss[ok]] = e[ok]
+        near_t[miss[ok]] = _locate(ei, e[ok], _start(line))
+        gap[miss[ok]] = d[ok]
+    return out, near_edge, near_t, gap
+
+
+def _start(lines: np.ndarray) -> np.ndarray:
+    """First point of each part (a Point part is its own start)."""
+    pts = lines.copy()
+    is_line = shapely.get_type_id(lines) != 0
+    pts[is_line] = shapely.get_point(lines[is_line], 0)
+    return pts
+
+
+def _end(lines: np.ndarray) -> np.ndarray:
+    pts = lines.copy()
+    is_line = shapely.get_type_id(lines) != 0
+    pts[is_line] = shapely.get_point(lines[is_line], -1)
+    return pts
+
+
+def _names(fac: gpd.GeoDataFrame) -> np.ndarray:
+    """Display name per facility: name, else facility_id, else '#<row>'."""
+    n = len(fac)
+    name = fac["name"].astype(object).to_numpy() if "name" in fac else np.full(n, None, object)
+    fid = fac["facility_id"].astype(object).to_numpy() if "facility_id" in fac else np.full(n, None, object)
+    out = np.empty(n, object)
+    for i in range(n):
+        s = name[i] if isinstance(name[i], str) and name[i].strip() else (
+            fid[i] if isinstance(fid[i], str) and fid[i].strip() else f"#{i}")
+        out[i] = s
+    return out
+
+
+def facility_sources(net: WalkNetwork, facilities: gpd.GeoDataFrame, *, access_tol_m: float = 20.0,
+                     max_snap_m: float = 200.0) -> tuple[Sources, pd.DataFrame]:
+    """Access intervals of facilities on the network.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    facilities : GeoDataFrame
+        Points and/or polygons (any CRS). ``facility`` in the result is the row
+        position in this frame.
+    access_tol_m : float
+        Edge stretches within this distance of a polygon facility are access
+        intervals (leg = gap to the polygon, 0 inside/touching).
+    max_snap_m : float
+        Facilities farther than this from every edge are excluded.
+
+    Returns
+    -------
+    sources : Sources
+    report : DataFrame
+        One row per facility: ``facility, name, geom_type ('point'|'area'),
+        snap_m`` (smallest access leg), ``n_intervals, excluded, reason``
+        (``'' | 'too_far' | 'empty_geometry' | 'no_network'``).
+    """
+    fac = _to_crs(facilities, net.crs, "设施") if len(facilities) else facilities
+    ei = _edge_index(net)
+    n = len(fac)
+    geoms = np.asarray(fac.geometry.values, dtype=object) if n else np.empty(0, object)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms) if n else np.zeros(0, bool)
+    tid = np.where(empty, -1, shapely.get_type_id(np.where(empty, None, geoms))) if n else np.zeros(0, int)
+    is_point = (tid == 0) | (tid == 4)
+    is_area = (tid > 0) & ~is_point
+    snap_m = np.full(n, np.nan)
+    n_int = np.zeros(n, np.int64)
+    reason = np.full(n, "", object)
+    reason[empty] = "empty_geometry"
+    parts = []
+
+    pidx = np.flatnonzero(is_point)
+    if len(pidx):
+        pts = shapely.centroid(geoms[pidx])  # MultiPoint -> its centroid
+        s = snap_points(net, shapely.get_coordinates(pts))
+        snap_m[pidx] = s.snap_m
+        ok = (s.edge >= 0) & (s.snap_m <= max_snap_m)
+        parts.append((s.edge[ok], s.t_m[ok], s.t_m[ok], s.snap_m[ok], pidx[ok]))
+    aidx = np.flatnonzero(is_area)
+    if len(aidx):
+        (e, t0, t1, leg, own), near_e, near_t, gap = _area_sources(net, geoms[aidx], access_tol_m=access_tol_m)
+        parts.append((e, t0, t1, leg, aidx[own]))
+        if len(own):
+            best = np.full(len(aidx), np.inf)
+            np.minimum.at(best, own, leg)
+            snap_m[aidx] = np.where(np.isfinite(best), best, np.nan)
+        fb = near_e >= 0
+        snap_m[aidx[fb]] = gap[fb]
+        ok = fb & (gap <= max_snap_m)
+        parts.append((near_e[ok], near_t[ok], near_t[ok], gap[ok], aidx[ok]))
+    if parts:
+        src = Sources.build(*[np.concatenate([p[i] for p in parts]) for i in range(5)])
+    else:
+        src = Sources.build([], [], [], [], [])
+    if len(src):
+        n_int += np.bincount(src.facility, minlength=n)
+    nonet = (~empty) & np.isnan(snap_m) & (len(ei.geoms) == 0)
+    reason[nonet] = "no_network"
+    reason[(~empty) & (n_int == 0) & (reason == "")] = "too_far"
+    report = pd.DataFrame({
+        "facility": np.arange(n),
+        "name": _names(fac) if n else np.empty(0, object),
+        "geom_type": np.where(is_area, "area", "point"),
+        "snap_m": snap_m,
+        "n_intervals": n_int,
+        "excluded": n_int == 0,
+        "reason": reason,
+    })
+    for col in ("facility_id", "category"):
+        if col in fac:
+            report.insert(1, col, fac[col].to_numpy())
+    return src, report
+
+
+# ---------------------------------------------------------------------------
+# shortest paths
+
+
+def _edge_ptr(sources: Sources, n_edges: int) -> np.ndarray:
+    return np.searchsorted(sources.edge, np.arange(n_edges + 1), side="left").astype(np.int64)
+
+
+def _base_triplets(net: WalkNetwork):
+    """Row, col, weight of the symmetric network matrix (explicit zeros kept), cached."""
+    key = (id(net.edges), len(net.edges), net.n_nodes)
+    cached = net.__dict__.get("_coverage_coo")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    coo = net.csr().tocoo()
+    trip = (coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float))
+    net.__dict__["_coverage_coo"] = (key, trip)
+    return trip
+
+
+def distance_field(net: WalkNetwork, sources: Sources) -> DistanceField:
+    """Multi-source network distance from every node to the nearest source.
+
+    One :func:`scipy.sparse.csgraph.dijkstra` call with ``min_only=True``: each
+    interval is a virtual node with one-way edges to ``u`` (weight
+    ``t0 + leg``) and ``v`` (``L - t1 + leg``), so no path passes through a
+    facility. Zero weights (a zero-length edge, a park touching a node) are
+    stored as explicit entries, which csgraph treats as edges for sparse input
+    (checked in the tests).
+    """
+    n = net.n_nodes
+    ei = _edge_index(net)
+    k = len(sources)
+    ptr = _edge_ptr(sources, len(ei.geoms))
+    if k == 0 or n == 0:
+        return DistanceField(np.full(n, np.nan), np.full(n, -1, np.int64), sources, ptr)
+    r, c, w = _base_triplets(net)
+    e = sources.edge
+    vid = n + np.arange(k)
+    vu = sources.t0_m + sources.leg_m
+    vv = ei.length_m[e] - sources.t1_m + sources.leg_m
+    rows = np.concatenate([r, vid, vid])
+    cols = np.concatenate([c, ei.u[e], ei.v[e]])
+    wts = np.concatenate([w, vu, vv])
+    # self-loop edges give two virtual entries to the same node: keep the smaller
+    order = np.lexsort((wts, cols, rows))
+    rows, cols, wts = rows[order], cols[order], wts[order]
+    first = np.ones(len(rows), bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    g = sp.csr_matrix((wts[first], (rows[first], cols[first])), shape=(n + k, n + k))
+    dist, _, origin = csgraph.dijkstra(g, directed=True, indices=vid, min_only=True, return_predecessors=True)
+    nd = dist[:n].copy()
+    org = origin[:n]
+    reach = np.isfinite(nd) & (org >= n)
+    nearest = np.full(n, -1, np.int64)
+    nearest[reach] = sources.facility[org[reach] - n]
+    nd[~reach] = np.nan
+    return DistanceField(nd, nearest, sources, ptr)
+
+
+def distance_at(net: WalkNetwork, field: DistanceField, edge: np.ndarray, t_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to the nearest facility at offset ``t_m`` along ``edge``.
+
+    Returns
+    -------
+    dist_m : ndarray
+        NaN where no facility is reachable (or ``edge == -1``).
+    nearest : ndarray of int
+        Facility row position (-1 where unreachable).
+    """
+    ei = _edge_index(net)
+    edge = np.asarray(edge, np.int64)
+    t = np.asarray(t_m, float)
+    m = len(edge)
+    ok = edge >= 0
+    e = np.where(ok, edge, 0)
+    L = ei.length_m[e] if len(ei.length_m) else np.zeros(m)
+    nd = np.where(np.isnan(field.node_dist), np.inf, field.node_dist)
+    cand = np.full((3, m), np.inf)
+    who = np.full((3, m), -1, np.int64)
+    if len(nd):
+        cand[0] = nd[ei.u[e]] + t
+        cand[1] = nd[ei.v[e]] + (L - t)
+        who[0] = field.node_nearest[ei.u[e]]
+        who[1] = field.node_nearest[ei.v[e]]
+    # same-edge sources
+    ptr = field.edge_ptr
+    if len(field.sources) and m:
+        cnt = np.where(ok, ptr[e + 1] - ptr[e], 0)
+        q = np.repeat(np.arange(m), cnt)
+        if len(q):
+            s = np.arange(len(q)) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(ptr[e], cnt)
+            src = field.sources
+            d = src.leg_m[s] + np.maximum(0.0, np.maximum(src.t0_m[s] - t[q], t[q] - src.t1_m[s]))
+            order = np.lexsort((s, d, q))  # per query: smallest distance, then lowest source row
+            q, d, s = q[order], d[order], s[order]
+            first = np.ones(len(q), bool)
+            first[1:] = q[1:] != q[:-1]
+            cand[2, q[first]] = d[first]
+            who[2, q[first]] = src.facility[s[first]]
+    best = np.argmin(cand, axis=0)
+    dist = cand[best, np.arange(m)]
+    nearest = who[best, np.arange(m)]
+    bad = ~np.isfinite(dist) | ~ok
+    dist[bad] = np.nan
+    nearest[bad] = -1
+    return dist, nearest
+
+
+def covered_length(net: WalkNetwork, field: DistanceField, threshold_m: float) -> np.ndarray:
+    """Exact length (metres) of each edge within ``threshold_m`` of a facility.
+
+    The measure of the union of ``{t: d[u] + t <= T}``, ``{t: d[v] + L - t <= T}``
+    and, for each same-edge interval, ``[t0 - (T - leg), t1 + (T - leg)]``,
+    clipped to ``[0, L]``.
+    """
+    ei = _edge_index(net)
+    ne = len(ei.geoms)
+    if ne == 0:
+        return np.zeros(0)
+    T = float(threshold_m)
+    L = ei.length_m
+    du = field.node_dist[ei.u] if len(field.node_dist) else np.full(ne, np.nan)
+    dv = field.node_dist[ei.v] if len(field.node_dist) else np.full(ne, np.nan)
+    src = field.sources
+    edges = [np.arange(ne), np.arange(ne), src.edge]
+    lo = [np.zeros(ne), L - (T - dv), src.t0_m - (T - src.leg_m)]
+    hi = [T - du, L.copy(), src.t1_m + (T - src.leg_m)]
+    ok = [~np.isnan(du) & (du <= T), ~np.isnan(dv) & (dv <= T), src.leg_m <= T]
+    e = np.concatenate([a[m] for a, m in zip(edges, ok)])
+    lo = np.concatenate([a[m] for a, m in zip(lo, ok)])
+    hi = np.concatenate([a[m] for a, m in zip(hi, ok)])
+    lo = np.clip(lo, 0.0, L[e])
+    hi = np.clip(hi, 0.0, L[e])
+    if len(e) == 0:
+        return np.zeros(ne)
+    # union measure per edge: shift each edge to its own stretch of one line
+    offset = np.concatenate([[0.0], np.cumsum(L + 1.0)[:-1]])
+    glo, ghi = lo + offset[e], hi + offset[e]
+    order = np.lexsort((ghi, glo))
+    glo, ghi, e = glo[order], ghi[order], e[order]
+    reach = np.maximum.accumulate(ghi)
+    prev = np.concatenate([[-np.inf], reach[:-1]])
+    add = np.maximum(0.0, ghi - np.maximum(glo, prev))
+    return np.minimum(np.bincount(e, weights=add, minlength=ne), L)
+
+
+# ---------------------------------------------------------------------------
+# the heavy part
+
+
+def _rep_xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """Representative point of each geometry (inside polygons; points stay)."""
+    return shapely.get_coordinates(shapely.point_on_surface(np.asarray(gdf.geometry.values, dtype=object)))
+
+
+def compute_distances(net: WalkNetwork, facilities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None = None, *,
+                      categories=None, max_snap_m: float = 200.0, access_tol_m: float = 20.0,
+                      progress: Callable[[float, str], None] | None = None) -> Distances:
+    """Walking distances from every building and street segment to each category's facilities.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    facilities : GeoDataFrame
+        Facilities schema (``category`` column required; ``name``,
+        ``facility_id`` used when present), any CRS.
+    buildings : GeoDataFrame, optional
+        Footprints or points, any CRS; represented by their representative point.
+    categories : sequence of str, optional
+        Categories to analyse (default: every taxonomy category, so a category
+        without facilities shows as coverage 0 with a warning).
+    max_snap_m, access_tol_m : float
+        See :func:`facility_sources`; ``max_snap_m`` also applies to buildings.
+    progress : callable ``(frac, message)``, optional
+    """
+    prog = progress or (lambda f, m: None)
+    if net.n_nodes == 0 or len(net.edges) == 0:
+        raise InputError("路网为空，无法计算步行距离。", "the walking network is empty; nothing to compute.")
+    if "category" not in facilities.columns:
+        raise InputError("设施表缺少 category（设施类别）列。", "the facilities table has no 'category' column.")
+    cats = tuple(categories) if categories is not None else CATEGORY_KEYS
+    unknown = [c for c in cats if c not in CATEGORIES]
+    if unknown:
+        raise InputError(f"未知的设施类别：{', '.join(unknown)}。可用类别：{', '.join(CATEGORY_KEYS)}。",
+                         f"unknown categories: {', '.join(unknown)}; known: {', '.join(CATEGORY_KEYS)}.")
+    warnings: list[str] = []
+    fac_all = _to_crs(facilities, net.crs, "设施") if len(facilities) else facilities.set_crs(net.crs, allow_override=True)
+    catcol = fac_all["category"].astype(object)
+    extra = sorted({str(c) for c in catcol.dropna().unique()} - set(cats))
+    if extra:
+        cnt = int(catcol.isin(extra).sum())
+        warnings.append(warn(f"{cnt} 个设施的类别未参与分析：{', '.join(extra)}",
+                             f"{cnt} facilities in categories not analysed: {', '.join(extra)}"))
+    _edge_index(net)
+    prog(0.02, "snapping buildings")
+    bld = bxy = bsnap = too_far = None
+    if buildings is not None and len(buildings):
+        bld = _to_crs(buildings, net.crs, "建筑").reset_index(drop=True)
+        bld = bld[~(bld.geometry.isna() | bld.geometry.is_empty)].reset_index(drop=True)
+        bxy = _rep_xy(bld)
+        bsnap = snap_points(net, bxy)
+        too_far = ~(bsnap.snap_m <= max_snap_m)
+        if too_far.any():
+            warnings.append(warn(f"{int(too_far.sum())} 栋建筑距最近可步行道路超过 {max_snap_m:g} 米，未计入距离（snap_too_far）。",
+                                 f"{int(too_far.sum())} buildings are more than {max_snap_m:g} m from any walkable edge; "
+                                 "their distances are left empty (snap_too_far)."))
+    ei = _edge_index(net)
+    mid_t = ei.length_m / 2.0
+    edge_all = np.arange(len(ei.geoms))
+    out = Distances(net=net, categories=cats, facilities={}, reports={}, fields={}, edge_mid_dist={},
+                    edge_mid_nearest={}, buildings=bld, building_xy=bxy, building_snap=bsnap, snap_too_far=too_far,
+                    warnings=warnings,
+                    params={"max_snap_m": float(max_snap_m), "access_tol_m": float(access_tol_m),
+                            "access_step_m": ACCESS_STEP_M, "categories": list(cats), "crs": str(net.crs),
+                            "building_point": "representative point of the footprint (inside it)",
+                            "street_point": "edge midpoint"})
+    for i, cat in enumerate(cats):
+        prog(0.05 + 0.85 * i / max(1, len(cats)), f"{cat}: shortest paths")
+        fac = fac_all[(catcol == cat).to_numpy()].reset_index(drop=True)
+        src, rep = facility_sources(net, fac, access_tol_m=access_tol_m, max_snap_m=max_snap_m)
+        out.facilities[cat], out.reports[cat] = fac, rep
+        if len(fac) == 0:
+            warnings.append(warn(f"{label(cat, 'zh')}：没有设施，覆盖率为 0。",
+                                 f"{label(cat, 'en')}: no facilities, coverage is 0."))
+        exc = rep[rep["excluded"]]
+        if len(exc):
+            names = "、".join(exc["name"].astype(str).head(5))
+            more = "…" if len(exc) > 5 else ""
+            warnings.append(warn(
+                f"{label(cat, 'zh')}：{len(exc)} 个设施距可步行道路超过 {max_snap_m:g} 米或无几何，已排除：{names}{more}",
+                f"{label(cat, 'en')}: {len(exc)} facilities excluded (more than {max_snap_m:g} m from any walkable "
+                f"edge, or no geometry): {names}{more}"))
+        fld = distance_field(net, src)
+        out.fields[cat] = fld
+        out.edge_mid_dist[cat], out.edge_mid_nearest[cat] = distance_at(net, fld, edge_all, mid_t)
+        if bsnap is not None:
+            d, w = distance_at(net, fld, bsnap.edge, bsnap.t_m)
+            d = d + bsnap.snap_m
+            d[too_far] = np.nan
+            w[too_far] = -1
+            out.building_dist[cat], out.building_nearest[cat] = d, w
+    if bsnap is not None and "park" in cats:
+        from .green import green_distances  # lazy: green builds on this module
+        parks = out.facilities["park"]
+        prog(0.92, "500 m green check")
+        out.green = green_distances(net, parks, bsnap, too_far, max_snap_m=max_snap_m, access_tol_m=access_tol_m)
+        warnings.extend(out.green.warnings)
+    prog(1.0, "distances done")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the cheap part
+
+
+def assign_subdistrict(xy: np.ndarray, boundaries: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Subdistrict name of each point (point-in-polygon; first boundary row wins; None outside).
+
+    ``boundaries`` must already be in the points' CRS and have a ``subdistrict`` column.
+    Without boundaries every point is in :data:`ALL_AREA`.
+    """
+    n = len(xy)
+    if boundaries is None:
+        return np.full(n, ALL_AREA, object)
+    out = np.full(n, None, object)
+    if n == 0 or len(boundaries) == 0:
+        return out
+    geoms = np.asarray(boundaries.geometry.values, dtype=object)
+    tree = shapely.STRtree(geoms)
+    pairs = tree.query(shapely.points(xy), predicate="intersects")
+    first, _ = _first_per_input(pairs, n)
+    hit = first >= 0
+    out[hit] = boundaries["subdistrict"].astype(object).to_numpy()[first[hit]]
+    return out
+
+
+def _boundaries(boundaries: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame | None:
+    if boundaries is None:
+        return None
+    if "subdistrict" not in boundaries.columns:
+        raise InputError("边界图层缺少 subdistrict（街道名称）列。", "the boundaries layer has no 'subdistrict' column.")
+    b = _to_crs(boundaries, crs, "边界")
+    b = b[~(b.geometry.isna() | b.geometry.is_empty)]
+    b = b.assign(subdistrict=b["subdistrict"].astype(str))
+    return b.dissolve("subdistrict", sort=False, as_index=False)[["subdistrict", "geometry"]]
+
+
+def _network_share(dist: Distances, b: gpd.GeoDataFrame) -> np.ndarray:
+    """area(subdistrict ∩ union(edges buffered 200 m)) / area(subdistrict), cached."""
+    key = ("netshare", tuple(b["subdistrict"]), tuple(shapely.to_wkb(b.geometry.values)))
+    if key in dist._cache:
+        return dist._cache[key]
+    if "netbuf" not in dist._cache:
+        ei = _edge_index(dist.net)
+        dist._cache["netbuf"] = shapely.union_all(shapely.buffer(ei.geoms, NETWORK_BUFFER_M, quad_segs=4))
+    buf = dist._cache["netbuf"]
+    geoms = np.asarray(b.geometry.values, dtype=object)
+    area = shapely.area(geoms)
+    inter = shapely.area(shapely.intersection(geoms, buf))
+    share = np.divide(inter, area, out=np.full(len(area), np.nan), where=area > 0)
+    dist._cache[key] = share
+    return share
+
+
+def _threshold_map(dist: Distances, thresholds: dict | None) -> dict[str, float]:
+    th = {c: float(CATEGORIES[c].threshold_m) for c in dist.categories}
+    for k, v in (thresholds or {}).items():
+        if k not in th:
+            raise InputError(f"阈值的类别“{k}”不在分析类别中（{', '.join(dist.categories)}）。",
+                             f"threshold category '{k}' is not analysed ({', '.join(dist.categories)}).")
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise InputError(f"类别“{k}”的阈值必须是正数（米），得到 {v!r}。",
+                             f"the threshold of '{k}' must be a positive number of metres, got {v!r}.")
+        th[k] = float(v)
+    return th
+
+
+def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, thresholds: dict[str, float] | None = None,
+              speed_m_per_min: float = 72.0, label_features: gpd.GeoDataFrame | None = None,
+              profile: str | None = None, gap_link_m: float = 50.0) -> CoverageResult:
+    """Threshold the distances: per-street, per-building and per-subdistrict coverage and gaps.
+
+    No shortest paths run here, so the app can re-threshold instantly.
+
+    Parameters
+    ----------
+    dist : Distances
+    boundaries : GeoDataFrame, optional
+        ``subdistrict`` column, any CRS. Buildings are assigned by their
+        representative point, edges by their midpoint.
+    thresholds : dict, optional
+        Per-category overrides (metres) of ``CATEGORIES[k].threshold_m``.
+    speed_m_per_min : float
+        Walking speed for the ``walk_min_<cat>`` columns.
+    label_features : GeoDataFrame, optional
+        Named features (``name``) to label gaps when edges have no names.
+    profile : str, optional
+        A :data:`geo.categories.PROFILES` key; overrides ``speed_m_per_min``.
+    gap_link_m : float
+        Uncovered buildings closer than this belong to the same gap cluster.
+    """
+    if profile is not None:
+        if profile not in PROFILES:
+            raise InputError(f"未知的步行速度档：{profile}。", f"unknown walking profile: {profile}.")
+        speed_m_per_min = PROFILES[profile].speed_m_per_min
+    if not (math.isfinite(speed_m_per_min) and speed_m_per_min > 0):
+        raise InputError(f"步行速度必须是正数（米/分钟），得到 {speed_m_per_min!r}。",
+                         f"walking speed must be a positive number of metres per minute, got {speed_m_per_min!r}.")
+    prof = profile or next((k for k, p in PROFILES.items() if p.speed_m_per_min == speed_m_per_min), "custom")
+    th = _threshold_map(dist, thresholds)
+    net = dist.net
+    ei = _edge_index(net)
+    b = _boundaries(boundaries, net.crs)
+    warnings = list(dist.warnings)
+
+    # streets
+    streets = net.edges.copy()
+    mid_xy = shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms, 0.5, normalized=True))
+    streets["subdistrict"] = assign_subdistrict(mid_xy, b)
+    covered = {}
+    for c in dist.categories:
+        d = dist.edge_mid_dist[c]
+        streets[f"dist_m_{c}"] = d
+        streets[f"walk_min_{c}"] = d / speed_m_per_min
+        covered[c] = covered_length(net, dist.fields[c], th[c])
+        streets[f"covered_km_{c}"] = covered[c] / 1000.0
+
+    # buildings
+    bgdf = None
+    bsub = None
+    if dist.buildings is not None:
+        bgdf = dist.buildings.copy()
+        bgdf["snap_m"] = dist.building_snap.snap_m
+        bgdf["snap_too_far"] = dist.snap_too_far
+        bsub = assign_subdistrict(dist.building_xy, b)
+        for c in dist.categories:
+            d = dist.building_dist[c]
+            names = _names(dist.facilities[c]) if len(dist.facilities[c]) else np.empty(0, object)
+            w = dist.building_nearest[c]
+            bgdf[f"dist_m_{c}"] = d
+            bgdf[f"walk_min_{c}"] = d / speed_m_per_min
+            bgdf[f"unreachable_{c}"] = np.isnan(d)
+            nearest = np.full(len(d), None, object)
+            nearest[w >= 0] = names[w[w >= 0]]
+            bgdf[f"nearest_{c}"] = pd.array(nearest, dtype="string")
+        bgdf["subdistrict"] = bsub
+
+    # per subdistrict
+    subs = list(b["subdistrict"]) if b is not None else [ALL_AREA]
+    share = _network_share(dist, b) if b is not None else np.full(1, np.nan)
+    rows = []
+    length_km = ei.length_m / 1000.0
+    ssub = streets["subdistrict"].to_numpy(object)
+    for c in dist.categories:
+        fac = dist.facilities[c]
+        used = ~dist.reports[c]["excluded"].to_numpy() if len(fac) else np.zeros(0, bool)
+        fsub = assign_subdistrict(_rep_xy(fac[used]), b) if used.any() else np.empty(0, object)
+        for j, s in enumerate(subs):
+            in_e = ssub == s
+            km = float(length_km[in_e].sum())
+            km_cov = float(covered[c][in_e].sum() / 1000.0)
+            row = {"subdistrict": s, "category": c, "threshold_m": th[c], "threshold_min": th[c] / speed_m_per_min,
+                   "facilities": int((fsub == s).sum())}
+            if bgdf is not None:
+                in_b = bsub == s
+                d = dist.building_dist[c][in_b]
+                nb = int(in_b.sum())
+                cov = int((d <= th[c]).sum())
+                row.update(buildings=nb, buildings_covered=cov, buildings_unreachable=int(np.isnan(d).sum()),
+                           share_buildings_covered=cov / nb if nb else np.nan)
+            else:
+                row.update(buildings=0, buildings_covered=0, buildings_unreachable=0, share_buildings_covered=np.nan)
+            row.update(street_km=km, street_km_covered=km_cov, share_street_covered=km_cov / km if km > 0 else np.nan,
+                       network_share_in_area=float(share[j]))
+            rows.append(row)
+    subdf = pd.DataFrame(rows)
+    if b is not None:
+        low = [s for s, x in zip(subs, share) if not x >= 0.5]
+        if low:
+            warnings.append(warn(f"路网仅覆盖以下街道面积的不到一半，结果不完整：{'、'.join(low)}",
+                                 f"the network covers less than half of these subdistricts, results are partial: {', '.join(low)}"))
+
+    gaps = _gaps(dist, th, covered, label_features, gap_link_m)
+
+    green = green_parks = None
+    if dist.green is not None and bgdf is not None:
+        from .green import green_table
+        green = green_table(dist.green, bsub, subs)
+        green_parks = dist.green.parks
+
+    params = dict(dist.params)
+    params.update(thresholds=th, speed_m_per_min=float(speed_m_per_min), profile=prof,
+                  boundaries=None if b is None else list(subs), gap_link_m=float(gap_link_m),
+                  n_edges=int(len(ei.geoms)), n_nodes=int(net.n_nodes),
+                  n_buildings=0 if bgdf is None else int(len(bgdf)),
+                  facilities_used={c: int((~dist.reports[c]["excluded"]).sum()) for c in dist.categories},
+                  facilities_excluded={c: int(dist.reports[c]["excluded"].sum()) for c in dist.categories})
+    if dist.green is not None:
+        params["green"] = dist.green.params
+    return CoverageResult(streets=streets, buildings=bgdf, subdistricts=subdf, gaps=gaps, green=green,
+                          params=params, warnings=warnings, green_parks=green_parks)
+
+
+# ---------------------------------------------------------------------------
+# gaps
+
+
+def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Nearest named street, else nearest named feature, else 'lon, lat'."""
+    n = len(anchor_xy)
+    out = np.full(n, "", object)
+    if n == 0:
+        return out
+    pts = shapely.points(anchor_xy)
+    layers = []
+    if "name" in net.edges.columns:
+        layers.append(net.edges)
+    if label_features is not None and len(label_features) and "name" in label_features.columns:
+        layers.append(_to_crs(label_features, net.crs, "标注要素"))
+    for lay in layers:
+        nm = lay["name"].astype(object).to_numpy()
+        has = np.array([isinstance(x, str) and x.strip() != "" for x in nm], bool)
+        if not has.any():
+            continue
+        geoms = np.asarray(lay.geometry.values, dtype=object)[has]
+        todo = np.flatnonzero(out == "")
+        pairs = shapely.STRtree(geoms).query_nearest(pts[todo], all_matches=True)
+        first, _ = _first_per_input(pairs, len(todo))
+        ok = first >= 0
+        out[todo[ok]] = nm[has][first[ok]]
+    todo = np.flatnonzero(out == "")
+    if len(todo):
+        ll = gpd.GeoSeries(pts[todo], crs=net.crs).to_crs(4326)
+        out[todo] = [f"{p.x:.5f}E, {p.y:.5f}N" for p in ll]
+    return out
+
+
+def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float) -> gpd.GeoDataFrame:
+    net = dist.net
+    ei = _edge_index(net)
+    frames = []
+    for c in dist.categories:
+        T = th[c]
+        if dist.buildings is not None:
+            d = dist.building_dist[c]
+            unc = np.flatnonzero(~(d <= T))
+            if len(unc) == 0:
+                continue
+            geoms = np.asarray(dist.buildings.geometry.values, dtype=object)[unc]
+            pairs = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_link_m)
+            adj = sp.csr_matrix((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(len(unc), len(unc)))
+            _, lab = csgraph.connected_components(adj, directed=False)
+            e = dist.building_snap.edge[unc]
+            unc_len = ei.length_m - covered[c]
+            g = gpd.GeoDataFrame({"lab": lab, "first": unc, "e": e}, geometry=geoms, crs=net.crs)
+            agg = g.dissolve("lab", aggfunc={"first": "min"}, sort=True)
+            agg["n_buildings"] = np.bincount(lab)
+            street = np.zeros(lab.max() + 1)
+            ue = pd.DataFrame({"lab": lab, "e": e})
+            ue = ue[ue["e"] >= 0].drop_duplicates()
+            np.add.at(street, ue["lab"].to_numpy(), unc_len[ue["e"].to_numpy()])
+            agg["street_m"] = street
+            geom = agg.geometry.convex_hull
+            geom = geom.where(geom.geom_type.isin(["Polygon", "MultiPolygon"]), geom.buffer(10.0))
+            agg = agg.set_geometry(geom)
+            agg["kind"] = "buildings"
+        else:
+            unc_len = ei.length_m - covered[c]
+            sel = np.flatnonzero(unc_len > 0.5)
+            if len(sel) == 0:
+                continue
+            n = net.n_nodes
+            adj = sp.csr_matrix((np.ones(len(sel)), (ei.u[sel], ei.v[sel])), shape=(n, n))
+            _, nlab = csgraph.connected_components(adj, directed=False)
+            lab = nlab[ei.u[sel]]
+            g = gpd.GeoDataFrame({"lab": lab, "first": sel}, geometry=ei.geoms[sel], crs=net.crs)
+            agg = g.dissolve("lab", aggfunc={"first": "min"}, sort=True)
+            agg["n_buildings"] = 0
+            agg["street_m"] = pd.Series(unc_len[sel]).groupby(lab).sum().reindex(agg.index).to_numpy()
+            agg["kind"] = "streets"
+        agg = agg.sort_values(["n_buildings", "street_m", "first"], ascending=[False, False, True])
+        agg["category"] = c
+        agg["rank"] = np.arange(1, len(agg) + 1)
+        anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
+        agg["label"] = _labels(anchor, net, label_features)
+        frames.append(agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "geometry"]])
+    cols = ["category", "rank", "kind", "n_buildings", "street_m", "label"]
+    if not frames:
+        return gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs=net.crs)
+    out = pd.concat(frames, ignore_index=True)
+    out["n_buildings"] = out["n_buildings"].astype(np.int64)
+    out["rank"] = out["rank"].astype(np.int64)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=net.crs)
