@@ -71,7 +71,7 @@ def empty_facilities() -> gpd.GeoDataFrame:
 def _add_warnings(gdf: gpd.GeoDataFrame, messages: Iterable[str]) -> gpd.GeoDataFrame:
     msgs = list(gdf.attrs.get("warnings", [])) + [m for m in messages if m]
     for m in msgs:
-        log.warning(m)
+        log.info(m)
     gdf.attrs["warnings"] = msgs
     return gdf
 
