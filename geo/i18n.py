@@ -51,6 +51,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "share_300m": ("300米内比例", "Share within 300 m"),
     "share_500m": ("500米内比例", "Share within 500 m"),
     "share_served": ("500米见绿覆盖率", "Green-space coverage (500 m)"),
+    # report (geo.report): gaps, facilities, green, parameters sheet
+    "kind": ("缺口类型", "Gap kind"),
+    "facility_id": ("设施编号", "Facility id"),
+    "source_detail": ("来源详情", "Source detail"),
+    "buildings_300m": ("300米内建筑数", "Buildings within 300 m"),
+    "buildings_500m": ("500米内建筑数", "Buildings within 500 m"),
+    "buildings_served": ("见绿覆盖建筑数", "Buildings served by green space"),
+    "section": ("项目", "Section"),
+    "parameter": ("参数", "Parameter"),
+    "value": ("取值", "Value"),
+    "standard": ("依据/来源", "Standard / source"),
 }
 
 _PER_CATEGORY = {

@@ -1,0 +1,961 @@
+"""Exports of a coverage output folder: XLSX, CSV, GeoPackage, GeoJSON and a printable PDF.
+
+``lifecircle coverage -o OUTDIR`` writes the tables and layers described in
+docs/ARCHITECTURE.md ("Coverage OUTDIR"). This module reads them once
+(:func:`load_outdir`) and turns them into files planners hand on:
+
+- :func:`to_xlsx` one sheet per table, Chinese headers, percentages, sources;
+- :func:`to_csv` the same tables as UTF-8-with-BOM CSV (folder or ZIP);
+- :func:`to_geopackage` / :func:`to_geojson` the layers for QGIS;
+- :func:`to_pdf` an A4 gap report with maps and the CJK font embedded.
+
+Every writer takes a path (written atomically) or a binary file object such
+as ``io.BytesIO`` (the app's download buttons).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator, NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
+from .errors import InputError, ui_lang
+from .i18n import column_label, localize_columns
+from .io import atomic_file, read_vector
+
+__all__ = [
+    "ATTRIBUTION",
+    "CoverageOutputs",
+    "Sheet",
+    "load_outdir",
+    "report_tables",
+    "to_xlsx",
+    "to_csv",
+    "to_geopackage",
+    "to_geojson",
+    "coverage_figure",
+    "gaps_figure",
+    "figure_png",
+    "to_pdf",
+    "cli_report",
+]
+
+ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
+
+Dest = str | os.PathLike | BinaryIO
+
+# Files of a coverage OUTDIR: required ones make load_outdir fail when missing.
+REQUIRED_FILES = ("subdistricts.csv", "params.json", "streets.gpkg")
+OPTIONAL_FILES = ("buildings.gpkg", "gaps.geojson", "green.csv", "facilities.gpkg", "boundaries.gpkg")
+_SUBDISTRICT_COLUMNS = ("subdistrict", "category", "threshold_m")
+
+# Report prose (column headers live in geo.i18n; category labels in geo.categories).
+_T: dict[str, tuple[str, str]] = {
+    "title": ("15分钟社区生活圈 步行覆盖与缺口报告", "15-minute life circle: walking coverage and gap report"),
+    "area": ("研究范围", "Study area"),
+    "date": ("生成日期", "Date"),
+    "profile": ("步行人群", "Walking profile"),
+    "speed": ("步行速度", "Walking speed"),
+    "scenario": ("情景", "Scenario"),
+    "thresholds": ("各类设施步行阈值", "Walking thresholds by category"),
+    "overall": ("总体覆盖（全部街道）", "Overall coverage (all subdistricts)"),
+    "sec_sub": ("分街道覆盖", "Coverage by subdistrict"),
+    "sec_sub_note": ("建筑覆盖率 = 步行网络距离在阈值内的建筑比例；街道覆盖率 = 阈值内的街道长度比例；不可达 = 与设施不连通的建筑。",
+                     "Share of buildings (street length) within the walking threshold on the network; unreachable = not connected to any facility."),
+    "sec_green": ("500米见绿覆盖率", "500 m green-space coverage"),
+    "sec_green_note": ("按 GB/T 50563-2010 公园绿地服务半径：≥0.5公顷公园绿地服务500米，0.2-0.5公顷服务300米。",
+                       "By GB/T 50563-2010 park service radius: parks ≥ 0.5 ha serve 500 m, 0.2-0.5 ha serve 300 m."),
+    "sec_gapmap": ("缺口分布图", "Map of gaps"),
+    "sec_cat": ("分类覆盖与缺口", "Coverage and gaps by category"),
+    "gaps_top": ("缺口清单（按影响排序）", "Ranked gaps"),
+    "no_gaps": ("无缺口。", "No gaps."),
+    "sec_params": ("参数与来源", "Parameters and sources"),
+    "warnings": ("提示", "Warnings"),
+    "page": ("第 {n} 页", "page {n}"),
+    "dist_m": ("步行距离(米)", "Walking distance (m)"),
+    "walk_min": ("步行时间(分钟)", "Walking time (min)"),
+    "map_title": ("{cat}：沿路网步行距离（阈值 {thr:.0f} 米 ≈ {mins:.0f} 分钟）",
+                  "{cat}: walking distance on the network (threshold {thr:.0f} m ≈ {mins:.0f} min)"),
+    "unreachable": ("不可达", "unreachable"),
+    "facilities": ("设施", "facilities"),
+    "gaps": ("缺口", "gaps"),
+    "gapmap_title": ("各类设施步行缺口（编号为排名）", "Walking gaps by category (numbers are ranks)"),
+    "threshold": ("阈值", "threshold"),
+    "m": ("米", "m"),
+    "min": ("分钟", "min"),
+    "m_per_min": ("米/分钟", "m/min"),
+    "sec_thr": ("步行阈值", "Walking thresholds"),
+    "sec_walk": ("步行速度", "Walking speed"),
+    "sec_park": ("公园分级（500米见绿）", "Park classes (500 m green)"),
+    "sec_inputs": ("输入数据", "Inputs"),
+    "sec_sources": ("数据来源", "Data sources"),
+    "sec_run": ("运行", "Run"),
+    "osm": ("OpenStreetMap 数据（路网、设施、绿地）", "OpenStreetMap data (network, facilities, green space)"),
+    "generated": ("生成于", "generated"),
+    "outdir": ("结果文件夹", "output folder"),
+    "radius": ("服务半径 {r:.0f} 米，面积 ≥ {a:.0f} 平方米", "radius {r:.0f} m, area ≥ {a:.0f} m²"),
+}
+
+_GAP_KINDS: dict[str, tuple[str, str]] = {
+    "buildings": ("建筑群", "building cluster"),
+    "streets": ("街段", "street stretch"),
+}
+
+_SHEET_TITLES: dict[str, tuple[str, str]] = {
+    "subdistricts": ("分街道覆盖", "Coverage by subdistrict"),
+    "green": ("绿地500米", "Green 500 m"),
+    "gaps": ("缺口清单", "Gaps"),
+    "facilities": ("设施清单", "Facilities"),
+    "streets": ("街道明细", "Streets"),
+    "params": ("参数与来源", "Parameters and sources"),
+}
+
+_EXCEL_MAX_ROWS = 1_048_575
+
+
+def _t(key: str, lang: str, **kw: Any) -> str:
+    text = _T[key][0 if lang == "zh" else 1]
+    return text.format(**kw) if kw else text
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class CoverageOutputs:
+    """The tables and layers of one coverage run, as read from its OUTDIR.
+
+    Attributes
+    ----------
+    subdistricts : DataFrame
+        One row per subdistrict × category (``subdistricts.csv``).
+    green : DataFrame
+        500 m green-space check per subdistrict (empty when not computed).
+    gaps, facilities, streets : GeoDataFrame
+        Layers in EPSG:4326 (``gaps`` and ``facilities`` may be empty).
+    buildings, boundaries : GeoDataFrame or None
+        Present when the run had buildings / wrote boundaries.
+    params : dict
+        ``params.json``: thresholds, speed, profile, inputs, sources, warnings.
+    outdir : Path or None
+        Where it was read from.
+    """
+
+    subdistricts: pd.DataFrame
+    streets: gpd.GeoDataFrame
+    params: dict = field(default_factory=dict)
+    green: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=4326))
+    facilities: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=4326))
+    buildings: gpd.GeoDataFrame | None = None
+    boundaries: gpd.GeoDataFrame | None = None
+    outdir: Path | None = None
+
+    @property
+    def categories(self) -> list[str]:
+        """Category keys of this run, in taxonomy order (unknown keys last)."""
+        present = list(dict.fromkeys(self.subdistricts["category"].astype(str))) if len(self.subdistricts) else []
+        if not present:
+            present = list(self.thresholds)
+        return [k for k in CATEGORY_KEYS if k in present] + [k for k in present if k not in CATEGORIES]
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Walking threshold (m) per category: params, else the table, else the taxonomy."""
+        out: dict[str, float] = {}
+        thr = self.params.get("thresholds")
+        if isinstance(thr, dict):
+            for k, v in thr.items():
+                with contextlib.suppress(TypeError, ValueError):
+                    out[str(k)] = float(v["threshold_m"] if isinstance(v, dict) else v)
+        if len(self.subdistricts) and "threshold_m" in self.subdistricts:
+            for k, v in self.subdistricts.groupby("category")["threshold_m"].first().items():
+                out.setdefault(str(k), float(v))
+        for k, c in CATEGORIES.items():
+            out.setdefault(k, c.threshold_m)
+        return out
+
+    @property
+    def profile(self) -> str:
+        """Walking profile key (``default`` when unknown)."""
+        p = self.params.get("profile", "default")
+        if isinstance(p, dict):
+            p = p.get("key", "default")
+        return str(p)
+
+    @property
+    def speed_m_per_min(self) -> float:
+        """Walking speed in metres per minute."""
+        for key in ("speed_m_per_min", "speed"):
+            v = self.params.get(key)
+            if isinstance(v, dict):
+                v = v.get("m_per_min", v.get("value"))
+            with contextlib.suppress(TypeError, ValueError):
+                if v is not None and float(v) > 0:
+                    return float(v)
+        return PROFILES.get(self.profile, PROFILES["default"]).speed_m_per_min
+
+    @property
+    def area_name(self) -> str:
+        """Display name of the study area (params ``area_name``/``area``, else the subdistricts)."""
+        for key in ("area_name", "name", "area", "place"):
+            v = self.params.get(key)
+            if isinstance(v, dict):
+                v = v.get("name") or v.get("area")
+            if v:
+                return str(v)
+        inputs = self.params.get("inputs")
+        if isinstance(inputs, dict) and inputs.get("area"):
+            return str(inputs["area"])
+        subs = list(dict.fromkeys(self.subdistricts.get("subdistrict", pd.Series(dtype=str)).astype(str)))
+        return "、".join(subs[:6]) if subs else ""
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings of the run, as one-line strings."""
+        w = self.params.get("warnings") or []
+        if isinstance(w, str):
+            return [w]
+        return [json.dumps(x, ensure_ascii=False) if isinstance(x, (dict, list)) else str(x) for x in w]
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"无法读取该表格（{first}）。请重新运行 lifecircle coverage。",
+                         f"cannot read this table ({first}); re-run lifecircle coverage.", path) from None
+
+
+def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
+    """Read a ``lifecircle coverage`` output folder.
+
+    Parameters
+    ----------
+    outdir : path
+        The folder given to ``lifecircle coverage -o``.
+
+    Raises
+    ------
+    InputError
+        The folder or a required file is missing, unreadable or lacks columns.
+    """
+    d = Path(outdir)
+    if not d.is_dir():
+        raise InputError("结果文件夹不存在。请先运行 lifecircle coverage -o 该文件夹。",
+                         "output folder not found; run lifecircle coverage -o FOLDER first.", d)
+    for name in REQUIRED_FILES:
+        if not (d / name).is_file():
+            raise InputError(f"缺少 {name}，这不是完整的 lifecircle coverage 结果文件夹。请重新运行 lifecircle coverage。",
+                             f"{name} is missing; this is not a complete lifecircle coverage output folder. Re-run lifecircle coverage.",
+                             d / name)
+    try:
+        params = json.loads((d / "params.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"params.json 已损坏（{exc}）。请重新运行 lifecircle coverage。",
+                         f"params.json is corrupt ({exc}); re-run lifecircle coverage.", d / "params.json") from None
+    if not isinstance(params, dict):
+        raise InputError("params.json 应为 JSON 对象。", "params.json must hold a JSON object.", d / "params.json")
+    subdistricts = _read_table(d / "subdistricts.csv")
+    missing = [c for c in _SUBDISTRICT_COLUMNS if c not in subdistricts.columns]
+    if missing:
+        raise InputError(f"subdistricts.csv 缺少列：{', '.join(missing)}。", f"subdistricts.csv lacks columns: {', '.join(missing)}.",
+                         d / "subdistricts.csv")
+    subdistricts["subdistrict"] = subdistricts["subdistrict"].astype(str)
+    subdistricts["category"] = subdistricts["category"].astype(str)
+
+    def vec(name: str) -> gpd.GeoDataFrame | None:
+        p = d / name
+        if not p.is_file():
+            return None
+        g = read_vector(p)
+        return g.to_crs(4326) if g.crs is not None and not g.crs.equals("EPSG:4326") else g
+
+    streets = vec("streets.gpkg")
+    green = _read_table(d / "green.csv") if (d / "green.csv").is_file() else pd.DataFrame()
+    empty = lambda: gpd.GeoDataFrame(geometry=[], crs=4326)  # noqa: E731
+    boundaries = vec("boundaries.gpkg")
+    if boundaries is None and (d / "boundaries.geojson").is_file():
+        boundaries = vec("boundaries.geojson")
+    return CoverageOutputs(
+        subdistricts=subdistricts,
+        streets=streets,
+        params=params,
+        green=green,
+        gaps=vec("gaps.geojson") if (d / "gaps.geojson").is_file() else empty(),
+        facilities=vec("facilities.gpkg") if (d / "facilities.gpkg").is_file() else empty(),
+        buildings=vec("buildings.gpkg"),
+        boundaries=boundaries,
+        outdir=d,
+    )
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class Sheet(NamedTuple):
+    """One exported table: stable key, display title, frame with raw column names."""
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+
+
+def _points_lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if not len(gdf):
+        return np.array([], float), np.array([], float)
+    pts = gdf.geometry.to_crs(4326).representative_point() if gdf.crs is not None else gdf.geometry.representative_point()
+    return np.round(pts.x.to_numpy(), 6), np.round(pts.y.to_numpy(), 6)
+
+
+def _label_values(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Replace category/status/source keys with display labels."""
+    out = df.copy()
+    for col in ("category", "status", "source"):
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: label(str(v), lang) if isinstance(v, str) else v)
+    if "kind" in out.columns:
+        out["kind"] = out["kind"].map(lambda v: _GAP_KINDS[v][lang != "zh"] if v in _GAP_KINDS else v)
+    return out
+
+
+def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested dict/list -> (dotted key, one-line value) pairs."""
+    if isinstance(obj, dict):
+        out: list[tuple[str, str]] = []
+        for k, v in obj.items():
+            out += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(obj, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple)) for v in obj):
+            return [(prefix, "; ".join(str(v) for v in obj))]
+        out = []
+        for i, v in enumerate(obj):
+            out += _flatten(v, f"{prefix}[{i}]")
+        return out
+    return [(prefix, "" if obj is None else str(obj))]
+
+
+def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
+    """Parameters and sources as rows ``section, parameter, value, standard``.
+
+    Thresholds per category with the cited standard, walking speed and its
+    source, GB/T 50563 park classes, inputs, warnings, data sources and the
+    OpenStreetMap attribution.
+    """
+    rows: list[dict[str, str]] = []
+
+    def add(section: str, parameter: str, value: str, standard: str = "") -> None:
+        rows.append({"section": section, "parameter": parameter, "value": value, "standard": standard})
+
+    speed = outputs.speed_m_per_min
+    thr = outputs.thresholds
+    m, mins = _t("m", lang), _t("min", lang)
+    for cat in outputs.categories:
+        c = CATEGORIES.get(cat)
+        add(_t("sec_thr", lang), label(cat, lang), f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}",
+            c.standard if c else "")
+    prof = PROFILES.get(outputs.profile)
+    add(_t("sec_walk", lang), label(outputs.profile, lang), f"{speed:.1f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)",
+        prof.source if prof and math.isclose(prof.speed_m_per_min, speed) else str(outputs.params.get("speed_source", "")))
+    for pc in PARK_CLASSES:
+        add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.source)
+    for k, v in _flatten(outputs.params.get("inputs", {})):
+        add(_t("sec_inputs", lang), k, v)
+    for w in outputs.warnings:
+        add(_t("warnings", lang), "", w)
+    for key in ("sources", "standards"):
+        for k, v in _flatten(outputs.params.get(key, {})):
+            add(_t("sec_sources", lang), k, v)
+    attribution = outputs.params.get("attribution")
+    for a in ([attribution] if isinstance(attribution, str) else list(attribution or [])):
+        if a and ATTRIBUTION not in str(a):
+            add(_t("sec_sources", lang), "attribution", str(a))
+    add(_t("sec_sources", lang), _t("osm", lang), ATTRIBUTION, "https://www.openstreetmap.org/copyright")
+    for key in ("scenario", "created", "version"):
+        if key in outputs.params:
+            add(_t("sec_run", lang), key, "; ".join(v for _, v in _flatten(outputs.params[key])))
+    if outputs.outdir is not None:
+        add(_t("sec_run", lang), _t("outdir", lang), str(outputs.outdir))
+    return pd.DataFrame(rows, columns=["section", "parameter", "value", "standard"])
+
+
+def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool = True) -> list[Sheet]:
+    """The tables every export shares, with category/status/source shown as labels.
+
+    Column names stay raw (``share_buildings_covered``); writers localise the
+    headers with :func:`geo.i18n.localize_columns`. Shares stay fractions.
+    """
+    speed = outputs.speed_m_per_min
+    sub = _label_values(outputs.subdistricts, lang)
+    if "threshold_m" in sub.columns:
+        pos = list(sub.columns).index("threshold_m") + 1
+        sub.insert(pos, "threshold_min", (outputs.subdistricts["threshold_m"].astype(float) / speed).round(1))
+    sheets = [Sheet("subdistricts", _SHEET_TITLES["subdistricts"][lang != "zh"], sub)]
+    sheets.append(Sheet("green", _SHEET_TITLES["green"][lang != "zh"], outputs.green.copy()))
+
+    gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore"))
+    if len(gaps):
+        order = {k: i for i, k in enumerate(CATEGORY_KEYS)}
+        gaps["lon"], gaps["lat"] = _points_lonlat(outputs.gaps)
+        sort = [c for c in ("category", "rank") if c in gaps.columns]
+        if sort:
+            gaps = gaps.sort_values(sort, key=lambda s: s.map(order) if s.name == "category" else s, kind="stable")
+    sheets.append(Sheet("gaps", _SHEET_TITLES["gaps"][lang != "zh"], _label_values(gaps.reset_index(drop=True), lang)))
+
+    fac = pd.DataFrame(outputs.facilities.drop(columns="geometry", errors="ignore"))
+    if len(fac):
+        fac["lon"], fac["lat"] = _points_lonlat(outputs.facilities)
+    sheets.append(Sheet("facilities", _SHEET_TITLES["facilities"][lang != "zh"], _label_values(fac, lang)))
+
+    if streets:
+        st = pd.DataFrame(outputs.streets.drop(columns="geometry", errors="ignore"))
+        if len(st):
+            st["lon"], st["lat"] = _points_lonlat(outputs.streets)
+            floats = st.select_dtypes("float").columns.difference(["lon", "lat"])
+            st[floats] = st[floats].round(2)
+        sheets.append(Sheet("streets", _SHEET_TITLES["streets"][lang != "zh"], st.head(_EXCEL_MAX_ROWS)))
+    sheets.append(Sheet("params", _SHEET_TITLES["params"][lang != "zh"], params_table(outputs, lang)))
+    return sheets
+
+
+def _is_share(col: str) -> bool:
+    return col.startswith("share_") or col == "network_share_in_area"
+
+
+# --------------------------------------------------------------------------- sinks
+
+
+@contextlib.contextmanager
+def _sink(dest: Dest, suffix: str) -> Iterator[Path]:
+    """A temporary path; renamed onto ``dest`` (atomic) or copied into a file object."""
+    if isinstance(dest, (str, os.PathLike)):
+        with atomic_file(dest) as tmp:
+            yield tmp
+        return
+    with tempfile.TemporaryDirectory(prefix="lifecircle-report-") as d:
+        tmp = Path(d) / f"out{suffix}"
+        yield tmp
+        dest.write(tmp.read_bytes())
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _display_width(value: Any) -> int:
+    s = str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)
+
+
+def to_xlsx(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, streets: bool = True) -> Dest:
+    """Write every table as a sheet of one Excel workbook.
+
+    Headers in Chinese (``lang="zh"``) via :mod:`geo.i18n`, categories as
+    labels, shares as percentages, header row frozen, columns sized, and a
+    parameters-and-sources sheet with the OpenStreetMap attribution.
+    """
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheets = report_tables(outputs, lang, streets=streets)
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    with _sink(dest, ".xlsx") as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for sh in sheets:
+                frame = localize_columns(sh.frame, lang)
+                if sh.key == "params":
+                    frame = frame.rename(columns={c: column_label(c, lang) for c in frame.columns})
+                frame.to_excel(writer, sheet_name=sh.title, index=False)
+                ws = writer.sheets[sh.title]
+                ws.freeze_panes = "A2"
+                for j, raw in enumerate(sh.frame.columns, start=1):
+                    letter = get_column_letter(j)
+                    cell = ws.cell(row=1, column=j)
+                    cell.font, cell.fill = head_font, head_fill
+                    cell.alignment = Alignment(wrap_text=True, vertical="center")
+                    dtype = sh.frame[raw].dtype
+                    fmt = None
+                    if _is_share(raw):
+                        fmt = "0.0%"
+                    elif pd.api.types.is_float_dtype(dtype):
+                        fmt = "0.000000" if raw in ("lon", "lat") else ("0.00" if raw.endswith("_km") or "_km_" in raw else "0.0")
+                    elif pd.api.types.is_integer_dtype(dtype):
+                        fmt = "#,##0"
+                    if fmt:
+                        for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                            row[0].number_format = fmt
+                    sample = sh.frame[raw].head(300).tolist()
+                    width = max([_display_width(frame.columns[j - 1])] + [_display_width(v) for v in sample if v is not None])
+                    if fmt == "0.0%":
+                        width = max(width // 2, 8)
+                    ws.column_dimensions[letter].width = min(max(width + 2, 8), 60 if sh.key == "params" else 40)
+                if sh.key == "params":
+                    for row in ws.iter_rows(min_row=2):
+                        for cell in row:
+                            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return dest
+
+
+# --------------------------------------------------------------------------- CSV / GPKG / GeoJSON
+
+
+def to_csv(outputs: CoverageOutputs, dest: Dest, lang: str | None = "zh") -> Dest:
+    """Write each table as UTF-8-with-BOM CSV, into a folder or a ``.zip``.
+
+    Parameters
+    ----------
+    dest : path or binary file object
+        A folder (created if needed), a path ending in ``.zip``, or a file
+        object that receives a ZIP archive.
+    lang : "zh", "en" or None
+        Header language; None keeps the raw column names.
+    """
+    def payload(sh: Sheet) -> bytes:
+        frame = localize_columns(sh.frame, lang) if lang else sh.frame
+        if lang and sh.key == "params":
+            frame = frame.rename(columns={c: column_label(c, lang) for c in frame.columns})
+        return frame.to_csv(index=False).encode("utf-8-sig")
+
+    sheets = report_tables(outputs, lang or "en")
+    as_zip = not isinstance(dest, (str, os.PathLike)) or str(dest).lower().endswith(".zip")
+    if as_zip:
+        with _sink(dest, ".zip") as tmp:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for sh in sheets:
+                    zf.writestr(f"{sh.key}.csv", payload(sh))
+        return dest
+    folder = Path(dest)
+    folder.mkdir(parents=True, exist_ok=True)
+    for sh in sheets:
+        with atomic_file(folder / f"{sh.key}.csv") as tmp:
+            tmp.write_bytes(payload(sh))
+    return dest
+
+
+def _layers(outputs: CoverageOutputs) -> dict[str, gpd.GeoDataFrame]:
+    layers = {"streets": outputs.streets, "buildings": outputs.buildings, "gaps": outputs.gaps,
+              "facilities": outputs.facilities, "boundaries": outputs.boundaries}
+    return {k: v for k, v in layers.items() if v is not None}
+
+
+def to_geopackage(outputs: CoverageOutputs, dest: Dest) -> Dest:
+    """Write all layers (streets, buildings, gaps, facilities, boundaries) to one GeoPackage.
+
+    Layer names are those keys; geometry in EPSG:4326; raw column names.
+    """
+    import pyogrio
+
+    with _sink(dest, ".gpkg") as tmp:
+        for name, gdf in _layers(outputs).items():
+            g = gdf.to_crs(4326) if gdf.crs is not None else gdf.set_crs(4326)
+            pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG")
+    return dest
+
+
+def to_geojson(layer: gpd.GeoDataFrame, dest: Dest) -> Dest:
+    """Write one layer as GeoJSON in WGS-84 (NaN as null)."""
+    g = layer if layer.crs is None else layer.to_crs(4326)
+    data = g.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
+    if isinstance(dest, (str, os.PathLike)):
+        with atomic_file(dest) as tmp:
+            tmp.write_bytes(data)
+    else:
+        dest.write(data)
+    return dest
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def _metric(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    return gdf.to_crs(crs) if gdf.crs is not None else gdf.set_crs(4326).to_crs(crs)
+
+
+def _map_crs(outputs: CoverageOutputs) -> Any:
+    base = outputs.streets if len(outputs.streets) else outputs.boundaries
+    if base is None or not len(base):
+        return "EPSG:32651"
+    try:
+        return base.to_crs(4326).estimate_utm_crs()
+    except Exception:
+        return "EPSG:32651"
+
+
+def _decorate(ax: Any, fig: Any, lang: str) -> None:
+    """Scale bar, attribution, no axes."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    x0, x1 = ax.get_xlim()
+    span = x1 - x0
+    nice = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]
+    bar = max([n for n in nice if n <= span / 4] or [nice[0]])
+    ax.add_artist(AnchoredSizeBar(ax.transData, bar, f"{bar:.0f} {_t('m', lang)}", "lower left",
+                                  pad=0.4, frameon=True, size_vertical=span / 250))
+    ax.text(0.995, 0.005, ATTRIBUTION, transform=ax.transAxes, ha="right", va="bottom", fontsize=6,
+            color="#333333", bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+
+
+def _draw_boundaries(ax: Any, outputs: CoverageOutputs, crs: Any, labels: bool = False) -> None:
+    if outputs.boundaries is None or not len(outputs.boundaries):
+        return
+    b = _metric(outputs.boundaries, crs)
+    b.boundary.plot(ax=ax, color="#555555", linewidth=0.8, linestyle="--", zorder=1)
+    if labels and "subdistrict" in b.columns:
+        for name, pt in zip(b["subdistrict"], b.geometry.representative_point()):
+            ax.annotate(str(name), (pt.x, pt.y), ha="center", fontsize=8, color="#333333", alpha=0.8, zorder=6)
+
+
+def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *, figsize: tuple[float, float] = (7.2, 6.4)) -> Any:
+    """Streets coloured by walking distance to ``category`` (matplotlib Figure).
+
+    A sequential colour map from 0 to twice the threshold (farther streets in
+    the last colour), unreachable streets grey, facilities as markers, gaps
+    outlined in red with their rank; colour bar in metres and minutes.
+    """
+    from matplotlib import colormaps, rc_context
+    from matplotlib.colors import Normalize
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.figure import Figure
+
+    from .fonts import matplotlib_font
+
+    col = f"dist_m_{category}"
+    thr = outputs.thresholds.get(category, 1000.0)
+    speed = outputs.speed_m_per_min
+    crs = _map_crs(outputs)
+    with rc_context({"font.family": matplotlib_font(), "axes.unicode_minus": False}):
+        fig = Figure(figsize=figsize, layout="constrained")
+        ax = fig.add_subplot()
+        streets = _metric(outputs.streets, crs)
+        cmap = colormaps["viridis"]
+        norm = Normalize(0, 2 * thr, clip=True)
+        dist = streets[col].astype(float) if col in streets.columns else pd.Series(np.nan, index=streets.index)
+        far = dist.isna()
+        if far.any():
+            streets[far].plot(ax=ax, color="#bbbbbb", linewidth=0.6, linestyle=(0, (2, 1)), zorder=2)
+        if (~far).any():
+            streets[~far].plot(ax=ax, color=cmap(norm(dist[~far].to_numpy())), linewidth=1.1, zorder=3)
+        _draw_boundaries(ax, outputs, crs)
+        fac = outputs.facilities
+        if len(fac) and "category" in fac.columns:
+            fac = _metric(fac[fac["category"].astype(str) == category], crs)
+            if len(fac):
+                poly = fac.geom_type.isin(["Polygon", "MultiPolygon"])
+                if poly.any():
+                    fac[poly].plot(ax=ax, facecolor="#a6d96a", edgecolor="#1a9641", alpha=0.5, linewidth=0.5, zorder=2)
+                pts = fac.geometry.representative_point()
+                ax.scatter(pts.x, pts.y, s=22, marker="^", facecolor="white", edgecolor="black", linewidth=0.8, zorder=5,
+                           label=f"{label(category, lang)} {_t('facilities', lang)}")
+        gaps = outputs.gaps
+        if len(gaps) and "category" in gaps.columns:
+            gaps = _metric(gaps[gaps["category"].astype(str) == category], crs)
+            if len(gaps):
+                _plot_outline(ax, gaps, "#d7191c")
+                _rank_labels(ax, gaps, "#d7191c")
+        sm = ScalarMappable(norm=norm, cmap=cmap)
+        cbar = fig.colorbar(sm, ax=ax, extend="max", shrink=0.7, pad=0.02)
+        cbar.set_label(_t("dist_m", lang))
+        cbar.ax.axhline(thr, color="red", linewidth=1.5)
+        sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: m / speed, lambda t: t * speed))
+        sec.set_ylabel(_t("walk_min", lang))
+        ax.set_title(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10)
+        handles, _ = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
+        _decorate(ax, fig, lang)
+    return fig
+
+
+def _plot_outline(ax: Any, gdf: gpd.GeoDataFrame, color: str) -> None:
+    poly = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    if poly.any():
+        gdf[poly].plot(ax=ax, facecolor=color, alpha=0.18, edgecolor=color, linewidth=1.0, zorder=4)
+    lines = gdf.geom_type.isin(["LineString", "MultiLineString"])
+    if lines.any():
+        gdf[lines].plot(ax=ax, color=color, linewidth=2.4, alpha=0.8, zorder=4)
+    pts = gdf.geom_type.isin(["Point", "MultiPoint"])
+    if pts.any():
+        gdf[pts].plot(ax=ax, color=color, markersize=14, zorder=4)
+
+
+def _rank_labels(ax: Any, gaps: gpd.GeoDataFrame, color: str, top: int = 10) -> None:
+    if "rank" not in gaps.columns:
+        return
+    g = gaps.sort_values("rank").head(top)
+    for r, pt in zip(g["rank"], g.geometry.representative_point()):
+        ax.annotate(str(int(r)), (pt.x, pt.y), fontsize=7, color=color, fontweight="bold", ha="center", va="center",
+                    zorder=7, bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "edgecolor": color, "linewidth": 0.6})
+
+
+def gaps_figure(outputs: CoverageOutputs, lang: str = "zh", *, figsize: tuple[float, float] = (7.2, 6.4)) -> Any:
+    """All categories' gaps on one map, coloured by category, ranked top gaps numbered."""
+    from matplotlib import colormaps, rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from .fonts import matplotlib_font
+
+    crs = _map_crs(outputs)
+    with rc_context({"font.family": matplotlib_font(), "axes.unicode_minus": False}):
+        fig = Figure(figsize=figsize, layout="constrained")
+        ax = fig.add_subplot()
+        if len(outputs.streets):
+            _metric(outputs.streets, crs).plot(ax=ax, color="#c8c8c8", linewidth=0.5, zorder=1)
+        _draw_boundaries(ax, outputs, crs, labels=True)
+        handles = []
+        gaps = outputs.gaps
+        if len(gaps) and "category" in gaps.columns:
+            gaps = _metric(gaps, crs)
+            palette = colormaps["tab10"]
+            for i, cat in enumerate(outputs.categories):
+                g = gaps[gaps["category"].astype(str) == cat]
+                if not len(g):
+                    continue
+                color = palette(i % 10)
+                _plot_outline(ax, g, color)
+                _rank_labels(ax, g, color, top=3)
+                handles.append(Patch(facecolor=color, alpha=0.6, label=label(cat, lang)))
+        if handles:
+            ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.85, title=_t("gaps", lang))
+        ax.set_title(_t("gapmap_title", lang), fontsize=10)
+        _decorate(ax, fig, lang)
+    return fig
+
+
+def figure_png(fig: Any, dpi: int = 150) -> bytes:
+    """Render a matplotlib Figure to PNG bytes (no pyplot state involved)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def _fmt(v: Any, kind: str = "") -> str:
+    """Cell text: percentages with one decimal, integers with separators, NaN as '—'."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return "—"
+    if kind == "pct":
+        return f"{float(v) * 100:.1f}%"
+    if kind == "int":
+        return f"{int(round(float(v))):,}"
+    if kind == "km":
+        return f"{float(v):.2f}"
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.1f}" if not float(v).is_integer() else f"{int(v)}"
+    return str(v)
+
+
+_SUB_COLUMNS = (("subdistrict", ""), ("category", ""), ("threshold_m", "int"), ("facilities", "int"),
+                ("buildings", "int"), ("buildings_covered", "int"), ("share_buildings_covered", "pct"),
+                ("buildings_unreachable", "int"), ("street_km", "km"), ("share_street_covered", "pct"))
+_GREEN_COLUMNS = (("subdistrict", ""), ("buildings", "int"), ("buildings_300m", "int"), ("buildings_500m", "int"),
+                  ("share_300m", "pct"), ("share_500m", "pct"), ("share_served", "pct"))
+_GAP_COLUMNS = (("rank", "int"), ("kind", ""), ("label", ""), ("n_buildings", "int"), ("street_m", "int"))
+
+
+def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: int = 15, dpi: int = 150) -> Dest:
+    """Write a printable A4 gap report (reportlab platypus) with the CJK font embedded.
+
+    Title page (area, date, parameters, overall coverage), coverage by
+    subdistrict × category, 500 m green coverage, a map of gaps, per category
+    a walking-distance map and the ranked gap list, then parameters and data
+    sources with the OpenStreetMap attribution.
+
+    Raises
+    ------
+    InputError
+        No CJK font is installed (run ``scripts/setup``).
+    """
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                    TableStyle)
+    from xml.sax.saxutils import escape
+
+    font = _pdf_font()
+    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12.5, wordWrap="CJK")
+    small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5)
+    cell = ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9)
+    h1 = ParagraphStyle("h1", parent=base, fontSize=15, leading=20, spaceBefore=6, spaceAfter=8)
+    h2 = ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=5)
+    title = ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=14)
+    sub_title = ParagraphStyle("subtitle", parent=base, fontSize=13, leading=18, alignment=TA_CENTER, spaceAfter=4)
+    frame_w = A4[0] - 3.6 * cm
+
+    def P(text: Any, style: ParagraphStyle = cell) -> Paragraph:
+        return Paragraph(escape(str(text)), style)
+
+    def table(df: pd.DataFrame, cols: tuple[tuple[str, str], ...], widths: list[float] | None = None) -> Table:
+        cols = tuple((c, k) for c, k in cols if c in df.columns)
+        data = [[P(column_label(c, lang)) for c, _ in cols]]
+        for _, row in df.iterrows():
+            data.append([P(_fmt(row[c], k)) if not k else _fmt(row[c], k) for c, k in cols])
+        t = Table(data, repeatRows=1, colWidths=widths if widths and len(widths) == len(cols) else None, hAlign="LEFT")
+        style = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
+                 ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999")),
+                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F5F5F5")])]
+        for j, (_, k) in enumerate(cols):
+            if k:
+                style.append(("ALIGN", (j, 1), (j, -1), "RIGHT"))
+        t.setStyle(TableStyle(style))
+        return t
+
+    def image(fig: Any) -> Image:
+        png = figure_png(fig, dpi)
+        w, h = fig.get_size_inches()
+        width = frame_w
+        return Image(io.BytesIO(png), width=width, height=width * h / w)
+
+    speed, thr, cats = outputs.speed_m_per_min, outputs.thresholds, outputs.categories
+    today = _dt.date.today().isoformat()
+    sub = _label_values(outputs.subdistricts, lang)
+    story: list[Any] = [Spacer(1, 3 * cm), Paragraph(escape(_t("title", lang)), title)]
+    if outputs.area_name:
+        story.append(Paragraph(escape(outputs.area_name), sub_title))
+    story.append(Spacer(1, 1 * cm))
+    meta = [(_t("area", lang), outputs.area_name), (_t("date", lang), today),
+            (_t("profile", lang), label(outputs.profile, lang)),
+            (_t("speed", lang), f"{speed:.0f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)")]
+    if outputs.params.get("scenario"):
+        meta.append((_t("scenario", lang), "; ".join(v for _, v in _flatten(outputs.params["scenario"]))))
+    mt = Table([[P(k, base), P(v, base)] for k, v in meta], colWidths=[4 * cm, frame_w - 4 * cm], hAlign="LEFT")
+    mt.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#BBBBBB"))]))
+    story += [mt, Spacer(1, 0.6 * cm), Paragraph(escape(_t("thresholds", lang)), h2)]
+    thr_rows = [[P(column_label("category", lang)), P(column_label("threshold_m", lang)), P(column_label("threshold_min", lang)),
+                 P(_t("overall", lang))]]
+    s = outputs.subdistricts
+    for cat in cats:
+        part = s[s["category"] == cat]
+        share = (part["buildings_covered"].sum() / part["buildings"].sum()
+                 if {"buildings_covered", "buildings"} <= set(s.columns) and part["buildings"].sum() > 0 else
+                 (part["street_km_covered"].sum() / part["street_km"].sum()
+                  if {"street_km_covered", "street_km"} <= set(s.columns) and part["street_km"].sum() > 0 else np.nan))
+        thr_rows.append([P(label(cat, lang)), f"{thr[cat]:.0f}", f"{thr[cat] / speed:.1f}", _fmt(share, "pct")])
+    tt = Table(thr_rows, repeatRows=1, colWidths=[4 * cm, 3 * cm, 3 * cm, 4 * cm], hAlign="LEFT")
+    tt.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
+                            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
+                            ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999")),
+                            ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
+    story += [tt, Spacer(1, 0.4 * cm), Paragraph(escape(f"{_t('sec_sources', lang)}: {ATTRIBUTION}"), small), PageBreak()]
+
+    # 1 coverage by subdistrict
+    story += [Paragraph(escape(f"1 {_t('sec_sub', lang)}"), h1), Paragraph(escape(_t("sec_sub_note", lang)), small), Spacer(1, 4)]
+    widths = [c * cm for c in (2.4, 2.0, 1.4, 1.3, 1.5, 1.6, 1.6, 1.6, 1.6, 1.6)]
+    story.append(table(sub, _SUB_COLUMNS, widths))
+
+    # 2 green
+    story += [Paragraph(escape(f"2 {_t('sec_green', lang)}"), h1), Paragraph(escape(_t("sec_green_note", lang)), small), Spacer(1, 4)]
+    if len(outputs.green):
+        story.append(table(outputs.green, _GREEN_COLUMNS, [c * cm for c in (3.0, 2.0, 2.4, 2.4, 2.4, 2.4, 2.8)]))
+        if "share_served" in outputs.green.columns:
+            story.append(Spacer(1, 4))
+            head = column_label("share_served", lang)
+            items = [f"{r['subdistrict']} {head} {_fmt(r['share_served'], 'pct')}" for _, r in outputs.green.iterrows()]
+            story.append(Paragraph(escape("；".join(items) if lang == "zh" else "; ".join(items)), base))
+    else:
+        story.append(Paragraph("—", base))
+    story.append(PageBreak())
+
+    # 3 gap map
+    story += [Paragraph(escape(f"3 {_t('sec_gapmap', lang)}"), h1), image(gaps_figure(outputs, lang)), PageBreak()]
+
+    # 4 per category
+    story.append(Paragraph(escape(f"4 {_t('sec_cat', lang)}"), h1))
+    gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore"))
+    for i, cat in enumerate(cats, start=1):
+        head = Paragraph(escape(f"4.{i} {label(cat, lang)}（{thr[cat]:.0f} {_t('m', lang)}）" if lang == "zh"
+                                else f"4.{i} {label(cat, lang)} ({thr[cat]:.0f} m)"), h2)
+        story.append(KeepTogether([head, image(coverage_figure(outputs, cat, lang, figsize=(7.2, 5.6)))]))
+        g = gaps[gaps["category"].astype(str) == cat] if "category" in gaps.columns else gaps.iloc[0:0]
+        if "rank" in g.columns:
+            g = g.sort_values("rank")
+        story.append(Paragraph(escape(_t("gaps_top", lang)), base))
+        if len(g):
+            story.append(table(_label_values(g.head(max_gaps), lang), _GAP_COLUMNS, [c * cm for c in (1.2, 2.4, 8.0, 2.0, 2.4)]))
+        else:
+            story.append(Paragraph(escape(_t("no_gaps", lang)), small))
+        story.append(PageBreak())
+
+    # 5 parameters and sources
+    story.append(Paragraph(escape(f"5 {_t('sec_params', lang)}"), h1))
+    params = params_table(outputs, lang)
+    pt = [[P(column_label(c, lang)) for c in params.columns]]
+    pt += [[P(v) for v in row] for row in params.itertuples(index=False)]
+    ptab = Table(pt, repeatRows=1, colWidths=[2.6 * cm, 3.4 * cm, 4.6 * cm, frame_w - 10.6 * cm], hAlign="LEFT")
+    ptab.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
+                              ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999"))]))
+    story.append(ptab)
+
+    footer = f"lifecircle · {_t('generated', lang)} {today} · {ATTRIBUTION}"
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 7)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(1.8 * cm, 1.0 * cm, footer)
+        canvas.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm, _t("page", lang, n=doc.page))
+        canvas.restoreState()
+
+    with _sink(dest, ".pdf") as tmp:
+        doc = SimpleDocTemplate(str(tmp), pagesize=A4, leftMargin=1.8 * cm, rightMargin=1.8 * cm, topMargin=1.6 * cm,
+                                bottomMargin=1.8 * cm, title=_t("title", lang), author="lifecircle",
+                                subject=outputs.area_name, creator="lifecircle (reportlab)")
+        doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return dest
+
+
+def _pdf_font() -> str:
+    from .fonts import reportlab_font
+
+    return reportlab_font()
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def cli_report(args: Any) -> int:
+    """``lifecircle report OUTDIR -o report.(xlsx|pdf|gpkg|zip)``: write by suffix, print what was written."""
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    writers = {".xlsx": "xlsx", ".pdf": "pdf", ".gpkg": "gpkg", ".zip": "zip"}
+    if suffix not in writers:
+        raise InputError("输出文件须以 .xlsx、.pdf、.gpkg 或 .zip 结尾。",
+                         "the output must end in .xlsx, .pdf, .gpkg or .zip.", out)
+    outputs = load_outdir(args.outdir)
+    lang = ui_lang()
+    kind = writers[suffix]
+    if kind == "xlsx":
+        to_xlsx(outputs, out, lang)
+    elif kind == "pdf":
+        to_pdf(outputs, out, lang)
+    elif kind == "gpkg":
+        to_geopackage(outputs, out)
+    else:
+        to_csv(outputs, out, lang)
+    size = out.stat().st_size / 1024
+    print(f"已写出 {out} ({size:.0f} KB)" if lang == "zh" else f"wrote {out} ({size:.0f} KB)")
+    return 0
