@@ -35,7 +35,7 @@ from .boundaries import boundaries_from_place, normalize_boundaries, read_bounda
 from .categories import CATEGORIES, category_for_fclass
 from .errors import InputError
 from .io import atomic_dir, read_vector, require_file
-from .network import WalkNetwork, connectivity, network_from_lines
+from .network import WalkNetwork, load_network, network_from_place
 from .progress import null_progress, stderr_progress
 
 __all__ = [
@@ -119,14 +119,8 @@ class StudyArea:
 
 # --------------------------------------------------------------------------- helpers
 def load_network_file(path: str | Path, polygon=None) -> WalkNetwork:
-    """A WalkNetwork from an OSM XML/PBF file or a road line layer (NETWORK's ``load_network``)."""
-    from . import network
-
-    p = require_file(path)
-    loader = getattr(network, "load_network", None)
-    if loader is not None:
-        return loader(p, polygon=polygon)
-    return network_from_lines(read_vector(p), source=p)  # pragma: no cover - before load_network existed
+    """A WalkNetwork from an OSM XML/PBF file, a road line layer or a network cache (``geo.network.load_network``)."""
+    return load_network(path, polygon=polygon)
 
 
 def network_extent(net: WalkNetwork, buffer_m: float = 0.0) -> shapely.Geometry:
@@ -439,8 +433,6 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
     """
     import osmnx as ox
 
-    from . import network
-
     progress = progress or null_progress
     cache = Path(data_dir) / "cache" / "osmnx"
     cache.mkdir(parents=True, exist_ok=True)
@@ -462,7 +454,7 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
             raise
 
     progress(0.15, "walking network (Overpass)")
-    net = network.network_from_place(near)
+    net = network_from_place(place, polygon=near, cache_dir=cache)
     progress(0.5, "facilities (Overpass)")
     facilities = fac.dedupe(fac.from_osm_features(fetch(_osm_tags(), near), source_detail="overpass"))
     progress(0.65, "buildings (Overpass)")

@@ -211,7 +211,10 @@ def from_osm_features(gdf: gpd.GeoDataFrame, *, source_detail: str = "") -> gpd.
     if gdf is None or not len(gdf):
         return empty_facilities()
     tag_cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    tags = gdf[tag_cols].to_dict("records")
+    # absent tags may come as '' or NaN: drop them so that `healthcare=*` style rules do not fire
+    tags = [{k: v for k, v in rec.items() if isinstance(v, str) and v.strip() or
+             (v is not None and not isinstance(v, (str, float)))}
+            for rec in gdf[tag_cols].to_dict("records")]
     cats = [category_for_tags(t) for t in tags]
     ids = _osm_ids(gdf)
     keep = [i for i, c in enumerate(cats) if c is not None]
