@@ -580,3 +580,162 @@ def _make_network(node_xy, e_xy, e_rows, edge_line, u, v, src_attrs: pd.DataFram
     data.update(_edge_attributes(src_attrs, edge_line))
     edges = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geom, crs=crs), crs=crs)
     return WalkNetwork(node_xy=np.asarray(node_xy, float), edges=edges, crs=edges.crs)
+
+
+# ---------------------------------------------------------------------------
+# OSM sources
+def _first(v: Any) -> Any:
+    """First item of an osmnx list attribute (simplified edges merge ways)."""
+    if isinstance(v, (list, tuple)):
+        return v[0] if len(v) else None
+    return v
+
+
+def _nonempty(v: Any) -> bool:
+    return v is not None and not (isinstance(v, float) and v != v) and v != ""
+
+
+def network_from_graph(G, *, crs=None, source: str | Path | None = None) -> WalkNetwork:
+    """Convert an osmnx graph to an undirected :class:`WalkNetwork` in a metric CRS.
+
+    Reciprocal edges collapse to one (``ox.convert.to_undirected``); edges
+    without a geometry get a straight line; every geometry runs from ``u`` to ``v``.
+
+    Raises
+    ------
+    InputError
+        The graph has no edges.
+    """
+    import osmnx as ox
+
+    if G.number_of_edges() == 0:
+        raise InputError("没有可步行的道路（步行网络为空）。请检查范围或数据源。",
+                         "no walkable ways (the walking network is empty); check the area or the data source.", source)
+    Gu = ox.convert.to_undirected(G) if G.is_directed() else G
+    nodes, edges = ox.convert.graph_to_gdfs(Gu, nodes=True, edges=True, fill_edge_geometry=True)
+    target = CRS.from_user_input(crs) if crs is not None else metric_crs(nodes)
+    nodes, edges = nodes.to_crs(target), edges.to_crs(target)
+    pos = pd.Series(np.arange(len(nodes)), index=nodes.index)
+    node_xy = shapely.get_coordinates(nodes.geometry.values)
+    u = pos.loc[edges.index.get_level_values(0)].to_numpy(np.int64)
+    v = pos.loc[edges.index.get_level_values(1)].to_numpy(np.int64)
+    geom = edges.geometry.values
+    xy, idx = shapely.get_coordinates(geom, return_index=True)
+    starts = np.r_[0, np.flatnonzero(np.diff(idx)) + 1]
+    ends = np.r_[starts[1:] - 1, len(idx) - 1]
+    # orient each geometry from u to v, and pin its ends to the node coordinates
+    d_u = np.hypot(*(xy[starts] - node_xy[u]).T) + np.hypot(*(xy[ends] - node_xy[v]).T)
+    d_v = np.hypot(*(xy[starts] - node_xy[v]).T) + np.hypot(*(xy[ends] - node_xy[u]).T)
+    flip = d_v < d_u
+    geom = np.where(flip, shapely.reverse(geom), geom)
+    xy, idx = shapely.get_coordinates(geom, return_index=True)
+    xy[starts] = node_xy[u]
+    xy[ends] = node_xy[v]
+    geom = shapely.linestrings(xy, indices=idx)
+    data: dict[str, Any] = {"u": u, "v": v, "length_m": shapely.length(geom).astype(float)}
+    data["osm_id"] = [_first(x) for x in edges["osmid"]] if "osmid" in edges else [None] * len(edges)
+    names = edges["name"] if "name" in edges else pd.Series([None] * len(edges))
+    data["name"] = [str(_first(n)) if _nonempty(_first(n)) else "" for n in names]
+    if "highway" in edges:
+        data["highway"] = [str(_first(h)) if _nonempty(_first(h)) else "" for h in edges["highway"]]
+    out = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geom, crs=target), crs=target)
+    out = out[out["length_m"] > 0].reset_index(drop=True)
+    net = WalkNetwork(node_xy=node_xy, edges=out, crs=out.crs)
+    net.repair = {"source": str(source) if source is not None else None, "builder": "network_from_graph",
+                  "after": connectivity(net), "n_nodes": net.n_nodes, "n_edges": int(len(out))}
+    return net
+
+
+def network_from_osm_xml(path: str | Path, polygon=None) -> WalkNetwork:
+    """Walking network of an OSM XML file (``.osm``, ``.osm.bz2``, ``.xml``) via osmnx.
+
+    Only ways osmnx's ``walk`` filter keeps are used (see :func:`geo.osm.is_walkable`).
+    """
+    from .osm import graph_from_osm_xml
+
+    t0 = time.perf_counter()
+    G, dropped = graph_from_osm_xml(path, polygon)
+    net = network_from_graph(G, source=path)
+    net.repair.update({"builder": "network_from_osm_xml", "excluded_ways": dropped,
+                       "exclude": "osmnx walk filter", "seconds": round(time.perf_counter() - t0, 3)})
+    return net
+
+
+def network_from_pbf(path: str | Path, polygon=None) -> WalkNetwork:
+    """Walking network of an OSM file via pyosmium (any OSM format; meant for ``.osm.pbf``).
+
+    Ways (osmnx ``walk`` semantics) are split at every OSM node they share;
+    OSM topology is explicit, so no snapping or crossing noding is needed.
+    """
+    from .osm import _read_ways
+
+    t0 = time.perf_counter()
+    ways, refs = _read_ways(path, polygon)
+    if len(ways) == 0:
+        raise InputError("文件中没有可步行的道路。", "the file has no walkable ways.", path)
+    target = metric_crs(ways)
+    ways = ways.to_crs(target)
+    xy, line_of = shapely.get_coordinates(ways.geometry.values, return_index=True)
+    ref = np.concatenate(refs)
+    ids, n_ids = _group_ids(ref)
+    node_xy, e_xy, e_rows, edge_line, u, v = _node_and_split(xy, line_of, ids, n_ids)
+    net = _make_network(node_xy, e_xy, e_rows, edge_line, u, v, ways.drop(columns="geometry"), target)
+    net.repair = {"source": str(path), "builder": "network_from_pbf", "exclude": "osmnx walk filter",
+                  "after": connectivity(net), "n_nodes": net.n_nodes, "n_edges": int(len(net.edges)),
+                  "seconds": round(time.perf_counter() - t0, 3)}
+    return net
+
+
+def network_from_place(query: str | None = None, polygon=None, *,
+                       cache_dir: str | Path = "data/cache/osmnx") -> WalkNetwork:
+    """Download osmnx's ``walk`` network for a place name or polygon (online, cached)."""
+    from .osm import fetch_walk_graph
+
+    G = fetch_walk_graph(query, polygon, cache_dir=cache_dir)
+    net = network_from_graph(G, source=query or "polygon")
+    net.repair.update({"builder": "network_from_place", "place": query, "exclude": "osmnx walk filter"})
+    return net
+
+
+_LINE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip")
+
+
+def load_network(path: str | Path, *, polygon=None, **line_opts) -> WalkNetwork:
+    """Load a walking network from a file, choosing the reader by suffix.
+
+    ``.osm``/``.osm.bz2``/``.osm.gz``/``.xml`` → :func:`network_from_osm_xml`;
+    ``.pbf`` → :func:`network_from_pbf`; line layers (``.geojson``, ``.json``,
+    ``.gpkg``, ``.shp`` ...) → :func:`network_from_lines` with ``line_opts``.
+    A folder written by :meth:`WalkNetwork.save` is loaded from the cache.
+    With ``polygon`` (WGS-84 shapely geometry or GeoSeries/GeoDataFrame) only
+    ways intersecting it are used.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, unknown type, no CRS, or no walkable ways.
+    """
+    from .osm import osm_format, polygon_4326
+
+    p = Path(path)
+    if p.is_dir() and (p / "meta.json").exists():
+        return WalkNetwork.load(p)
+    p = require_file(p)
+    fmt = osm_format(p)
+    if fmt == "pbf":
+        net = network_from_pbf(p, polygon)
+    elif fmt is not None:
+        net = network_from_osm_xml(p, polygon)
+    elif p.suffix.lower() in _LINE_SUFFIXES:
+        lines = read_vector(p)
+        poly = polygon_4326(polygon)
+        if poly is not None and len(lines):
+            lines = lines[lines.intersects(gpd.GeoSeries([poly], crs=4326).to_crs(lines.crs).iloc[0])]
+        net = network_from_lines(lines, source=p, **line_opts)
+    else:
+        raise InputError("无法识别的路网文件类型；请使用 OSM（.osm/.osm.bz2/.osm.pbf）或道路线图层（.geojson/.gpkg/.shp）。",
+                         "unknown network file type; use OSM (.osm/.osm.bz2/.osm.pbf) or a road line layer "
+                         "(.geojson/.gpkg/.shp).", p)
+    if len(net.edges) == 0:
+        raise InputError("文件中没有可步行的道路。", "the file has no walkable ways.", p)
+    return net
