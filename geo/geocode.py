@@ -1,0 +1,995 @@
+"""Geocoding facility mentions against OSM, a corrections file, and the planned-scenario switch.
+
+A mention (one row of ``geo.texts.extract_files``: ``name, category, status,
+count, district, subdistrict, source, sentence``) is matched to an OSM feature
+by name (``name``, ``name:zh``, ``alt_name``, ``official_name``,
+``old_name``), category (the taxonomy in :mod:`geo.categories`: the
+candidate's OSM class and the keyword head of its name) and place (the
+mention's district polygon, preferring its subdistrict). Nothing is forced:
+
+- a mention without a name (a counted mention, "新建3处睦邻点") is ``not_applicable``;
+- a planned facility only matches on a (near-)exact name, and branch words
+  (分馆, 分院, 新馆 ...) must agree on both sides;
+- two distinct candidates scoring alike make the row ``ambiguous`` (top 3 listed).
+
+Manual fixes go to a small corrections file keyed by :func:`mention_key`
+(:func:`save_correction`); :func:`apply_corrections` re-applies them on every
+run so no manual work is lost. :func:`to_facilities` turns the result into
+the Facilities schema of ``docs/ARCHITECTURE.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from rapidfuzz import fuzz, process
+
+from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_tags
+from .coords import in_china
+from .errors import InputError, ui_lang
+from .io import atomic_file, read_vector, require_file, to_csv_bom
+
+__all__ = [
+    "MATCH_COLUMNS",
+    "CORRECTION_COLUMNS",
+    "normalize_name",
+    "name_category",
+    "mention_key",
+    "load_candidates",
+    "candidates_online",
+    "geocode_mentions",
+    "apply_corrections",
+    "save_correction",
+    "read_corrections",
+    "to_facilities",
+    "scenario",
+    "write_geocoded",
+    "cli_geocode",
+]
+
+WGS84 = "EPSG:4326"
+METRIC_CRS = "EPSG:32651"  # UTM 51N, Shanghai
+
+MENTION_COLUMNS = ["name", "category", "status", "count", "district", "subdistrict", "source", "sentence"]
+MATCH_COLUMNS = ["mention_key", "match_status", "match_score", "osm_id", "osm_type", "osm_name", "lon", "lat",
+                 "reason", "candidates"]
+CORRECTION_COLUMNS = ["key", "osm_id", "lon", "lat", "name", "category", "status", "note"]
+NAME_TAGS = ("name", "name:zh", "alt_name", "official_name", "old_name")
+CANDIDATE_COLUMNS = ["candidate_id", "osm_id", "osm_type", *NAME_TAGS, "category", "fclass", "source_file", "geometry"]
+
+_BRACKETS = re.compile(r"[（(【\[〔［][^）)】\]〕］]*[）)】\]〕］]")
+_PUNCT = re.compile(r"[\s·・•.,，。、;；:：\-—–_~'\"“”‘’&＆/|]+")
+_BRANCH = re.compile(r"分馆|分院|新馆|分中心|分部|分店|分园|分校|院区|校区|东馆|西馆|南馆|北馆|新院|二期|三期|一期")
+_ADMIN_SUFFIX = re.compile(r"(街道办事处|街道|新区|地区|镇|乡|区|县|市)$")
+_KEYWORDS: tuple[tuple[str, str], ...] = tuple(sorted(((k, c.key) for c in CATEGORIES.values() for k in c.keywords),
+                                                      key=lambda kc: -len(kc[0])))
+_KEYWORD_SET = frozenset(k for k, _ in _KEYWORDS)
+_KEYWORD_CAT = dict(reversed(_KEYWORDS))  # a word listed in two categories keeps its first (longest-first order)
+# reversed names and keywords: the leftmost hit in the reversed name is the keyword ending last, longest first
+_HEAD_RE = re.compile("|".join(re.escape(k[::-1]) for k, _ in _KEYWORDS))
+_GENERIC_PREFIX = re.compile(r"^(社区|街道|区|市|本区|全区|各|新建|新)?")
+
+
+# --------------------------------------------------------------------------- names
+def _nfkc(s: object) -> str:
+    if s is None or (isinstance(s, float) and s != s):
+        return ""
+    return unicodedata.normalize("NFKC", str(s)).strip()
+
+
+def _branch_words(name: str) -> frozenset[str]:
+    """Branch markers (分馆, 分院, 新馆, 院区 ...), brackets included: they must agree on both sides."""
+    return frozenset(_BRANCH.findall(_PUNCT.sub("", _nfkc(name))))
+
+
+def normalize_name(name: object, *, district: str = "", districts: Iterable[str] = ()) -> tuple[str, str]:
+    """The two comparable forms of a facility name.
+
+    NFKC, no brackets (``（杨浦店）``), no spaces or punctuation, no ``上海市``
+    prefix; a leading ``区`` (as in ``区图书馆``) becomes the mention's district.
+
+    Returns
+    -------
+    full, short : str
+        ``full`` keeps district prefixes (``杨浦区图书馆``); ``short`` also drops
+        ``上海``/district prefixes (``图书馆``). ``short`` is ``''`` when it is only
+        a category word, so generic names never match on it.
+    """
+    s = _PUNCT.sub("", _BRACKETS.sub("", _nfkc(name))).lower()
+    s = re.sub(r"^上海市", "", s)
+    if district and s.startswith("区") and not s.startswith(tuple(districts)):
+        s = district + s[1:]
+    full = s
+    short = re.sub(r"^上海", "", s)
+    for d in sorted({d for d in districts if d}, key=len, reverse=True):
+        if short.startswith(d):
+            short = short[len(d):]
+            break
+    if short.startswith("区"):
+        short = short[1:]
+    if _is_generic(short):
+        short = ""
+    return full, short
+
+
+def _is_generic(s: str) -> bool:
+    rest = _GENERIC_PREFIX.sub("", s, count=1)
+    return len(rest) < 2 or rest in _KEYWORD_SET
+
+
+def name_category(name: object) -> str | None:
+    """Taxonomy key of the keyword that heads a name (the one ending last, longest first), or None.
+
+    >>> name_category("杨浦区图书馆滨江分馆")
+    'culture'
+    """
+    head = _head(_PUNCT.sub("", _nfkc(name)))
+    return _KEYWORD_CAT[head[1]] if head else None
+
+
+def _head(s: str) -> tuple[int, str] | None:
+    """Start and text of the category keyword ending last in ``s`` (longest of those), or None."""
+    m = _HEAD_RE.search(s[::-1])
+    if m is None:
+        return None
+    kw = m.group(0)[::-1]
+    return len(s) - m.end(), kw
+
+
+def _stem(form: str) -> str:
+    """A normalised name without its category head word (``延吉社区文化活动中心`` → ``延吉``)."""
+    head = _head(form)
+    stem = form if head is None else form[:head[0]] + form[head[0] + len(head[1]):]
+    return stem if len(stem) >= 2 else ""
+
+
+def _score_matrix(full: Sequence[str], short: Sequence[str], var_full: Sequence[str],
+                  var_short: Sequence[str]) -> np.ndarray:
+    """Name scores (0-100) of every mention x candidate name variant.
+
+    ``fuzz.ratio`` of the full forms (or of the short forms, when both have
+    one), scaled by how much of the mention's distinctive stem (the name
+    without its category word) the candidate contains (``fuzz.partial_ratio``,
+    character-wise, no tokenising): 敦煌当代艺术馆 keeps the shared
+    当代艺术馆 from scoring high against 上海当代艺术馆.
+    """
+    if not len(full) or not len(var_full):
+        return np.zeros((len(full), len(var_full)), np.float32)
+    kw = dict(dtype=np.float32, workers=-1)
+    score = process.cdist(full, var_full, scorer=fuzz.ratio, **kw)
+    score[np.array([not f for f in full])] = 0.0
+    r_short = process.cdist(short, var_short, scorer=fuzz.ratio, **kw)
+    r_short[np.array([not s for s in short])] = 0.0
+    r_short[:, np.array([not s for s in var_short])] = 0.0
+    score = np.maximum(score, r_short)
+    stems = [_stem(s or f) for f, s in zip(full, short)]
+    cover = process.cdist(stems, var_full, scorer=fuzz.partial_ratio, **kw)
+    cover[np.array([not s for s in stems])] = 100.0
+    return score * (0.5 + 0.5 * cover / 100.0)
+
+
+def mention_key(row: Mapping) -> str:
+    """Stable key of a mention for the corrections file: ``<source file>|<name>|<category>``.
+
+    Counted mentions (no name) use a hash of their sentence instead of the name.
+    """
+    src = Path(_nfkc(row.get("source", ""))).name
+    name = _nfkc(row.get("name", ""))
+    if not name:
+        name = "#" + hashlib.sha1(_nfkc(row.get("sentence", "")).encode("utf-8")).hexdigest()[:10]
+    return f"{src}|{name}|{_nfkc(row.get('category', ''))}"
+
+
+# --------------------------------------------------------------------------- candidates
+def _empty_candidates() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in CANDIDATE_COLUMNS[:-1]},
+                            geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+
+
+def _finish_candidates(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
+        return _empty_candidates()
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WGS84)
+    for c in CANDIDATE_COLUMNS[:-1]:
+        if c not in out.columns:
+            out[c] = ""
+        out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
+    has_name = np.zeros(len(out), bool)
+    for t in NAME_TAGS:
+        has_name |= out[t].str.strip().ne("").to_numpy()
+    out = out[has_name & out.geometry.notna().to_numpy()]
+    # a POI polygon that is also a green area, or the same feature from two inputs: keep the first
+    out = out.drop_duplicates(subset="candidate_id").reset_index(drop=True)
+    return out[CANDIDATE_COLUMNS + [c for c in out.columns if c not in CANDIDATE_COLUMNS]]
+
+
+def _read_geofabrik(path: Path, mask) -> list[gpd.GeoDataFrame]:
+    from .facilities import _geofabrik_files  # the one place that knows the Geofabrik layer names
+
+    parts = []
+    for f in _geofabrik_files(path):
+        try:
+            gdf = gpd.read_file(f, engine="pyogrio", mask=mask)
+        except Exception as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"无法读取 OSM 图层（{first}）。", f"cannot read the OSM layer ({first}).", f) from None
+        if not len(gdf):
+            continue
+        if gdf.crs is None:
+            raise InputError("文件没有坐标参考系（CRS）。", "the file has no coordinate reference system (CRS).", f)
+        if "name" not in gdf.columns or "osm_id" not in gdf.columns:
+            raise InputError("图层缺少 osm_id 或 name 列，不是 Geofabrik 数据。",
+                             "the layer has no osm_id or name column; not a Geofabrik layer.", f)
+        gdf = gdf.to_crs(WGS84)
+        fclass = gdf["fclass"].astype(object).fillna("").astype(str) if "fclass" in gdf.columns else pd.Series("", index=gdf.index)
+        is_point = gdf.geom_type.eq("Point").to_numpy()
+        osm_type = np.where(is_point, "node", "area")
+        osm_id = gdf["osm_id"].astype(str).to_numpy()
+        frame = {"candidate_id": [f"osm:{t}/{i}" for t, i in zip(osm_type, osm_id)], "osm_id": osm_id,
+                 "osm_type": osm_type, "category": [category_for_fclass(v) or "" for v in fclass],
+                 "fclass": fclass.to_numpy(), "source_file": f.name}
+        for t in NAME_TAGS:
+            col = t.replace(":", "_")
+            frame[t] = gdf[t].to_numpy() if t in gdf.columns else gdf[col].to_numpy() if col in gdf.columns else ""
+        parts.append(gpd.GeoDataFrame(frame, geometry=gdf.geometry.values, crs=WGS84))
+    return parts
+
+
+def _candidates_from_features(feats: gpd.GeoDataFrame | None, source_file: str) -> gpd.GeoDataFrame:
+    """Candidates from OSM features with tag columns (``geo.osm.read_osm_features`` or osmnx ``features_*``)."""
+    if feats is None or not len(feats):
+        return _empty_candidates()
+    from .facilities import _osm_ids  # (element, id) index or element/id columns -> "type/id"
+
+    feats = feats.to_crs(WGS84) if feats.crs is not None and not feats.crs.equals(WGS84) else feats
+    tag_cols = [c for c in feats.columns if c != feats.geometry.name]
+    tags = feats[tag_cols].to_dict("records")
+    ids = _osm_ids(feats)
+    fkeys = ("amenity", "leisure", "tourism", "healthcare", "shop", "office", "social_facility", "landuse")
+
+    def fclass(t: dict) -> str:
+        return ";".join(f"{k}={t[k]}" for k in fkeys if isinstance(t.get(k), str) and t[k])
+
+    frame = {"candidate_id": [f"osm:{i}" for i in ids], "osm_type": [i.split("/")[0] for i in ids],
+             "osm_id": [i.split("/")[-1] for i in ids],
+             "category": [category_for_tags(t) or "" for t in tags], "fclass": [fclass(t) for t in tags],
+             "source_file": source_file}
+    for t in NAME_TAGS:
+        frame[t] = [v if isinstance(v := row.get(t), str) else "" for row in tags]
+    return _finish_candidates([gpd.GeoDataFrame(frame, geometry=feats.geometry.values, crs=feats.crs or WGS84)])
+
+
+def _candidates_from_table(path: Path) -> gpd.GeoDataFrame:
+    from .facilities import read_facility_table
+
+    fac = read_facility_table(path)
+    return _finish_candidates([gpd.GeoDataFrame({
+        "candidate_id": fac["facility_id"].to_numpy(), "osm_id": fac["facility_id"].to_numpy(), "osm_type": "",
+        "name": fac["name"].to_numpy(), "category": fac["category"].to_numpy(), "fclass": "",
+        "source_file": path.name}, geometry=fac.geometry.values, crs=WGS84)])
+
+
+def _mask_of(boundaries) -> shapely.Geometry | None:
+    if boundaries is None:
+        return None
+    frames = _boundary_frames(boundaries)
+    return shapely.union_all([g for f in frames for g in f.to_crs(WGS84).geometry.values]) if frames else None
+
+
+def load_candidates(paths: str | Path | Iterable[str | Path], *, boundaries=None) -> gpd.GeoDataFrame:
+    """OSM candidates for matching, with every name tag and the category.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        Geofabrik folders or layers (all named features, not just facility
+        classes), OSM XML/PBF files (via ``geo.osm.read_osm_features``), or
+        facility lists (CSV/XLSX/GeoJSON/GPKG via ``geo.facilities.read_facility_table``).
+    boundaries : GeoDataFrame, dict or list of GeoDataFrames, optional
+        Only features intersecting them are read.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``candidate_id`` (``osm:node/1``, ``osm:area/2``, ``official:P1`` ...),
+        ``osm_id, osm_type, name, name:zh, alt_name, official_name, old_name,
+        category`` (taxonomy key or ``''``), ``fclass`` (Geofabrik fclass or
+        ``key=value`` tags), ``source_file``, geometry (EPSG:4326). Only named features.
+    """
+    from .facilities import OSM_SUFFIXES, _is_geofabrik
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    mask = _mask_of(boundaries)
+    parts = []
+    for path in paths:
+        p = require_file(path)
+        name = p.name.lower()
+        if _is_geofabrik(p) or p.suffix.lower() == ".shp":
+            parts.extend(_read_geofabrik(p, mask))
+        elif p.is_dir():
+            raise InputError("文件夹不是 Geofabrik 数据（缺少 gis_osm_pois_free_1.shp）。",
+                             "the folder is not a Geofabrik extract (no gis_osm_pois_free_1.shp).", p)
+        elif p.suffix.lower() in OSM_SUFFIXES and (name.endswith((".osm", ".pbf", ".xml")) or ".osm." in name):
+            from . import osm  # NETWORK's reader
+
+            parts.append(_candidates_from_features(osm.read_osm_features(p, polygon=mask), p.name))
+        else:
+            _reject_binary(p, allowed=(".xlsx", ".xlsm", ".xls", ".gpkg", ".parquet", ".zip", ".fgb"))
+            parts.append(_candidates_from_table(p))
+    out = _finish_candidates(parts)
+    if mask is not None and len(out):
+        out = out[out.intersects(mask)].reset_index(drop=True)
+    return out
+
+
+def _taxonomy_tags() -> dict[str, bool | list[str]]:
+    tags: dict[str, bool | list[str]] = {}
+    for c in CATEGORIES.values():
+        for k, vals in c.osm_tags.items():
+            if vals is True or tags.get(k) is True:
+                tags[k] = True
+            else:
+                tags[k] = sorted(set(tags.get(k, [])) | set(vals))
+    return tags
+
+
+def candidates_online(names: Iterable[str], polygon, *, nominatim: bool = True,
+                      min_score: float = 85.0) -> gpd.GeoDataFrame:
+    """Candidates fetched online with osmnx: the taxonomy's tags inside ``polygon`` (Overpass).
+
+    A name with no candidate scoring ``min_score`` among them is looked up on
+    its own with Nominatim (``ox.geocode_to_gdf``); hits outside ``polygon`` are dropped.
+    """
+    import osmnx as ox
+
+    try:
+        feats = ox.features_from_polygon(polygon, tags=_taxonomy_tags())
+    except ox._errors.InsufficientResponseError:
+        feats = None
+    except Exception as exc:  # network errors, Overpass refusals
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"无法从 OSM 在线获取设施（{first}）。", f"cannot fetch facilities from OSM online ({first}).") from None
+    cands = _candidates_from_features(feats, "overpass")
+    if not nominatim:
+        return cands
+    found = [n for t in NAME_TAGS for n in cands[t] if n]
+    found_norm = [normalize_name(n) for n in found]
+    extra = []
+    for name in dict.fromkeys(n for n in names if _nfkc(n)):
+        f, sh = normalize_name(name)
+        if found_norm and _score_matrix([f], [sh], *zip(*found_norm)).max() >= min_score:
+            continue
+        try:
+            hit = ox.geocode_to_gdf(name)
+        except Exception:  # not found (InsufficientResponseError, TypeError ...) or offline
+            continue
+        if hit is None or not len(hit):
+            continue
+        hit = hit[hit.intersects(polygon)]
+        if not len(hit):
+            continue
+        t = [{str(r.get("class", "")): r.get("type", "")} for r in hit.to_dict("records")]
+        ids = [f"{r.get('osm_type', '')}/{r.get('osm_id', '')}" for r in hit.to_dict("records")]
+        extra.append(gpd.GeoDataFrame({
+            "candidate_id": [f"osm:{i}" for i in ids], "osm_type": [i.split("/")[0] for i in ids],
+            "osm_id": [i.split("/")[1] for i in ids],
+            "name": hit["name"].to_numpy() if "name" in hit.columns else name,
+            "category": [category_for_tags(x) or "" for x in t],
+            "fclass": [";".join(f"{k}={v}" for k, v in x.items()) for x in t], "source_file": "nominatim",
+        }, geometry=hit.geometry.values, crs=hit.crs or WGS84))
+    return _finish_candidates([cands, *extra])
+
+
+# --------------------------------------------------------------------------- boundaries
+def _boundary_frames(boundaries) -> list[gpd.GeoDataFrame]:
+    if boundaries is None:
+        return []
+    if isinstance(boundaries, gpd.GeoDataFrame):
+        return [boundaries]
+    if isinstance(boundaries, Mapping):
+        return [b for b in boundaries.values() if b is not None]
+    return [b for b in boundaries if b is not None]
+
+
+def _place_key(name: object) -> str:
+    s = _PUNCT.sub("", _nfkc(name))
+    s = re.sub(r"^上海市?", "", s)
+    return _ADMIN_SUFFIX.sub("", s) or s
+
+
+@dataclass
+class _Place:
+    name: str
+    level: str  # "district" or "subdistrict"
+    district: str
+    geom: shapely.Geometry  # metric
+
+
+def _gazetteer(boundaries) -> dict[str, _Place]:
+    """Normalised place name -> polygon, from district and subdistrict layers of any naming."""
+    places: dict[str, _Place] = {}
+    frames = _boundary_frames(boundaries)
+    if isinstance(boundaries, Mapping):
+        levels = [str(k) for k, v in boundaries.items() if v is not None]
+    else:
+        levels = [""] * len(frames)
+    for level, gdf in zip(levels, frames):
+        cols = [c for c in gdf.columns if c != gdf.geometry.name]
+        ncol = next((c for c in ("subdistrict", "name", "name:zh", "district") if c in cols), None)
+        if level.startswith("district") and "district" in cols and "subdistrict" not in cols:
+            ncol = "district"
+        if ncol is None:
+            continue
+        g = gdf.to_crs(METRIC_CRS) if gdf.crs is not None else gdf.set_crs(WGS84).to_crs(METRIC_CRS)
+        dist_col = g["district"] if "district" in cols and ncol != "district" else pd.Series("", index=g.index)
+        for name, dist, geom in zip(g[ncol], dist_col, g.geometry.values):
+            name = _nfkc(name)
+            if not name or geom is None:
+                continue
+            lvl = level.rstrip("s") if level in ("district", "districts", "subdistrict", "subdistricts") else (
+                "district" if re.search(r"(区|县)$", name) and not name.endswith("地区") else "subdistrict")
+            key = _place_key(name)
+            if key in places:
+                places[key].geom = shapely.union(places[key].geom, geom)
+            else:
+                places[key] = _Place(name, lvl, _nfkc(dist), geom)
+    return places
+
+
+# --------------------------------------------------------------------------- matching
+def _bi(zh: Sequence[str], en: Sequence[str]) -> str:
+    return "，".join(zh) + " / " + ", ".join(en)
+
+
+def _natural(osm_id: str) -> tuple:
+    return (0, int(osm_id), "") if str(osm_id).isdigit() else (1, 0, str(osm_id))
+
+
+def _normalize_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
+    from .facilities import _norm_key, _status_lookup, category_lookup
+
+    df = mentions.copy()
+    for c in MENTION_COLUMNS:
+        if c not in df.columns:
+            df[c] = ""
+    for c in ("name", "category", "status", "district", "subdistrict", "source", "sentence"):
+        df[c] = [_nfkc(v) for v in df[c]]
+    cats, slook = category_lookup(), _status_lookup()
+    df["category"] = [v if v in CATEGORIES else cats.get(_norm_key(v), v) if v else "" for v in df["category"]]
+    df["status"] = [slook.get(_norm_key(v), v) if v else "existing" for v in df["status"]]
+    return df
+
+
+def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, boundaries=None,
+                     min_score: float = 85.0, planned_min_score: float = 95.0, ambiguous_margin: float = 5.0,
+                     unknown_category_penalty: float = 15.0, scope_buffer_m: float = 200.0,
+                     duplicate_m: float = 300.0) -> pd.DataFrame:
+    """Match facility mentions to OSM candidates.
+
+    Parameters
+    ----------
+    mentions : DataFrame
+        ``name, category, status, district, subdistrict, source, sentence`` (missing columns are empty).
+    candidates : GeoDataFrame
+        From :func:`load_candidates` or :func:`candidates_online`.
+    boundaries : GeoDataFrame, dict or list, optional
+        District and/or subdistrict polygons (``{"district": gdf, "subdistrict": gdf}``,
+        or layers whose names end in 区/县 for districts). A mention is matched
+        inside its district (``scope_buffer_m`` wider), preferring its subdistrict;
+        with only a subdistrict known, within 2 km of it. Without boundaries,
+        matching is not scoped (and the reason says so).
+    min_score : float
+        Lowest name score (0-100) for a match; ``planned_min_score`` for planned facilities.
+    ambiguous_margin : float
+        Two distinct candidates within this many points make the row ``ambiguous``.
+    unknown_category_penalty : float
+        Subtracted when the candidate's category cannot be told (neither OSM
+        class nor name keyword); a clear category conflict excludes the candidate.
+
+    Returns
+    -------
+    DataFrame
+        The mentions with ``mention_key, match_status`` (``matched``,
+        ``ambiguous``, ``unmatched``, ``not_applicable``), ``match_score``,
+        ``osm_id, osm_type, osm_name, lon, lat`` (WGS-84), ``reason`` (zh / en)
+        and ``candidates`` (top 3 of ambiguous rows).
+    """
+    df = _normalize_mentions(mentions)
+    n = len(df)
+    places = _gazetteer(boundaries)
+    cands = candidates.reset_index(drop=True)
+    metric = cands.to_crs(METRIC_CRS).geometry.values if len(cands) else np.array([], object)
+    rep = cands.geometry.representative_point() if len(cands) else gpd.GeoSeries([], crs=WGS84)
+
+    # district names used as name prefixes: from the boundaries and the mentions
+    districts = {p.name for p in places.values() if p.level == "district"} | {d for d in df["district"] if d}
+    districts = {d for d in districts if d.endswith(("区", "县"))}  # full forms only: 杨浦公园 keeps its 杨浦
+
+    # candidate name variants -> (row, full, short)
+    var_row, var_full, var_short = [], [], []
+    for i, row in enumerate(cands[list(NAME_TAGS)].itertuples(index=False)):
+        for v in dict.fromkeys(x for x in row if x):
+            f, s = normalize_name(v, districts=districts)
+            var_row.append(i)
+            var_full.append(f)
+            var_short.append(s)
+    var_row = np.asarray(var_row, int)
+    c_cat = cands["category"].to_numpy() if len(cands) else np.array([], object)
+    c_head = [name_category(n) for n in cands["name"]] if len(cands) else []
+    c_branch = [_branch_words(" ".join(x for x in row if x)) for row in cands[list(NAME_TAGS)].itertuples(index=False)]
+    c_oid = cands["osm_id"].astype(str).to_numpy() if len(cands) else np.array([], object)
+
+    # name scores, batched: every mention x every candidate name variant, best variant per candidate
+    forms = [normalize_name(nm, district=d, districts=districts) for nm, d in zip(df["name"], df["district"])]
+    starts = np.flatnonzero(np.r_[True, var_row[1:] != var_row[:-1]]) if len(var_row) else np.zeros(0, int)
+    hits: list[tuple[np.ndarray, np.ndarray]] = []
+    for lo in range(0, n, 256):
+        chunk = forms[lo:lo + 256]
+        s_var = _score_matrix([f for f, _ in chunk], [s for _, s in chunk], var_full, var_short)
+        best = np.maximum.reduceat(s_var, starts, axis=1) if len(starts) else s_var
+        for row_scores in best:
+            keep = np.flatnonzero(row_scores >= 50.0)
+            hits.append((var_row[starts[keep]] if len(starts) else keep, row_scores[keep].astype(float)))
+
+    out = {c: [None] * n for c in MATCH_COLUMNS}
+    scoped_off = not places
+    for k, row in enumerate(df.to_dict("records")):
+        out["mention_key"][k] = mention_key(row)
+        out["match_score"][k] = np.nan
+        out["lon"][k] = out["lat"][k] = np.nan
+        for c in ("osm_id", "osm_type", "osm_name", "candidates"):
+            out[c][k] = ""
+        name = row["name"]
+        if not name:
+            out["match_status"][k] = "not_applicable"
+            out["reason"][k] = _bi(["无具体名称（计数类提及），不做匹配"], ["no name (counted mention), not geocoded"])
+            continue
+        full, short = forms[k]
+        planned = row["status"] == "planned"
+        threshold = planned_min_score if planned else min_score
+
+        # scope
+        sub = places.get(_place_key(row["subdistrict"])) if row["subdistrict"] else None
+        dist = places.get(_place_key(row["district"])) if row["district"] else None
+        if dist is None and sub is not None and sub.district:
+            dist = places.get(_place_key(sub.district))
+        if dist is not None:
+            scope, scope_name = shapely.buffer(dist.geom, scope_buffer_m), dist.name
+        elif sub is not None:
+            scope, scope_name = shapely.buffer(sub.geom, 2000.0), f"{sub.name}周边2公里"
+        else:
+            scope, scope_name = None, ""
+        if scope is not None:
+            scope_zh, scope_en = f"位于{scope_name}内", f"inside {scope_name}"
+        elif scoped_off:
+            scope_zh, scope_en = "未限定范围（未提供边界文件）", "not scoped (no boundaries given)"
+        else:
+            where = row["subdistrict"] or row["district"]
+            scope_zh, scope_en = ((f"边界文件中没有“{where}”，未限定范围", f"{where} not in the boundaries, not scoped")
+                                  if where else ("文本未注明区/街道，未限定范围", "no district in the text, not scoped"))
+
+        if _is_generic(_GENERIC_PREFIX.sub("", full, count=1)) and not short:
+            out["match_status"][k] = "unmatched"
+            out["reason"][k] = _bi(["名称过于笼统（仅为类别词），不做匹配"], ["name is only a category word, not geocoded"])
+            continue
+
+        # name scores over every candidate name variant (full vs full, short vs short)
+        idx, vals = hits[k]
+        raw = np.zeros(len(cands))
+        raw[idx] = vals
+
+        m_cats = {c for c in (row["category"], name_category(name)) if c in CATEGORIES}
+        m_branch = _branch_words(name)
+        in_scope = np.ones(len(cands), bool)
+        if scope is not None and len(idx):
+            in_scope[idx] = shapely.intersects(metric[idx], scope)
+        in_sub = np.zeros(len(cands), bool)
+        if sub is not None and len(idx):
+            in_sub[idx] = shapely.intersects(metric[idx], sub.geom)
+
+        rows = []  # (score, in_sub, osm_id, i, why_excluded_zh, why_excluded_en, cat_note)
+        for i in idx:
+            c_set = {c for c in (c_cat[i], c_head[i]) if c}
+            score = float(raw[i])
+            why = None
+            if m_cats and c_set and not (m_cats & c_set):
+                why = ("类别不符", "different category")
+            elif m_branch != c_branch[i]:
+                why = ("分馆/分院等分支名称不一致", "branch words differ")
+            elif not in_scope[i]:
+                why = (f"不在{scope_name}内", f"outside {scope_name}")
+            cat_note = "same" if (m_cats & c_set) else "unknown"
+            if m_cats and not c_set:
+                score -= unknown_category_penalty
+            rows.append((score, bool(in_sub[i]), c_oid[i], int(i), why, cat_note))
+        rows.sort(key=lambda r: (-round(r[0], 6), not r[1], _natural(r[2]), r[3]))
+        ok = [r for r in rows if r[4] is None and r[0] >= threshold]
+
+        # near-duplicates of the best (same normalised name, within duplicate_m) are one place
+        distinct = []
+        for r in ok:
+            i = r[3]
+            same = any(normalize_name(cands["name"].iat[i])[0] == normalize_name(cands["name"].iat[d[3]])[0]
+                       and shapely.distance(metric[i], metric[d[3]]) <= duplicate_m for d in distinct)
+            if not same:
+                distinct.append(r)
+
+        if not distinct:
+            out["match_status"][k] = "unmatched"
+            zh = ["OSM 中未找到名称相符的设施"]
+            en = ["no OSM feature with a matching name"]
+            if planned:
+                zh.append("规划设施仅在名称几乎完全一致时匹配")
+                en.append("planned facility: only a near-exact name matches")
+            near = next((r for r in rows if r[0] >= 60.0), None)
+            if near is not None:
+                nm = cands["name"].iat[near[3]]
+                why = near[4] or ("得分不足", "score too low")
+                zh.append(f"最接近的“{nm}”（{near[2]}，得分 {near[0]:.0f}）{why[0]}")
+                en.append(f"nearest '{nm}' ({near[2]}, score {near[0]:.0f}): {why[1]}")
+            zh.append(scope_zh)
+            en.append(scope_en)
+            out["reason"][k] = _bi(zh, en)
+            continue
+
+        best = distinct[0]
+        close = [r for r in distinct[1:] if best[0] - r[0] < ambiguous_margin]
+        if close and sub is not None:  # the mention's own subdistrict decides between near-equals
+            inside = [r for r in [best, *close] if r[1]]
+            if len(inside) == 1:
+                best, close = inside[0], []
+        top = [best, *close]
+        if close:
+            out["match_status"][k] = "ambiguous"
+            out["match_score"][k] = round(best[0], 1)
+            out["candidates"][k] = "; ".join(f"{cands['name'].iat[r[3]]} ({r[2]}, {r[0]:.0f})" for r in top[:3])
+            out["reason"][k] = _bi([f"{len(top)} 个候选得分接近，请人工确认", scope_zh],
+                                   [f"{len(top)} candidates score alike; confirm by hand", scope_en])
+            continue
+        i = best[3]
+        out["match_status"][k] = "matched"
+        out["match_score"][k] = round(best[0], 1)
+        out["osm_id"][k], out["osm_type"][k] = c_oid[i], cands["osm_type"].iat[i]
+        out["osm_name"][k] = cands["name"].iat[i]
+        out["lon"][k], out["lat"][k] = float(rep.iat[i].x), float(rep.iat[i].y)
+        zh = ["名称完全一致" if raw[i] >= 100 else f"名称相近（得分 {raw[i]:.0f}）"]
+        en = ["exact name" if raw[i] >= 100 else f"similar name (score {raw[i]:.0f})"]
+        if best[5] == "same":
+            zh.append("类别相符"), en.append("same category")
+        else:
+            zh.append("类别无法核对"), en.append("category could not be checked")
+        if best[1]:
+            zh.append(f"位于{sub.name}内"), en.append(f"inside {sub.name}")
+        else:
+            zh.append(scope_zh), en.append(scope_en)
+        out["reason"][k] = _bi(zh, en)
+
+    res = df.copy()
+    for c in MATCH_COLUMNS:
+        res[c] = out[c]
+    res["match_score"] = pd.to_numeric(res["match_score"], errors="coerce")
+    res["lon"] = pd.to_numeric(res["lon"], errors="coerce")
+    res["lat"] = pd.to_numeric(res["lat"], errors="coerce")
+    return res
+
+
+# --------------------------------------------------------------------------- corrections
+def _reject_binary(p: Path, allowed: Sequence[str] = ()) -> None:
+    """InputError for a binary file where text is expected (NUL bytes in the first 8 KB)."""
+    if p.suffix.lower() in allowed or not p.is_file():
+        return
+    with open(p, "rb") as fh:
+        head = fh.read(8192)
+    if b"\x00" in head:
+        raise InputError("这是二进制文件，不是文本表格（CSV）。", "this is a binary file, not a text table (CSV).", p)
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    from .facilities import _read_csv_any  # every Chinese encoding, one-line errors
+
+    _reject_binary(p)
+    return _read_csv_any(p)
+
+
+def _check_lonlat(lon: np.ndarray, lat: np.ndarray, path) -> None:
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    bad = np.flatnonzero(ok & ~in_china(lon, lat))
+    if len(bad):
+        i = bad[0]
+        raise InputError(f"{len(bad)} 行坐标不在中国范围内，例如（{lon[i]}, {lat[i]}），请检查经纬度是否填反。",
+                         f"{len(bad)} rows have coordinates outside China, e.g. ({lon[i]}, {lat[i]}); "
+                         "check that longitude and latitude are not swapped.", path)
+
+
+def read_corrections(path: str | Path) -> pd.DataFrame:
+    """The corrections file (CSV in any Chinese encoding, or GeoJSON/GPKG points) as ``CORRECTION_COLUMNS``.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, no ``key`` column, coordinates outside China.
+    """
+    p = require_file(path)
+    if p.suffix.lower() in (".geojson", ".json", ".gpkg"):
+        gdf = read_vector(p)
+        df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        pts = gdf.to_crs(WGS84).geometry if len(gdf) else gdf.geometry
+        is_pt = np.asarray(pts.geom_type == "Point") if len(gdf) else np.zeros(0, bool)
+        for col, coord in (("lon", "x"), ("lat", "y")):
+            from_geom = np.where(is_pt, getattr(pts.where(is_pt), coord, np.nan), np.nan) if len(gdf) else []
+            given = pd.to_numeric(df[col], errors="coerce") if col in df.columns else pd.Series(np.nan, index=df.index)
+            df[col] = np.where(given.notna(), given, from_geom)
+    else:
+        df = _read_csv(p)
+    if "key" not in df.columns:
+        raise InputError(f"校正文件缺少 key 列（现有列：{', '.join(map(str, df.columns))}）。",
+                         f"the corrections file has no 'key' column (columns: {', '.join(map(str, df.columns))}).", p)
+    for c in CORRECTION_COLUMNS:
+        if c not in df.columns:
+            df[c] = ""
+    df = df[CORRECTION_COLUMNS].copy()
+    for c in ("key", "osm_id", "name", "category", "status", "note"):
+        df[c] = [_nfkc(v) for v in df[c]]
+    df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
+    df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
+    _check_lonlat(df["lon"].to_numpy(float), df["lat"].to_numpy(float), p)
+    return df[df["key"] != ""].drop_duplicates("key", keep="last").reset_index(drop=True)
+
+
+def _write_corrections(df: pd.DataFrame, path: Path) -> None:
+    with atomic_file(path) as tmp:
+        if path.suffix.lower() in (".geojson", ".json", ".gpkg"):
+            ok = df["lon"].notna() & df["lat"].notna()
+            geom = [shapely.Point(x, y) if k else None for x, y, k in zip(df["lon"], df["lat"], ok)]
+            gdf = gpd.GeoDataFrame(df.astype({c: object for c in df.columns}), geometry=geom, crs=WGS84)
+            gdf.to_file(tmp, driver="GPKG" if path.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio")
+        else:
+            to_csv_bom(df, tmp)
+
+
+def save_correction(corrections_path: str | Path, key: str, *, osm_id: str | None = None, lon: float | None = None,
+                    lat: float | None = None, name: str | None = None, category: str | None = None,
+                    status: str | None = None, note: str = "") -> pd.DataFrame:
+    """Add or replace the correction of one mention (by :func:`mention_key`) and write the file atomically.
+
+    The file is CSV (UTF-8 with BOM, opens in Excel) or GeoJSON/GPKG by suffix;
+    it is created when missing. Returns the whole corrections table.
+
+    Raises
+    ------
+    InputError
+        Coordinates outside China, unknown category or status.
+    """
+    p = Path(corrections_path)
+    if not _nfkc(key):
+        raise InputError("校正缺少 key。", "a correction needs a key.", p)
+    if category and category not in CATEGORIES:
+        raise InputError(f"未知类别“{category}”（可用：{', '.join(CATEGORIES)}）。",
+                         f"unknown category {category!r} (use {', '.join(CATEGORIES)}).", p)
+    if status and status not in STATUSES:
+        raise InputError(f"未知状态“{status}”（可用：{', '.join(STATUSES)}）。",
+                         f"unknown status {status!r} (use {', '.join(STATUSES)}).", p)
+    x = np.array([np.nan if lon is None else float(lon)])
+    y = np.array([np.nan if lat is None else float(lat)])
+    if np.isfinite(x[0]) != np.isfinite(y[0]):
+        raise InputError("经度和纬度须同时给出。", "give both longitude and latitude.", p)
+    _check_lonlat(x, y, p)
+    old = read_corrections(p) if p.exists() and p.stat().st_size else pd.DataFrame(columns=CORRECTION_COLUMNS)
+    row = {"key": _nfkc(key), "osm_id": _nfkc(osm_id), "lon": x[0], "lat": y[0], "name": _nfkc(name),
+           "category": _nfkc(category), "status": _nfkc(status), "note": _nfkc(note)}
+    df = pd.concat([old[old["key"] != row["key"]], pd.DataFrame([row])], ignore_index=True)
+    df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
+    df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
+    _write_corrections(df[CORRECTION_COLUMNS], p)
+    return df[CORRECTION_COLUMNS]
+
+
+def _candidate_by_osm_id(candidates: gpd.GeoDataFrame | None, osm_id: str, osm_type: str = ""):
+    if candidates is None or not len(candidates) or not osm_id:
+        return None
+    ref = osm_id.split("/")
+    typ, oid = (ref[0], ref[1]) if len(ref) == 2 else (osm_type, ref[0])
+    hit = candidates[(candidates["osm_id"].astype(str) == oid) | (candidates["candidate_id"].astype(str) == osm_id)]
+    if typ and len(hit) > 1:
+        hit = hit[hit["osm_type"] == typ] if (hit["osm_type"] == typ).any() else hit
+    if not len(hit):
+        return None
+    hit = hit.assign(_pt=hit.geom_type.eq("Point")).sort_values("_pt", kind="stable")  # polygons first
+    return hit.iloc[0]
+
+
+def apply_corrections(geocoded: pd.DataFrame, corrections_path: str | Path, *,
+                      candidates: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Re-apply saved corrections to a geocoded table; corrected rows get ``match_status='manual'``.
+
+    A correction's coordinates win; with only an ``osm_id`` the location comes
+    from ``candidates`` (or the row itself when it already matched that id).
+    ``name``/``category``/``status`` override the mention's when given. Keys not
+    in ``geocoded`` are listed in ``attrs["unused_corrections"]``.
+    """
+    corr = read_corrections(corrections_path)
+    out = geocoded.copy()
+    if "mention_key" not in out.columns:
+        out["mention_key"] = [mention_key(r) for r in out.to_dict("records")]
+    for c in MATCH_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan if c in ("match_score", "lon", "lat") else ""
+    for c in ("osm_id", "osm_type", "osm_name", "candidates", "reason", "match_status", "name", "category", "status"):
+        if c in out.columns:
+            out[c] = out[c].astype(object)
+    used = set()
+    for c in corr.to_dict("records"):
+        keys = [i for i, k in enumerate(out["mention_key"]) if k == c["key"]]
+        if not keys:
+            continue
+        used.add(c["key"])
+        for i in keys:
+            lon, lat = c["lon"], c["lat"]
+            zh, en = ["人工校正"], ["manual correction"]
+            if c["osm_id"]:
+                cand = _candidate_by_osm_id(candidates, c["osm_id"], str(out["osm_type"].iat[i] or ""))
+                if cand is not None:
+                    p = cand.geometry.representative_point()
+                    if not np.isfinite(lon):
+                        lon, lat = p.x, p.y
+                    out.iat[i, out.columns.get_loc("osm_name")] = cand["name"]
+                    out.iat[i, out.columns.get_loc("osm_type")] = cand["osm_type"]
+                elif str(out["osm_id"].iat[i]) == c["osm_id"].split("/")[-1] and not np.isfinite(lon):
+                    lon, lat = out["lon"].iat[i], out["lat"].iat[i]
+                elif not np.isfinite(lon):
+                    zh.append(f"未找到 OSM {c['osm_id']}，请补充经纬度")
+                    en.append(f"OSM {c['osm_id']} not among the candidates; add lon/lat")
+                out.iat[i, out.columns.get_loc("osm_id")] = c["osm_id"].split("/")[-1]
+            for col in ("name", "category", "status"):
+                if c[col]:
+                    out.iat[i, out.columns.get_loc(col)] = c[col]
+            if c["note"]:
+                zh.append(c["note"]), en.append(c["note"])
+            out.iat[i, out.columns.get_loc("lon")] = lon
+            out.iat[i, out.columns.get_loc("lat")] = lat
+            out.iat[i, out.columns.get_loc("match_status")] = "manual"
+            out.iat[i, out.columns.get_loc("candidates")] = ""
+            out.iat[i, out.columns.get_loc("reason")] = _bi(zh, en)
+    out.attrs = dict(geocoded.attrs)
+    out.attrs["unused_corrections"] = sorted(set(corr["key"]) - used)
+    return out
+
+
+# --------------------------------------------------------------------------- facilities and outputs
+def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Matched and manual rows in the Facilities schema (``source`` ``text`` or ``manual``, status kept).
+
+    With ``candidates``, a matched OSM polygon (a park) keeps its polygon so the
+    coverage engine reaches it at its boundary; otherwise the point is used.
+    """
+    from .facilities import normalize_facilities
+
+    ok = geocoded["match_status"].isin(["matched", "manual"]) & geocoded["lon"].notna() & geocoded["lat"].notna()
+    rows = geocoded[ok]
+    records = []
+    for r in rows.to_dict("records"):
+        manual = r["match_status"] == "manual"
+        geom = shapely.Point(float(r["lon"]), float(r["lat"]))
+        cand = _candidate_by_osm_id(candidates, str(r.get("osm_id") or ""), str(r.get("osm_type") or ""))
+        if cand is not None and cand.geometry.intersects(geom.buffer(1e-6)):
+            geom = cand.geometry
+        oid = f"{r.get('osm_type') or 'osm'}/{r['osm_id']}" if r.get("osm_id") else ""
+        detail = "; ".join(x for x in (Path(str(r.get("source") or "")).name,
+                                       f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "",
+                                       f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score")) else r["match_status"]) if x)
+        records.append({"facility_id": f"{'manual' if manual else 'text'}:{r['mention_key']}", "name": r["name"],
+                        "category": r["category"], "status": r["status"] or "existing",
+                        "source": "manual" if manual else "text", "source_detail": detail, "geometry": geom})
+    if not records:
+        from .facilities import empty_facilities
+
+        return empty_facilities()
+    return normalize_facilities(gpd.GeoDataFrame(records, geometry="geometry", crs=WGS84))
+
+
+def scenario(facilities: gpd.GeoDataFrame, include_planned: bool = True) -> gpd.GeoDataFrame:
+    """The facilities of a scenario: with planned ones (after the plan) or without (today)."""
+    from .facilities import filter_scenario
+
+    return filter_scenario(facilities, include_planned)
+
+
+def write_geocoded(geocoded: pd.DataFrame, path: str | Path) -> Path:
+    """Write the geocoded table by suffix, atomically.
+
+    ``.csv``: UTF-8 with BOM, every row and column. ``.geojson``/``.gpkg``:
+    points (WGS-84) for matched and manual rows, every other row kept with an
+    empty geometry. All three are readable by ``geo.facilities.read_facility_table``.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".geojson", ".json", ".gpkg"):
+        raise InputError("输出文件须为 .csv、.geojson 或 .gpkg。", "the output must be .csv, .geojson or .gpkg.", p)
+    with atomic_file(p) as tmp:
+        if suffix == ".csv":
+            to_csv_bom(geocoded, tmp)
+        else:
+            ok = geocoded["match_status"].isin(["matched", "manual"]) & geocoded["lon"].notna() & geocoded["lat"].notna()
+            geom = [shapely.Point(x, y) if k else None for x, y, k in zip(geocoded["lon"], geocoded["lat"], ok)]
+            frame = geocoded.copy()
+            for c in frame.columns:
+                if frame[c].dtype == object or str(frame[c].dtype).startswith("str"):
+                    frame[c] = frame[c].astype(object).where(frame[c].notna(), "").astype(str)
+            gdf = gpd.GeoDataFrame(frame, geometry=geom, crs=WGS84)
+            if suffix == ".gpkg":
+                gdf.to_file(tmp, layer="geocoded", driver="GPKG", engine="pyogrio")
+            else:
+                gdf.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+    return p
+
+
+# --------------------------------------------------------------------------- CLI
+def read_mentions(path: str | Path) -> pd.DataFrame:
+    """The facilities.csv of ``lifecircle extract`` (any Chinese encoding; needs ``name`` and ``category``)."""
+    p = require_file(path)
+    if p.is_dir():
+        raise InputError("需要 CSV 文件，而不是文件夹。", "expected a CSV file, not a folder.", p)
+    df = _read_csv(p)
+    missing = [c for c in ("name", "category") if c not in df.columns]
+    if missing:
+        raise InputError(f"缺少列 {', '.join(missing)}（现有列：{', '.join(map(str, df.columns))}）。"
+                         "请使用 lifecircle extract 生成的 facilities.csv。",
+                         f"missing column(s) {', '.join(missing)} (columns: {', '.join(map(str, df.columns))}); "
+                         "use the facilities.csv written by `lifecircle extract`.", p)
+    if not len(df):
+        raise InputError("表格没有数据行。", "the table has no rows.", p)
+    return df
+
+
+def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
+    from .boundaries import read_boundaries
+
+    if not paths:
+        return []
+    return [read_boundaries(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+
+
+def cli_geocode(args) -> int:
+    """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
+    zh = ui_lang() == "zh"
+    mentions = read_mentions(args.facilities)
+    out = Path(args.output)
+    if out.suffix.lower() not in (".csv", ".geojson", ".json", ".gpkg"):
+        raise InputError("输出文件须为 .csv、.geojson 或 .gpkg。", "the output must be .csv, .geojson or .gpkg.", out)
+    boundaries = _read_boundary_args(getattr(args, "boundaries", None))
+    corrections = getattr(args, "corrections", None)
+    if corrections:
+        read_corrections(corrections)  # fail early, before the slow part
+    candidates = load_candidates(args.pois)
+    geocoded = geocode_mentions(mentions, candidates, boundaries=boundaries or None)
+    if corrections:
+        geocoded = apply_corrections(geocoded, corrections, candidates=candidates)
+    write_geocoded(geocoded, out)
+
+    counts = geocoded["match_status"].value_counts()
+    labels = [("matched", "已匹配", "matched"), ("manual", "人工校正", "manual"), ("ambiguous", "待确认", "ambiguous"),
+              ("unmatched", "未匹配", "unmatched"), ("not_applicable", "无名称", "not applicable")]
+    parts = [f"{z if zh else e} {int(counts.get(k, 0))}" for k, z, e in labels]
+    print(("地理编码完成：" if zh else "geocoded: ") + ("，" if zh else ", ").join(parts) + f" → {out}")
+    if not boundaries:
+        print("提示：未提供 --boundaries，匹配未限定区/街道范围。" if zh else
+              "note: no --boundaries given, matches are not scoped to districts or subdistricts.")
+    unmatched = geocoded.loc[geocoded["match_status"] == "unmatched", "name"]
+    if len(unmatched):
+        print(("未匹配的名称：" if zh else "unmatched names: ") + "、".join(dict.fromkeys(unmatched)))
+    amb = geocoded[geocoded["match_status"] == "ambiguous"]
+    for name, cands in zip(amb["name"], amb["candidates"]):
+        print(("待确认：" if zh else "ambiguous: ") + f"{name} → {cands}")
+    return 0
