@@ -44,6 +44,7 @@ __all__ = [
     "AREAS",
     "StudyArea",
     "find_inputs",
+    "with_building_ids",
     "load_network_file",
     "network_extent",
     "prepare_offline",
@@ -131,7 +132,8 @@ def network_extent(net: WalkNetwork, buffer_m: float = 0.0) -> shapely.Geometry:
     return gpd.GeoSeries([hull], crs=net.crs).to_crs(WGS84).iloc[0]
 
 
-def _with_building_ids(b: gpd.GeoDataFrame, source_name: str) -> gpd.GeoDataFrame:
+def with_building_ids(b: gpd.GeoDataFrame, source_name: str = "building") -> gpd.GeoDataFrame:
+    """Polygon buildings in WGS-84 with a ``building_id`` first (``osm:way/<id>`` when known), source columns kept."""
     b = b[b.geometry.notna() & b.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
     b = b.to_crs(WGS84) if b.crs is not None and not b.crs.equals(WGS84) else b
     idcol = next((c for c in ("building_id", "osm_way_id", "osm_id", "osmid", "id") if c in b.columns), None)
@@ -368,7 +370,7 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     progress(0.55, "buildings")
     bld = None
     if inp["buildings"] is not None:
-        bld = _with_building_ids(read_vector(inp["buildings"]), "building")
+        bld = with_building_ids(read_vector(inp["buildings"]), "building")
 
     progress(0.65, "facilities")
     parts, sources = [], {}
@@ -467,7 +469,7 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
         bld = gpd.GeoDataFrame(raw_b[keep].reset_index(drop=True), geometry=raw_b.geometry.values, crs=raw_b.crs)
         if ids is not None:
             bld.insert(0, "building_id", ids)
-        bld = _with_building_ids(bld, "building")
+        bld = with_building_ids(bld, "building")
     progress(0.8, "context (Overpass)")
     ctx = {}
     for layer, tags in (("water", {"natural": ["water"], "waterway": True}),

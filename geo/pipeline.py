@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from . import facilities as fac
-from .areas import ATTRIBUTION, FACILITY_BUFFER_M, load_area, load_network_file, network_extent
+from .areas import ATTRIBUTION, FACILITY_BUFFER_M, load_area, load_network_file, network_extent, with_building_ids
 from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, compute_distances, summarize
@@ -261,6 +261,9 @@ def _read_buildings(path: str) -> gpd.GeoDataFrame:
     b = read_vector(path)
     if not len(b):
         raise InputError("建筑文件没有要素。", "the buildings file has no features.", path)
+    b = with_building_ids(b, Path(path).stem)
+    if not len(b):
+        raise InputError("建筑文件中没有面要素（建筑轮廓）。", "the buildings file has no polygons (footprints).", path)
     return b
 
 
