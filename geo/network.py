@@ -320,24 +320,28 @@ def _node_and_split(xy: np.ndarray, line_of: np.ndarray, ids: np.ndarray, n_ids:
     return node_xy, xy[all_rows], all_edge, edge_line, u, v
 
 
-def _insert_points(line_geoms: np.ndarray, targets: np.ndarray, pts: np.ndarray):
-    """Position along each target line of points lying on (or projected onto) it."""
-    return shapely.line_locate_point(line_geoms[targets], pts)
+def _crossing_points(xy: np.ndarray, line_of: np.ndarray, pos: np.ndarray, last: np.ndarray):
+    """Points where segments of the lines meet: (line, position along it, x, y) for each line.
 
-
-def _crossing_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Intersection points between distinct lines: (line index, point) per line it lies on."""
-    tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="intersects")
-    m = i < j
-    i, j = i[m], j[m]
-    if len(i) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, object)
-    inter = shapely.intersection(geoms[i], geoms[j])
-    # Points of crossings; vertices of collinear overlaps
-    xy, pair = shapely.get_coordinates(inter, return_index=True)
-    pts = shapely.points(xy)
-    return np.r_[i[pair], j[pair]], np.r_[pts, pts]
+    Works on 2-point segments (STRtree + vectorised intersection), so long
+    lines cost no more than short ones. Collinear overlaps give their end vertices.
+    """
+    seg = np.flatnonzero(~last)  # segment r runs from row r to row r + 1
+    if len(seg) == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 2))
+    segs = shapely.linestrings(np.stack([xy[seg], xy[seg + 1]], axis=1))
+    a, b = shapely.STRtree(segs).query(segs, predicate="intersects")
+    ra, rb = seg[a], seg[b]
+    same = line_of[ra] == line_of[rb]
+    m = (a < b) & ~(same & ((rb == ra + 1) | (ra == rb + 1)))  # neighbours on a line share a vertex anyway
+    a, b, ra, rb = a[m], b[m], ra[m], rb[m]
+    if len(a) == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 2))
+    pxy, k = shapely.get_coordinates(shapely.intersection(segs[a], segs[b]), return_index=True)
+    rows = np.r_[ra[k], rb[k]]
+    pxy2 = np.r_[pxy, pxy]
+    along = pos[rows] + np.hypot(*(pxy2 - xy[rows]).T)
+    return line_of[rows], along, pxy2
 
 
 def _snap_ends(geoms: np.ndarray, end_pts: np.ndarray, end_line: np.ndarray, tol_m: float):
@@ -468,9 +472,8 @@ def network_from_lines(lines: gpd.GeoDataFrame, *, snap_tol_m: float = 2.5, node
     # 3. crossings without a shared vertex
     crossings_noded = 0
     if node_crossings:
-        c_line, c_pts = _crossing_points(geoms)
+        c_line, c_pos, cxy = _crossing_points(xy, line_of, pos, last)
         if len(c_line):
-            cxy = shapely.get_coordinates(c_pts)
             ckx, cky = _grid_keys(cxy)
             # new node = the point is not yet a vertex of that line
             ids, _ = _group_ids(np.r_[line_of, c_line], np.r_[kx, ckx], np.r_[ky, cky])
@@ -479,10 +482,9 @@ def network_from_lines(lines: gpd.GeoDataFrame, *, snap_tol_m: float = 2.5, node
             new = ~seen[ids[len(xy):]]
             if new.any():
                 crossings_noded = int(len(np.unique(np.c_[ckx[new], cky[new]], axis=0)))
-            c_line, c_pts = c_line[new], c_pts[new]
-            ins_line.append(c_line)
-            ins_pos.append(_insert_points(geoms, c_line, c_pts))
-            ins_pts.append(c_pts)
+            ins_line.append(c_line[new])
+            ins_pos.append(c_pos[new])
+            ins_pts.append(shapely.points(cxy[new]))
 
     # 4. loose ends
     ends_snapped = 0
