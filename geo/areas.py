@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Callable
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from . import facilities as fac
-from .boundaries import boundaries_from_place, normalize_boundaries, read_boundaries
+from .boundaries import boundaries_from_place, read_boundaries
 from .categories import CATEGORIES, category_for_fclass
 from .errors import InputError
 from .io import atomic_dir, read_vector, require_file
@@ -537,6 +536,21 @@ def _default_mirror() -> Path:
     return Path(shared) / "data" if shared else Path("..") / "shared" / "data"
 
 
+def quiet_libraries(func):
+    """Run a CLI handler with library warnings (pyogrio, geopandas) silenced: errors stay one line."""
+    import functools
+    import warnings
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@quiet_libraries
 def cli_prepare(args) -> int:
     """``lifecircle prepare``: build a study area and print its repair report."""
     from .errors import ui_lang

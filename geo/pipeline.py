@@ -20,12 +20,13 @@ import pandas as pd
 import shapely
 
 from . import facilities as fac
-from .areas import ATTRIBUTION, FACILITY_BUFFER_M, load_area, load_network_file, network_extent, with_building_ids
+from .areas import (ATTRIBUTION, FACILITY_BUFFER_M, load_area, load_network_file, network_extent, quiet_libraries,
+                    with_building_ids)
 from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, compute_distances, summarize
 from .errors import InputError, ui_lang, warn
-from .io import atomic_dir, read_vector, require_file, to_csv_bom
+from .io import atomic_dir, read_vector, to_csv_bom
 from .network import WalkNetwork
 from .progress import null_progress, stderr_progress
 
@@ -267,6 +268,7 @@ def _read_buildings(path: str) -> gpd.GeoDataFrame:
     return b
 
 
+@quiet_libraries
 def cli_coverage(args) -> int:
     """``lifecircle coverage``: compute and write OUTDIR, print a summary table."""
     zh = ui_lang() == "zh"

@@ -6,7 +6,6 @@ import json
 
 import geopandas as gpd
 import networkx as nx
-import numpy as np
 import osmnx as ox
 import pandas as pd
 import pytest

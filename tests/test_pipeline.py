@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import geopandas as gpd
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from geo.cli import main
 from geo.pipeline import OUTPUT_FILES, parse_thresholds
