@@ -11,7 +11,7 @@ import re
 
 from .categories import CATEGORIES, label
 
-__all__ = ["COLUMNS", "column_label", "localize_columns"]
+__all__ = ["COLUMNS", "column_label", "localize_columns", "UI", "t"]
 
 # column -> (zh, en). Per-category columns (dist_m_<cat> ...) are built below.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -90,3 +90,100 @@ def column_label(col: str, lang: str = "zh") -> str:
 def localize_columns(df, lang: str = "zh"):
     """A copy of ``df`` with human headers (geometry column kept as is)."""
     return df.rename(columns={c: column_label(c, lang) for c in df.columns if c != "geometry"})
+
+
+# --------------------------------------------------------------------------- UI strings (app.py)
+# key -> (zh, en); ``{name}`` placeholders are filled by :func:`t`.
+UI: dict[str, tuple[str, str]] = {
+    "app_title": ("15分钟社区生活圈 · 步行可达性检查", "15-minute community life circle · walking access check"),
+    "area_missing": ("默认研究区尚未准备（{path} 不存在）。请在项目目录运行以下命令后刷新页面：",
+                     "The default study area is not prepared ({path} does not exist). Run this command in the "
+                     "project folder, then reload the page:"),
+    "view": ("视图", "View"),
+    "view_map": ("步行覆盖地图", "Coverage map"),
+    "view_green": ("500米见绿", "500 m green space"),
+    "view_material": ("我的资料", "My material"),
+    "view_area": ("研究区", "Study area"),
+    "view_export": ("导出", "Export"),
+    "area_online": ("在线准备研究区（OpenStreetMap，按地名）", "Prepare an area online (OpenStreetMap, by place name)"),
+    "place": ("地名", "Place name"),
+    "area_id": ("研究区编号（文件夹名）", "Area id (folder name)"),
+    "prepare": ("准备研究区", "Prepare area"),
+    "preparing": ("正在准备研究区…", "Preparing the study area…"),
+    "area_ready": ("研究区已准备：{path}", "Study area ready: {path}"),
+    "online_failed": ("在线获取失败：{error}。请检查网络，或改用离线文件。",
+                      "Online download failed: {error}. Check the connection or use an offline file."),
+    "area_offline": ("离线准备研究区（OSM/PBF 文件或道路线图层）", "Prepare an area offline (OSM/PBF file or road line layer)"),
+    "upload_network": ("上传 OSM / PBF / 道路线图层（GeoJSON、GPKG）", "Upload OSM / PBF / road line layer (GeoJSON, GPKG)"),
+    "local_path": ("或输入本机文件路径", "or type a local file path"),
+    "prepared_areas": ("已准备的研究区", "Prepared areas"),
+    "open_area": ("打开该研究区", "Open this area"),
+    "area_caption": ("研究区：{name}（{area}）", "Study area: {name} ({area})"),
+    "category": ("设施类别", "Facility category"),
+    "profile": ("步行人群", "Walker"),
+    "speed": ("步行速度（米/分钟）", "Walking speed (m/min)"),
+    "threshold": ("步行距离阈值（米）", "Walking threshold (m)"),
+    "threshold_caption": ("约 {minutes:.1f} 分钟步行。依据：{standard}", "About {minutes:.1f} min on foot. Source: {standard}"),
+    "include_planned": ("包含规划设施（规划后）", "Include planned facilities (after the plan)"),
+    "include_planned_help": ("关闭即为规划前的现状，用于对比。", "Switch off for the before-the-plan situation."),
+    "show_buildings": ("显示建筑", "Show buildings"),
+    "online_tiles": ("提供在线 OSM 底图（需联网）", "Offer the online OSM tile layer (needs internet)"),
+    "online_tiles_help": ("默认底图为研究区自带的 OSM 水系、绿地图层，无需联网。",
+                          "The default background is the area's own OSM water and green layers; no internet needed."),
+    "computing": ("正在计算步行距离（每个研究区和设施情景只算一次）…",
+                  "Computing walking distances (once per area and facility scenario)…"),
+    "gaps_title": ("{category}服务缺口（点击一行在地图上定位）", "{category}: service gaps (click a row to zoom)"),
+    "zoomed_to": ("地图已定位到：{label}", "Map zoomed to: {label}"),
+    "gap_hint": ("按未覆盖建筑数排序。点击一行，地图定位到该缺口。", "Ranked by uncovered buildings. Click a row to zoom the map."),
+    "no_gaps": ("该类别在当前阈值下没有服务缺口。", "No service gaps for this category at this threshold."),
+    "warnings": ("提示（{n}）", "Notes ({n})"),
+    "sub_table_title": ("各街道覆盖情况：{category}（{threshold:.0f} 米 / {minutes:.1f} 分钟）",
+                        "Coverage by subdistrict: {category} ({threshold:.0f} m / {minutes:.1f} min)"),
+    "all_categories": ("全部设施类别", "All categories"),
+    "no_green": ("该研究区没有可用于500米见绿检查的公园或建筑数据。",
+                 "This area has no parks or buildings for the 500 m green-space check."),
+    "green_caption": ("依据 GB/T 50563-2010：≥0.5公顷公园绿地服务半径500米，0.2–0.5公顷服务半径300米（步行网络距离）。",
+                      "GB/T 50563-2010: parks ≥ 0.5 ha serve 500 m, 0.2–0.5 ha serve 300 m (network walking distance)."),
+    "green_metric": ("{name} 500米见绿覆盖率", "{name}: 500 m green coverage"),
+    "green_metric_help": ("按居住建筑计（共 {n} 栋）。", "Share of residential buildings ({n} in total)."),
+    "official_title": ("导入官方设施名录", "Import an official facility list"),
+    "upload_official": ("上传设施表（CSV、XLSX、GeoJSON、GPKG）", "Upload a facility table (CSV, XLSX, GeoJSON, GPKG)"),
+    "datum": ("坐标系", "Coordinate system"),
+    "add_official": ("加入分析", "Add to the analysis"),
+    "official_added": ("已从 {name} 加入 {n} 个设施。", "Added {n} facilities from {name}."),
+    "own_layers": ("已加入的自有设施：", "Your facility layers:"),
+    "remove": ("移除", "Remove"),
+    "texts_title": ("从政策文本提取设施", "Facilities from policy texts"),
+    "upload_texts": ("上传政策文本（TXT、DOCX、PDF，可多选）", "Upload policy texts (TXT, DOCX, PDF; several allowed)"),
+    "extract": ("提取并匹配", "Extract and match"),
+    "extracting": ("正在提取设施并匹配 OSM…", "Extracting facilities and matching them to OSM…"),
+    "match_counts": ("匹配结果：{counts}", "Match results: {counts}"),
+    "correct_hint": ("在表中修改名称、类别、状态或经纬度，或选择一个未匹配设施后在地图上点击其位置，然后保存。"
+                     "校正保存在 `{path}`，以后每次运行都会自动应用。",
+                     "Edit name, category, status or coordinates in the table, or pick an unmatched facility and "
+                     "click its location on the map, then save. Corrections are kept in `{path}` and re-applied on "
+                     "every later run."),
+    "place_on_map": ("在地图上放置未匹配的设施", "Place an unmatched facility on the map"),
+    "clicked": ("已点击位置：{lon:.6f}, {lat:.6f}", "Clicked at {lon:.6f}, {lat:.6f}"),
+    "save_corrections": ("保存校正", "Save corrections"),
+    "corrections_saved": ("已保存 {n} 条校正到 {path}。", "Saved {n} corrections to {path}."),
+    "use_text_facilities": ("将 {n} 个已匹配/已放置的设施加入分析", "Add the {n} matched/placed facilities to the analysis"),
+    "export_caption": ("导出当前参数下的全部结果（各表中文表头；含参数与数据来源）。",
+                       "Export every result at the current parameters (headers in the UI language; parameters and sources included)."),
+    "export_xlsx": ("下载 Excel（XLSX）", "Download Excel (XLSX)"),
+    "export_csv": ("下载 CSV（UTF-8 BOM，ZIP）", "Download CSV (UTF-8 BOM, ZIP)"),
+    "export_gpkg": ("下载 GeoPackage", "Download GeoPackage"),
+    "export_geojson": ("下载服务缺口 GeoJSON", "Download gaps as GeoJSON"),
+    "export_pdf": ("下载 PDF 报告", "Download the PDF report"),
+    "footer": ("地图数据 © OpenStreetMap contributors（ODbL）。本页用时 {seconds:.2f} 秒。",
+               "Map data © OpenStreetMap contributors (ODbL). Page built in {seconds:.2f} s."),
+}
+
+
+def t(key: str, lang: str = "zh", **kw) -> str:
+    """A UI string in ``lang`` (Chinese first), with ``{placeholders}`` filled from ``kw``."""
+    pair = UI.get(key)
+    if pair is None:
+        return key
+    text = pair[0 if lang == "zh" else 1]
+    return text.format(**kw) if kw else text
