@@ -32,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
@@ -45,7 +45,8 @@ __all__ = [
     "install_assets",
     "distance_bins",
     "distance_colors",
-    "to_geojson",
+    "geometry_json",
+    "FastGeoJson",
     "base_map",
     "add_context",
     "add_boundaries",
@@ -169,49 +170,137 @@ def legend_rows(threshold_m: float, speed_m_per_min: float, lang: str = "zh") ->
 
 
 # --------------------------------------------------------------------------- GeoJSON
+def geometry_json(geoms, *, ndigits: int = 6) -> str:
+    """A GeoJSON FeatureCollection string of ``geoms`` (WGS-84) with ``properties.i`` = row position.
+
+    Serialised by GEOS in one vectorised call; coordinates rounded to
+    ``ndigits`` decimals; empty geometries become ``null`` so positions stay
+    aligned with per-feature style arrays.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    if len(arr) == 0:
+        return '{"type":"FeatureCollection","features":[]}'
+    arr = np.where(shapely.is_empty(arr) | pd.isna(arr), None, arr)
+    arr = _round_coords(arr, ndigits)
+    parts = shapely.to_geojson(arr)
+    feats = [f'{{"type":"Feature","properties":{{"i":{i}}},"geometry":{g if g is not None else "null"}}}'
+             for i, g in enumerate(parts)]
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
+
+
 def _round_coords(geom: np.ndarray, ndigits: int) -> np.ndarray:
     return shapely.transform(geom, lambda xy: np.round(xy, ndigits))
 
 
-def to_geojson(gdf: gpd.GeoDataFrame, props: Iterable[str] = (), *, ndigits: int = 6) -> dict:
-    """A compact GeoJSON FeatureCollection (WGS-84, rounded coordinates, chosen properties).
+def _wgs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf if gdf.crs is None or gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)
 
-    Empty geometries are dropped; NaN becomes ``null``; numpy scalars become
-    Python numbers.
+
+def _jsonable(values) -> list:
+    out = []
+    for v in values:
+        if isinstance(v, (np.floating, float)):
+            v = None if not np.isfinite(v) else float(v)
+        elif isinstance(v, np.integer):
+            v = int(v)
+        elif isinstance(v, np.bool_):
+            v = bool(v)
+        elif v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            v = None
+        elif not isinstance(v, (str, int, bool)):
+            v = str(v)
+        out.append(v)
+    return out
+
+
+class FastGeoJson(folium.map.Layer):
+    """One Leaflet GeoJSON layer whose style and tooltip come from per-feature arrays.
+
+    Geometry is a pre-serialised FeatureCollection (:func:`geometry_json`,
+    cacheable across reruns); ``styles`` maps a Leaflet path option to a list
+    (one value per feature, ``None`` = ``base_style``) and ``props`` maps a
+    tooltip field to a list. No per-feature Python style function runs, so a
+    layer of 10 000 streets renders in milliseconds.
     """
-    if gdf is None or len(gdf) == 0:
-        return {"type": "FeatureCollection", "features": []}
-    g = gdf if gdf.crs is None or gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)
-    keep = ~(g.geometry.isna() | g.geometry.is_empty)
-    g = g[keep]
-    geoms = _round_coords(g.geometry.to_numpy(), ndigits)
-    props = [p for p in props if p in g.columns]
-    cols = {p: g[p].to_numpy(object) for p in props}
-    feats = []
-    for i, geom in enumerate(geoms):
-        pr = {}
-        for p in props:
-            v = cols[p][i]
-            if isinstance(v, (np.floating, float)):
-                v = None if not np.isfinite(v) else round(float(v), 1)
-            elif isinstance(v, np.integer):
-                v = int(v)
-            elif isinstance(v, np.bool_):
-                v = bool(v)
-            elif v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-                v = None
-            pr[p] = v
-        feats.append({"type": "Feature", "properties": pr, "geometry": shapely.geometry.mapping(geom)})
-    return {"type": "FeatureCollection", "features": feats}
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+          var S = {{ this.styles|tojson }}, P = {{ this.props|tojson }};
+          var F = {{ this.fields|tojson }}, A = {{ this.aliases|tojson }}, base = {{ this.base_style|tojson }};
+          function esc(v) { return String(v).replace(/[&<>"]/g, function (c) {
+            return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; }); }
+          return L.geoJson({{ this.data_js }}, {
+            interactive: {{ this.interactive|tojson }},
+            style: function (f) {
+              var i = f.properties.i, s = Object.assign({}, base);
+              for (var k in S) { if (S[k][i] !== null) s[k] = S[k][i]; }
+              return s;
+            },
+            pointToLayer: function (f, ll) {
+              var i = f.properties.i, s = Object.assign({radius: {{ this.radius }}}, base);
+              for (var k in S) { if (S[k][i] !== null) s[k] = S[k][i]; }
+              return L.circleMarker(ll, s);
+            },
+            onEachFeature: function (f, layer) {
+              if (!F.length) return;
+              layer.bindTooltip(function () {
+                var i = f.properties.i, h = [];
+                for (var j = 0; j < F.length; j++) {
+                  var v = P[F[j]][i];
+                  if (v === null || v === "") continue;
+                  h.push("<b>" + esc(A[j]) + "</b> " + esc(v));
+                }
+                return h.join("<br>");
+              }, {sticky: true});
+            }
+          });
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, data_json: str, *, name: str, base_style: dict, styles: Mapping[str, Iterable] | None = None,
+                 props: Mapping[str, Iterable] | None = None, aliases: Iterable[str] = (), radius: float = 6,
+                 interactive: bool = True, show: bool = True, control: bool = True):
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "FastGeoJson"
+        self.data_js = data_json.replace("</", "<\\/")  # never close the <script> early
+        self.base_style = base_style
+        self.styles = {k: _jsonable(v) for k, v in (styles or {}).items()}
+        self.props = {k: _jsonable(v) for k, v in (props or {}).items()}
+        self.fields = list(self.props)
+        self.aliases = list(aliases) or self.fields
+        self.radius = float(radius)
+        self.interactive = bool(interactive)
+
+    def render(self, **kwargs) -> None:
+        """Like :meth:`folium.map.Layer.render`, but the (large) script is not compiled as a template.
+
+        branca wraps every rendered script in ``Element(text)``, which makes
+        jinja compile the whole GeoJSON as a template (~0.1 s per MB); the
+        script is added verbatim instead.
+        """
+        from folium.elements import ElementAddToElement
+
+        if self.show:
+            self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                               element_parent_name=self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        figure = self.get_root()
+        figure.script.add_child(_RawScript(self._template.module.script(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
 
 
-def _style_from_props(feature: dict) -> dict:
-    p = feature["properties"]
-    return {k[1:]: v for k, v in p.items() if k.startswith("_") and v is not None}
+class _RawScript(Element):
+    """A rendered script kept as text (no template compilation)."""
 
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
 
-def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
-    return folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, localize=False)
+    def render(self, **kwargs) -> str:
+        return self._text
 
 
 # --------------------------------------------------------------------------- elements
@@ -296,38 +385,58 @@ def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets:
     return m
 
 
-def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *, lang: str = "zh") -> None:
+_GEOM_CACHE: "dict[tuple, str]" = {}
+_GEOM_CACHE_MAX = 48
+
+
+def _geom_json(gdf: gpd.GeoDataFrame, ndigits: int = 6) -> str:
+    """:func:`geometry_json` of a layer, memoised on a content key (reruns reuse it)."""
+    geoms = gdf.geometry.to_numpy()
+    wkb = shapely.to_wkb(geoms[[0, len(geoms) // 2, -1]]) if len(geoms) else ()
+    key = (len(geoms), str(gdf.crs), tuple(np.round(gdf.total_bounds, 7)) if len(geoms) else (), tuple(wkb), ndigits)
+    hit = _GEOM_CACHE.get(key)
+    if hit is None:
+        hit = geometry_json(_wgs(gdf).geometry.to_numpy(), ndigits=ndigits)
+        if len(_GEOM_CACHE) >= _GEOM_CACHE_MAX:
+            _GEOM_CACHE.pop(next(iter(_GEOM_CACHE)))
+        _GEOM_CACHE[key] = hit
+    return hit
+
+
+def _dist_texts(lang: str) -> tuple[str, str]:
+    return (("步行距离(米)", "步行时间(分钟)") if lang == "zh" else ("Walking distance (m)", "Walking time (min)"))
+
+
+def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *, lang: str = "zh",
+                skip: Iterable[str] = ()) -> None:
     """Background from the area's own OSM layers: water (blue), parks (green), streets (grey)."""
     if not context:
         return
     styles = {
         "water": ({"color": "#7fb2d9", "weight": 1, "fillColor": "#aad3df", "fillOpacity": 0.8}, "水系", "Water"),
-        "parks": ({"color": "#8fbf7f", "weight": 0.5, "fillColor": "#c8e6b5", "fillOpacity": 0.7}, "绿地（底图）", "Green (background)"),
+        "parks": ({"color": "#8fbf7f", "weight": 0.5, "fillColor": "#c8e6b5", "fillOpacity": 0.7},
+                  "绿地（底图）", "Green (background)"),
         "streets": ({"color": "#c8c8c8", "weight": 1}, "道路（底图）", "Streets (background)"),
     }
-    group = folium.FeatureGroup(name="底图（OSM）" if lang == "zh" else "Background (OSM)", control=True)
     for key, (style, zh, en) in styles.items():
         layer = context.get(key)
-        if layer is None or len(layer) == 0:
+        if key in skip or layer is None or len(layer) == 0:
             continue
-        folium.GeoJson(to_geojson(layer), name=zh if lang == "zh" else en,
-                       style_function=lambda f, s=style: s, interactive=False).add_to(group)
-    group.add_to(m)
+        FastGeoJson(_geom_json(layer), name=zh if lang == "zh" else en, base_style=style,
+                    interactive=False).add_to(m)
 
 
 def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: str = "zh") -> None:
     """Subdistrict outlines (no fill), with the name as tooltip."""
     if boundaries is None or len(boundaries) == 0:
         return
-    fields = [c for c in ("subdistrict", "district") if c in boundaries.columns]
-    gj = to_geojson(boundaries, fields)
     from .i18n import column_label
 
-    folium.GeoJson(
-        gj, name="街道边界" if lang == "zh" else "Subdistricts",
-        style_function=lambda f: {"color": "#263238", "weight": 2.5, "fill": False, "dashArray": "6 4"},
-        tooltip=_tooltip(fields, [column_label(c, lang) for c in fields]) if fields else None,
-    ).add_to(m)
+    fields = [c for c in ("subdistrict", "district") if c in boundaries.columns]
+    FastGeoJson(_geom_json(boundaries), name="街道边界" if lang == "zh" else "Subdistricts",
+                base_style={"color": "#263238", "weight": 2.5, "fill": False, "dashArray": "6 4"},
+                props={c: boundaries[c].astype(str).to_numpy() for c in fields},
+                aliases=[column_label(c, lang) for c in fields]).add_to(m)
 
 
 def add_streets(m: folium.Map, streets: gpd.GeoDataFrame | None, category: str, threshold_m: float,
@@ -335,27 +444,17 @@ def add_streets(m: folium.Map, streets: gpd.GeoDataFrame | None, category: str, 
     """Streets coloured by walking distance to the nearest facility of ``category`` (one layer)."""
     if streets is None or len(streets) == 0:
         return
-    col = f"dist_m_{category}"
-    s = streets[[c for c in ("name", col, "geometry") if c in streets.columns]].copy()
-    d = s[col].to_numpy(float) if col in s.columns else np.full(len(s), np.nan)
-    s["_color"] = distance_colors(d, threshold_m)
-    s["dist_m"] = np.round(d)
-    s["walk_min"] = np.round(d / speed_m_per_min, 1)
-    if "name" not in s.columns:
-        s["name"] = ""
-    s["name"] = s["name"].fillna("").astype(str)
-    gj = to_geojson(s, ["name", "dist_m", "walk_min", "_color"])
     from .i18n import column_label
 
-    fields = ["name", "dist_m", "walk_min"]
-    aliases = [column_label("name", lang), "步行距离(米)" if lang == "zh" else "Walking distance (m)",
-               "步行时间(分钟)" if lang == "zh" else "Walking time (min)"]
-    folium.GeoJson(
-        gj, name=("街道步行距离：" if lang == "zh" else "Streets, walking distance: ") + label(category, lang),
-        style_function=lambda f: {"color": f["properties"]["_color"], "weight": 3, "opacity": 0.9},
-        highlight_function=lambda f: {"weight": 6},
-        tooltip=_tooltip(fields, aliases), smooth_factor=0.5,
-    ).add_to(m)
+    col = f"dist_m_{category}"
+    d = streets[col].to_numpy(float) if col in streets.columns else np.full(len(streets), np.nan)
+    name = streets["name"].fillna("").astype(str).to_numpy() if "name" in streets.columns else np.full(len(d), "")
+    a, b = _dist_texts(lang)
+    FastGeoJson(_geom_json(streets), name=("街道步行距离：" if lang == "zh" else "Streets, walking distance: ")
+                + label(category, lang), base_style={"weight": 3, "opacity": 0.9},
+                styles={"color": distance_colors(d, threshold_m)},
+                props={"name": name, "dist_m": np.round(d), "walk_min": np.round(d / speed_m_per_min, 1)},
+                aliases=[column_label("name", lang), a, b]).add_to(m)
 
 
 def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: str, threshold_m: float,
@@ -364,38 +463,36 @@ def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: s
     if buildings is None or len(buildings) == 0:
         return
     col = f"dist_m_{category}"
-    b = buildings[[c for c in ("building_id", col, "geometry") if c in buildings.columns]].copy()
-    d = b[col].to_numpy(float) if col in b.columns else np.full(len(b), np.nan)
-    b["_color"] = distance_colors(d, threshold_m)
-    b["dist_m"] = np.round(d)
-    b["walk_min"] = np.round(d / speed_m_per_min, 1)
-    gj = to_geojson(b, ["dist_m", "walk_min", "_color"])
-    folium.GeoJson(
-        gj, name="建筑步行距离" if lang == "zh" else "Buildings, walking distance", show=show,
-        style_function=lambda f: {"color": "#555555", "weight": 0.5, "fillColor": f["properties"]["_color"],
-                                  "fillOpacity": 0.75},
-        tooltip=_tooltip(["dist_m", "walk_min"], ["步行距离(米)" if lang == "zh" else "Walking distance (m)",
-                                                   "步行时间(分钟)" if lang == "zh" else "Walking time (min)"]),
-    ).add_to(m)
+    d = buildings[col].to_numpy(float) if col in buildings.columns else np.full(len(buildings), np.nan)
+    a, b = _dist_texts(lang)
+    props = {"dist_m": np.round(d), "walk_min": np.round(d / speed_m_per_min, 1)}
+    aliases = [a, b]
+    ncol = f"nearest_{category}"
+    if ncol in buildings.columns:
+        props["nearest"] = buildings[ncol].astype(object).to_numpy()
+        aliases.append("最近设施" if lang == "zh" else "Nearest facility")
+    FastGeoJson(_geom_json(buildings), name="建筑步行距离" if lang == "zh" else "Buildings, walking distance",
+                show=show, base_style={"color": "#555555", "weight": 0.5, "fillOpacity": 0.75},
+                styles={"fillColor": distance_colors(d, threshold_m)}, props=props, aliases=aliases).add_to(m)
 
 
 def _facility_points(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    f = facilities if facilities.crs is None or facilities.crs.to_epsg() == 4326 else facilities.to_crs(WGS84)
+    f = _wgs(facilities)
     f = f[~(f.geometry.isna() | f.geometry.is_empty)].copy()
-    poly = ~f.geom_type.isin(["Point"])
+    poly = f.geom_type != "Point"
     if poly.any():
         f.loc[poly, "geometry"] = f.loc[poly].geometry.representative_point()
-    f = f[f.geom_type == "Point"]
-    return f
+    return f[f.geom_type == "Point"]
 
 
 def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame | None, *, categories: Iterable[str] | None = None,
                    lang: str = "zh", name: str | None = None) -> None:
-    """Facilities as CircleMarkers in ONE GeoJson layer.
+    """Facilities as CircleMarkers in ONE GeoJSON layer.
 
-    Fill colour = category; outline colour = source (OSM / official / text
-    match / manual); planned or upgrading facilities are hollow with a dashed
-    outline, existing ones filled.
+    Fill colour = category; outline colour = source (OSM / official list /
+    policy text match / manual placement); planned or upgrading facilities are
+    hollow with a dashed outline, existing ones filled. Polygons (parks) are
+    drawn at a representative point.
     """
     if facilities is None or len(facilities) == 0:
         return
@@ -404,57 +501,49 @@ def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame | None, *, catego
         f = f[f["category"].isin(list(categories))]
     if len(f) == 0:
         return
+    from .i18n import column_label
+
     cat = f["category"].astype(str)
     status = f["status"].fillna("existing").astype(str) if "status" in f else pd.Series("existing", index=f.index)
     source = f["source"].fillna("osm").astype(str) if "source" in f else pd.Series("osm", index=f.index)
     planned = status.ne("existing").to_numpy()
-    f = f.assign(
-        name=f["name"].fillna("").astype(str) if "name" in f else "",
-        category_label=[label(c, lang) for c in cat],
-        status_label=[label(s, lang) for s in status],
-        source_label=[label(s, lang) for s in source],
-        _fillColor=[CATEGORY_COLORS.get(c, "#333333") for c in cat],
-        _color=[SOURCE_STROKE.get(s, "#444444") for s in source],
-        _fillOpacity=np.where(planned, 0.15, 0.9),
-        _dashArray=np.where(planned, "3 3", None),
-        _weight=np.where(source.isin(["official", "manual", "text"]).to_numpy(), 2.5, 1.0),
-    )
-    props = ["name", "category_label", "status_label", "source_label",
-             "_fillColor", "_color", "_fillOpacity", "_dashArray", "_weight"]
-    gj = to_geojson(f, props)
-    from .i18n import column_label
-
-    folium.GeoJson(
-        gj, name=name or ("设施" if lang == "zh" else "Facilities"),
-        marker=folium.CircleMarker(radius=6, fill=True),
-        style_function=_style_from_props,
-        tooltip=_tooltip(["name", "category_label", "status_label", "source_label"],
-                         [column_label(c, lang) for c in ("name", "category", "status", "source")]),
-    ).add_to(m)
+    styles = {
+        "fillColor": [CATEGORY_COLORS.get(c, "#333333") for c in cat],
+        "color": [SOURCE_STROKE.get(s, "#444444") for s in source],
+        "fillOpacity": np.where(planned, 0.15, 0.9),
+        "dashArray": np.where(planned, "3 3", None),
+        "weight": np.where(source.isin(["official", "manual", "text"]).to_numpy(), 2.5, 1.0),
+    }
+    props = {
+        "name": f["name"].fillna("").astype(str).to_numpy() if "name" in f else np.full(len(f), ""),
+        "category": [label(c, lang) for c in cat],
+        "status": [label(s, lang) for s in status],
+        "source": [label(s, lang) for s in source],
+    }
+    FastGeoJson(_geom_json(f), name=name or ("设施" if lang == "zh" else "Facilities"),
+                base_style={"fill": True}, styles=styles, props=props, radius=6,
+                aliases=[column_label(c, lang) for c in props]).add_to(m)
 
 
 def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh") -> None:
     """Gap clusters highlighted in red, with rank and label as tooltip."""
     if gaps is None or len(gaps) == 0:
         return
-    g = gaps.copy()
-    if g.crs is not None and g.crs.to_epsg() != 4326:
-        g = g.to_crs(WGS84)
-    pts = g.geom_type == "Point"
-    if pts.any():  # give point gaps an area so they are visible at any zoom
-        metric = g.loc[pts].to_crs(g.loc[pts].estimate_utm_crs()).buffer(60).to_crs(WGS84)
-        g.loc[pts, "geometry"] = metric
-    fields = [c for c in ("rank", "label", "category", "n_buildings", "street_m") if c in g.columns]
-    if "category" in g.columns:
-        g["category"] = [label(str(c), lang) for c in g["category"]]
     from .i18n import column_label
 
-    folium.GeoJson(
-        to_geojson(g, fields), name="服务缺口" if lang == "zh" else "Gaps",
-        style_function=lambda f: {"color": "#d50000", "weight": 2.5, "fillColor": "#ff1744",
-                                  "fillOpacity": 0.18, "dashArray": "4 3"},
-        tooltip=_tooltip(fields, [column_label(c, lang) for c in fields]) if fields else None,
-    ).add_to(m)
+    g = _wgs(gaps)
+    pts = (g.geom_type == "Point").to_numpy()
+    if pts.any():  # give point gaps an area so they are visible at any zoom
+        g = g.copy()
+        sub = g.loc[pts]
+        g.loc[pts, "geometry"] = sub.to_crs(sub.estimate_utm_crs()).buffer(60).to_crs(WGS84)
+    fields = [c for c in ("rank", "label", "category", "n_buildings", "street_m") if c in g.columns]
+    props = {c: ([label(str(x), lang) for x in g[c]] if c == "category" else
+                 (np.round(g[c].to_numpy(float)) if c == "street_m" else g[c].to_numpy())) for c in fields}
+    FastGeoJson(_geom_json(g), name="服务缺口" if lang == "zh" else "Gaps",
+                base_style={"color": "#d50000", "weight": 2.5, "fillColor": "#ff1744", "fillOpacity": 0.18,
+                            "dashArray": "4 3"},
+                props=props, aliases=[column_label(c, lang) for c in fields]).add_to(m)
 
 
 def add_legend(m: folium.Map, threshold_m: float, speed_m_per_min: float, category: str, *,
@@ -462,16 +551,17 @@ def add_legend(m: folium.Map, threshold_m: float, speed_m_per_min: float, catego
     """Distance legend (metres and minutes) and, optionally, the facility symbols."""
     title = (f"至最近{label(category, lang)}的步行距离" if lang == "zh"
              else f"Walk to nearest: {label(category, lang)}")
-    title += f"（阈值 {threshold_m:.0f} 米 / {threshold_m / speed_m_per_min:.0f} 分钟）" if lang == "zh" \
-        else f" (threshold {threshold_m:.0f} m / {threshold_m / speed_m_per_min:.0f} min)"
+    title += (f"（阈值 {threshold_m:.0f} 米 / {threshold_m / speed_m_per_min:.0f} 分钟）" if lang == "zh"
+              else f" (threshold {threshold_m:.0f} m / {threshold_m / speed_m_per_min:.0f} min)")
     rows = legend_rows(threshold_m, speed_m_per_min, lang)
     rows.append(("#ff1744", "服务缺口" if lang == "zh" else "gap"))
     m.add_child(_Legend(title, rows))
     if with_facilities:
-        srows = [(SOURCE_STROKE[k], ("设施来源：" if lang == "zh" else "source: ") + label(k, lang)) for k in SOURCES]
+        srows = [(SOURCE_STROKE[k], ("来源：" if lang == "zh" else "source: ") + label(k, lang)) for k in SOURCES]
         srows.append(("#ffffff", ("空心虚线 = " if lang == "zh" else "hollow dashed = ")
                       + label("planned", lang) + "/" + label("upgrading", lang)))
-        m.add_child(_Legend("设施" if lang == "zh" else "Facilities", srows, kind="dot", position="bottomleft"))
+        m.add_child(_Legend("设施（填色 = 类别）" if lang == "zh" else "Facilities (fill = category)", srows,
+                            kind="dot", position="bottomleft"))
 
 
 def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
@@ -536,73 +626,59 @@ def park_class(area_m2: Iterable[float]) -> np.ndarray:
 
 def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | None,
               boundaries: gpd.GeoDataFrame | None = None, context: Mapping[str, gpd.GeoDataFrame] | None = None,
-              served_col: str = "green_served", outside_300_col: str = "outside_300m",
-              outside_500_col: str = "outside_500m", lang: str = "zh", assets: str = "inline",
-              online_tiles: bool = False, height: str | int = "100%") -> folium.Map:
+              park_dist_m: Iterable[float] | None = None, lang: str = "zh", assets: str = "inline", online_tiles: bool = False,
+              height: str | int = "100%") -> folium.Map:
     """The 500 m green-space view: parks by size class, residential buildings outside 300 m / 500 m.
 
     Parameters
     ----------
     parks : GeoDataFrame
-        Park polygons; ``park_class`` column if present, else classed by ``area_m2`` (or
-        the geometry's metric area).
+        Park polygons; ``park_class`` column if present (GB/T 50563 class key or
+        empty below 0.2 ha), else classed by ``area_m2`` / the metric area.
     buildings : GeoDataFrame
-        Residential buildings with booleans ``outside_300_col`` and ``outside_500_col``
-        (or ``served_col``).
+        Residential buildings (every building counts as housing when untyped).
+    park_dist_m : array, optional
+        Per building, the walking distance (m) to the nearest qualifying park
+        (>= 0.2 ha, any GB/T 50563 class); NaN when none is reachable. Buildings
+        are drawn as within 300 m, 300-500 m, or outside 500 m.
     """
     m = base_map(_bounds(boundaries, buildings, parks), assets=assets, online_tiles=online_tiles,
                  lang=lang, height=height)
-    add_context(m, {k: v for k, v in (context or {}).items() if k != "parks"}, lang=lang)
+    add_context(m, context, lang=lang, skip=("parks",))
     if parks is not None and len(parks):
-        p = parks.copy()
-        if "park_class" not in p.columns:
-            if "area_m2" not in p.columns:
-                p["area_m2"] = p.to_crs(p.estimate_utm_crs()).area if p.crs is not None else np.nan
-            p["park_class"] = park_class(p["area_m2"])
+        p = parks
+        if "park_class" in p.columns:
+            klass = p["park_class"].to_numpy(object)
+        else:
+            area = p["area_m2"] if "area_m2" in p.columns else _wgs(p).to_crs(_wgs(p).estimate_utm_crs()).area
+            klass = park_class(area)
         names = {pc.key: (pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES}
-        p["class_label"] = [names.get(k, "<0.2公顷" if lang == "zh" else "< 0.2 ha") for k in p["park_class"]]
-        p["_fillColor"] = [PARK_COLORS.get(k if k in PARK_COLORS else None) for k in p["park_class"]]
-        if "name" not in p.columns:
-            p["name"] = ""
-        p["name"] = p["name"].fillna("").astype(str)
+        small = "<0.2公顷（不计入）" if lang == "zh" else "< 0.2 ha (not counted)"
+        props = {"name": p["name"].fillna("").astype(str).to_numpy() if "name" in p.columns else np.full(len(p), ""),
+                 "class": [names.get(k, small) for k in klass]}
+        aliases = ["名称" if lang == "zh" else "Name", "规模等级" if lang == "zh" else "Size class"]
         if "area_m2" in p.columns:
-            p["area_m2"] = p["area_m2"].astype(float).round()
-        fields = [c for c in ("name", "class_label", "area_m2") if c in p.columns]
-        from .i18n import column_label
-
-        aliases = [column_label(c, lang) if c != "class_label" else ("规模等级" if lang == "zh" else "Size class")
-                   for c in fields]
-        folium.GeoJson(
-            to_geojson(p, fields + ["_fillColor"]), name="公园绿地（按规模）" if lang == "zh" else "Parks by size",
-            style_function=lambda f: {"color": "#1b5e20", "weight": 1, "fillColor": f["properties"]["_fillColor"],
-                                      "fillOpacity": 0.85},
-            tooltip=_tooltip(fields, aliases),
-        ).add_to(m)
-    if buildings is not None and len(buildings):
-        b = buildings.copy()
-        o300 = b[outside_300_col].fillna(True).astype(bool) if outside_300_col in b else None
-        o500 = b[outside_500_col].fillna(True).astype(bool) if outside_500_col in b else None
-        if o500 is None and served_col in b:
-            o500 = ~b[served_col].fillna(False).astype(bool)
-        if o300 is None:
-            o300 = o500 if o500 is not None else pd.Series(False, index=b.index)
-        if o500 is None:
-            o500 = o300
-        state = np.where(o500, "outside_500", np.where(o300, "outside_300", "served"))
-        texts = {"served": ("300/500米内可达公园绿地", "Within reach of a qualifying park"),
-                 "outside_300": ("300米外（仅500米内）", "Outside 300 m (within 500 m)"),
-                 "outside_500": ("500米外：未见绿", "Outside 500 m: no green")}
-        b["state"] = [texts[s][0 if lang == "zh" else 1] for s in state]
-        b["_fillColor"] = [GREEN_COLORS[s] for s in state]
-        folium.GeoJson(
-            to_geojson(b, ["state", "_fillColor"]), name="居住建筑" if lang == "zh" else "Residential buildings",
-            style_function=lambda f: {"color": "#555555", "weight": 0.5, "fillColor": f["properties"]["_fillColor"],
-                                      "fillOpacity": 0.85},
-            tooltip=_tooltip(["state"], ["见绿" if lang == "zh" else "Green access"]),
-        ).add_to(m)
-        rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
-        rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
-        m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot"))
+            props["area_ha"] = np.round(p["area_m2"].to_numpy(float) / 1e4, 2)
+            aliases.append("面积(公顷)" if lang == "zh" else "Area (ha)")
+        FastGeoJson(_geom_json(p), name="公园绿地（按规模）" if lang == "zh" else "Parks by size class",
+                    base_style={"color": "#1b5e20", "weight": 1, "fillOpacity": 0.85},
+                    styles={"fillColor": [PARK_COLORS.get(k if k in PARK_COLORS else None) for k in klass]},
+                    props=props, aliases=aliases).add_to(m)
+    texts = {"served": ("300米内有公园绿地", "Park within 300 m"),
+             "outside_300": ("300米外、500米内", "Outside 300 m, within 500 m"),
+             "outside_500": ("500米外：未见绿", "Outside 500 m: no green")}
+    if buildings is not None and len(buildings) and park_dist_m is not None:
+        b = buildings
+        d = np.asarray(park_dist_m, float)
+        state = np.where(~(d <= 500.0), "outside_500", np.where(d > 300.0, "outside_300", "served"))
+        FastGeoJson(_geom_json(b), name="居住建筑" if lang == "zh" else "Residential buildings",
+                    base_style={"color": "#555555", "weight": 0.5, "fillOpacity": 0.85},
+                    styles={"fillColor": [GREEN_COLORS[s] for s in state]},
+                    props={"state": [texts[s][0 if lang == "zh" else 1] for s in state]},
+                    aliases=["见绿" if lang == "zh" else "Green access"]).add_to(m)
+    rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
+    rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
+    m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot"))
     add_boundaries(m, boundaries, lang=lang)
     folium.LayerControl(collapsed=True).add_to(m)
     return m

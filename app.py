@@ -1,0 +1,317 @@
+"""15分钟社区生活圈 — the planner's app.
+
+Thin by design: widgets, cached calls into ``geo`` (see ``geo/ui.py``), rendering.
+Run with ``.venv/bin/streamlit run app.py``; the default study area is
+``data/areas/xinjiangwan`` (``LIFECIRCLE_DATA_DIR`` moves ``data/``).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import ui, webmap
+from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
+from geo.coords import DATUMS
+from geo.errors import LifecircleError
+from geo.i18n import localize_columns, t
+
+st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
+T0 = time.perf_counter()
+
+# ----------------------------------------------------------------------------- sidebar: language, area
+with st.sidebar:
+    lang = st.radio("语言 / Language", ["zh", "en"], format_func=lambda k: "中文" if k == "zh" else "English",
+                    horizontal=True, key="lang")
+st.title(t("app_title", lang))
+
+area_id = st.session_state.get("area_id", ui.DEFAULT_AREA)
+area_path = ui.area_dir(area_id)
+area = None
+try:
+    area = ui.load_area(ui.area_stamp(area_path), str(area_path))
+except LifecircleError as exc:
+    if area_id == ui.DEFAULT_AREA and not (area_path / "area.json").exists():
+        st.error(t("area_missing", lang, path=str(area_path)))
+        st.code(ui.prepare_command(area_id), language="bash")
+    else:
+        st.error(exc.message(lang))
+
+VIEWS = ["map", "green", "material", "area", "export"]
+if area is None:
+    VIEWS = ["area"]
+view = st.radio(t("view", lang), VIEWS, format_func=lambda k: t(f"view_{k}", lang), horizontal=True,
+                key="view", label_visibility="collapsed")
+
+
+def show_error(exc: LifecircleError) -> None:
+    """One clear line, never a traceback."""
+    st.error(exc.message(lang))
+
+
+# ----------------------------------------------------------------------------- load another area
+def area_view() -> None:
+    st.subheader(t("area_online", lang))
+    with st.form("online"):
+        place = st.text_input(t("place", lang), value="新江湾城街道, 杨浦区, 上海市")
+        new_id = st.text_input(t("area_id", lang), value="online_area")
+        go = st.form_submit_button(t("prepare", lang))
+    if go:
+        bar = st.progress(0.0, text=t("preparing", lang))
+        try:
+            path = ui.prepare_online(new_id, place, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+            st.session_state["area_id"] = path.name
+            st.success(t("area_ready", lang, path=str(path)))
+            st.rerun()
+        except LifecircleError as exc:
+            show_error(exc)
+        except Exception as exc:  # network errors from osmnx/requests: one line
+            st.error(t("online_failed", lang, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+
+    st.subheader(t("area_offline", lang))
+    up = st.file_uploader(t("upload_network", lang), type=list(ui.NETWORK_TYPES), key="up_network",
+                          max_upload_size=ui.MAX_UPLOAD_MB)
+    local = st.text_input(t("local_path", lang), key="local_network")
+    off_id = st.text_input(t("area_id", lang), value="my_area", key="offline_id")
+    if st.button(t("prepare", lang), key="prepare_offline", disabled=not (up or local)):
+        bar = st.progress(0.0, text=t("preparing", lang))
+        try:
+            src = ui.save_upload(up, ui.NETWORK_TYPES) if up else ui.require_local(local)
+            path = ui.prepare_from_file(off_id, src, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+            st.session_state["area_id"] = path.name
+            st.success(t("area_ready", lang, path=str(path)))
+            st.rerun()
+        except LifecircleError as exc:
+            show_error(exc)
+
+    areas = ui.list_areas()
+    if areas:
+        pick = st.selectbox(t("prepared_areas", lang), areas,
+                            index=areas.index(area_id) if area_id in areas else 0, key="pick_area")
+        if pick != area_id and st.button(t("open_area", lang)):
+            st.session_state["area_id"] = pick
+            st.rerun()
+
+
+if area is None:
+    area_view()
+    st.stop()
+
+# ----------------------------------------------------------------------------- sidebar: analysis parameters
+with st.sidebar:
+    st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
+    cat = st.selectbox(t("category", lang), CATEGORY_KEYS, format_func=lambda k: label(k, lang), key="category")
+    profile = st.radio(t("profile", lang), list(PROFILES), format_func=lambda k: label(k, lang), key="profile",
+                       horizontal=True)
+    speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0,
+                            value=PROFILES[profile].speed_m_per_min, key=f"speed_{profile}",
+                            help=PROFILES[profile].source)
+    thr = st.number_input(t("threshold", lang), min_value=50.0, max_value=5000.0, step=50.0,
+                          value=CATEGORIES[cat].threshold_m, key=f"thr_{cat}", help=CATEGORIES[cat].standard)
+    st.caption(t("threshold_caption", lang, minutes=thr / speed, standard=CATEGORIES[cat].standard))
+    include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
+                                help=t("include_planned_help", lang))
+    show_buildings = st.checkbox(t("show_buildings", lang), value=True, key="show_buildings")
+    online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
+                               help=t("online_tiles_help", lang))
+
+thresholds = tuple((c, float(st.session_state.get(f"thr_{c}", CATEGORIES[c].threshold_m))) for c in CATEGORY_KEYS)
+stamp = ui.area_stamp(area_path)
+extra = list(st.session_state.get("extra_facilities", {}).values())
+facilities = ui.scenario_facilities(area.facilities, extra, include_planned)
+scenario = ui.facilities_key(facilities)
+try:
+    with st.spinner(t("computing", lang)):
+        dist = ui.distances(stamp, scenario, area, facilities)
+        result = ui.summary(stamp, scenario, thresholds, float(speed), dist, area.boundaries,
+                            area.context.get("parks"))
+except LifecircleError as exc:
+    show_error(exc)
+    st.stop()
+assets = ui.leaflet_url()
+
+
+def sub_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Subdistrict table with human headers and category labels (display only)."""
+    out = df.copy()
+    if "category" in out:
+        out["category"] = [label(c, lang) for c in out["category"]]
+    return localize_columns(out, lang)
+
+
+SHARE_COLS = ("share_buildings_covered", "share_street_covered", "network_share_in_area", "share_300m",
+              "share_500m", "share_served")
+
+
+def pct_config(df: pd.DataFrame) -> dict:
+    from geo.i18n import column_label
+
+    return {column_label(c, lang): st.column_config.NumberColumn(format="percent") for c in SHARE_COLS if c in df}
+
+
+# ----------------------------------------------------------------------------- views
+def map_view() -> None:
+    gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
+    left, right = st.columns([3, 2])
+    with right:
+        st.markdown(f"**{t('gaps_title', lang, category=label(cat, lang))}**")
+        center = zoom = None
+        if len(gaps):
+            shown = gaps.drop(columns="geometry").sort_values("rank")
+            cols = [c for c in ("rank", "label", "n_buildings", "street_m") if c in shown]
+            tbl = localize_columns(shown[cols].round({"street_m": 0}), lang)
+            sel = st.dataframe(tbl, hide_index=True, on_select="rerun", selection_mode="single-row",
+                               key=f"gap_table_{cat}", height=260)
+            rows = sel.selection.rows if sel is not None else []
+            if rows:
+                g = gaps.sort_values("rank").iloc[[rows[0]]].to_crs(4326)
+                c = g.geometry.iloc[0].centroid
+                center, zoom = (c.y, c.x), 17
+                st.caption(t("zoomed_to", lang, label=str(g["label"].iloc[0])))
+            else:
+                st.caption(t("gap_hint", lang))
+        else:
+            st.info(t("no_gaps", lang))
+        if result.warnings:
+            with st.expander(t("warnings", lang, n=len(result.warnings))):
+                for w in result.warnings:
+                    st.write("• " + w)
+    with left:
+        m = webmap.coverage_map(category=cat, threshold_m=thr, speed_m_per_min=speed, streets=result.streets,
+                                boundaries=area.boundaries, facilities=facilities, buildings=result.buildings,
+                                gaps=gaps, context=area.context, lang=lang, assets=assets,
+                                online_tiles=online_tiles, show_buildings=show_buildings)
+        st_folium(m, key="main_map", height=600, use_container_width=True, returned_objects=[],
+                  center=center, zoom=zoom)
+    sub = result.subdistricts
+    st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
+    cur = sub_table(sub[sub["category"] == cat].drop(columns=["category"]))
+    st.dataframe(cur, hide_index=True, column_config=pct_config(sub), key="sub_table")
+    with st.expander(t("all_categories", lang)):
+        st.dataframe(sub_table(sub), hide_index=True, column_config=pct_config(sub))
+
+
+def green_view() -> None:
+    if result.green is None or not len(result.green):
+        st.info(t("no_green", lang))
+        return
+    st.caption(t("green_caption", lang))
+    g = result.green
+    cols = st.columns(max(1, len(g)))
+    for col, row in zip(cols, g.to_dict("records")):
+        v = row.get("share_served")
+        col.metric(t("green_metric", lang, name=row["subdistrict"]), "—" if pd.isna(v) else f"{v:.1%}",
+                   help=t("green_metric_help", lang, n=row.get("buildings", 0)))
+    m = webmap.green_map(parks=result.green_parks, buildings=result.buildings,
+                         park_dist_m=ui.green_park_distance(dist), boundaries=area.boundaries,
+                         context=area.context, lang=lang, assets=assets, online_tiles=online_tiles)
+    st_folium(m, key="green_map", height=560, use_container_width=True, returned_objects=[])
+    st.dataframe(sub_table(g), hide_index=True, column_config=pct_config(g))
+
+
+def material_view() -> None:
+    extra_store: dict = st.session_state.setdefault("extra_facilities", {})
+    # --- official facility list
+    st.subheader(t("official_title", lang))
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        up = st.file_uploader(t("upload_official", lang), type=list(ui.TABLE_TYPES), key="up_official",
+                              max_upload_size=ui.MAX_UPLOAD_MB)
+    with c2:
+        datum = st.selectbox(t("datum", lang), list(DATUMS), format_func=lambda k: DATUMS[k][0 if lang == "zh" else 1],
+                             key="datum")
+    if up is not None and st.button(t("add_official", lang), key="add_official"):
+        try:
+            path = ui.save_upload(up, ui.TABLE_TYPES)
+            tab = ui.read_official(path, datum)
+            extra_store[f"official:{up.name}"] = tab
+            st.success(t("official_added", lang, n=len(tab), name=up.name))
+            for w in tab.attrs.get("warnings", []):
+                st.warning(w)
+            st.rerun()
+        except LifecircleError as exc:
+            show_error(exc)
+    if extra_store:
+        st.write(t("own_layers", lang))
+        for k, v in list(extra_store.items()):
+            a, b = st.columns([4, 1])
+            a.write(f"• {k} — {len(v)}")
+            if b.button(t("remove", lang), key=f"rm_{k}"):
+                extra_store.pop(k)
+                st.rerun()
+
+    # --- policy texts
+    st.subheader(t("texts_title", lang))
+    ups = st.file_uploader(t("upload_texts", lang), type=list(ui.TEXT_TYPES), accept_multiple_files=True,
+                           key="up_texts", max_upload_size=ui.MAX_UPLOAD_MB)
+    if ups and st.button(t("extract", lang), key="extract"):
+        try:
+            paths = [ui.save_upload(u, ui.TEXT_TYPES) for u in ups]
+            with st.spinner(t("extracting", lang)):
+                st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, stamp)
+        except LifecircleError as exc:
+            show_error(exc)
+    geo_df = st.session_state.get("geocoded")
+    if geo_df is None:
+        return
+    corr_path = ui.corrections_path(area_path)
+    geo_df = ui.reapply_corrections(geo_df, corr_path)
+    st.caption(t("match_counts", lang, counts=", ".join(f"{k}: {v}" for k, v in
+                                                         geo_df["match_status"].value_counts().items())))
+    st.markdown(t("correct_hint", lang, path=str(corr_path)))
+    cols = [c for c in ("mention_key", "name", "category", "status", "match_status", "match_score", "osm_name",
+                        "lon", "lat", "sentence") if c in geo_df]
+    edited = st.data_editor(
+        geo_df[cols], hide_index=True, key="editor", disabled=["mention_key", "match_status", "match_score",
+                                                              "osm_name", "sentence"],
+        column_config={
+            "category": st.column_config.SelectboxColumn(options=list(CATEGORY_KEYS)),
+            "status": st.column_config.SelectboxColumn(options=list(STATUSES)),
+            "lon": st.column_config.NumberColumn(format="%.6f"), "lat": st.column_config.NumberColumn(format="%.6f"),
+        })
+    # place by clicking the map
+    keys = list(geo_df["mention_key"])
+    unmatched = [k for k, s in zip(keys, geo_df["match_status"]) if s not in ("matched", "manual")]
+    pick = st.selectbox(t("place_on_map", lang), [""] + unmatched, key="place_key",
+                        format_func=lambda k: "—" if not k else
+                        f"{geo_df.loc[geo_df['mention_key'] == k, 'name'].iloc[0]} ({k})")
+    mm = webmap.base_map(webmap._bounds(area.boundaries), assets=assets, lang=lang)
+    webmap.add_context(mm, area.context, lang=lang)
+    webmap.add_boundaries(mm, area.boundaries, lang=lang)
+    webmap.add_facilities(mm, facilities, lang=lang)
+    clicked = st_folium(mm, key="click_map", height=420, use_container_width=True, returned_objects=["last_clicked"])
+    pt = (clicked or {}).get("last_clicked")
+    if pt:
+        st.caption(t("clicked", lang, lon=pt["lng"], lat=pt["lat"]))
+    if st.button(t("save_corrections", lang), key="save_corr"):
+        try:
+            n = ui.save_corrections(corr_path, geo_df, edited, pick, pt)
+            st.success(t("corrections_saved", lang, n=n, path=str(corr_path)))
+            st.rerun()
+        except LifecircleError as exc:
+            show_error(exc)
+    fac = ui.geocoded_facilities(geo_df)
+    if st.button(t("use_text_facilities", lang, n=len(fac)), key="use_text", disabled=not len(fac)):
+        extra_store["text:policy"] = fac
+        st.rerun()
+
+
+def export_view() -> None:
+    st.caption(t("export_caption", lang))
+    outputs = ui.result_outputs(result, facilities, area.boundaries)
+    name = f"lifecircle_{area_id}_{cat}"
+    for kind, mime in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                       ("csv", "application/zip"), ("gpkg", "application/geopackage+sqlite3"),
+                       ("geojson", "application/geo+json"), ("pdf", "application/pdf")):
+        st.download_button(t(f"export_{kind}", lang), data=ui.exporter(outputs, kind, lang),
+                           file_name=f"{name}.{ 'zip' if kind == 'csv' else kind}", mime=mime,
+                           key=f"dl_{kind}", on_click="ignore")
+
+
+{"map": map_view, "green": green_view, "material": material_view, "area": area_view, "export": export_view}[view]()
+st.caption(t("footer", lang, seconds=time.perf_counter() - T0))

@@ -1,0 +1,356 @@
+"""App-side glue for ``app.py``: where data lives, cached calls into the geo API, upload checks.
+
+No analysis happens here: every result comes from :mod:`geo.coverage`,
+:mod:`geo.areas`, :mod:`geo.facilities` ... This module only decides what is
+cached and how (``st.cache_resource`` for the area, network and distances,
+which are heavy and must never be recomputed when only a threshold changes)
+and turns uploads into files the API can read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from .errors import InputError
+
+__all__ = [
+    "REPO",
+    "DEFAULT_AREA",
+    "MAX_UPLOAD_MB",
+    "data_dir",
+    "area_dir",
+    "prepare_command",
+    "area_stamp",
+    "leaflet_url",
+    "load_area",
+    "facilities_key",
+    "scenario_facilities",
+    "distances",
+    "summary",
+    "save_upload",
+    "result_outputs",
+]
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_AREA = "xinjiangwan"
+MAX_UPLOAD_MB = 50
+
+
+def data_dir() -> Path:
+    """Root of prepared data: ``LIFECIRCLE_DATA_DIR`` or ``<repo>/data``."""
+    return Path(os.environ.get("LIFECIRCLE_DATA_DIR", REPO / "data")).resolve()
+
+
+def area_dir(area: str = DEFAULT_AREA) -> Path:
+    """Folder of a prepared study area (``<data>/areas/<area>``)."""
+    return data_dir() / "areas" / area
+
+
+def prepare_command(area: str = DEFAULT_AREA) -> str:
+    """The exact shell command that prepares the default area from the shared mirror."""
+    cmd = ".venv/bin/lifecircle prepare --from ../shared/data"
+    if area != DEFAULT_AREA:
+        cmd += f" --area {area}"
+    if "LIFECIRCLE_DATA_DIR" in os.environ:
+        cmd += f" --data-dir {data_dir()}"
+    return cmd
+
+
+def area_stamp(path: str | Path) -> str:
+    """Cache key of a prepared area: its path and the time ``area.json`` was written."""
+    meta = Path(path) / "area.json"
+    return f"{Path(path).resolve()}@{meta.stat().st_mtime_ns if meta.exists() else 0}"
+
+
+@st.cache_resource(show_spinner=False)
+def leaflet_url() -> str:
+    """URL prefix of the locally served Leaflet files (copied into ``static/`` once)."""
+    from .webmap import install_assets
+
+    install_assets(REPO / "static")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static/leaflet" if base else "/app/static/leaflet"
+
+
+# --------------------------------------------------------------------------- cached API calls
+@st.cache_resource(max_entries=3, show_spinner=False)
+def load_area(stamp: str, path: str):
+    """:func:`geo.areas.load_area`, once per prepared area (keyed by :func:`area_stamp`)."""
+    from .areas import load_area as _load
+
+    return _load(path)
+
+
+def facilities_key(facilities: gpd.GeoDataFrame) -> str:
+    """A content hash of a facility table (ids, categories, statuses, geometry)."""
+    if facilities is None or len(facilities) == 0:
+        return "empty"
+    cols = [c for c in ("facility_id", "category", "status", "source") if c in facilities.columns]
+    h = pd.util.hash_pandas_object(pd.DataFrame(facilities[cols]).astype(str), index=False).to_numpy()
+    wkb = facilities.geometry.to_wkb()
+    m = hashlib.sha1(h.tobytes())
+    for w in wkb:
+        m.update(w or b"")
+    return m.hexdigest()[:16]
+
+
+def scenario_facilities(base: gpd.GeoDataFrame, extra: Iterable[gpd.GeoDataFrame], include_planned: bool
+                        ) -> gpd.GeoDataFrame:
+    """The area's facilities plus the planner's own (official lists, placed texts), for one scenario."""
+    from .facilities import combine, filter_scenario
+
+    frames = [f for f in extra if f is not None and len(f)]
+    allf = combine(base, *frames) if frames else base
+    return filter_scenario(allf, include_planned)
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def distances(stamp: str, scenario: str, _area: Any, _facilities: gpd.GeoDataFrame):
+    """:func:`geo.coverage.compute_distances` once per (area, facility scenario) — the heavy step."""
+    from .coverage import compute_distances
+
+    return compute_distances(_area.network, _facilities, _area.buildings)
+
+
+@st.cache_resource(max_entries=48, show_spinner=False)
+def summary(stamp: str, scenario: str, thresholds: tuple[tuple[str, float], ...], speed: float,
+            _dist: Any, _boundaries: gpd.GeoDataFrame | None, _labels: gpd.GeoDataFrame | None):
+    """:func:`geo.coverage.summarize` (cheap; cached so reruns that change nothing cost nothing).
+
+    The returned object is shared between reruns: callers must not modify it.
+    """
+    from .coverage import summarize
+
+    return summarize(_dist, _boundaries, thresholds=dict(thresholds), speed_m_per_min=speed,
+                     label_features=_labels)
+
+
+# --------------------------------------------------------------------------- uploads
+def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UPLOAD_MB,
+                folder: str | Path | None = None) -> Path:
+    """Write an ``st.file_uploader`` file to a temporary folder after checking it.
+
+    Raises
+    ------
+    InputError
+        Wrong extension, empty, or larger than ``max_mb`` (message names the limit).
+    """
+    name = Path(getattr(uploaded, "name", "upload")).name
+    allowed = [a.lower().lstrip(".") for a in allowed]
+    suffix = "".join(Path(name).suffixes[-2:]).lower() if name.lower().endswith((".osm.pbf", ".osm.bz2")) \
+        else Path(name).suffix.lower()
+    if suffix.lstrip(".") not in allowed and Path(name).suffix.lower().lstrip(".") not in allowed:
+        raise InputError(f"不支持的文件类型“{suffix or '无扩展名'}”。可上传：{'、'.join('.' + a for a in allowed)}。",
+                         f"unsupported file type '{suffix or 'none'}'; allowed: {', '.join('.' + a for a in allowed)}.",
+                         name)
+    data = uploaded.getvalue()
+    if len(data) == 0:
+        raise InputError("文件为空。", "the file is empty.", name)
+    if len(data) > max_mb * 1024 * 1024:
+        raise InputError(f"文件超过 {max_mb:.0f} MB 的上传上限。", f"the file exceeds the {max_mb:.0f} MB upload limit.",
+                         name)
+    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="lifecircle-upload-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / name
+    out.write_bytes(data)
+    return out
+
+
+def result_outputs(result: Any, facilities: gpd.GeoDataFrame | None, boundaries: gpd.GeoDataFrame | None):
+    """A :class:`geo.report.CoverageOutputs` of an in-app result, for the export buttons."""
+    from .report import CoverageOutputs
+
+    def wgs(g):
+        if g is None:
+            return None
+        return g.to_crs(4326) if g.crs is not None and g.crs.to_epsg() != 4326 else g
+
+    green = result.green if result.green is not None else pd.DataFrame()
+    fac = wgs(facilities) if facilities is not None else gpd.GeoDataFrame(geometry=[], crs=4326)
+    return CoverageOutputs(subdistricts=result.subdistricts, streets=wgs(result.streets), params=dict(result.params),
+                           green=green, gaps=wgs(result.gaps), facilities=fac, buildings=wgs(result.buildings),
+                           boundaries=wgs(boundaries))
+
+
+# --------------------------------------------------------------------------- more glue for app.py
+NETWORK_TYPES = ("osm", "pbf", "xml", "geojson", "gpkg", "json", "zip")
+TABLE_TYPES = ("csv", "xlsx", "xls", "geojson", "gpkg", "json")
+TEXT_TYPES = ("txt", "docx", "pdf")
+
+
+def _resolve(p: str | Path) -> Path:
+    p = Path(p)
+    return p if p.is_absolute() else (REPO / p)
+
+
+def require_local(path: str) -> Path:
+    """A local network file typed by the planner (must exist)."""
+    from .io import require_file
+
+    return require_file(_resolve(path.strip()))
+
+
+def list_areas() -> list[str]:
+    """Prepared areas under ``<data>/areas``."""
+    root = data_dir() / "areas"
+    return sorted(p.name for p in root.iterdir() if (p / "area.json").is_file()) if root.is_dir() else []
+
+
+def prepare_online(area: str, place: str, progress) -> Path:
+    """:func:`geo.areas.prepare_online` into the app's data folder."""
+    from .areas import prepare_online as _prep
+
+    return _prep(_safe_id(area), place, data_dir=data_dir(), progress=progress)
+
+
+def _safe_id(area: str) -> str:
+    import re
+
+    s = re.sub(r"[^\w\-]+", "_", area.strip()).strip("_")
+    if not s:
+        raise InputError("研究区编号不能为空。", "the area id must not be empty.")
+    return s
+
+
+def prepare_from_file(area: str, network_file: Path, progress) -> Path:
+    """Prepare an area from one OSM/PBF file or road line layer (generic offline layout)."""
+    import shutil
+
+    from .areas import prepare_offline
+
+    folder = Path(tempfile.mkdtemp(prefix="lifecircle-offline-"))
+    name = network_file.name.lower()
+    target = name if name.endswith((".osm", ".pbf", ".osm.xml")) else "roads" + Path(name).suffix
+    shutil.copyfile(network_file, folder / target)
+    return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
+
+
+def read_official(path: Path, datum: str) -> gpd.GeoDataFrame:
+    """An official facility list in the Facilities schema (coordinates converted from ``datum``)."""
+    from .facilities import read_facility_table
+
+    tab = read_facility_table(path, datum=datum)
+    if len(tab) == 0:
+        raise InputError("文件中没有可用的设施（需要类别和经纬度列）。",
+                         "no usable facilities in the file (need category and longitude/latitude columns).",
+                         path.name)
+    return tab
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _candidates(stamp: str, _area: Any):
+    from .geocode import load_candidates
+
+    src = (_area.meta.get("source") or {}).get("inputs") or {}
+    paths = [_resolve(p) for p in [src.get("geofabrik"), src.get("osm_facilities")] if p]
+    paths = [p for p in paths if p.exists()]
+    if paths:
+        return load_candidates(paths)
+    from .geocode import _candidates_from_features  # the area's own facilities as candidates
+
+    return _candidates_from_features(_area.facilities, "facilities.gpkg")
+
+
+def extract_and_geocode(paths: list[Path], area: Any, stamp: str) -> pd.DataFrame:
+    """Policy texts → facility mentions → matched to OSM candidates (texts + geocode modules)."""
+    from .geocode import geocode_mentions
+    from .texts import extract_files
+
+    mentions = extract_files(paths)
+    if len(mentions) == 0:
+        raise InputError("文本中没有找到设施。", "no facilities found in the texts.")
+    return geocode_mentions(mentions, _candidates(stamp, area), boundaries=area.boundaries)
+
+
+def corrections_path(area_path: Path) -> Path:
+    """Where the planner's corrections live (re-applied on every later run)."""
+    return Path(area_path) / "corrections.csv"
+
+
+def reapply_corrections(geocoded: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """:func:`geo.geocode.apply_corrections` when the corrections file exists."""
+    from .geocode import apply_corrections, mention_key
+
+    if Path(path).exists():
+        return apply_corrections(geocoded, path)
+    out = geocoded.copy()
+    if "mention_key" not in out.columns:
+        out["mention_key"] = [mention_key(r) for r in out.to_dict("records")]
+    return out
+
+
+def save_corrections(path: Path, original: pd.DataFrame, edited: pd.DataFrame, placed_key: str | None,
+                     clicked: dict | None) -> int:
+    """Write every edited row (and a map-placed one) with :func:`geo.geocode.save_correction`."""
+    from .geocode import save_correction
+
+    n = 0
+    orig = original.set_index("mention_key")
+    for r in edited.to_dict("records"):
+        k = r["mention_key"]
+        o = orig.loc[k] if k in orig.index else None
+        if isinstance(o, pd.DataFrame):
+            o = o.iloc[0]
+        changed = o is None or any(
+            not (pd.isna(r.get(c)) and pd.isna(o.get(c))) and r.get(c) != o.get(c)
+            for c in ("name", "category", "status", "lon", "lat"))
+        if not changed:
+            continue
+        lon, lat = r.get("lon"), r.get("lat")
+        has = pd.notna(lon) and pd.notna(lat)
+        save_correction(path, k, lon=float(lon) if has else None, lat=float(lat) if has else None,
+                        name=r.get("name") or None, category=r.get("category") or None,
+                        status=r.get("status") or None, note="app: table")
+        n += 1
+    if placed_key and clicked:
+        save_correction(path, placed_key, lon=float(clicked["lng"]), lat=float(clicked["lat"]), note="app: map click")
+        n += 1
+    return n
+
+
+def geocoded_facilities(geocoded: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Matched and manually placed mentions as facilities."""
+    from .geocode import to_facilities
+
+    return to_facilities(geocoded)
+
+
+def green_park_distance(dist: Any):
+    """Per building: walking distance (m) to the nearest park of any qualifying size class, or None."""
+    import numpy as np
+
+    gd = getattr(dist, "green", None)
+    if gd is None or not gd.dist:
+        return None
+    return np.fmin.reduce([np.asarray(v, float) for v in gd.dist.values()])
+
+
+def exporter(outputs: Any, kind: str, lang: str):
+    """A zero-argument callable for ``st.download_button`` (the file is built only when clicked)."""
+    import io
+
+    from . import report
+
+    def build() -> bytes:
+        buf = io.BytesIO()
+        if kind == "xlsx":
+            report.to_xlsx(outputs, buf, lang)
+        elif kind == "csv":
+            report.to_csv(outputs, buf, lang)
+        elif kind == "gpkg":
+            report.to_geopackage(outputs, buf)
+        elif kind == "geojson":
+            report.to_geojson(outputs.gaps, buf)
+        elif kind == "pdf":
+            report.to_pdf(outputs, buf, lang)
+        return buf.getvalue()
+
+    return build
