@@ -210,11 +210,10 @@ def connectivity(net: WalkNetwork) -> dict:
 def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     """The metric CRS to compute in: UTM 51N for Shanghai, else ``estimate_utm_crs()``.
 
-    A layer already in a projected CRS in metres keeps it.
+    Applied whatever the layer's own CRS (Web Mercator is in metres but not
+    distance-true: 17 % too long at Shanghai's latitude).
     """
     crs = CRS.from_user_input(gdf.crs)
-    if crs.is_projected and all((a.unit_name or "").startswith("metre") for a in crs.axis_info):
-        return crs
     ll = gdf.to_crs(4326) if not crs.equals(CRS.from_epsg(4326)) else gdf
     minx, miny, maxx, maxy = ll.total_bounds
     if np.all(np.isfinite([minx, miny, maxx, maxy])) and _SHANGHAI_BOX.contains(

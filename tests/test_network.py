@@ -156,6 +156,10 @@ def test_multilines_geographic_crs_and_attributes():
     assert len(net.edges) == 2 and net.repair["after"]["n_components"] == 1
     assert set(net.edges["name"]) == {"国和路"} and set(net.edges["highway"]) == {"residential"}
     assert net.edges["osm_id"].isna().all()
+    # Web Mercator input is re-projected (its metres are 17 % long here): same lengths as from WGS-84
+    merc = network_from_lines(gdf.to_crs(3857))
+    assert merc.crs.to_epsg() == 32651
+    assert merc.edges["length_m"].sum() == pytest.approx(net.edges["length_m"].sum(), rel=1e-6)
     # elsewhere: estimated UTM zone
     far = gdf.set_geometry(gdf.geometry.translate(-121.5 + 2.35, -31.3 + 48.85))  # Paris
     assert network_from_lines(far).crs.to_epsg() == 32631

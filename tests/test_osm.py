@@ -194,6 +194,7 @@ def test_broken_osm_files_raise_input_error_naming_the_file(tmp_path, name):
         assert "\n" not in ei.value.message("en")
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_load_network_input_errors(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_network(tmp_path / "nope.osm")
