@@ -158,10 +158,11 @@ def _score_matrix(full: Sequence[str], short: Sequence[str], var_full: Sequence[
     """Name scores (0-100) of every mention x candidate name variant.
 
     ``fuzz.ratio`` of the full forms (or of the short forms, when both have
-    one), scaled by how much of the mention's distinctive stem (the name
-    without its category word) the candidate contains (``fuzz.partial_ratio``,
-    character-wise, no tokenising): 敦煌当代艺术馆 keeps the shared
-    当代艺术馆 from scoring high against 上海当代艺术馆.
+    one), scaled by how well each side's distinctive stem (the name without
+    its category word) is found in the other (``fuzz.partial_ratio``,
+    character-wise, no tokenising): the shared 当代艺术馆 does not make
+    敦煌当代艺术馆 score high against 上海当代艺术馆, nor 新江湾城公园
+    against 新江湾城滑板公园.
     """
     if not len(full) or not len(var_full):
         return np.zeros((len(full), len(var_full)), np.float32)
@@ -175,7 +176,10 @@ def _score_matrix(full: Sequence[str], short: Sequence[str], var_full: Sequence[
     stems = [_stem(s or f) for f, s in zip(full, short)]
     cover = process.cdist(stems, var_full, scorer=fuzz.partial_ratio, **kw)
     cover[np.array([not s for s in stems])] = 100.0
-    return score * (0.5 + 0.5 * cover / 100.0)
+    var_stems = [_stem(s or f) for f, s in zip(var_full, var_short)]
+    cover_c = process.cdist(full, var_stems, scorer=fuzz.partial_ratio, **kw)
+    cover_c[:, np.array([not s for s in var_stems])] = 100.0
+    return score * (0.5 + 0.5 * np.minimum(cover, cover_c) / 100.0)
 
 
 def mention_key(row: Mapping) -> str:
@@ -510,6 +514,13 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
     n = len(df)
     places = _gazetteer(boundaries)
     cands = candidates.reset_index(drop=True)
+    missing = [c for c in CANDIDATE_COLUMNS[:-1] if c not in cands.columns]
+    if missing:
+        cands = cands.assign(**{c: "" for c in missing})
+    if "candidate_id" in missing:
+        cands["candidate_id"] = cands["osm_id"].astype(str)
+    for c in CANDIDATE_COLUMNS[:-1]:
+        cands[c] = cands[c].astype(object).where(cands[c].notna(), "").astype(str)
     metric = cands.to_crs(METRIC_CRS).geometry.values if len(cands) else np.array([], object)
     rep = cands.geometry.representative_point() if len(cands) else gpd.GeoSeries([], crs=WGS84)
 
@@ -590,7 +601,10 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
         raw = np.zeros(len(cands))
         raw[idx] = vals
 
-        m_cats = {c for c in (row["category"], name_category(name)) if c in CATEGORIES}
+        # the mention may be any category its name or its row names (体育公园: sports and park);
+        # the candidate is its OSM class when it has one, else the head word of its name
+        plain = _PUNCT.sub("", name)
+        m_cats = {c for c in (row["category"],) if c in CATEGORIES} | {c for kw, c in _KEYWORDS if kw in plain}
         m_branch = _branch_words(name)
         in_scope = np.ones(len(cands), bool)
         if scope is not None and len(idx):
@@ -601,7 +615,7 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
 
         rows = []  # (score, in_sub, osm_id, i, why_excluded_zh, why_excluded_en, cat_note)
         for i in idx:
-            c_set = {c for c in (c_cat[i], c_head[i]) if c}
+            c_set = {c_cat[i]} if c_cat[i] else {c_head[i]} if c_head[i] else set()
             score = float(raw[i])
             why = None
             if m_cats and c_set and not (m_cats & c_set):
@@ -639,8 +653,8 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
                 why = near[4] or ("得分不足", "score too low")
                 zh.append(f"最接近的“{nm}”（{near[2]}，得分 {near[0]:.0f}）{why[0]}")
                 en.append(f"nearest '{nm}' ({near[2]}, score {near[0]:.0f}): {why[1]}")
-            zh.append(scope_zh)
-            en.append(scope_en)
+            zh.append(f"已在{scope_name}内查找" if scope is not None else scope_zh)
+            en.append(f"searched inside {scope_name}" if scope is not None else scope_en)
             out["reason"][k] = _bi(zh, en)
             continue
 
