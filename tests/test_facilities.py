@@ -257,3 +257,26 @@ def test_read_boundaries_detects_or_rejects_name(tmp_path):
     with pytest.raises(InputError, match=r"b\.gpkg.*label"):
         read_boundaries(tmp_path / "b.gpkg")
     assert read_boundaries(tmp_path / "b.gpkg", name_col="label")["subdistrict"].tolist() == ["甲街道"]
+
+
+def test_from_osm_features_ignores_empty_tags():
+    # geo.osm.read_osm_features style: osm_id 'type/id', absent tags as ''
+    g = gpd.GeoDataFrame({"osm_id": ["node/1", "way/2", "node/3"], "name": ["社区诊所", "", "便利店"],
+                          "name:zh": ["", "小公园", ""], "amenity": ["clinic", "", ""], "leisure": ["", "park", ""],
+                          "healthcare": ["", "", ""], "shop": ["", "", "bakery"]},
+                         geometry=[Point(121.5, 31.3), shapely.box(121.5, 31.3, 121.501, 31.301), Point(121.5, 31.3)],
+                         crs=4326)
+    f = F.from_osm_features(g)
+    assert f["facility_id"].tolist() == ["osm:node/1", "osm:way/2"]
+    assert f["category"].tolist() == ["health", "park"] and f["name"].tolist() == ["社区诊所", "小公园"]
+
+
+def test_osm_file_facilities():
+    """NETWORK's fixture holds a library node, a park way and a park multipolygon relation."""
+    from pathlib import Path
+
+    f = F.read_facilities(Path(__file__).parent / "fixtures" / "net_small.osm")
+    _schema_ok(f)
+    got = dict(zip(f["facility_id"], f["category"]))
+    assert got == {"osm:node/20": "culture", "osm:way/110": "park", "osm:relation/201": "park"}
+    assert f.set_index("facility_id").geometry["osm:relation/201"].geom_type in ("Polygon", "MultiPolygon")
