@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -121,6 +122,19 @@ class StudyArea:
 def load_network_file(path: str | Path, polygon=None) -> WalkNetwork:
     """A WalkNetwork from an OSM XML/PBF file, a road line layer or a network cache (``geo.network.load_network``)."""
     return load_network(path, polygon=polygon)
+
+
+def json_default(o):
+    """JSON encoder fallback for numpy scalars/arrays and paths (NaN becomes null)."""
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o) if np.isfinite(o) else None
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
 
 
 def network_extent(net: WalkNetwork, buffer_m: float = 0.0) -> shapely.Geometry:
@@ -292,9 +306,7 @@ def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, faci
         meta = {**meta, "area": area, "crs": str(net.crs.to_string() if hasattr(net.crs, "to_string") else net.crs),
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION}
-        from .network import _json_default  # same JSON encoding as the network cache
-
-        (tmp / "area.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=_json_default),
+        (tmp / "area.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=json_default),
                                        encoding="utf-8")
     return out_root
 

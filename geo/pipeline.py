@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from . import facilities as fac
-from .areas import (ATTRIBUTION, FACILITY_BUFFER_M, load_area, load_network_file, network_extent, quiet_libraries,
+from .areas import (ATTRIBUTION, FACILITY_BUFFER_M, json_default, load_area, load_network_file, network_extent, quiet_libraries,
                     with_building_ids)
 from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
@@ -162,18 +162,6 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if not np.isfinite(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.bool_,)):
-        return bool(o)
-    return str(o)
-
-
 def write_outputs(result: CoverageResult, outdir: str | Path, *,
                   facilities: gpd.GeoDataFrame | None = None) -> Path:
     """Write the coverage OUTDIR atomically (nothing partial is ever left).
@@ -202,7 +190,7 @@ def write_outputs(result: CoverageResult, outdir: str | Path, *,
         params["warnings"] = list(result.warnings)
         params.setdefault("attribution", ATTRIBUTION)
         params["files"] = sorted(p.name for p in tmp.iterdir()) + ["params.json"]
-        (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=_json_default),
+        (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
                                          encoding="utf-8")
     return out
 
