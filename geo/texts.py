@@ -1,0 +1,985 @@
+"""Reading policy texts and extracting the facilities they mention.
+
+Reading (:func:`read_text`)
+    ``.txt`` in any common Chinese encoding (UTF-8 with or without BOM,
+    GB18030/GBK, Big5; detected with charset-normalizer, preferring Chinese
+    encodings), ``.docx`` (paragraphs and tables, python-docx) and ``.pdf``
+    (pypdf). Traditional glyphs are converted to simplified (OpenCC), web-page
+    debris is dropped (navigation, counters, share buttons, ICP lines,
+    "猜你喜欢" headline lists, repeated SEO title fragments), full-width forms
+    are normalised (NFKC) while Chinese sentence punctuation is kept.
+
+Extraction (:func:`extract_mentions`)
+    jieba, with a user dictionary built from the taxonomy keywords
+    (:mod:`geo.categories`) and the gazetteer names (:mod:`geo.gazetteer`),
+    segments each sentence. A facility mention is a taxonomy keyword that ends
+    a noun phrase (the *head*); the words before it, back to a verb, a function
+    word or punctuation, are its modifier. A modifier with a proper part (a
+    place, a road, a number such as 228, a quoted title) makes a *named*
+    facility; "N个/家/所 …" makes a *counted* mention; a bare type noun is a
+    *generic* mention and is only kept when a construction verb governs it.
+    Organisations (research/innovation/administrative modifiers, a subject that
+    speaks: "…街道办事处表示"), programmes (abstract modifiers such as 幸福/美好)
+    and area words (滨江) are not facilities. Status comes from the cues of the
+    mention's own clause; district and subdistrict from the name itself, the
+    sentence that opens a paragraph, then the document's title and issuer.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from .categories import CATEGORIES, label
+from .errors import InputError, LifecircleError
+from .gazetteer import Gazetteer, Resolution, load_gazetteer
+from .io import atomic_file, require_file, to_csv_bom
+
+__all__ = [
+    "COLUMNS",
+    "EXTRA_COLUMNS",
+    "read_text",
+    "decode_bytes",
+    "clean_text",
+    "split_sentences",
+    "extract_mentions",
+    "extract_files",
+    "cli_extract",
+]
+
+COLUMNS = ["name", "category", "status", "count", "district", "subdistrict", "source", "sentence"]
+EXTRA_COLUMNS = ["mention_type", "name_raw", "subdistrict_raw", "corrected", "confidence"]
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
+
+# ---------------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------------
+_CHINESE_ENCODINGS = ("utf_8", "gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp936",
+                      "utf_16", "utf_16_le", "utf_16_be", "utf_32")
+_TRADITIONAL_ENCODINGS = ("big5", "big5hkscs", "cp950")
+
+
+def _is_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in sample:
+        return True
+    ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return ctrl > max(4, len(sample) // 200)
+
+
+def _cjk_share(text: str) -> float:
+    if not text:
+        return 0.0
+    return sum(1 for c in text if "\u4e00" <= c <= "\u9fff") / len(text)
+
+
+def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
+    """Decode the bytes of a plain-text file; returns ``(text, encoding)``.
+
+    A BOM decides; strict UTF-8 is tried next (it is self-validating); otherwise
+    charset-normalizer ranks candidates and a Chinese encoding among them wins
+    over a Western or Japanese one of similar fit.
+
+    Raises
+    ------
+    InputError
+        Binary data, or bytes no encoding decodes.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf_8_sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf_16"
+    if _is_binary(data):
+        raise InputError("这是二进制文件，不是文本。请提供 .txt、.docx 或 .pdf。",
+                         "this is a binary file, not text; give a .txt, .docx or .pdf.", path)
+    try:
+        return data.decode("utf-8"), "utf_8"
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer as cn
+
+    results = list(cn.from_bytes(data))
+    ranked = [r for r in results if r.encoding in _CHINESE_ENCODINGS] + \
+             [r for r in results if r.encoding not in _CHINESE_ENCODINGS]
+    for r in ranked:
+        text = str(r)
+        if r.encoding in _CHINESE_ENCODINGS or _cjk_share(text) < 0.05:
+            return text, r.encoding
+    # short or truncated samples: strict Chinese decodes, the one that reads as more Chinese
+    best: tuple[float, str, str] | None = None
+    for enc in ("gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        score = _cjk_share(text)
+        if best is None or score > best[0]:
+            best = (score, text, enc)
+    if best is not None:
+        return best[1], best[2]
+    raise InputError("无法识别文本编码（不是 UTF-8、GB18030/GBK 或 Big5）。请另存为 UTF-8 后重试。",
+                     "cannot detect the text encoding (not UTF-8, GB18030/GBK or Big5); save it as UTF-8 and retry.",
+                     path)
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _to_simplified(text: str, force: bool = False) -> str:
+    """Traditional → simplified glyphs when the text is (mostly) traditional."""
+    conv = _t2s().convert(text)
+    if force:
+        return conv
+    changed = sum(1 for a, b in zip(text, conv) if a != b)
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return conv if cjk and changed / cjk > 0.03 else text
+
+
+def _read_docx(path: Path) -> str:
+    import docx
+    from docx.document import Document as _Doc
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        doc: _Doc = docx.Document(str(path))
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors ...
+        raise InputError(f"无法读取 Word 文件（{type(exc).__name__}）。请确认是 .docx 格式（旧版 .doc 请另存为 .docx）。",
+                         f"cannot read this Word file ({type(exc).__name__}); it must be .docx (save old .doc files as .docx).",
+                         path) from None
+    lines: list[str] = []
+    for block in doc.iter_inner_content():  # document order: paragraphs and tables
+        if isinstance(block, Paragraph):
+            lines.append(block.text)
+        elif isinstance(block, Table):
+            for row in block.rows:
+                cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
+                lines.append("，".join(c for c in cells if c))
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _read_pdf(path: Path) -> str:
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(str(path))
+        pages = [p.extract_text() or "" for p in reader.pages]
+    except Exception as exc:  # pypdf.errors.PdfReadError, ...
+        raise InputError(f"无法读取 PDF 文件（{type(exc).__name__}）。文件可能已损坏或加密。",
+                         f"cannot read this PDF ({type(exc).__name__}); it may be damaged or encrypted.", path) from None
+    if not "".join(pages).strip():
+        raise InputError("PDF 中没有可提取的文字（可能是扫描图片）。请先做文字识别（OCR）。",
+                         "the PDF has no extractable text (a scanned image?); run OCR first.", path)
+    return "\n\n".join(_join_wrapped_lines(p.splitlines()) for p in pages)
+
+
+_END_PUNCT = "。！？；：!?;:”’」』)）】》"
+
+
+def _join_wrapped_lines(lines: list[str]) -> str:
+    """Undo the line wrapping of a PDF page: a full line that does not end a sentence continues."""
+    lines = [ln.rstrip() for ln in lines]
+    width = max((len(ln) for ln in lines), default=0)
+    out: list[str] = []
+    for ln in lines:
+        if out and out[-1] and len(out[-1]) >= 0.8 * width and out[-1][-1] not in _END_PUNCT:
+            out[-1] += ln.strip()
+        else:
+            out.append(ln.strip())
+    return "\n".join(out)
+
+
+def read_text(path: str | Path) -> str:
+    """Read a policy text (.txt in any Chinese encoding, .docx, .pdf), cleaned and normalised.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+        One paragraph a line, debris removed, simplified glyphs, NFKC forms
+        with Chinese sentence punctuation kept.
+
+    Raises
+    ------
+    InputError
+        Missing, empty, binary, undecodable or unsupported files, and files
+        with no text left after cleaning.
+    """
+    p = require_file(path)
+    if p.is_dir():
+        raise InputError("这是一个文件夹，请给出文本文件。", "this is a folder; give a text file.", p)
+    suffix = p.suffix.lower()
+    if suffix == ".docx":
+        raw, traditional = _read_docx(p), False
+    elif suffix == ".pdf":
+        raw, traditional = _read_pdf(p), False
+    elif suffix == ".doc":
+        raise InputError("不支持旧版 .doc 文件，请另存为 .docx。", "old .doc files are not supported; save as .docx.", p)
+    elif suffix in TEXT_SUFFIXES or suffix in {".htm", ".html"}:
+        raw, enc = decode_bytes(p.read_bytes(), p)
+        traditional = enc in _TRADITIONAL_ENCODINGS
+    else:
+        raise InputError(f"不支持的文件类型 {suffix}：请提供 .txt、.docx 或 .pdf。",
+                         f"unsupported file type {suffix}: give a .txt, .docx or .pdf.", p)
+    text = clean_text(_to_simplified(raw, force=traditional))
+    if not text.strip():
+        raise InputError("清理网页杂项后没有剩下正文文字。", "no text is left after removing web-page debris.", p)
+    return text
+
+
+# ---------------------------------------------------------------------------------
+# cleaning
+# ---------------------------------------------------------------------------------
+_KEEP_PUNCT = set("，。！？；：、（）“”‘’《》〈〉【】「」『』—…·～")
+_ASCII_TO_ZH = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
+_CJK = r"\u3400-\u9fff"
+
+# lines that are web furniture whatever their length
+_DEBRIS_STRONG = re.compile(
+    r"ICP备|ICP证|公网安备|许可证[:：]|增值电信|版权所有|©|Copyright|All Rights Reserved|"
+    r"仅代表该作者|不代表.{0,10}(?:观点|立场)|请用电脑访问|扫码下载|扫描二维码|二维码|下载客户端|"
+    r"^原标题[:：]|^责任编辑|^编辑[:：]|^来源[:：]|^本文来源|^转载|^打印本页|^关闭窗口|上一篇|下一篇|返回顶部|"
+    r"网站地图|联系我们|https?://|www\.", re.I)
+# short lines (no sentence) that are counters, buttons and bylines
+_DEBRIS_SHORT = re.compile(
+    r"^(?:登录|注册|反馈|收藏|关注|分享|点赞|举报|我要举报|字号|阅读原文|相关附件|网民留言|热门推荐|打印|"
+    r"返回|首页|更多|评论|留言|订阅|[+＋]\d+|•.*|[\d\s\-:/.年月日]+)$|"
+    r"阅读\s*[:：]?\s*\d+|评论\s*[(（]\s*\d+\s*[)）]|点赞\s*\d+|分享到|Logo|\d{4}-\d{1,2}-\d{1,2}|"
+    r"^[(（][^()（）]{1,10}[)）]$|_", re.I)
+# a headline list follows; it ends where a real paragraph starts again
+_LIST_MARKERS = re.compile(r"^(?:猜你喜欢|相关阅读|相关新闻|推荐阅读|延伸阅读|热门推荐|热点推荐|相关文章|更多阅读|"
+                           r"精彩推荐|为你推荐|大家都在看|相关推荐|热门文章|最新文章)\s*[:：]?$")
+
+
+def _normalize_line(line: str) -> str:
+    out = "".join(c if c in _KEEP_PUNCT else unicodedata.normalize("NFKC", c) for c in line)
+    out = re.sub(r"\s+", " ", out).strip()
+    # ASCII punctuation written in Chinese prose becomes Chinese punctuation
+    out = re.sub(rf"(?<=[{_CJK}“”》）])\s*([,;:!?])\s*|\s*([,;:!?])\s*(?=[{_CJK}“《（])",
+                 lambda m: _ASCII_TO_ZH[m.group(1) or m.group(2)], out)
+    out = re.sub(rf"\(([^()]*[{_CJK}][^()]*)\)", r"（\1）", out)
+    out = re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", out)  # spaces between Chinese characters
+    return out
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Rejoin paragraphs that a web page wrapped mid-sentence ("…规划打造新" / "型菜场。").
+
+    A long line (≥ 40 characters) that does not end a sentence continues on the
+    next non-empty line when that starts with a Chinese character; headings are
+    short and stay apart.
+    """
+    out: list[str] = []
+    pending_blank = False
+    for ln in lines:
+        t = ln.strip()
+        if not t:
+            pending_blank = True
+            continue
+        prev = out[-1] if out else ""
+        if (len(prev) >= 40 and prev[-1] not in _END_PUNCT and re.match(rf"[{_CJK}]", t)
+                and not re.match(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第.{1,3}[章节条]", t)):
+            out[-1] = prev + t
+        else:
+            if pending_blank and out:
+                out.append("")
+            out.append(t)
+        pending_blank = False
+    return out
+
+
+def _is_sentence(line: str) -> bool:
+    return "。" in line or len(line) >= 60
+
+
+def clean_text(raw: str) -> str:
+    """Drop web-page debris and normalise forms; one paragraph a line.
+
+    Parameters
+    ----------
+    raw : str
+        Decoded text.
+
+    Returns
+    -------
+    str
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    in_list = False
+    for line in _unwrap(raw.splitlines()):
+        line = _normalize_line(line)
+        if not line:
+            continue
+        if _LIST_MARKERS.match(line):
+            in_list = True
+            continue
+        if in_list:
+            if "。" in line and len(line) >= 40:
+                in_list = False
+            else:
+                continue
+        if _DEBRIS_STRONG.search(line):
+            continue
+        if not _is_sentence(line) and _DEBRIS_SHORT.search(line):
+            continue
+        if not _is_sentence(line) and line in seen:  # repeated titles and bylines
+            continue
+        seen.add(line)
+        out.append(line)
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------
+# sentences and clauses
+# ---------------------------------------------------------------------------------
+_SENT_RE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”’」』）)]*|$)")
+_OPEN_Q, _CLOSE_Q = "“‘「『《（", "”’」』》）"
+
+
+def _sentences_of(paragraph: str) -> list[str]:
+    return [s.strip() for s in _SENT_RE.findall(paragraph) if s.strip()]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a cleaned text (a paragraph break always ends a sentence)."""
+    return [s for para in text.splitlines() for s in _sentences_of(para)]
+
+
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of the clauses of a sentence: split at ，；： outside quotes and brackets."""
+    spans, depth, start = [], 0, 0
+    for i, c in enumerate(sentence):
+        if c in _OPEN_Q:
+            depth += 1
+        elif c in _CLOSE_Q:
+            depth = max(0, depth - 1)
+        elif c in "，；：,;:。！？" and depth == 0:
+            spans.append((start, i))
+            start = i + 1
+    spans.append((start, len(sentence)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+# ---------------------------------------------------------------------------------
+# vocabulary of the rules (grammar, not facilities: the facility words live in geo.categories)
+# ---------------------------------------------------------------------------------
+# cues of status, strongest first in _status()
+_UPGRADE = re.compile(r"改造|提升|升级|更新|改建|扩建|翻新|提质|焕新")
+_DONE = re.compile(r"已经|已")
+_FUTURE = re.compile(r"将|计划|拟|规划|年内|力争|预计|下半年|明年|未来|新建|增设|增配|新增|建设|推进|推动|打造|"
+                     r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设")
+_EXISTING = re.compile(r"建成|启用|投入使用|投入运营|运营|开放|落成|现有|已有|开业")
+_STRONG_FUTURE = re.compile(r"将|计划|拟|年内|力争|预计|下半年|明年|未来")
+# a facility the clause only refers to ("结合/依托 X 打造 …") exists
+_NEUTRAL_VERBS = ("结合", "依托", "利用", "联合", "借助", "用好", "围绕", "对接", "毗邻", "邻近", "依靠",
+                  "位于", "联动", "统筹", "协调", "协同", "携手", "发挥", "用于")
+# verbs that make a bare type noun ("增设社区食堂") a concrete facility
+_BUILD_VERBS = ("新建", "增设", "增配", "新增", "建设", "建成", "启用", "打造", "改造", "升级", "提升", "改建",
+                "扩建", "筹建", "兴建", "配建", "开设", "开办", "设置", "投入使用", "投入运营", "落成", "完成")
+_PROJECT_FOLLOW = ("建设", "改造", "提升", "升级", "更新", "项目", "工程", "改建", "扩建", "落成", "开放")
+# stops of the backward walk from a head over its modifier
+_STOP_WORDS = {"的", "和", "与", "及", "以及", "或", "或者", "等", "在", "于", "将", "把", "对", "向", "由", "从",
+               "以", "为", "是", "有", "并", "还", "也", "都", "又", "即", "如", "让", "使", "给", "被", "至", "到",
+               "已", "已经", "这", "那", "其", "该", "此", "个", "首个", "一批", "一个", "若干", "各", "每"}
+_STOP_FLAGS = ("v", "p", "c", "u", "r", "d", "y", "e", "o", "w")
+# descriptors that do not make a name proper
+_GENERIC = {"社区", "街道", "居民区", "小区", "居住区", "片区", "区域", "区级", "市级", "街镇", "镇级", "村级",
+            "基层", "综合", "公共", "共享", "专业", "专项", "特色", "示范", "标准化", "标准", "智慧", "数字",
+            "一站式", "嵌入式", "家门口", "上门", "老年", "老年人", "长者", "儿童", "青少年", "居民", "市民",
+            "百姓", "群众", "便民", "惠民", "党建", "党群", "微型", "小型", "大型", "中型", "新型", "新", "现有",
+            "配套", "相关", "各类", "各级", "其他", "其它", "这些", "校园", "户外", "室内", "全龄", "适老化",
+            "日间", "微", "小", "迷你", "口袋", "社区级", "邻里", "睦邻", "高品质", "品质", "服务", "养老",
+            "为老", "文化", "体育", "健身", "卫生", "医疗", "教育", "助餐", "托育", "多功能", "区", "镇", "本区",
+            "本街道", "全区", "全市", "全镇", "所属", "辖区", "周边", "附近", "地区", "内", "上海", "上海市"}
+# modifiers that make a name a programme or brand rather than a place
+_ABSTRACT = {"幸福", "美好", "友好", "精品", "文明", "和谐", "平安", "活力", "魅力", "温馨", "温暖", "样板", "标杆",
+             "品牌", "全覆盖", "理想", "梦想"}
+# modifiers that make the noun an organisation or an abstraction
+_ORG = re.compile(r"研究|创新|科技|科创|指挥|人民政府|政府|党委|党工委|区委|市委|委员会|管委会|办公室|联盟|协会|"
+                  r"学会|基金|公司|集团|实验室|事务所|理事会|工作室|领导小组")
+# verbs of speech and decision: their subject is an organisation ("…街道办事处表示")
+_SPEECH = re.compile(r"^(?:相关)?(?:负责人|领导|主任|书记)?(?:表示|指出|认为|强调|要求|提出|印发|发布|召开|主办|"
+                     r"承办|牵头|负责|审议|通知|介绍|说|称|透露|部署|号召)")
+# words that name an area in running text although they are taxonomy keywords ("杨浦滨江", "世博滨江")
+_AREA_WORDS = {"滨江"}
+# abstract enumerations ("教育、卫生、…、公园绿地等8大方面")
+_ABSTRACT_LIST = re.compile(r"等\s*(?:\d+|[一二三四五六七八九十]+)?\s*(?:大)?(?:方面|领域|类|功能|内容|需求|条线|要素)|各类|各种")
+_DEICTIC_DISTRICT = ("本区", "全区", "区")
+_DEICTIC_SUB = ("本街道", "街道", "本镇", "镇")
+
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_NUM = r"\d+|[零〇一二两三四五六七八九十百千万]+"
+_CLASSIFIER = r"个|家|所|座|处|间|栋|幢|块|条|支|片|批"
+_COUNT_RE = re.compile(rf"(?P<num>{_NUM})\s*(?P<cls>{_CLASSIFIER})\s*(?P<q>[“「]?)(?P<mod>[^，。；：、,;:的和与及“”《》（）]{{0,12}})$")
+
+
+def parse_chinese_number(s: str) -> int | None:
+    """``"12" → 12``, ``"两" → 2``, ``"十二" → 12``, ``"二十三" → 23``, ``"一百零五" → 105``."""
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    total, section, digit = 0, 0, None
+    for ch in s:
+        if ch in _ZH_DIGITS:
+            digit = _ZH_DIGITS[ch]
+        elif ch in _ZH_UNITS:
+            unit = _ZH_UNITS[ch]
+            if unit == 10000:
+                total += (section + (digit or 0)) * unit
+                section = 0
+            else:
+                section += (1 if digit is None else digit) * unit
+            digit = None
+        else:
+            return None
+    return total + section + (digit or 0)
+
+
+# ---------------------------------------------------------------------------------
+# the tokenizer (one per gazetteer, built lazily once)
+# ---------------------------------------------------------------------------------
+@dataclass(eq=False)
+class _NLP:
+    pos: object  # jieba.posseg.POSTokenizer
+    keyword_re: re.Pattern
+    keyword_cat: dict[str, str]
+    gaz: Gazetteer
+    safe_roots: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def tokens(self, text: str) -> list[tuple[int, int, str, str]]:
+        """(start, end, word, flag) of ``text`` (dictionary words only: the HMM guesser is slow
+        and glues unknown names to their neighbours)."""
+        return self._tokens(text)
+
+    @functools.lru_cache(maxsize=4096)
+    def _tokens(self, text: str) -> list[tuple[int, int, str, str]]:
+        out, i = [], 0
+        for w in self.pos.cut(text, HMM=False):
+            out.append((i, i + len(w.word), w.word, w.flag))
+            i += len(w.word)
+        return out
+
+    __hash__ = object.__hash__
+
+
+@functools.lru_cache(maxsize=4)
+def _nlp(gaz: Gazetteer) -> _NLP:
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    keyword_cat: dict[str, str] = {}
+    for cat in CATEGORIES.values():
+        for kw in cat.keywords:
+            keyword_cat.setdefault(kw, cat.key)
+    for kw in keyword_cat:
+        tok.add_word(kw, tag="n")
+    for alias, (official, kind) in gaz.aliases.items():
+        if len(alias) >= 2:
+            tok.add_word(alias, tag="ns")
+    for w in ("街道", "镇"):
+        tok.add_word(w, tag="n")
+    # a POS tokenizer over our own Tokenizer; the word-tag table is shared with jieba's
+    # default one (loading it again costs seconds)
+    pos = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+    pos.tokenizer = tok
+    pos.word_tag_tab = dict(jieba.posseg.dt.word_tag_tab)
+    pos.makesure_userdict_loaded()
+    kws = sorted(keyword_cat, key=len, reverse=True)
+    keyword_re = re.compile("|".join(map(re.escape, kws)))
+    # short forms safe to recognise at the start of a facility name (四平电影院, 三林体育中心):
+    # not a common word (建设镇 → 建设) and not part of a facility keyword (书院镇 → 书院)
+    base_tags = pos.word_tag_tab
+    safe = {}
+    for alias, val in gaz.aliases.items():
+        common = tok.FREQ.get(alias, 0) > 300 and base_tags.get(alias, "ns")[:2] not in ("ns", "nr", "nz")
+        if len(alias) >= 2 and not common and not any(alias in kw for kw in keyword_cat):
+            safe[alias] = val
+    return _NLP(pos, keyword_re, keyword_cat, gaz, safe)
+
+
+# ---------------------------------------------------------------------------------
+# places in a sentence
+# ---------------------------------------------------------------------------------
+def _place_mentions(nlp: _NLP, sentence: str, district: str | None) -> list[tuple[int, int, Resolution]]:
+    """Subdistrict and district names in a sentence, misspelt ones (尹航街道) resolved."""
+    out = []
+    toks = nlp.tokens(sentence)
+    for i, (a, b, w, f) in enumerate(toks):
+        hit = nlp.gaz.aliases.get(w)
+        if hit and (w == hit[0] or hit[1] == "district" or w.endswith(("街道", "镇"))):
+            res = nlp.gaz.resolve(w, district=district)
+            if res:
+                out.append((a, b, res))
+            continue
+        if w in ("街道", "镇") and i > 0:
+            # the words before an admin suffix: a name the gazetteer may know under another spelling
+            for j in (i - 1, i - 2):
+                if j < 0:
+                    break
+                raw = sentence[toks[j][0]:a]
+                if not re.fullmatch(rf"[{_CJK}]{{2,6}}", raw) or any(ch in raw for ch in "各个全本该区"):
+                    continue
+                res = nlp.gaz.resolve(raw + w, district=district, kind="subdistrict")
+                if res:
+                    out.append((toks[j][0], b, res))
+                    break
+    return out
+
+
+def _prefix_place(nlp: _NLP, name: str, district: str | None) -> tuple[str, Resolution] | None:
+    """A place that a facility name starts with: 五角场街道…, 四平电影院 → 四平路街道."""
+    for n in range(min(8, len(name) - 1), 1, -1):
+        head = name[:n]
+        if head in nlp.safe_roots or head in nlp.gaz.aliases:
+            hit = nlp.gaz.aliases.get(head)
+            if hit and (head == hit[0] or head in nlp.safe_roots):
+                res = nlp.gaz.resolve(head, district=district)
+                if res:
+                    return head, res
+        if head.endswith(("街道", "镇")):
+            res = nlp.gaz.resolve(head, district=district, kind="subdistrict")
+            if res:
+                return head, res
+    return None
+
+
+# ---------------------------------------------------------------------------------
+# mentions
+# ---------------------------------------------------------------------------------
+@dataclass
+class _Mention:
+    name_raw: str
+    modifier: str
+    head: str
+    category: str
+    count: int | None
+    mention_type: str
+    start: int
+    end: int
+    deictic: str = ""
+
+
+def _inside(spans: list[tuple[int, int]], i: int) -> bool:
+    return any(a < i < b for a, b in spans)
+
+
+def _book_title_spans(s: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"《[^《》]*》", s)]
+
+
+def _walk_modifier(s: str, toks, lo: int, start: int) -> int:
+    """Start of the modifier before ``start`` (tokens back to a stop, not before ``lo``)."""
+    i = start
+    k = max((n for n, t in enumerate(toks) if t[0] < start), default=-1)
+    while k >= 0 and i > lo:
+        a, b, w, f = toks[k]
+        b = min(b, i)
+        a = max(a, lo)
+        piece = s[a:b]
+        if not piece:
+            break
+        if piece[-1] in "”」』》":  # a quoted title right before: part of the name
+            opener = {"”": "“", "」": "「", "』": "『", "》": "《"}[piece[-1]]
+            j = s.rfind(opener, lo, b)
+            if j < 0 or b - j > 30:
+                break
+            i = j
+            k = max((n for n, t in enumerate(toks) if t[0] < i), default=-1)
+            continue
+        if piece in ("-", "－") and a > lo and s[a - 1].isalnum() and s[b:b + 1].isalnum():
+            i = a
+            k -= 1
+            continue
+        if piece in _STOP_WORDS or any(ch in piece for ch in "，。；：、,;:（）()“”《》!?！？ "):
+            break
+        if (f.startswith(_STOP_FLAGS) or f == "x") and not re.fullmatch(r"[A-Za-z0-9]+", piece) \
+                and piece not in _GENERIC and f != "vn" and not nlp_is_name_word(piece):
+            break
+        if piece.startswith(_BUILD_VERBS) or piece in _NEUTRAL_VERBS or _FUTURE.fullmatch(piece):
+            break
+        i = a
+        k -= 1
+        if start - i > 16:
+            break
+    return i
+
+
+def nlp_is_name_word(piece: str) -> bool:
+    """Tokens jieba mis-tags as verbs/adverbs that are fine inside names (上门, 微型 …)."""
+    return piece in _GENERIC
+
+
+def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
+    """Is the keyword ending at ``end`` only a modifier of a longer noun (公园城市, 市场化)?"""
+    while end < clause_end and s[end] in "”」』":
+        end += 1
+    for a, b, w, f in toks:
+        if a < end < b:
+            return True  # the keyword ends inside a word
+        if a == end:
+            if w in ("-", "－", "—") and end + 1 < clause_end and re.match(rf"[{_CJK}A-Za-z]", s[end + 1]):
+                return True
+            if w.startswith(_PROJECT_FOLLOW) or w in ("等", "内", "里", "中", "旁", "边", "周边"):
+                return False
+            return f[:1] in ("n", "j") or f in ("vn", "an", "eng") or w in ("化", "带", "区")
+    return False
+
+
+def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
+    books = _book_title_spans(s)
+    out = []
+    clauses = _clauses(s)
+    for m in nlp.keyword_re.finditer(s):
+        start, end, head = m.start(), m.end(), m.group()
+        if _inside(books, start):
+            continue
+        lo, hi = next(((a, b) for a, b in clauses if a <= start < b), (0, len(s)))
+        if head in _AREA_WORDS or _followed_by_noun(s, toks, end, hi):
+            continue
+        # the keyword must start a word (not the tail of 公园城市's neighbour, 运动场地 ...)
+        count = None
+        mod_lo = lo
+        cm = _COUNT_RE.search(s[lo:start])
+        if cm:
+            count = parse_chinese_number(cm.group("num"))
+            mod_lo = lo + cm.start("q") + len(cm.group("q"))
+        mstart = _walk_modifier(s, toks, mod_lo, start)
+        if cm and mstart > lo + cm.start("mod") + 0 and s[lo + cm.start("mod"):mstart].strip():
+            # words between the count and the modifier the walk stopped at: not one phrase
+            count, cm = None, None
+        modifier = s[mstart:start]
+        name_raw = _balance_quotes(s[mstart:end])
+        words = _mod_words(nlp, modifier)
+        deictic = _deictic(modifier, words) != ""
+        mtype = "counted" if count else ("named" if deictic or _is_proper(nlp, modifier) else "generic")
+        out.append(_Mention(name_raw, modifier, head, nlp.keyword_cat[head], count, mtype, mstart, end))
+    return out
+
+
+def _deictic(modifier: str, words: list[str]) -> str:
+    """The leading 区/街道/本镇 … that refers to the text's own district or subdistrict, or ''."""
+    if words and words[0] in _DEICTIC_SUB + _DEICTIC_DISTRICT:
+        return words[0]
+    for d in ("本街道", "街道", "本镇", "本区"):
+        if modifier.startswith(d):
+            return d
+    return ""
+
+
+def _balance_quotes(name: str) -> str:
+    """Drop a quote mark whose partner is outside the name (“上门服务站 → 上门服务站)."""
+    for o, c in ("“”", "「」", "《》"):
+        if name.count(o) != name.count(c):
+            name = name.replace(o, "").replace(c, "")
+    return name.strip()
+
+
+def _mod_words(nlp: _NLP, modifier: str) -> list[str]:
+    return [w for w in nlp.pos.tokenizer.lcut(re.sub(r"[“”「」《》\-－]", " ", modifier)) if w.strip()]
+
+
+def _is_proper(nlp: _NLP, modifier: str) -> bool:
+    """A modifier with a part that is not a type descriptor: a place, road, number or title."""
+    if not modifier.strip():
+        return False
+    if re.search(r"[A-Za-z0-9《]", modifier):
+        return True
+    words = _mod_words(nlp, modifier)  # quotes are transparent: “一站式”服务综合体 is generic
+    rest = [w for w in words if w not in _GENERIC and w not in _ABSTRACT and not all(ch in "".join(_GENERIC) for ch in w)]
+    return bool(rest)
+
+
+def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans) -> str:
+    """The verb that governs a mention: the nearest before it, over enumerated mentions."""
+    i = start
+    for a, b, w, f in reversed([t for t in toks if t[1] <= start and t[0] >= lo]):
+        if any(ms <= a and b <= me for ms, me in mention_spans):
+            continue
+        if w in ("、", "和", "与", "及", "以及", "或", "“", "”") or w in _GENERIC or f in ("m", "q"):
+            continue
+        if w in _NEUTRAL_VERBS or w.startswith(_BUILD_VERBS) or _FUTURE.fullmatch(w) or _EXISTING.fullmatch(w):
+            return w
+        if f.startswith("v") or w == "的":
+            return w
+    return ""
+
+
+def _status(clause: str, opening: str, verb: str) -> str:
+    """Status from the mention's clause, then from a short opening phrase of the sentence ("下半年，…")."""
+    if verb in _NEUTRAL_VERBS:
+        return "existing"
+    for text, strong in ((clause, False), (opening, True)):
+        if _DONE.search(text):
+            return "existing"
+        if not strong and _UPGRADE.search(text):
+            return "upgrading"
+        if (_STRONG_FUTURE if strong else _FUTURE).search(text):
+            return "planned"
+        if not strong and _EXISTING.search(text):
+            return "existing"
+    return "existing"
+
+
+def _doc_context(nlp: _NLP, lines: list[str], default_district: str | None) -> tuple[str | None, Resolution | None]:
+    """District and subdistrict of the whole document: title, issuer lines, then frequency."""
+    votes: dict[str, float] = {}
+    header_subs: dict[str, list[Resolution]] = {}
+    issuer = re.compile(r"发布机构|出版|主办|印发|办事处$|人民政府|党工委|^中共")
+    for n, line in enumerate(lines):
+        weight = 3.0 if n < 3 or issuer.search(line) else 1.0
+        for _, _, res in _place_mentions(nlp, line, None):
+            votes[res.district] = votes.get(res.district, 0) + weight
+            if res.kind == "subdistrict" and (n < 3 or issuer.search(line)):
+                header_subs.setdefault(res.name, []).append(res)
+    district = max(votes, key=votes.get) if votes else default_district
+    sub = None
+    if header_subs:
+        best = max(header_subs, key=lambda k: len(header_subs[k]))
+        if len(header_subs[best]) * 3 >= 2 * sum(map(len, header_subs.values())):
+            sub = header_subs[best][0]
+    if sub is not None:
+        district = sub.district
+    return district or default_district, sub
+
+
+def extract_mentions(text: str, *, source: str = "", default_district: str | None = None,
+                     gazetteer: Gazetteer | None = None) -> pd.DataFrame:
+    """Facility mentions of a cleaned policy text.
+
+    Parameters
+    ----------
+    text : str
+        Text as returned by :func:`read_text` (raw text is cleaned here too).
+    source : str
+        Written into the ``source`` column (usually the file name).
+    default_district : str, optional
+        District to assume when the text names none (e.g. ``杨浦区``).
+    gazetteer : Gazetteer, optional
+        Default :func:`geo.gazetteer.load_gazetteer`.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS` + :data:`EXTRA_COLUMNS`, one row per mention, in text order.
+        ``count`` is 1 for a named facility, N for "N个…", empty for a generic one.
+    """
+    gaz = gazetteer or load_gazetteer()
+    nlp = _nlp(gaz)
+    text = clean_text(text)
+    lines = text.splitlines()
+    doc_district, doc_sub = _doc_context(nlp, lines, default_district)
+    rows = []
+    for para in lines:
+        scope: Resolution | None = doc_sub
+        scope_raw = doc_sub.raw if doc_sub else ""
+        for s in _sentences_of(para):
+            places = _place_mentions(nlp, s, doc_district)
+            opening = [p for p in places if p[0] <= 12 and p[2].kind == "subdistrict"]
+            if opening:
+                scope = opening[0][2]
+                scope_raw = s[opening[0][0]:opening[0][1]]
+            toks = nlp.tokens(s)
+            mentions = _find_mentions(nlp, s, toks)
+            spans = [(m.start, m.end) for m in mentions]
+            clauses = _clauses(s)
+            for m in mentions:
+                lo, hi = next(((a, b) for a, b in clauses if a <= m.start < b), (0, len(s)))
+                clause = s[lo:hi]
+                if _is_not_facility(nlp, m, s, hi):
+                    continue
+                verb = _governing_verb(nlp, s, toks, lo, m.start, spans)
+                if m.mention_type == "generic" and not _generic_is_concrete(s, m, verb, clause, hi, spans):
+                    continue
+                if m.mention_type != "named" and _ABSTRACT_LIST.search(clause):
+                    continue
+                first = s[clauses[0][0]:clauses[0][1]] if clauses else ""
+                opening = first if len(first) <= 8 and (lo, hi) != clauses[0] else ""
+                status = _status(clause, opening, verb)
+                rows.append(_row(nlp, m, s, status, scope, scope_raw, doc_district, source))
+    df = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
+    df["count"] = df["count"].astype("Int64")
+    df["confidence"] = df["confidence"].astype(float)
+    return _dedupe(df)
+
+
+def _is_not_facility(nlp: _NLP, m: _Mention, s: str, clause_end: int) -> bool:
+    """Organisations, programmes and abstractions (see module docstring)."""
+    if _ORG.search(m.modifier):
+        return True
+    words = _mod_words(nlp, m.modifier)
+    if any(w in _ABSTRACT for w in words) or any(a in m.modifier for a in _ABSTRACT if len(a) > 2):
+        return True
+    if _SPEECH.match(s[m.end:m.end + 8]) and not re.search(r"(?:在|于)$", s[:m.start]):
+        return True  # "…办事处表示" speaks; "会议在…中心召开" is a venue
+    return False
+
+
+def _generic_is_concrete(s: str, m: _Mention, verb: str, clause: str, clause_end: int, spans) -> bool:
+    """A bare type noun counts only when it is built, opened or upgraded here."""
+    if verb and (verb.startswith(_BUILD_VERBS)):
+        return True
+    # "推进 X、Y 建设" / "X 改造提升": the project noun follows the enumeration
+    j = m.end
+    while j < clause_end:
+        nxt = next(((a, b) for a, b in spans if a == j or a == j + 1 and s[j] in "、和与及"), None)
+        if nxt is None:
+            break
+        j = nxt[1]
+    tail = s[j:clause_end].lstrip("”」等")
+    return tail.startswith(_PROJECT_FOLLOW)
+
+
+def _row(nlp: _NLP, m: _Mention, s: str, status: str, scope: Resolution | None, scope_raw: str,
+         doc_district: str | None, source: str) -> dict:
+    gaz = nlp.gaz
+    name_raw = m.name_raw if m.mention_type == "named" else ""
+    name = name_raw
+    sub, sub_raw, district = scope, scope_raw, doc_district
+    confidence = {"named": 0.9, "counted": 0.8, "generic": 0.5}[m.mention_type]
+    if name_raw:
+        first = _deictic(m.modifier, _mod_words(nlp, m.modifier))
+        if first in _DEICTIC_SUB and scope is not None:
+            name = scope.name + name_raw[len(first):]
+            confidence = 0.8
+        elif first in _DEICTIC_DISTRICT and doc_district:
+            name = doc_district + name_raw[len(first):]
+            confidence = 0.8
+        elif first in _DEICTIC_SUB + _DEICTIC_DISTRICT:
+            confidence = 0.6
+        pref = None if name != name_raw else _prefix_place(nlp, name, district)
+        if pref is not None:
+            raw, res = pref
+            if res.kind == "subdistrict":
+                sub, sub_raw = res, raw
+            district = res.district
+    if sub is not None:
+        district = sub.district or district
+    corrected = sub.corrected if sub is not None else ""
+    if corrected:
+        confidence -= 0.1
+    return {
+        "name": name, "category": m.category, "status": status,
+        "count": 1 if m.mention_type == "named" else m.count,
+        "district": district or "", "subdistrict": sub.name if sub is not None else "",
+        "source": source, "sentence": s, "mention_type": m.mention_type, "name_raw": name_raw,
+        "subdistrict_raw": sub_raw if sub is not None else "", "corrected": corrected,
+        "confidence": round(confidence, 2),
+    }
+
+
+def _dedupe(df: pd.DataFrame) -> pd.DataFrame:
+    """A named facility mentioned twice in one text is one row (the first mention)."""
+    named = df["mention_type"] == "named"
+    dup = named & df.duplicated(subset=["source", "name", "category"], keep="first")
+    return df[~dup].reset_index(drop=True)
+
+
+def extract_files(paths: Iterable[str | Path], *, default_district: str | None = None,
+                  errors: str = "raise") -> pd.DataFrame:
+    """Read and extract several files into one table.
+
+    Parameters
+    ----------
+    paths : iterable of path
+    default_district : str, optional
+    errors : {'raise', 'collect'}
+        ``raise``: the first bad file raises :class:`~geo.errors.InputError`.
+        ``collect``: bad files are skipped and their one-line messages listed in
+        ``df.attrs["problems"]`` (the CLI uses this to name every bad file at once).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`extract_mentions`; ``source`` is the file name.
+    """
+    frames, problems = [], []
+    for p in paths:
+        try:
+            text = read_text(p)
+            frames.append(extract_mentions(text, source=Path(p).name, default_district=default_district))
+        except LifecircleError as exc:
+            if errors == "raise":
+                raise
+            problems.append(exc)
+    df = pd.concat(frames, ignore_index=True) if frames else extract_mentions("", source="")
+    df.attrs["problems"] = problems
+    return df
+
+
+def _summary(df: pd.DataFrame, lang: str) -> list[str]:
+    lines = []
+    zh = lang == "zh"
+    lines.append(f"共 {len(df)} 条设施提及（具名 {int((df['mention_type'] == 'named').sum())}，"
+                 f"计数 {int((df['mention_type'] == 'counted').sum())}，泛指 {int((df['mention_type'] == 'generic').sum())}）"
+                 if zh else
+                 f"{len(df)} facility mentions (named {int((df['mention_type'] == 'named').sum())}, "
+                 f"counted {int((df['mention_type'] == 'counted').sum())}, generic {int((df['mention_type'] == 'generic').sum())})")
+    if len(df):
+        tab = df.groupby(["category", "status"]).size().unstack(fill_value=0)
+        for cat, row in tab.iterrows():
+            parts = [f"{label(st, lang)} {int(n)}" for st, n in row.items() if n]
+            lines.append(f"  {label(cat, lang)}: " + ", ".join(parts))
+    return lines
+
+
+def cli_extract(args) -> int:
+    """``lifecircle extract TEXT [TEXT ...] -o facilities.csv``.
+
+    Every text is read first; if any is bad, each bad file gets one line on
+    stderr, nothing is written and the exit code is 2 (fix and rerun: no
+    partial table that silently lacks a file). Otherwise the table is written
+    as UTF-8 with BOM, atomically, and a summary is printed.
+    """
+    import sys
+
+    from .errors import ui_lang
+
+    lang = ui_lang()
+    out = Path(args.output)
+    if out.suffix.lower() != ".csv":
+        raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)
+    df = extract_files(args.texts, errors="collect")
+    problems = df.attrs.get("problems", [])
+    if problems:
+        word = "错误" if lang == "zh" else "error"
+        for exc in problems:
+            print(f"lifecircle extract: {word}: {exc.message(lang)}", file=sys.stderr)
+        msg = ("未写出任何文件：请修正以上文件后重试。" if lang == "zh"
+               else "nothing written: fix the files above and retry.")
+        print(f"lifecircle extract: {msg}", file=sys.stderr)
+        return 2
+    gaz = load_gazetteer()
+    with atomic_file(out) as tmp:
+        to_csv_bom(df[COLUMNS + EXTRA_COLUMNS], tmp)
+    for line in _summary(df, lang):
+        print(line)
+    for src in args.texts:
+        if not (df["source"] == Path(src).name).any():
+            print(f"  {Path(src).name}: " + ("未找到设施提及" if lang == "zh" else "no facility mentions found"))
+    if gaz.note:
+        print(f"  {gaz.note}", file=sys.stderr)
+    print(("已写出 " if lang == "zh" else "written ") + str(out))
+    return 0
