@@ -601,8 +601,8 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
         raw = np.zeros(len(cands))
         raw[idx] = vals
 
-        # the mention may be any category its name or its row names (体育公园: sports and park);
-        # the candidate is its OSM class when it has one, else the head word of its name
+        # the mention may be any category its name or its row names (体育公园: sports and park); the
+        # candidate its OSM class or its name's head word (金杨文化中心 is amenity=community_centre)
         plain = _PUNCT.sub("", name)
         m_cats = {c for c in (row["category"],) if c in CATEGORIES} | {c for kw, c in _KEYWORDS if kw in plain}
         m_branch = _branch_words(name)
@@ -615,7 +615,7 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
 
         rows = []  # (score, in_sub, osm_id, i, why_excluded_zh, why_excluded_en, cat_note)
         for i in idx:
-            c_set = {c_cat[i]} if c_cat[i] else {c_head[i]} if c_head[i] else set()
+            c_set = {c for c in (c_cat[i], c_head[i]) if c}
             score = float(raw[i])
             why = None
             if m_cats and c_set and not (m_cats & c_set):

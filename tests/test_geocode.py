@@ -105,12 +105,15 @@ def test_subdistrict_decides_between_equal_candidates():
 
 
 def test_category_conflict_and_unknown_category():
-    c = cands([{"osm_id": "1", "name": "临沂公园", "category": "market", "fclass": "supermarket", "x": 121.42, "y": 31.22},
-               {"osm_id": "2", "name": "敦煌楼 兰州牛肉拉面", "category": "", "fclass": "restaurant", "x": 121.43, "y": 31.22}])
-    res = gc.geocode_mentions(mentions([{"name": "临沂公园", "category": "park"},
+    c = cands([{"osm_id": "1", "name": "百联临沂", "category": "market", "fclass": "supermarket", "x": 121.42, "y": 31.22},
+               {"osm_id": "2", "name": "敦煌楼 兰州牛肉拉面", "category": "", "fclass": "restaurant", "x": 121.43, "y": 31.22},
+               {"osm_id": "3", "name": "金杨文化中心", "category": "community_service", "fclass": "community_centre",
+                "x": 121.44, "y": 31.22}])
+    res = gc.geocode_mentions(mentions([{"name": "百联临沂", "category": "park"},
                                         {"name": "敦煌楼兰州牛肉拉面", "category": "culture"},
-                                        {"name": "敦煌楼兰州牛肉", "category": "culture"}]), c)
-    assert res.match_status.tolist() == ["unmatched", "matched", "unmatched"]
+                                        {"name": "敦煌楼兰州牛肉", "category": "culture"},
+                                        {"name": "金杨文化中心", "category": "culture"}]), c)
+    assert res.match_status.tolist() == ["unmatched", "matched", "unmatched", "matched"]
     assert "different category" in res.reason.iat[0]
     # an exact name of an uncategorised feature still matches, with the penalty and a note
     assert res.match_score.iat[1] == pytest.approx(85.0)
@@ -485,3 +488,23 @@ def test_official_yangpu_parks_match_osm_namesakes(shared_data, shanghai_candida
     assert len(with_namesake) == 15
     assert sorted(matched_near) == sorted(with_namesake)
     assert set(res.loc[res.match_status == "unmatched", "name"]) == set(parks.facility_name) - set(with_namesake)
+
+
+def test_end_to_end_extract_then_geocode_seeds(seeds_dir, shanghai_candidates, shanghai_bounds):
+    texts = pytest.importorskip("geo.texts")
+    m = texts.extract_files(sorted(seeds_dir.glob("*.txt")))
+    res = gc.geocode_mentions(m, shanghai_candidates, boundaries=shanghai_bounds)
+    got = res[res.match_status == "matched"].drop_duplicates("name").set_index("name")["osm_id"].to_dict()
+    for name, _, _, _, osm_id in SEEDS:
+        assert got.get(name) == osm_id, name
+    for trap in ("敦煌当代艺术馆", "传染病医院"):
+        rows = res[res.name == trap]
+        assert len(rows) and (rows.match_status == "unmatched").all(), trap
+    branch = res[res.name.str.contains("滨江分馆")]
+    assert len(branch) and (branch.match_status == "unmatched").all()
+    assert (res.loc[res.name == "", "match_status"] == "not_applicable").all()
+    # every match lies in the district its text is about
+    districts = shanghai_bounds["district"].set_index("name").geometry
+    for r in res[res.match_status == "matched"].itertuples():
+        if r.district in districts.index:
+            assert districts[r.district].buffer(0.003).contains(shapely.Point(r.lon, r.lat)), r.name
