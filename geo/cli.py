@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("facilities", help="facilities.csv from `lifecircle extract`")
     s.add_argument("--pois", action="append", default=[], required=True,
                    help="Geofabrik folder or shapefile, OSM XML/PBF, or a facility list (repeatable)")
-    s.add_argument("--boundaries", help="district/subdistrict boundaries to scope matches")
+    s.add_argument("--boundaries", action="append", default=[],
+                   help="district or subdistrict boundaries to scope matches (repeatable: districts + subdistricts)")
     s.add_argument("--corrections", help="corrections file to re-apply (CSV or GeoJSON)")
     s.add_argument("-o", "--output", required=True, help="geocoded.csv | .geojson | .gpkg")
 

@@ -508,3 +508,25 @@ def test_end_to_end_extract_then_geocode_seeds(seeds_dir, shanghai_candidates, s
     for r in res[res.match_status == "matched"].itertuples():
         if r.district in districts.index:
             assert districts[r.district].buffer(0.003).contains(shapely.Point(r.lon, r.lat)), r.name
+
+
+def test_cli_geocode_scopes_with_district_and_subdistrict_files(tmp_path, capsys):
+    folder = _geofabrik_folder(tmp_path)  # 杨浦区图书馆 at 121.52, 31.28
+    dist = tmp_path / "districts.geojson"
+    gpd.GeoDataFrame({"name": ["杨浦区", "浦东新区"]},
+                     geometry=[shapely.box(121.50, 31.25, 121.56, 31.32), shapely.box(121.50, 31.10, 121.60, 31.24)],
+                     crs=WGS84).to_file(dist)
+    sub = tmp_path / "subdistricts.geojson"
+    gpd.GeoDataFrame({"subdistrict": ["四平路街道"], "district": ["杨浦区"]},
+                     geometry=[shapely.box(121.51, 31.27, 121.525, 31.29)], crs=WGS84).to_file(sub)
+    fac = tmp_path / "facilities.csv"
+    mentions([{"name": "杨浦区图书馆", "category": "culture", "subdistrict": "四平路街道"},
+              {"name": "杨浦区图书馆", "category": "culture", "district": "浦东新区"}]).to_csv(
+        fac, index=False, encoding="utf-8-sig")
+    out = tmp_path / "geocoded.geojson"
+    code = main(["--lang", "en", "geocode", str(fac), "--pois", str(folder), "--boundaries", str(dist),
+                 "--boundaries", str(sub), "-o", str(out)])
+    assert code == 0 and "not scoped" not in capsys.readouterr().out
+    back = gpd.read_file(out)
+    assert back.match_status.tolist() == ["matched", "unmatched"]
+    assert "inside 四平路街道" in back.reason[0] and "outside 浦东新区" in back.reason[1]
