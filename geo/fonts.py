@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["find_cjk_font", "reportlab_font", "matplotlib_font", "REPORTLAB_NAME"]
+__all__ = ["find_cjk_font", "reportlab_font", "matplotlib_font", "matplotlib_rc", "REPORTLAB_NAME"]
 
 REPORTLAB_NAME = "LifecircleCJK"
 
@@ -106,3 +106,14 @@ def matplotlib_font() -> str:
     path = find_cjk_font()
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def matplotlib_rc() -> dict:
+    """rcParams drawing all text with the CJK font (use with ``matplotlib.rc_context``).
+
+    WenQuanYi Zen Hei has a single "medium" (500) face; asking for it by that
+    weight keeps matplotlib from logging a fallback warning for every text.
+    """
+    weight = "medium"
+    return {"font.family": matplotlib_font(), "font.weight": weight, "axes.titleweight": weight,
+            "axes.labelweight": weight, "figure.titleweight": weight, "axes.unicode_minus": False}

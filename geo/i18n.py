@@ -52,7 +52,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "share_500m": ("500米内比例", "Share within 500 m"),
     "share_served": ("500米见绿覆盖率", "Green-space coverage (500 m)"),
     # report (geo.report): gaps, facilities, green, parameters sheet
-    "kind": ("缺口类型", "Gap kind"),
+    "gap_kind": ("缺口类型", "Gap kind"),
+    "road_kind": ("道路类型", "Road kind"),
+    "sources": ("合并来源", "Merged sources"),
     "facility_id": ("设施编号", "Facility id"),
     "source_detail": ("来源详情", "Source detail"),
     "buildings_300m": ("300米内建筑数", "Buildings within 300 m"),

@@ -102,7 +102,7 @@ _T: dict[str, tuple[str, str]] = {
     "sec_park": ("公园分级（500米见绿）", "Park classes (500 m green)"),
     "sec_inputs": ("输入数据", "Inputs"),
     "sec_sources": ("数据来源", "Data sources"),
-    "sec_run": ("运行", "Run"),
+    "sec_run": ("计算参数", "Computation settings"),
     "osm": ("OpenStreetMap 数据（路网、设施、绿地）", "OpenStreetMap data (network, facilities, green space)"),
     "generated": ("生成于", "generated"),
     "outdir": ("结果文件夹", "output folder"),
@@ -163,6 +163,8 @@ class CoverageOutputs:
     buildings: gpd.GeoDataFrame | None = None
     boundaries: gpd.GeoDataFrame | None = None
     outdir: Path | None = None
+    area: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def categories(self) -> list[str]:
@@ -210,18 +212,21 @@ class CoverageOutputs:
 
     @property
     def area_name(self) -> str:
-        """Display name of the study area (params ``area_name``/``area``, else the subdistricts)."""
-        for key in ("area_name", "name", "area", "place"):
+        """Display name of the study area.
+
+        ``params`` ``area_name``/``name``, else the prepared area's ``area.json``
+        name (``area``, read by :func:`load_outdir`), else the subdistricts.
+        """
+        for key in ("area_name", "name"):
             v = self.params.get(key)
-            if isinstance(v, dict):
-                v = v.get("name") or v.get("area")
-            if v:
-                return str(v)
-        inputs = self.params.get("inputs")
-        if isinstance(inputs, dict) and inputs.get("area"):
-            return str(inputs["area"])
-        subs = list(dict.fromkeys(self.subdistricts.get("subdistrict", pd.Series(dtype=str)).astype(str)))
-        return "、".join(subs[:6]) if subs else ""
+            if isinstance(v, str) and v:
+                return v
+        if self.area.get("name"):
+            return str(self.area["name"])
+        subs = self.params.get("boundaries")
+        if not (isinstance(subs, list) and subs):
+            subs = list(dict.fromkeys(self.subdistricts.get("subdistrict", pd.Series(dtype=str)).astype(str)))
+        return "、".join(str(x) for x in subs[:6]) if subs else str(self.params.get("area", ""))
 
     @property
     def warnings(self) -> list[str]:
@@ -239,6 +244,19 @@ def _read_table(path: Path) -> pd.DataFrame:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"无法读取该表格（{first}）。请重新运行 lifecircle coverage。",
                          f"cannot read this table ({first}); re-run lifecircle coverage.", path) from None
+
+
+def _area_meta(params: dict) -> dict:
+    """``area.json`` of the prepared area the run used (``inputs.area``), or {}."""
+    inputs = params.get("inputs")
+    area = inputs.get("area") if isinstance(inputs, dict) else None
+    if not isinstance(area, str) or not area:
+        return {}
+    with contextlib.suppress(OSError, ValueError):
+        meta = json.loads((Path(area) / "area.json").read_text(encoding="utf-8"))
+        if isinstance(meta, dict):
+            return meta
+    return {"name": Path(area).name}
 
 
 def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
@@ -292,6 +310,7 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
     if boundaries is None and (d / "boundaries.geojson").is_file():
         boundaries = vec("boundaries.geojson")
     return CoverageOutputs(
+        area=_area_meta(params),
         subdistricts=subdistricts,
         streets=streets,
         params=params,
@@ -328,26 +347,41 @@ def _label_values(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     for col in ("category", "status", "source"):
         if col in out.columns:
             out[col] = out[col].map(lambda v: label(str(v), lang) if isinstance(v, str) else v)
-    if "kind" in out.columns:
-        out["kind"] = out["kind"].map(lambda v: _GAP_KINDS[v][lang != "zh"] if v in _GAP_KINDS else v)
+    if "gap_kind" in out.columns:
+        out["gap_kind"] = out["gap_kind"].map(lambda v: _GAP_KINDS[v][lang != "zh"] if v in _GAP_KINDS else v)
     return out
 
 
-def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested dict/list -> (dotted key, one-line value) pairs."""
+def _scalar(v: Any) -> bool:
+    return not isinstance(v, (dict, list, tuple))
+
+
+def _flatten(obj: Any, prefix: str = "", *, compact: bool = False, lang: str = "zh") -> list[tuple[str, str]]:
+    """Nested dict/list -> (dotted key, one-line value) pairs.
+
+    With ``compact`` a nested dict of scalars becomes one ``k: v; …`` value,
+    category keys shown as labels.
+    """
     if isinstance(obj, dict):
+        if compact and prefix and obj and all(_scalar(v) for v in obj.values()):
+            return [(prefix, "; ".join(f"{label(str(k), lang) if k in CATEGORIES else k}: {v}" for k, v in obj.items()))]
         out: list[tuple[str, str]] = []
         for k, v in obj.items():
-            out += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+            out += _flatten(v, f"{prefix}.{k}" if prefix else str(k), compact=compact, lang=lang)
         return out
     if isinstance(obj, (list, tuple)):
         if all(not isinstance(v, (dict, list, tuple)) for v in obj):
             return [(prefix, "; ".join(str(v) for v in obj))]
         out = []
         for i, v in enumerate(obj):
-            out += _flatten(v, f"{prefix}[{i}]")
+            out += _flatten(v, f"{prefix}[{i}]", compact=compact, lang=lang)
         return out
     return [(prefix, "" if obj is None else str(obj))]
+
+
+# params.json keys params_table shows in their own sections (or leaves out: crs is the metric CRS as PROJJSON)
+_PARAMS_SHOWN = {"thresholds", "speed_m_per_min", "speed", "profile", "inputs", "warnings", "sources", "standards",
+                 "attribution", "speed_source", "crs", "files", "area_name", "name"}
 
 
 def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
@@ -369,26 +403,41 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
         c = CATEGORIES.get(cat)
         add(_t("sec_thr", lang), label(cat, lang), f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}",
             c.standard if c else "")
+    params = outputs.params
+    sources = params.get("sources") if isinstance(params.get("sources"), dict) else {}
     prof = PROFILES.get(outputs.profile)
-    add(_t("sec_walk", lang), label(outputs.profile, lang), f"{speed:.1f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)",
-        prof.source if prof and math.isclose(prof.speed_m_per_min, speed) else str(outputs.params.get("speed_source", "")))
+    speed_source = sources.get("walking_speed") or params.get("speed_source") or (
+        prof.source if prof and math.isclose(prof.speed_m_per_min, speed) else "")
+    add(_t("sec_walk", lang), label(outputs.profile, lang),
+        f"{speed:.1f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)", str(speed_source))
     for pc in PARK_CLASSES:
         add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.source)
-    for k, v in _flatten(outputs.params.get("inputs", {})):
+    for k, v in _flatten(params.get("inputs", {})):
         add(_t("sec_inputs", lang), k, v)
     for w in outputs.warnings:
         add(_t("warnings", lang), "", w)
-    for key in ("sources", "standards"):
-        for k, v in _flatten(outputs.params.get(key, {})):
-            add(_t("sec_sources", lang), k, v)
-    attribution = outputs.params.get("attribution")
+    # sources: the taxonomy's standards are listed above; anything else is shown as is
+    rest = {k: v for k, v in sources.items() if k not in ("categories", "walking_speed")}
+    for k, v in _flatten(rest) + _flatten(params.get("standards", {})):
+        add(_t("sec_sources", lang), k, v)
+    src = outputs.area.get("source")
+    if isinstance(src, dict):  # the prepared area's input files
+        for k, v in _flatten({k: v for k, v in src.items() if k in ("mode", "from", "inputs", "place")}):
+            if v and v != "None":
+                add(_t("sec_sources", lang), k, v)
+    attribution = params.get("attribution")
     for a in ([attribution] if isinstance(attribution, str) else list(attribution or [])):
         if a and ATTRIBUTION not in str(a):
             add(_t("sec_sources", lang), "attribution", str(a))
     add(_t("sec_sources", lang), _t("osm", lang), ATTRIBUTION, "https://www.openstreetmap.org/copyright")
-    for key in ("scenario", "created", "version"):
-        if key in outputs.params:
-            add(_t("sec_run", lang), key, "; ".join(v for _, v in _flatten(outputs.params[key])))
+    # everything else the run recorded (computation settings, counts), category keys as labels
+    run = {k: v for k, v in params.items() if k not in _PARAMS_SHOWN}
+    if isinstance(run.get("green"), dict):  # park classes are listed above from the taxonomy
+        run["green"] = {k: v for k, v in run["green"].items() if k != "classes"}
+    if isinstance(run.get("categories"), list):
+        run["categories"] = [label(str(c), lang) for c in run["categories"]]
+    for k, v in _flatten(run, compact=True, lang=lang):
+        add(_t("sec_run", lang), k, v if len(v) <= 300 else v[:297] + "…")
     if outputs.outdir is not None:
         add(_t("sec_run", lang), _t("outdir", lang), str(outputs.outdir))
     return pd.DataFrame(rows, columns=["section", "parameter", "value", "standard"])
@@ -402,13 +451,13 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
     """
     speed = outputs.speed_m_per_min
     sub = _label_values(outputs.subdistricts, lang)
-    if "threshold_m" in sub.columns:
+    if "threshold_m" in sub.columns and "threshold_min" not in sub.columns:
         pos = list(sub.columns).index("threshold_m") + 1
         sub.insert(pos, "threshold_min", (outputs.subdistricts["threshold_m"].astype(float) / speed).round(1))
     sheets = [Sheet("subdistricts", _SHEET_TITLES["subdistricts"][lang != "zh"], sub)]
     sheets.append(Sheet("green", _SHEET_TITLES["green"][lang != "zh"], outputs.green.copy()))
 
-    gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore"))
+    gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "gap_kind"})
     if len(gaps):
         order = {k: i for i, k in enumerate(CATEGORY_KEYS)}
         gaps["lon"], gaps["lat"] = _points_lonlat(outputs.gaps)
@@ -423,11 +472,13 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
     sheets.append(Sheet("facilities", _SHEET_TITLES["facilities"][lang != "zh"], _label_values(fac, lang)))
 
     if streets:
-        st = pd.DataFrame(outputs.streets.drop(columns="geometry", errors="ignore"))
+        st = pd.DataFrame(outputs.streets.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "road_kind"})
+        # trimmed: walking time and covered length follow from the distance and the parameters
+        st = st.drop(columns=[c for c in st.columns if c in ("u", "v") or c.startswith(("walk_min_", "covered_km_"))])
         if len(st):
             st["lon"], st["lat"] = _points_lonlat(outputs.streets)
             floats = st.select_dtypes("float").columns.difference(["lon", "lat"])
-            st[floats] = st[floats].round(2)
+            st[floats] = st[floats].round(1)
         sheets.append(Sheet("streets", _SHEET_TITLES["streets"][lang != "zh"], st.head(_EXCEL_MAX_ROWS)))
     sheets.append(Sheet("params", _SHEET_TITLES["params"][lang != "zh"], params_table(outputs, lang)))
     return sheets
@@ -461,52 +512,84 @@ def _display_width(value: Any) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)
 
 
+def _number_format(raw: str, dtype: Any) -> str | None:
+    if _is_share(raw):
+        return "0.0%"
+    if pd.api.types.is_float_dtype(dtype):
+        if raw in ("lon", "lat"):
+            return "0.000000"
+        return "0.00" if raw.endswith("_km") or "_km_" in raw else "0.0"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "#,##0"
+    return None
+
+
+def _excel_value(v: Any) -> Any:
+    """Python scalar for openpyxl: NaN/NA -> empty cell, numpy -> builtin."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (float, np.floating)):
+        return None if math.isnan(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+_STYLED_ROWS = 5000  # larger sheets: values are rounded, only shares get a number format (speed)
+
+
 def to_xlsx(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, streets: bool = True) -> Dest:
     """Write every table as a sheet of one Excel workbook.
 
     Headers in Chinese (``lang="zh"``) via :mod:`geo.i18n`, categories as
     labels, shares as percentages, header row frozen, columns sized, and a
     parameters-and-sources sheet with the OpenStreetMap attribution.
+    Streamed with openpyxl's write-only mode (a few seconds for ~10 000 streets).
     """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     sheets = report_tables(outputs, lang, streets=streets)
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    with _sink(dest, ".xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for sh in sheets:
-                frame = localize_columns(sh.frame, lang)
-                if sh.key == "params":
-                    frame = frame.rename(columns={c: column_label(c, lang) for c in frame.columns})
-                frame.to_excel(writer, sheet_name=sh.title, index=False)
-                ws = writer.sheets[sh.title]
-                ws.freeze_panes = "A2"
-                for j, raw in enumerate(sh.frame.columns, start=1):
-                    letter = get_column_letter(j)
-                    cell = ws.cell(row=1, column=j)
-                    cell.font, cell.fill = head_font, head_fill
-                    cell.alignment = Alignment(wrap_text=True, vertical="center")
-                    dtype = sh.frame[raw].dtype
-                    fmt = None
-                    if _is_share(raw):
-                        fmt = "0.0%"
-                    elif pd.api.types.is_float_dtype(dtype):
-                        fmt = "0.000000" if raw in ("lon", "lat") else ("0.00" if raw.endswith("_km") or "_km_" in raw else "0.0")
-                    elif pd.api.types.is_integer_dtype(dtype):
-                        fmt = "#,##0"
+    head_align, wrap_top = Alignment(wrap_text=True, vertical="center"), Alignment(wrap_text=True, vertical="top")
+    wb = Workbook(write_only=True)
+    for sh in sheets:
+        ws = wb.create_sheet(sh.title)
+        ws.freeze_panes = "A2"
+        headers = [column_label(c, lang) for c in sh.frame.columns]
+        big = len(sh.frame) > _STYLED_ROWS
+        fmts = []
+        for j, raw in enumerate(sh.frame.columns, start=1):
+            fmt = _number_format(raw, sh.frame[raw].dtype)
+            fmts.append(fmt if fmt == "0.0%" or not big else None)
+            sample = sh.frame[raw].head(300).tolist()
+            width = max([_display_width(headers[j - 1])] + [_display_width(v) for v in sample if v is not None])
+            if fmt == "0.0%":
+                width = max(width // 2, 8)
+            ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60 if sh.key == "params" else 40)
+        head = []
+        for h in headers:
+            c = WriteOnlyCell(ws, value=h)
+            c.font, c.fill, c.alignment = head_font, head_fill, head_align
+            head.append(c)
+        ws.append(head)
+        for row in sh.frame.itertuples(index=False, name=None):
+            vals: list[Any] = [_excel_value(v) for v in row]
+            for j, fmt in enumerate(fmts):
+                if (fmt or sh.key == "params") and vals[j] is not None:
+                    c = WriteOnlyCell(ws, value=vals[j])
                     if fmt:
-                        for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                            row[0].number_format = fmt
-                    sample = sh.frame[raw].head(300).tolist()
-                    width = max([_display_width(frame.columns[j - 1])] + [_display_width(v) for v in sample if v is not None])
-                    if fmt == "0.0%":
-                        width = max(width // 2, 8)
-                    ws.column_dimensions[letter].width = min(max(width + 2, 8), 60 if sh.key == "params" else 40)
-                if sh.key == "params":
-                    for row in ws.iter_rows(min_row=2):
-                        for cell in row:
-                            cell.alignment = Alignment(wrap_text=True, vertical="top")
+                        c.number_format = fmt
+                    else:
+                        c.alignment = wrap_top
+                    vals[j] = c
+            ws.append(vals)
+    with _sink(dest, ".xlsx") as tmp:
+        wb.save(tmp)
     return dest
 
 
@@ -581,10 +664,6 @@ def to_geojson(layer: gpd.GeoDataFrame, dest: Dest) -> Dest:
 # --------------------------------------------------------------------------- maps
 
 
-def _metric(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
-    return gdf.to_crs(crs) if gdf.crs is not None else gdf.set_crs(4326).to_crs(crs)
-
-
 def _map_crs(outputs: CoverageOutputs) -> Any:
     base = outputs.streets if len(outputs.streets) else outputs.boundaries
     if base is None or not len(base):
@@ -595,10 +674,41 @@ def _map_crs(outputs: CoverageOutputs) -> Any:
         return "EPSG:32651"
 
 
-def _decorate(ax: Any, fig: Any, lang: str) -> None:
+def _metric(outputs: CoverageOutputs, name: str) -> tuple[gpd.GeoDataFrame | None, Any]:
+    """Layer ``name`` in the map's metric CRS (projected once per CoverageOutputs)."""
+    cache = outputs._cache
+    if "crs" not in cache:
+        cache["crs"] = _map_crs(outputs)
+    crs = cache["crs"]
+    if name not in cache:
+        gdf = getattr(outputs, name)
+        if gdf is None:
+            cache[name] = None
+        else:
+            cache[name] = (gdf if gdf.crs is not None else gdf.set_crs(4326)).to_crs(crs)
+    return cache[name], crs
+
+
+def _street_segments(outputs: CoverageOutputs) -> tuple[list[np.ndarray], np.ndarray]:
+    """Street lines as matplotlib segments and the street row of each (cached)."""
+    cache = outputs._cache
+    if "segments" not in cache:
+        import shapely
+
+        streets, _ = _metric(outputs, "streets")
+        parts, rows = shapely.get_parts(np.asarray(streets.geometry.values, dtype=object), return_index=True)
+        coords, idx = shapely.get_coordinates(parts, return_index=True)
+        cuts = np.flatnonzero(np.diff(idx)) + 1
+        cache["segments"] = (np.split(coords, cuts) if len(coords) else [], rows[np.unique(idx)] if len(idx) else rows)
+    return cache["segments"]
+
+
+def _decorate(ax: Any, lang: str) -> None:
     """Scale bar, attribution, no axes."""
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
+    ax.set_aspect("equal")
+    ax.autoscale_view()
     x0, x1 = ax.get_xlim()
     span = x1 - x0
     nice = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]
@@ -608,81 +718,97 @@ def _decorate(ax: Any, fig: Any, lang: str) -> None:
     ax.text(0.995, 0.005, ATTRIBUTION, transform=ax.transAxes, ha="right", va="bottom", fontsize=6,
             color="#333333", bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
     ax.set_axis_off()
-    ax.set_aspect("equal")
 
 
-def _draw_boundaries(ax: Any, outputs: CoverageOutputs, crs: Any, labels: bool = False) -> None:
-    if outputs.boundaries is None or not len(outputs.boundaries):
+def _draw_boundaries(ax: Any, outputs: CoverageOutputs, labels: bool = False) -> None:
+    b, _ = _metric(outputs, "boundaries")
+    if b is None or not len(b):
         return
-    b = _metric(outputs.boundaries, crs)
     b.boundary.plot(ax=ax, color="#555555", linewidth=0.8, linestyle="--", zorder=1)
     if labels and "subdistrict" in b.columns:
         for name, pt in zip(b["subdistrict"], b.geometry.representative_point()):
             ax.annotate(str(name), (pt.x, pt.y), ha="center", fontsize=8, color="#333333", alpha=0.8, zorder=6)
 
 
-def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *, figsize: tuple[float, float] = (7.2, 6.4)) -> Any:
+def _of_category(gdf: gpd.GeoDataFrame | None, category: str) -> gpd.GeoDataFrame | None:
+    if gdf is None or not len(gdf) or "category" not in gdf.columns:
+        return None
+    part = gdf[gdf["category"].astype(str) == category]
+    return part if len(part) else None
+
+
+def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *,
+                    figsize: tuple[float, float] = (7.2, 6.4)) -> Any:
     """Streets coloured by walking distance to ``category`` (matplotlib Figure).
 
     A sequential colour map from 0 to twice the threshold (farther streets in
     the last colour), unreachable streets grey, facilities as markers, gaps
-    outlined in red with their rank; colour bar in metres and minutes.
+    outlined in red with their rank; colour bar in metres and minutes with
+    the threshold marked.
     """
     from matplotlib import colormaps, rc_context
-    from matplotlib.colors import Normalize
     from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    from .fonts import matplotlib_font
+    from .fonts import matplotlib_rc
 
     col = f"dist_m_{category}"
     thr = outputs.thresholds.get(category, 1000.0)
     speed = outputs.speed_m_per_min
-    crs = _map_crs(outputs)
-    with rc_context({"font.family": matplotlib_font(), "axes.unicode_minus": False}):
-        fig = Figure(figsize=figsize, layout="constrained")
-        ax = fig.add_subplot()
-        streets = _metric(outputs.streets, crs)
+    with rc_context(matplotlib_rc()):
+        fig = Figure(figsize=figsize)
+        ax = fig.add_axes((0.01, 0.01, 0.80, 0.90))
+        cax = fig.add_axes((0.90, 0.18, 0.025, 0.62))
+        segs, rows = _street_segments(outputs)
+        dist = (outputs.streets[col].astype(float).to_numpy() if col in outputs.streets.columns
+                else np.full(len(outputs.streets), np.nan))[rows]
         cmap = colormaps["viridis"]
         norm = Normalize(0, 2 * thr, clip=True)
-        dist = streets[col].astype(float) if col in streets.columns else pd.Series(np.nan, index=streets.index)
-        far = dist.isna()
+        far = np.isnan(dist)
         if far.any():
-            streets[far].plot(ax=ax, color="#bbbbbb", linewidth=0.6, linestyle=(0, (2, 1)), zorder=2)
+            ax.add_collection(LineCollection([segs[i] for i in np.flatnonzero(far)], colors="#bbbbbb",
+                                             linewidths=0.6, linestyles=(0, (2, 1)), zorder=2))
         if (~far).any():
-            streets[~far].plot(ax=ax, color=cmap(norm(dist[~far].to_numpy())), linewidth=1.1, zorder=3)
-        _draw_boundaries(ax, outputs, crs)
-        fac = outputs.facilities
-        if len(fac) and "category" in fac.columns:
-            fac = _metric(fac[fac["category"].astype(str) == category], crs)
-            if len(fac):
-                poly = fac.geom_type.isin(["Polygon", "MultiPolygon"])
-                if poly.any():
-                    fac[poly].plot(ax=ax, facecolor="#a6d96a", edgecolor="#1a9641", alpha=0.5, linewidth=0.5, zorder=2)
-                pts = fac.geometry.representative_point()
-                ax.scatter(pts.x, pts.y, s=22, marker="^", facecolor="white", edgecolor="black", linewidth=0.8, zorder=5,
-                           label=f"{label(category, lang)} {_t('facilities', lang)}")
-        gaps = outputs.gaps
-        if len(gaps) and "category" in gaps.columns:
-            gaps = _metric(gaps[gaps["category"].astype(str) == category], crs)
-            if len(gaps):
-                _plot_outline(ax, gaps, "#d7191c")
-                _rank_labels(ax, gaps, "#d7191c")
-        sm = ScalarMappable(norm=norm, cmap=cmap)
-        cbar = fig.colorbar(sm, ax=ax, extend="max", shrink=0.7, pad=0.02)
+            near = np.flatnonzero(~far)
+            ax.add_collection(LineCollection([segs[i] for i in near], colors=cmap(norm(dist[near])),
+                                             linewidths=1.1, zorder=3))
+        _draw_boundaries(ax, outputs)
+        handles: list[Any] = []
+        fac = _of_category(_metric(outputs, "facilities")[0], category)
+        if fac is not None:
+            poly = fac.geom_type.isin(["Polygon", "MultiPolygon"])
+            if poly.any():
+                fac[poly].plot(ax=ax, facecolor="#a6d96a", edgecolor="#1a9641", alpha=0.5, linewidth=0.5, zorder=2)
+            pts = fac.geometry.representative_point()
+            ax.scatter(pts.x, pts.y, s=22, marker="^", facecolor="white", edgecolor="black", linewidth=0.8, zorder=5)
+            handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor="white", markeredgecolor="black",
+                                  label=f"{label(category, lang)} {_t('facilities', lang)}"))
+        gaps = _of_category(_metric(outputs, "gaps")[0], category)
+        if gaps is not None:
+            _plot_outline(ax, gaps, "#d7191c")
+            _rank_labels(ax, gaps, "#d7191c")
+            handles.append(Patch(facecolor="#d7191c", alpha=0.3, edgecolor="#d7191c", label=_t("gaps", lang)))
+        if far.any():
+            handles.append(Line2D([], [], color="#bbbbbb", linestyle=(0, (2, 1)), label=_t("unreachable", lang)))
+        cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, extend="max")
         cbar.set_label(_t("dist_m", lang))
         cbar.ax.axhline(thr, color="red", linewidth=1.5)
+        cbar.ax.annotate(_t("threshold", lang), (1.0, thr), xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                         textcoords="offset points", ha="right", va="bottom", fontsize=6, color="red")
         sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: m / speed, lambda t: t * speed))
         sec.set_ylabel(_t("walk_min", lang))
-        ax.set_title(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10)
-        handles, _ = ax.get_legend_handles_labels()
+        fig.suptitle(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10, y=0.985)
         if handles:
-            ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
-        _decorate(ax, fig, lang)
+            ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
+        _decorate(ax, lang)
     return fig
 
 
-def _plot_outline(ax: Any, gdf: gpd.GeoDataFrame, color: str) -> None:
+def _plot_outline(ax: Any, gdf: gpd.GeoDataFrame, color: Any) -> None:
     poly = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if poly.any():
         gdf[poly].plot(ax=ax, facecolor=color, alpha=0.18, edgecolor=color, linewidth=1.0, zorder=4)
@@ -694,47 +820,45 @@ def _plot_outline(ax: Any, gdf: gpd.GeoDataFrame, color: str) -> None:
         gdf[pts].plot(ax=ax, color=color, markersize=14, zorder=4)
 
 
-def _rank_labels(ax: Any, gaps: gpd.GeoDataFrame, color: str, top: int = 10) -> None:
+def _rank_labels(ax: Any, gaps: gpd.GeoDataFrame, color: Any, top: int = 10) -> None:
     if "rank" not in gaps.columns:
         return
     g = gaps.sort_values("rank").head(top)
     for r, pt in zip(g["rank"], g.geometry.representative_point()):
-        ax.annotate(str(int(r)), (pt.x, pt.y), fontsize=7, color=color, fontweight="bold", ha="center", va="center",
-                    zorder=7, bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "edgecolor": color, "linewidth": 0.6})
+        ax.annotate(str(int(r)), (pt.x, pt.y), fontsize=7, color=color, ha="center", va="center", zorder=7,
+                    bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "edgecolor": color, "linewidth": 0.6})
 
 
 def gaps_figure(outputs: CoverageOutputs, lang: str = "zh", *, figsize: tuple[float, float] = (7.2, 6.4)) -> Any:
-    """All categories' gaps on one map, coloured by category, ranked top gaps numbered."""
+    """All categories' gaps on one map, coloured by category, the top 3 of each numbered."""
     from matplotlib import colormaps, rc_context
+    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from .fonts import matplotlib_font
+    from .fonts import matplotlib_rc
 
-    crs = _map_crs(outputs)
-    with rc_context({"font.family": matplotlib_font(), "axes.unicode_minus": False}):
-        fig = Figure(figsize=figsize, layout="constrained")
-        ax = fig.add_subplot()
+    with rc_context(matplotlib_rc()):
+        fig = Figure(figsize=figsize)
+        ax = fig.add_axes((0.01, 0.01, 0.98, 0.90))
         if len(outputs.streets):
-            _metric(outputs.streets, crs).plot(ax=ax, color="#c8c8c8", linewidth=0.5, zorder=1)
-        _draw_boundaries(ax, outputs, crs, labels=True)
+            ax.add_collection(LineCollection(_street_segments(outputs)[0], colors="#c8c8c8", linewidths=0.5, zorder=1))
+        _draw_boundaries(ax, outputs, labels=True)
         handles = []
-        gaps = outputs.gaps
-        if len(gaps) and "category" in gaps.columns:
-            gaps = _metric(gaps, crs)
-            palette = colormaps["tab10"]
-            for i, cat in enumerate(outputs.categories):
-                g = gaps[gaps["category"].astype(str) == cat]
-                if not len(g):
-                    continue
-                color = palette(i % 10)
-                _plot_outline(ax, g, color)
-                _rank_labels(ax, g, color, top=3)
-                handles.append(Patch(facecolor=color, alpha=0.6, label=label(cat, lang)))
+        gaps, _ = _metric(outputs, "gaps")
+        palette = colormaps["tab10"]
+        for i, cat in enumerate(outputs.categories):
+            g = _of_category(gaps, cat)
+            if g is None:
+                continue
+            color = palette(i % 10)
+            _plot_outline(ax, g, color)
+            _rank_labels(ax, g, color, top=3)
+            handles.append(Patch(facecolor=color, alpha=0.6, label=label(cat, lang)))
         if handles:
             ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.85, title=_t("gaps", lang))
-        ax.set_title(_t("gapmap_title", lang), fontsize=10)
-        _decorate(ax, fig, lang)
+        fig.suptitle(_t("gapmap_title", lang), fontsize=10, y=0.985)
+        _decorate(ax, lang)
     return fig
 
 
@@ -768,7 +892,7 @@ _SUB_COLUMNS = (("subdistrict", ""), ("category", ""), ("threshold_m", "int"), (
                 ("buildings_unreachable", "int"), ("street_km", "km"), ("share_street_covered", "pct"))
 _GREEN_COLUMNS = (("subdistrict", ""), ("buildings", "int"), ("buildings_300m", "int"), ("buildings_500m", "int"),
                   ("share_300m", "pct"), ("share_500m", "pct"), ("share_served", "pct"))
-_GAP_COLUMNS = (("rank", "int"), ("kind", ""), ("label", ""), ("n_buildings", "int"), ("street_m", "int"))
+_GAP_COLUMNS = (("rank", "int"), ("gap_kind", ""), ("label", ""), ("n_buildings", "int"), ("street_m", "int"))
 
 
 def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: int = 15, dpi: int = 150) -> Dest:
@@ -884,7 +1008,7 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
 
     # 4 per category
     story.append(Paragraph(escape(f"4 {_t('sec_cat', lang)}"), h1))
-    gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore"))
+    gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "gap_kind"})
     for i, cat in enumerate(cats, start=1):
         head = Paragraph(escape(f"4.{i} {label(cat, lang)}（{thr[cat]:.0f} {_t('m', lang)}）" if lang == "zh"
                                 else f"4.{i} {label(cat, lang)} ({thr[cat]:.0f} m)"), h2)
@@ -920,12 +1044,24 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
         canvas.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm, _t("page", lang, n=doc.page))
         canvas.restoreState()
 
-    with _sink(dest, ".pdf") as tmp:
+    from reportlab import rl_config
+
+    a85 = rl_config.useA85
+    with _sink(dest, ".pdf") as tmp, _restore(rl_config, "useA85", a85):
+        rl_config.useA85 = 0  # binary image streams: smaller, and no slow pure-Python ASCII85
         doc = SimpleDocTemplate(str(tmp), pagesize=A4, leftMargin=1.8 * cm, rightMargin=1.8 * cm, topMargin=1.6 * cm,
                                 bottomMargin=1.8 * cm, title=_t("title", lang), author="lifecircle",
                                 subject=outputs.area_name, creator="lifecircle (reportlab)")
         doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return dest
+
+
+@contextlib.contextmanager
+def _restore(obj: Any, attr: str, value: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        setattr(obj, attr, value)
 
 
 def _pdf_font() -> str:
