@@ -882,6 +882,12 @@ def apply_corrections(geocoded: pd.DataFrame, corrections_path: str | Path, *,
 
 
 # --------------------------------------------------------------------------- facilities and outputs
+def _facility_ids(geocoded: pd.DataFrame) -> list[str]:
+    """``text:<mention key>`` for matched rows, ``manual:<key>`` for corrected ones, ``''`` otherwise."""
+    return [f"{'manual' if st == 'manual' else 'text'}:{k}" if st in ("matched", "manual") else ""
+            for st, k in zip(geocoded["match_status"], geocoded["mention_key"])]
+
+
 def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Matched and manual rows in the Facilities schema (``source`` ``text`` or ``manual``, status kept).
 
@@ -893,7 +899,7 @@ def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = 
     ok = geocoded["match_status"].isin(["matched", "manual"]) & geocoded["lon"].notna() & geocoded["lat"].notna()
     rows = geocoded[ok]
     records = []
-    for r in rows.to_dict("records"):
+    for fid, r in zip(_facility_ids(rows), rows.to_dict("records")):
         manual = r["match_status"] == "manual"
         geom = shapely.Point(float(r["lon"]), float(r["lat"]))
         cand = _candidate_by_osm_id(candidates, str(r.get("osm_id") or ""), str(r.get("osm_type") or ""))
@@ -903,7 +909,7 @@ def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = 
         detail = "; ".join(x for x in (Path(str(r.get("source") or "")).name,
                                        f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "",
                                        f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score")) else r["match_status"]) if x)
-        records.append({"facility_id": f"{'manual' if manual else 'text'}:{r['mention_key']}", "name": r["name"],
+        records.append({"facility_id": fid, "name": r["name"],
                         "category": r["category"], "status": r["status"] or "existing",
                         "source": "manual" if manual else "text", "source_detail": detail, "geometry": geom})
     if not records:
@@ -925,12 +931,15 @@ def write_geocoded(geocoded: pd.DataFrame, path: str | Path) -> Path:
 
     ``.csv``: UTF-8 with BOM, every row and column. ``.geojson``/``.gpkg``:
     points (WGS-84) for matched and manual rows, every other row kept with an
-    empty geometry. All three are readable by ``geo.facilities.read_facility_table``.
+    empty geometry. All three are readable by ``geo.facilities.read_facility_table``;
+    a ``facility_id`` column (as :func:`to_facilities` names them) is added.
     """
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".csv", ".geojson", ".json", ".gpkg"):
         raise InputError("输出文件须为 .csv、.geojson 或 .gpkg。", "the output must be .csv, .geojson or .gpkg.", p)
+    if "facility_id" not in geocoded.columns:  # the id read_facility_table keeps (same as to_facilities)
+        geocoded = geocoded.assign(facility_id=_facility_ids(geocoded))
     with atomic_file(p) as tmp:
         if suffix == ".csv":
             to_csv_bom(geocoded, tmp)

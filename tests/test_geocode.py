@@ -247,6 +247,7 @@ def test_outputs_are_readable_as_facilities(tmp_path, geocoded, suffix):
     path = gc.write_geocoded(g, tmp_path / f"geocoded{suffix}")
     fac = read_facility_table(path)
     assert sorted(fac.name) == ["临沂公园", "四平电影院"]
+    assert sorted(fac.facility_id) == sorted(gc.to_facilities(g).facility_id)
     assert dict(zip(fac.name, fac.status)) == {"临沂公园": "existing", "四平电影院": "planned"}
     if suffix != ".csv":
         back = gpd.read_file(path)
