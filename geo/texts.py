@@ -168,7 +168,7 @@ def _read_docx(path: Path) -> str:
         elif isinstance(block, Table):
             for row in block.rows:
                 cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
-                lines.append("，".join(c for c in cells if c))
+                lines.append(" | ".join(c for c in cells if c))  # a row is one record: one clause
             lines.append("")
     return "\n".join(lines)
 
@@ -311,7 +311,7 @@ def _is_sentence(line: str) -> bool:
 
 
 def clean_text(raw: str) -> str:
-    """Drop web-page debris and normalise forms; one paragraph a line.
+    """Drop web-page debris, normalise forms and glyphs (traditional → simplified); one paragraph a line.
 
     Parameters
     ----------
@@ -322,6 +322,7 @@ def clean_text(raw: str) -> str:
     -------
     str
     """
+    raw = _to_simplified(raw)
     out: list[str] = []
     seen: set[str] = set()
     in_list = False
@@ -714,12 +715,13 @@ def _is_proper(nlp: _NLP, modifier: str) -> bool:
 
 def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans) -> str:
     """The verb that governs a mention: the nearest before it, over enumerated mentions."""
-    i = start
     for a, b, w, f in reversed([t for t in toks if t[1] <= start and t[0] >= lo]):
         if any(ms <= a and b <= me for ms, me in mention_spans):
             continue
         if w in ("、", "和", "与", "及", "以及", "或", "“", "”") or w in _GENERIC or f in ("m", "q"):
             continue
+        if w in ("在", "于", "位于"):
+            return w  # a venue or location: what precedes does not act on it
         if w in _NEUTRAL_VERBS or w.startswith(_BUILD_VERBS) or _FUTURE.fullmatch(w) or _EXISTING.fullmatch(w):
             return w
         if f.startswith("v") or w == "的":
@@ -727,19 +729,21 @@ def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans)
     return ""
 
 
-def _status(clause: str, opening: str, verb: str) -> str:
-    """Status from the mention's clause, then from a short opening phrase of the sentence ("下半年，…")."""
-    if verb in _NEUTRAL_VERBS:
+def _status(clause: str, after: str, opening: str, verb: str) -> str:
+    """Status of a mention.
+
+    ``clause`` is its clause, ``after`` the part of the clause after it, ``opening``
+    the context the clause inherits (a short opening phrase such as "下半年，", or
+    the clauses before one that starts with 并/同时/还), ``verb`` the governing verb.
+    Upgrading needs an upgrade verb that acts on the mention: the governing verb
+    ("升级党群服务站") or one after it ("公园、绿地改造提升", "…服务站的升级改造").
+    """
+    if verb in _NEUTRAL_VERBS or _DONE.search(clause):
         return "existing"
-    for text, strong in ((clause, False), (opening, True)):
-        if _DONE.search(text):
-            return "existing"
-        if not strong and _UPGRADE.search(text):
-            return "upgrading"
-        if (_STRONG_FUTURE if strong else _FUTURE).search(text):
-            return "planned"
-        if not strong and _EXISTING.search(text):
-            return "existing"
+    if _UPGRADE.search(verb) or _UPGRADE.search(after):
+        return "upgrading"
+    if _FUTURE.search(clause) or _STRONG_FUTURE.search(opening):
+        return "planned"  # "年内将新建…，并启用X": X opens in the future too
     return "existing"
 
 
@@ -816,8 +820,13 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
                 if m.mention_type != "named" and _ABSTRACT_LIST.search(clause):
                     continue
                 first = s[clauses[0][0]:clauses[0][1]] if clauses else ""
-                opening = first if len(first) <= 8 and (lo, hi) != clauses[0] else ""
-                status = _status(clause, opening, verb)
+                if (lo, hi) == clauses[0]:
+                    opening = ""
+                elif clause.startswith(("并", "且", "同时", "还", "以及", "随后")):
+                    opening = s[:lo]
+                else:
+                    opening = first if len(first) <= 8 else ""
+                status = _status(clause, s[m.end:hi], opening, verb)
                 rows.append(_row(nlp, m, s, status, scope, scope_raw, doc_district, source))
     df = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     df["count"] = df["count"].astype("Int64")

@@ -1,0 +1,313 @@
+"""Reading policy texts and extracting facility mentions.
+
+The labelled set ``tests/data/seed_labels.csv`` was made by reading the five
+seed texts by hand (what a planner expects: named facilities and counted
+mentions, with category, status and subdistrict). Generic mentions ("增设社区
+老年食堂") are not labelled there; the hand-written texts below cover them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo import cli
+from geo.errors import InputError
+from geo.texts import (COLUMNS, EXTRA_COLUMNS, clean_text, decode_bytes, extract_files, extract_mentions,
+                       parse_chinese_number, read_text, split_sentences)
+
+LABELS = Path(__file__).parent / "data" / "seed_labels.csv"
+FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+# ---- hand-written texts with phrasings the seeds do not have --------------------------------
+MINHANG = """闵行区古美街道2024年“15分钟社区生活圈”行动方案
+
+古美街道将于年内新建3家长者照护之家和一处社区食堂，并对莲花公园实施改造提升。
+古美街道社区卫生服务中心已于去年建成启用，平南路百姓健身房也已投入使用。
+下一步，街道还将推进万源路菜市场的标准化改造，计划建设十二个睦邻点。
+"""
+# (name or '', category, status, count, subdistrict)
+MINHANG_EXPECTED = {
+    ("", "elderly_care", "planned", 3, "古美街道"),
+    ("", "canteen", "planned", 1, "古美街道"),
+    ("莲花公园", "park", "upgrading", 1, "古美街道"),
+    ("古美街道社区卫生服务中心", "health", "existing", 1, "古美街道"),
+    ("平南路百姓健身房", "sports", "existing", 1, "古美街道"),
+    ("万源路菜市场", "market", "upgrading", 1, "古美街道"),
+    ("", "elderly_care", "planned", 12, "古美街道"),
+}
+
+TRAPS = """杨浦区关于推进社区服务设施建设的通知
+
+长白新村街道办事处表示，要加快推进漕河泾科技创新中心和长白文化研究中心建设，打造“幸福养老社区”品牌。
+区委要求各街道完善养老、文化、体育等各类设施，华东师范大学俄罗斯研究中心专家作讲座。
+银航街道今年新建两所综合为老服务中心。
+"""
+
+TRADITIONAL = """長寧區新華路街道：年內將新建兩家社區食堂，並啟用番禺路長者照護之家。
+新華路街道將對新華路社區文化活動中心進行升級改造。"""
+TRADITIONAL_EXPECTED = {
+    ("", "canteen", "planned", 2, "新华路街道"),
+    ("番禺路长者照护之家", "elderly_care", "planned", 1, "新华路街道"),
+    ("新华路社区文化活动中心", "culture", "upgrading", 1, "新华路街道"),
+}
+
+
+def _facts(df: pd.DataFrame) -> set[tuple]:
+    return {(r.name, r.category, r.status, int(r.count) if pd.notna(r.count) else None, r.subdistrict)
+            for r in df.itertuples() if r.mention_type in ("named", "counted")}
+
+
+# ---- units ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("s, n", [("12", 12), ("两", 2), ("十二", 12), ("二十三", 23), ("一百零五", 105),
+                                  ("三千", 3000), ("十", 10), ("两万", 20000)])
+def test_chinese_numbers(s, n):
+    assert parse_chinese_number(s) == n
+
+
+def test_clean_text_drops_web_debris_and_keeps_prose():
+    raw = ("澎湃Logo\n下载客户端\n登录\n  • +1\n城市更新的标题\nadmin 2024-08-07 阅读:2\n"
+           "标题_第12课标题_\n正文第一段，新建两所上门养老服务站。\n评论(0)\n沪ICP备14003370号\n"
+           "猜你喜欢\n某明星新闻\n2023-07-05\n另一条标题 焦点短讯\n")
+    out = clean_text(raw).splitlines()
+    assert out == ["城市更新的标题", "正文第一段，新建两所上门养老服务站。"]
+
+
+def test_clean_text_normalises_forms_but_keeps_chinese_punctuation():
+    out = clean_text("ＡＢＣ１２３公园，新建,两所服务站!")
+    assert out == "ABC123公园，新建，两所服务站！"
+
+
+def test_clean_text_rejoins_wrapped_lines():
+    raw = "在乳品八厂地块规划打造新型菜场并推进社区养老服务设施建设以满足居民的需求在这里规划打造新\n\n型菜场。\n"
+    assert clean_text(raw).endswith("打造新型菜场。")
+
+
+def test_split_sentences_keeps_closing_quotes():
+    assert split_sentences("他说：“建成了。”然后走了！\n第二段") == ["他说：“建成了。”", "然后走了！", "第二段"]
+
+
+# ---- hand-written texts --------------------------------------------------------------------
+def test_other_phrasings_minhang():
+    df = extract_mentions(MINHANG, source="minhang.txt")
+    assert list(df.columns[:8]) == COLUMNS
+    assert _facts(df) == MINHANG_EXPECTED
+    assert set(df["district"]) == {"闵行区"}
+    assert set(df["source"]) == {"minhang.txt"}
+    # each mention keeps its own sentence
+    row = df[df["name"] == "莲花公园"].iloc[0]
+    assert row["sentence"] == "古美街道将于年内新建3家长者照护之家和一处社区食堂，并对莲花公园实施改造提升。"
+
+
+def test_traps_are_not_facilities_and_misspelling_is_corrected():
+    df = extract_mentions(TRAPS)
+    names = " ".join(df["name"]) + " ".join(df["name_raw"])
+    for trap in ("科技创新中心", "研究中心", "幸福养老社区", "区委", "办事处"):
+        assert trap not in names
+    # the only facility: 银航 (misspelt 殷行) builds two elderly-care centres
+    assert _facts(df) == {("", "elderly_care", "planned", 2, "殷行街道")}
+    assert df.iloc[0]["corrected"] == "银航街道→殷行街道"
+    assert df.iloc[0]["district"] == "杨浦区"
+
+
+def test_traditional_text_is_read_as_simplified(tmp_path):
+    assert _facts(extract_mentions(TRADITIONAL)) == TRADITIONAL_EXPECTED
+    p = tmp_path / "big5.txt"
+    p.write_bytes(TRADITIONAL.encode("big5"))
+    text = read_text(p)
+    assert "长者照护之家" in text
+    assert _facts(extract_mentions(text)) == TRADITIONAL_EXPECTED
+
+
+def test_generic_mentions_need_a_construction_verb():
+    df = extract_mentions("杨浦区将因地制宜建设口袋公园和公共绿地，推动公园与城市空间无缝对接。"
+                          "下楼就有社区医院、健身步道。")
+    generic = df[df["mention_type"] == "generic"]
+    assert list(generic["category"]) == ["park", "park"]
+    assert (generic["status"] == "planned").all() and generic["count"].isna().all()
+    assert (generic["name"] == "").all()
+
+
+# ---- encodings and formats -----------------------------------------------------------------
+def test_decode_prefers_chinese_encodings():
+    s = "南码头路街道推进文化活动中心、市民健身中心建设。" * 3
+    for enc in ("utf-8", "gb18030", "gbk"):
+        assert decode_bytes(s.encode(enc))[0] == s
+    assert decode_bytes(b"\xef\xbb\xbf" + s.encode())[0] == s
+    big5 = "新華路街道將新建兩家社區食堂。"
+    assert decode_bytes(big5.encode("big5"))[0] == big5
+
+
+@pytest.mark.parametrize("content, word", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+    ("澎湃Logo\n登录\n沪ICP备14003370号\n评论(0)\n".encode(), "no text"),
+])
+def test_bad_text_files(tmp_path, content, word):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(content)
+    with pytest.raises(InputError) as e:
+        read_text(p)
+    assert word in e.value.message("en") and "bad.txt" in e.value.message("en")
+    assert "\n" not in e.value.message("zh")
+
+
+@pytest.mark.parametrize("name, content", [("missing.txt", None), ("empty.txt", b""), ("x.xlsx", b"PK\x03\x04"),
+                                           ("broken.docx", b"not a zip"), ("broken.pdf", b"%PDF-1.4 garbage")])
+def test_bad_files_raise_input_error(tmp_path, name, content):
+    p = tmp_path / name
+    if content is not None:
+        p.write_bytes(content)
+    with pytest.raises(InputError) as e:
+        read_text(p)
+    assert name in e.value.message()
+
+
+def test_docx_paragraphs_and_tables(tmp_path):
+    import docx
+
+    d = docx.Document()
+    for para in MINHANG.splitlines():
+        d.add_paragraph(para)
+    t = d.add_table(rows=2, cols=2)
+    t.cell(0, 0).text, t.cell(0, 1).text = "设施", "状态"
+    t.cell(1, 0).text, t.cell(1, 1).text = "吴中路口袋公园", "计划新建"
+    p = tmp_path / "plan.docx"
+    d.save(p)
+    df = extract_files([p])
+    assert _facts(df) == MINHANG_EXPECTED | {("吴中路口袋公园", "park", "planned", 1, "古美街道")}
+    assert set(df["source"]) == {"plan.docx"}
+
+
+# ---- the seeds -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def seed_frames(seeds_dir) -> dict[str, pd.DataFrame]:
+    files = sorted(seeds_dir.glob("*.txt"))
+    assert len(files) == 5
+    return {f.name: extract_mentions(read_text(f), source=f.name) for f in files}
+
+
+def _named_match(a: str, b: str) -> bool:
+    from rapidfuzz import fuzz
+
+    strip = lambda s: s.replace("“", "").replace("”", "").replace("《", "").replace("》", "")
+    a, b = strip(a), strip(b)
+    return a == b or fuzz.ratio(a, b) >= 90
+
+
+def _score(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str):
+    gold = labels[labels["mention_type"] == kind]
+    pred = pd.concat(frames.values(), ignore_index=True)
+    pred = pred[pred["mention_type"] == kind]
+    matched, used, found = [], set(), set()
+    for g in gold.itertuples():
+        for p in pred[pred["source"] == g.source].itertuples():
+            if p.Index in used:
+                continue
+            ok = (_named_match(p.name, g.name) if kind == "named"
+                  else (p.category == g.category and int(p.count) == int(g.count)))
+            if ok:
+                used.add(p.Index)
+                found.add(g.Index)
+                matched.append((g, p))
+                break
+    precision = len(matched) / len(pred) if len(pred) else 1.0
+    recall = len(matched) / len(gold) if len(gold) else 1.0
+    attrs = {a: sum(str(getattr(g, a) if pd.notna(getattr(g, a)) else "") == str(getattr(p, a)) for g, p in matched)
+             / max(1, len(matched)) for a in ("category", "status", "subdistrict")}
+    missed = [g.name or f"{g.count}×{g.category}" for g in gold.itertuples() if g.Index not in found]
+    extra = [p.name or f"{p.count}×{p.category}" for p in pred.itertuples() if p.Index not in used]
+    return precision, recall, attrs, missed, extra
+
+
+def test_seed_precision_recall(seed_frames):
+    labels = pd.read_csv(LABELS, dtype={"name": str, "subdistrict": str}, keep_default_na=False,
+                         na_values={"count": [""]})
+    assert set(labels["source"]) == set(seed_frames)
+    for kind, min_p, min_r in (("named", 0.85, 0.90), ("counted", 0.85, 0.85)):
+        p, r, attrs, missed, extra = _score(seed_frames, labels, kind)
+        print(f"\n{kind}: precision {p:.2f} recall {r:.2f} miss rate {1 - r:.2f}; "
+              f"attribute accuracy on matches: " + ", ".join(f"{k} {v:.2f}" for k, v in attrs.items()))
+        print(f"  missed: {missed}\n  not in labels: {extra}")
+        assert r >= min_r, missed
+        assert p >= min_p, extra
+        assert min(attrs.values()) >= 0.85, attrs
+
+
+def test_seed_traps_and_misspellings(seed_frames):
+    all_rows = pd.concat(seed_frames.values(), ignore_index=True)
+    text = " ".join(all_rows["name"]) + " ".join(all_rows["name_raw"])
+    for trap in ("科技创新中心", "俄罗斯研究中心", "区委", "幸福养老社区", "办事处", "指挥中心", "滨江“", "缤纷市场"):
+        assert trap not in text, trap
+    s000 = seed_frames["000_359b7162ce14fcc4.txt"]
+    yx = s000[s000["subdistrict"] == "殷行街道"]
+    assert len(yx) >= 3
+    assert set(yx.loc[yx["corrected"] != "", "corrected"]) == {"尹航街道→殷行街道"}
+    assert not s000["subdistrict"].str.contains("尹航|银航").any()
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig"])
+def test_reencoded_seeds_give_identical_results(seed_frames, seeds_dir, tmp_path, encoding):
+    for f in sorted(seeds_dir.glob("*.txt")):
+        p = tmp_path / f.name
+        p.write_bytes(f.read_text(encoding="utf-8").encode(encoding, errors="strict"))
+        got = extract_mentions(read_text(p), source=f.name)
+        pd.testing.assert_frame_equal(got, seed_frames[f.name])
+
+
+def test_pdf_and_docx_extract_the_same_mentions(seed_frames, seeds_dir, tmp_path):
+    import docx
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    if not FONT.exists():
+        pytest.skip(f"needs the CJK font {FONT} (scripts/setup installs fonts-wqy-zenhei)")
+    name = "000_359b7162ce14fcc4.txt"
+    text = read_text(seeds_dir / name)
+    pdfmetrics.registerFont(TTFont("WQY", str(FONT), subfontIndex=0))
+    style = ParagraphStyle("zh", fontName="WQY", fontSize=10.5, leading=16, wordWrap="CJK")
+    pdf = tmp_path / "000.pdf"
+    SimpleDocTemplate(str(pdf), pagesize=A4).build([Paragraph(line, style) for line in text.splitlines()])
+    d = docx.Document()
+    for line in text.splitlines():
+        d.add_paragraph(line)
+    d.save(tmp_path / "000.docx")
+    want = _facts(seed_frames[name])
+    for p in (pdf, tmp_path / "000.docx"):
+        assert _facts(extract_mentions(read_text(p))) == want, p.suffix
+
+
+# ---- CLI -----------------------------------------------------------------------------------
+def test_cli_extract_writes_bom_csv(tmp_path, capsys):
+    src = tmp_path / "古美.txt"
+    src.write_bytes(MINHANG.encode("gb18030"))
+    out = tmp_path / "out" / "facilities.csv"
+    assert cli.main(["--lang", "en", "extract", str(src), "-o", str(out)]) == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert list(df.columns) == COLUMNS + EXTRA_COLUMNS
+    assert len(df) == len(MINHANG_EXPECTED)
+    printed = capsys.readouterr().out
+    assert "7 facility mentions" in printed and "Elderly care" in printed
+
+
+def test_cli_extract_bad_file_writes_nothing(tmp_path, capsys):
+    good = tmp_path / "good.txt"
+    good.write_text(MINHANG, encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02binary" * 50)
+    out = tmp_path / "facilities.csv"
+    code = cli.main(["--lang", "en", "extract", str(good), str(bad), str(tmp_path / "nope.txt"), "-o", str(out)])
+    assert code == 2
+    assert not out.exists() and not list(tmp_path.glob(".facilities*"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any("bad.txt" in e and "binary" in e for e in err)
+    assert any("nope.txt" in e and "not found" in e for e in err)
+    assert not any("Traceback" in e for e in err)
