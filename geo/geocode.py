@@ -21,7 +21,6 @@ the Facilities schema of ``docs/ARCHITECTURE.md``.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -926,6 +925,13 @@ def scenario(facilities: gpd.GeoDataFrame, include_planned: bool = True) -> gpd.
     return filter_scenario(facilities, include_planned)
 
 
+def _output_path(path: str | Path) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".geojson", ".json", ".gpkg"):
+        raise InputError("输出文件须为 .csv、.geojson 或 .gpkg。", "the output must be .csv, .geojson or .gpkg.", p)
+    return p
+
+
 def write_geocoded(geocoded: pd.DataFrame, path: str | Path) -> Path:
     """Write the geocoded table by suffix, atomically.
 
@@ -934,10 +940,8 @@ def write_geocoded(geocoded: pd.DataFrame, path: str | Path) -> Path:
     empty geometry. All three are readable by ``geo.facilities.read_facility_table``;
     a ``facility_id`` column (as :func:`to_facilities` names them) is added.
     """
-    p = Path(path)
+    p = _output_path(path)
     suffix = p.suffix.lower()
-    if suffix not in (".csv", ".geojson", ".json", ".gpkg"):
-        raise InputError("输出文件须为 .csv、.geojson 或 .gpkg。", "the output must be .csv, .geojson or .gpkg.", p)
     if "facility_id" not in geocoded.columns:  # the id read_facility_table keeps (same as to_facilities)
         geocoded = geocoded.assign(facility_id=_facility_ids(geocoded))
     with atomic_file(p) as tmp:
@@ -988,9 +992,7 @@ def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
     zh = ui_lang() == "zh"
     mentions = read_mentions(args.facilities)
-    out = Path(args.output)
-    if out.suffix.lower() not in (".csv", ".geojson", ".json", ".gpkg"):
-        raise InputError("输出文件须为 .csv、.geojson 或 .gpkg。", "the output must be .csv, .geojson or .gpkg.", out)
+    out = _output_path(args.output)  # checked before the slow part
     boundaries = _read_boundary_args(getattr(args, "boundaries", None))
     corrections = getattr(args, "corrections", None)
     if corrections:
