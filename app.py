@@ -134,6 +134,7 @@ except LifecircleError as exc:
     show_error(exc)
     st.stop()
 assets = ui.leaflet_url()
+store = ui.geometry_store()
 
 
 def sub_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -185,7 +186,7 @@ def map_view() -> None:
         m = webmap.coverage_map(category=cat, threshold_m=thr, speed_m_per_min=speed, streets=result.streets,
                                 boundaries=area.boundaries, facilities=facilities, buildings=result.buildings,
                                 gaps=gaps, context=area.context, lang=lang, assets=assets,
-                                online_tiles=online_tiles, show_buildings=show_buildings)
+                                online_tiles=online_tiles, show_buildings=show_buildings, store=store)
         st_folium(m, key="main_map", height=600, use_container_width=True, returned_objects=[],
                   center=center, zoom=zoom)
     sub = result.subdistricts
@@ -209,7 +210,7 @@ def green_view() -> None:
                    help=t("green_metric_help", lang, n=row.get("buildings", 0)))
     m = webmap.green_map(parks=result.green_parks, buildings=result.buildings,
                          park_dist_m=ui.green_park_distance(dist), boundaries=area.boundaries,
-                         context=area.context, lang=lang, assets=assets, online_tiles=online_tiles)
+                         context=area.context, lang=lang, assets=assets, online_tiles=online_tiles, store=store)
     st_folium(m, key="green_map", height=560, use_container_width=True, returned_objects=[])
     st.dataframe(sub_table(g), hide_index=True, column_config=pct_config(g))
 
@@ -281,9 +282,9 @@ def material_view() -> None:
                         format_func=lambda k: "—" if not k else
                         f"{geo_df.loc[geo_df['mention_key'] == k, 'name'].iloc[0]} ({k})")
     mm = webmap.base_map(webmap._bounds(area.boundaries), assets=assets, lang=lang)
-    webmap.add_context(mm, area.context, lang=lang)
-    webmap.add_boundaries(mm, area.boundaries, lang=lang)
-    webmap.add_facilities(mm, facilities, lang=lang)
+    webmap.add_context(mm, area.context, lang=lang, store=store)
+    webmap.add_boundaries(mm, area.boundaries, lang=lang, store=store)
+    webmap.add_facilities(mm, facilities, lang=lang, store=store)
     clicked = st_folium(mm, key="click_map", height=420, use_container_width=True, returned_objects=["last_clicked"])
     pt = (clicked or {}).get("last_clicked")
     if pt:

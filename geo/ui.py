@@ -13,7 +13,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import geopandas as gpd
 import pandas as pd
@@ -354,3 +354,31 @@ def exporter(outputs: Any, kind: str, lang: str):
         return buf.getvalue()
 
     return build
+
+
+def geometry_store() -> "Callable[[str], str]":
+    """``store(geojson_text) -> url``: map geometry as static files, fetched (and cached) by the browser.
+
+    Files are named by content hash under ``static/geo/``, so an unchanged layer
+    is written once and downloaded once; only colours travel on each rerun.
+    """
+    folder = REPO / "static" / "geo"
+    base = leaflet_url().rsplit("/", 1)[0] + "/geo"
+    memo: dict[int, str] = {}
+
+    def store(text: str) -> str:
+        hit = memo.get(id(text))
+        if hit is not None:
+            return hit
+        name = hashlib.sha1(text.encode()).hexdigest()[:20] + ".json"
+        path = folder / name
+        if not path.exists():
+            from .io import atomic_file
+
+            folder.mkdir(parents=True, exist_ok=True)
+            with atomic_file(path) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        memo[id(text)] = url = f"{base}/{name}"
+        return url
+
+    return store

@@ -25,7 +25,7 @@ import base64
 import shutil
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import folium
 import geopandas as gpd
@@ -230,7 +230,10 @@ class FastGeoJson(folium.map.Layer):
           var F = {{ this.fields|tojson }}, A = {{ this.aliases|tojson }}, base = {{ this.base_style|tojson }};
           function esc(v) { return String(v).replace(/[&<>"]/g, function (c) {
             return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; }); }
-          return L.geoJson({{ this.data_js }}, {
+          var map = {{ this._parent.get_name() }}, pane = {{ this.pane|tojson }};
+          if (pane && !map.getPane(pane)) { map.createPane(pane).style.zIndex = {{ this.z_index }}; }
+          var layer = L.geoJson(null, {
+            pane: pane || "overlayPane",
             interactive: {{ this.interactive|tojson }},
             style: function (f) {
               var i = f.properties.i, s = Object.assign({}, base);
@@ -238,7 +241,7 @@ class FastGeoJson(folium.map.Layer):
               return s;
             },
             pointToLayer: function (f, ll) {
-              var i = f.properties.i, s = Object.assign({radius: {{ this.radius }}}, base);
+              var i = f.properties.i, s = Object.assign({radius: {{ this.radius }}, pane: pane || "overlayPane"}, base);
               for (var k in S) { if (S[k][i] !== null) s[k] = S[k][i]; }
               return L.circleMarker(ll, s);
             },
@@ -255,16 +258,27 @@ class FastGeoJson(folium.map.Layer):
               }, {sticky: true});
             }
           });
+          {% if this.data_url %}
+          fetch({{ this.data_url|tojson }}).then(function (r) { return r.json(); })
+            .then(function (d) { layer.addData(d); });
+          {% else %}
+          layer.addData({{ this.data_js }});
+          {% endif %}
+          return layer;
         })();
         {% endmacro %}"""
     )
 
     def __init__(self, data_json: str, *, name: str, base_style: dict, styles: Mapping[str, Iterable] | None = None,
                  props: Mapping[str, Iterable] | None = None, aliases: Iterable[str] = (), radius: float = 6,
-                 interactive: bool = True, show: bool = True, control: bool = True):
+                 interactive: bool = True, show: bool = True, control: bool = True, pane: str | None = None,
+                 z_index: int = 400, store: Callable[[str], str] | None = None):
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "FastGeoJson"
-        self.data_js = data_json.replace("</", "<\\/")  # never close the <script> early
+        self.data_url = store(data_json) if store is not None else None
+        self.data_js = "" if self.data_url else data_json.replace("</", "<\\/")  # never close <script> early
+        self.pane = pane
+        self.z_index = int(z_index)
         self.base_style = base_style
         self.styles = {k: _jsonable(v) for k, v in (styles or {}).items()}
         self.props = {k: _jsonable(v) for k, v in (props or {}).items()}
@@ -408,7 +422,8 @@ def _dist_texts(lang: str) -> tuple[str, str]:
 
 
 def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *, lang: str = "zh",
-                skip: Iterable[str] = ()) -> None:
+                skip: Iterable[str] = (),
+        store: Callable[[str], str] | None = None) -> None:
     """Background from the area's own OSM layers: water (blue), parks (green), streets (grey)."""
     if not context:
         return
@@ -423,10 +438,11 @@ def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *
         if key in skip or layer is None or len(layer) == 0:
             continue
         FastGeoJson(_geom_json(layer), name=zh if lang == "zh" else en, base_style=style,
-                    interactive=False).add_to(m)
+                    interactive=False, pane="lc_context", z_index=380, store=store).add_to(m)
 
 
-def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: str = "zh") -> None:
+def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: str = "zh",
+        store: Callable[[str], str] | None = None) -> None:
     """Subdistrict outlines (no fill), with the name as tooltip."""
     if boundaries is None or len(boundaries) == 0:
         return
@@ -436,11 +452,12 @@ def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: 
     FastGeoJson(_geom_json(boundaries), name="街道边界" if lang == "zh" else "Subdistricts",
                 base_style={"color": "#263238", "weight": 2.5, "fill": False, "dashArray": "6 4"},
                 props={c: boundaries[c].astype(str).to_numpy() for c in fields},
-                aliases=[column_label(c, lang) for c in fields]).add_to(m)
+                aliases=[column_label(c, lang) for c in fields], pane="lc_bounds", z_index=420, store=store).add_to(m)
 
 
 def add_streets(m: folium.Map, streets: gpd.GeoDataFrame | None, category: str, threshold_m: float,
-                speed_m_per_min: float, *, lang: str = "zh") -> None:
+                speed_m_per_min: float, *, lang: str = "zh",
+        store: Callable[[str], str] | None = None) -> None:
     """Streets coloured by walking distance to the nearest facility of ``category`` (one layer)."""
     if streets is None or len(streets) == 0:
         return
@@ -454,11 +471,12 @@ def add_streets(m: folium.Map, streets: gpd.GeoDataFrame | None, category: str, 
                 + label(category, lang), base_style={"weight": 3, "opacity": 0.9},
                 styles={"color": distance_colors(d, threshold_m)},
                 props={"name": name, "dist_m": np.round(d), "walk_min": np.round(d / speed_m_per_min, 1)},
-                aliases=[column_label("name", lang), a, b]).add_to(m)
+                aliases=[column_label("name", lang), a, b], pane="lc_streets", z_index=400, store=store).add_to(m)
 
 
 def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: str, threshold_m: float,
-                  speed_m_per_min: float, *, lang: str = "zh", show: bool = True) -> None:
+                  speed_m_per_min: float, *, lang: str = "zh", show: bool = True,
+        store: Callable[[str], str] | None = None) -> None:
     """Building footprints coloured like the streets (one layer)."""
     if buildings is None or len(buildings) == 0:
         return
@@ -473,7 +491,8 @@ def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: s
         aliases.append("最近设施" if lang == "zh" else "Nearest facility")
     FastGeoJson(_geom_json(buildings), name="建筑步行距离" if lang == "zh" else "Buildings, walking distance",
                 show=show, base_style={"color": "#555555", "weight": 0.5, "fillOpacity": 0.75},
-                styles={"fillColor": distance_colors(d, threshold_m)}, props=props, aliases=aliases).add_to(m)
+                styles={"fillColor": distance_colors(d, threshold_m)}, props=props, aliases=aliases,
+                pane="lc_buildings", z_index=390, store=store).add_to(m)
 
 
 def _facility_points(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -486,7 +505,8 @@ def _facility_points(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame | None, *, categories: Iterable[str] | None = None,
-                   lang: str = "zh", name: str | None = None) -> None:
+                   lang: str = "zh", name: str | None = None,
+        store: Callable[[str], str] | None = None) -> None:
     """Facilities as CircleMarkers in ONE GeoJSON layer.
 
     Fill colour = category; outline colour = source (OSM / official list /
@@ -522,10 +542,11 @@ def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame | None, *, catego
     }
     FastGeoJson(_geom_json(f), name=name or ("设施" if lang == "zh" else "Facilities"),
                 base_style={"fill": True}, styles=styles, props=props, radius=6,
-                aliases=[column_label(c, lang) for c in props]).add_to(m)
+                aliases=[column_label(c, lang) for c in props], pane="lc_facilities", z_index=450, store=store).add_to(m)
 
 
-def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh") -> None:
+def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh",
+        store: Callable[[str], str] | None = None) -> None:
     """Gap clusters highlighted in red, with rank and label as tooltip."""
     if gaps is None or len(gaps) == 0:
         return
@@ -543,7 +564,7 @@ def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh") 
     FastGeoJson(_geom_json(g), name="服务缺口" if lang == "zh" else "Gaps",
                 base_style={"color": "#d50000", "weight": 2.5, "fillColor": "#ff1744", "fillOpacity": 0.18,
                             "dashArray": "4 3"},
-                props=props, aliases=[column_label(c, lang) for c in fields]).add_to(m)
+                props=props, aliases=[column_label(c, lang) for c in fields], pane="lc_gaps", z_index=410, store=store).add_to(m)
 
 
 def add_legend(m: folium.Map, threshold_m: float, speed_m_per_min: float, category: str, *,
@@ -580,7 +601,7 @@ def coverage_map(*, category: str, threshold_m: float, speed_m_per_min: float,
                  gaps: gpd.GeoDataFrame | None = None, context: Mapping[str, gpd.GeoDataFrame] | None = None,
                  lang: str = "zh", assets: str = "inline", online_tiles: bool = False,
                  show_buildings: bool = True, all_facilities: bool = False, layer_control: bool = True,
-                 height: str | int = "100%") -> folium.Map:
+                 height: str | int = "100%", store: Callable[[str], str] | None = None) -> folium.Map:
     """The main map: context, subdistricts, streets and buildings by distance, facilities, gaps, legend.
 
     Parameters
@@ -593,17 +614,21 @@ def coverage_map(*, category: str, threshold_m: float, speed_m_per_min: float,
         Facilities schema; only ``category`` is drawn unless ``all_facilities``.
     gaps : GeoDataFrame
         Gap clusters of this category (``rank``, ``label`` ...).
+    store : callable, optional
+        ``store(geojson_text) -> url``: geometry is fetched from that URL (the
+        app serves it as a static file, cached by the browser) instead of being
+        embedded in the page.
     """
     m = base_map(_bounds(boundaries, streets, buildings, facilities), assets=assets,
                  online_tiles=online_tiles, lang=lang, height=height)
-    add_context(m, context, lang=lang)
-    add_buildings(m, buildings, category, threshold_m, speed_m_per_min, lang=lang, show=show_buildings)
-    add_streets(m, streets, category, threshold_m, speed_m_per_min, lang=lang)
+    add_context(m, context, lang=lang, store=store)
+    add_buildings(m, buildings, category, threshold_m, speed_m_per_min, lang=lang, show=show_buildings, store=store)
+    add_streets(m, streets, category, threshold_m, speed_m_per_min, lang=lang, store=store)
     if gaps is not None and "category" in gaps.columns:
         gaps = gaps[gaps["category"] == category]
-    add_gaps(m, gaps, lang=lang)
-    add_boundaries(m, boundaries, lang=lang)
-    add_facilities(m, facilities, categories=None if all_facilities else [category], lang=lang)
+    add_gaps(m, gaps, lang=lang, store=store)
+    add_boundaries(m, boundaries, lang=lang, store=store)
+    add_facilities(m, facilities, categories=None if all_facilities else [category], lang=lang, store=store)
     add_legend(m, threshold_m, speed_m_per_min, category, lang=lang)
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)
@@ -626,8 +651,9 @@ def park_class(area_m2: Iterable[float]) -> np.ndarray:
 
 def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | None,
               boundaries: gpd.GeoDataFrame | None = None, context: Mapping[str, gpd.GeoDataFrame] | None = None,
-              park_dist_m: Iterable[float] | None = None, lang: str = "zh", assets: str = "inline", online_tiles: bool = False,
-              height: str | int = "100%") -> folium.Map:
+              park_dist_m: Iterable[float] | None = None, lang: str = "zh", assets: str = "inline",
+              online_tiles: bool = False, height: str | int = "100%",
+              store: Callable[[str], str] | None = None) -> folium.Map:
     """The 500 m green-space view: parks by size class, residential buildings outside 300 m / 500 m.
 
     Parameters
@@ -644,7 +670,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
     """
     m = base_map(_bounds(boundaries, buildings, parks), assets=assets, online_tiles=online_tiles,
                  lang=lang, height=height)
-    add_context(m, context, lang=lang, skip=("parks",))
+    add_context(m, context, lang=lang, skip=("parks",), store=store)
     if parks is not None and len(parks):
         p = parks
         if "park_class" in p.columns:
@@ -663,7 +689,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
         FastGeoJson(_geom_json(p), name="公园绿地（按规模）" if lang == "zh" else "Parks by size class",
                     base_style={"color": "#1b5e20", "weight": 1, "fillOpacity": 0.85},
                     styles={"fillColor": [PARK_COLORS.get(k if k in PARK_COLORS else None) for k in klass]},
-                    props=props, aliases=aliases).add_to(m)
+                    props=props, aliases=aliases, pane="lc_parks", z_index=395, store=store).add_to(m)
     texts = {"served": ("300米内有公园绿地", "Park within 300 m"),
              "outside_300": ("300米外、500米内", "Outside 300 m, within 500 m"),
              "outside_500": ("500米外：未见绿", "Outside 500 m: no green")}
@@ -675,10 +701,11 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
                     base_style={"color": "#555555", "weight": 0.5, "fillOpacity": 0.85},
                     styles={"fillColor": [GREEN_COLORS[s] for s in state]},
                     props={"state": [texts[s][0 if lang == "zh" else 1] for s in state]},
-                    aliases=["见绿" if lang == "zh" else "Green access"]).add_to(m)
+                    aliases=["见绿" if lang == "zh" else "Green access"], pane="lc_buildings", z_index=400,
+                    store=store).add_to(m)
     rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
     rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
     m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot"))
-    add_boundaries(m, boundaries, lang=lang)
+    add_boundaries(m, boundaries, lang=lang, store=store)
     folium.LayerControl(collapsed=True).add_to(m)
     return m

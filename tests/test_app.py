@@ -1,0 +1,200 @@
+"""The planner's app through Streamlit's AppTest, and the pure map builder (geo.webmap)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo import webmap
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+# --------------------------------------------------------------------------- webmap (synthetic, no shared data)
+def _toy():
+    lines = [shapely.LineString([(121.50 + i * 0.001, 31.33), (121.50 + i * 0.001, 31.34)]) for i in range(6)]
+    d = np.array([0.0, 100.0, 400.0, 600.0, 2000.0, np.nan])
+    streets = gpd.GeoDataFrame({"name": ["路</script>"] * 6, "dist_m_park": d}, geometry=lines, crs=4326)
+    fac = gpd.GeoDataFrame({"facility_id": ["a", "b"], "name": ["公园", "养老院"], "category": ["park", "elderly_care"],
+                            "status": ["existing", "planned"], "source": ["osm", "official"], "source_detail": ["", ""]},
+                           geometry=[shapely.Point(121.501, 31.335), shapely.Point(121.505, 31.336)], crs=4326)
+    bnd = gpd.GeoDataFrame({"subdistrict": ["新江湾城街道"]}, geometry=[shapely.box(121.499, 31.329, 121.52, 31.341)],
+                           crs=4326)
+    return streets, fac, bnd
+
+
+def test_distance_colors_sequential_and_unreachable_grey():
+    c = webmap.distance_colors(np.array([0, 130, 260, 390, 520, 800, 1200, np.nan]), 500)
+    assert len(set(c[:7])) == 7  # one colour per bin
+    assert c[-1] == webmap.UNREACHABLE_COLOR
+    rows = webmap.legend_rows(500, 72, "zh")
+    assert "m" in rows[0][1] and "min" in rows[0][1]  # metres AND minutes
+    assert rows[3][1].startswith("375–500 m") and "5–7 min" in rows[3][1]
+
+
+@pytest.mark.parametrize("assets", ["inline", "/app/static/leaflet"])
+def test_coverage_map_needs_no_cdn(assets):
+    streets, fac, bnd = _toy()
+    m = webmap.coverage_map(category="park", threshold_m=500, speed_m_per_min=72, streets=streets,
+                            boundaries=bnd, facilities=fac, all_facilities=True, assets=assets)
+    html = m.get_root().render()
+    assert not re.search(r"(src|href)=\"https?://", html), "the map must not load anything from the internet"
+    assert "OpenStreetMap contributors" in html
+    assert "</script>\"" not in html  # a name cannot close the script early
+    # one layer per kind, colours pre-computed: the street colours are in the page as one array
+    colors = list(webmap.distance_colors(streets["dist_m_park"], 500))
+    assert str(colors[:3]).replace("'", '"').replace(", ", ", ")[1:-1].split(", ")[0] in html
+    assert html.count("L.geoJson(null") == 3  # streets, boundaries, facilities
+
+
+def test_geometry_store_keeps_geometry_out_of_page():
+    streets, fac, bnd = _toy()
+    stored = {}
+
+    def store(text):
+        stored[len(stored)] = text
+        return f"/app/static/geo/{len(stored)}.json"
+
+    m = webmap.coverage_map(category="park", threshold_m=500, speed_m_per_min=72, streets=streets,
+                            boundaries=bnd, facilities=fac, assets="/app/static/leaflet", store=store)
+    html = m.get_root().render()
+    assert len(stored) == 3 and "121.5" not in html.split("fetch(")[0].split("L.geoJson(null")[-1]
+    assert all('"FeatureCollection"' in v for v in stored.values())
+    assert html.count("fetch(") == 3
+
+
+def test_install_assets(tmp_path):
+    out = webmap.install_assets(tmp_path / "static")
+    assert (out / "leaflet.js").stat().st_size > 100_000 and (out / "leaflet.css").exists()
+    assert (out / "images" / "layers.png").exists()
+
+
+# --------------------------------------------------------------------------- AppTest on the prepared default area
+@pytest.fixture(scope="module")
+def data_dir(shared_data):
+    from app_area import prepared_data_dir
+
+    return prepared_data_dir(str(shared_data))
+
+
+@pytest.fixture
+def app(data_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(data_dir))
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _table(at, key="sub_table"):
+    """The current category's subdistrict table (first frame with a subdistrict and no category column)."""
+    for df in at.dataframe:
+        v = df.value
+        if ({"街道", "Subdistrict"} & set(v.columns)) and not ({"设施类别", "Category"} & set(v.columns)):
+            return v
+    raise AssertionError("no subdistrict table on the page")
+
+
+def test_default_area_loads(app):
+    assert CJK.search(app.title[0].value)
+    sub = _table(app, "sub_table")
+    assert "新江湾城街道" in sub.iloc[:, 0].tolist()
+    assert {"建筑覆盖率", "街道覆盖率", "路网覆盖街道面积比例", "不可达建筑数"} <= set(sub.columns)
+    assert not app.error
+
+
+def test_category_change_changes_table_without_recomputing_paths(app, monkeypatch):
+    import geo.coverage as cov
+
+    calls = []
+    real = cov.compute_distances
+    monkeypatch.setattr(cov, "compute_distances", lambda *a, **k: calls.append(1) or real(*a, **k))
+    before = _table(app, "sub_table")
+    app.selectbox(key="category").set_value("park").run()
+    after = _table(app, "sub_table")
+    assert not app.exception
+    assert not before.equals(after)
+    t0 = time.perf_counter()
+    app.number_input(key="thr_park").set_value(300.0).run()
+    rethreshold_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    app.run()
+    rerun_s = time.perf_counter() - t0
+    print(f"\nAppTest timings: re-threshold {rethreshold_s:.2f} s, plain rerun {rerun_s:.2f} s")
+    thr = _table(app, "sub_table")
+    assert not thr.equals(after)  # 300 m covers less than 500 m
+    assert calls == []  # cached: no shortest paths recomputed for a new category or threshold
+    assert rethreshold_s < 10 and rerun_s < 10  # generous bounds for a busy 2-core machine; numbers are reported
+
+
+def test_language_switch(app):
+    app.radio(key="lang").set_value("en").run()
+    assert app.title[0].value.startswith("15-minute")
+    sub = _table(app, "sub_table")
+    assert "Subdistrict" in sub.columns
+    app.radio(key="lang").set_value("zh").run()
+    assert CJK.search(app.title[0].value)
+
+
+def test_bad_upload_shows_chinese_error_and_keeps_state(app):
+    app.radio(key="view").set_value("material").run()
+    app.file_uploader(key="up_official").upload("名录.csv", "名称,备注\n某设施,无坐标\n".encode("utf-8"), "text/csv")
+    app.run()
+    app.button(key="add_official").click().run()
+    assert not app.exception
+    assert app.error and CJK.search(app.error[0].value)
+    assert "Traceback" not in app.error[0].value
+    app.radio(key="view").set_value("map").run()
+    assert "新江湾城街道" in _table(app, "sub_table").iloc[:, 0].tolist()  # nothing lost
+
+
+def test_upload_checks_type_size_and_emptiness(tmp_path):
+    from geo.errors import InputError
+    from geo.ui import save_upload
+
+    class Up:
+        def __init__(self, name, data):
+            self.name, self._d = name, data
+
+        def getvalue(self):
+            return self._d
+
+    with pytest.raises(InputError) as e:
+        save_upload(Up("virus.exe", b"MZ"), ("csv",), folder=tmp_path)
+    assert "不支持的文件类型" in e.value.message("zh") and "unsupported" in e.value.message("en")
+    with pytest.raises(InputError, match="upload limit"):
+        save_upload(Up("big.csv", b"x" * (2 * 1024 * 1024)), ("csv",), max_mb=1, folder=tmp_path)
+    with pytest.raises(InputError):
+        save_upload(Up("empty.csv", b""), ("csv",), folder=tmp_path)
+    p = save_upload(Up("../../名录.csv", "a,b\n".encode()), ("csv",), folder=tmp_path)
+    assert p.parent == tmp_path and p.read_text() == "a,b\n"  # no path traversal
+
+
+def test_missing_default_area_names_the_command(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.error and "尚未准备" in at.error[0].value
+    assert "lifecircle prepare --from ../shared/data" in at.code[0].value
+
+
+def test_green_and_export_views(app):
+    app.radio(key="view").set_value("green").run()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert any("500米见绿覆盖率" in x for x in labels)
+    app.radio(key="view").set_value("export").run()
+    assert not app.exception
+    assert len(app.get("download_button")) == 5
