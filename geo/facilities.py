@@ -44,6 +44,12 @@ __all__ = [
     "read_facility_table",
     "read_facilities",
     "category_lookup",
+    "status_lookup",
+    "norm_key",
+    "geofabrik_files",
+    "is_geofabrik",
+    "osm_ids",
+    "read_csv_any",
     "combine",
     "dedupe",
     "filter_scenario",
@@ -118,7 +124,7 @@ def _as_mask(mask) -> shapely.Geometry | None:
     return mask
 
 
-def _geofabrik_files(folder_or_shp: str | Path) -> list[Path]:
+def geofabrik_files(folder_or_shp: str | Path) -> list[Path]:
     p = require_file(folder_or_shp)
     if p.is_file():
         return [p]
@@ -152,7 +158,7 @@ def from_geofabrik(folder_or_shp: str | Path, mask=None) -> gpd.GeoDataFrame:
     fclasses = sorted({f for c in CATEGORIES.values() for f in c.fclass})
     where = "fclass IN ({})".format(", ".join(f"'{f}'" for f in fclasses))
     parts = []
-    for path in _geofabrik_files(folder_or_shp):
+    for path in geofabrik_files(folder_or_shp):
         try:
             gdf = gpd.read_file(path, engine="pyogrio", mask=geom_mask, where=where,
                                 columns=["osm_id", "fclass", "name"])
@@ -188,7 +194,7 @@ def from_geofabrik(folder_or_shp: str | Path, mask=None) -> gpd.GeoDataFrame:
 _NAME_TAGS = ("name:zh", "name:zh-Hans", "name", "name:en")
 
 
-def _osm_ids(gdf: pd.DataFrame) -> list[str]:
+def osm_ids(gdf: pd.DataFrame) -> list[str]:
     """``type/id`` strings from an osmnx-style (element, id) index or element/id columns."""
     idx = gdf.index
     if isinstance(idx, pd.MultiIndex) and idx.nlevels == 2:
@@ -216,7 +222,7 @@ def from_osm_features(gdf: gpd.GeoDataFrame, *, source_detail: str = "") -> gpd.
              (v is not None and not isinstance(v, (str, float)))}
             for rec in gdf[tag_cols].to_dict("records")]
     cats = [category_for_tags(t) for t in tags]
-    ids = _osm_ids(gdf)
+    ids = osm_ids(gdf)
     keep = [i for i, c in enumerate(cats) if c is not None]
 
     def name_of(t: dict) -> str:
@@ -248,7 +254,7 @@ def from_osm_file(path: str | Path, mask=None) -> gpd.GeoDataFrame:
 
 
 # --------------------------------------------------------------------------- tables
-def _norm_key(s: object) -> str:
+def norm_key(s: object) -> str:
     return re.sub(r"[\s\-_/]+", "_", str(s).strip().lower()).strip("_")
 
 
@@ -262,7 +268,7 @@ def category_lookup() -> dict[str, str]:
     seen: dict[str, set[str]] = {}
 
     def add(word: str, key: str) -> None:
-        seen.setdefault(_norm_key(word), set()).add(key)
+        seen.setdefault(norm_key(word), set()).add(key)
 
     for c in CATEGORIES.values():
         for w in (c.key, c.zh, c.en, *c.fclass, *c.keywords):
@@ -276,15 +282,15 @@ def category_lookup() -> dict[str, str]:
     out = {w: next(iter(keys)) for w, keys in seen.items() if len(keys) == 1}
     for c in CATEGORIES.values():  # the key and labels always win
         for w in (c.key, c.zh, c.en):
-            out[_norm_key(w)] = c.key
+            out[norm_key(w)] = c.key
     return out
 
 
-def _status_lookup() -> dict[str, str]:
+def status_lookup() -> dict[str, str]:
     out = {}
     for key, (zh, en) in STATUSES.items():
         for w in (key, zh, en):
-            out[_norm_key(w)] = key
+            out[norm_key(w)] = key
     return out
 
 
@@ -299,10 +305,10 @@ _ID_NAMES = ("facility_id", "request_id", "id", "编号", "序号")
 
 def _find_col(columns: Iterable[str], candidates: Iterable[str], *, fuzzy: str | None = None) -> str | None:
     cols = list(columns)
-    norm = {_norm_key(c): c for c in cols}
+    norm = {norm_key(c): c for c in cols}
     for cand in candidates:
-        if _norm_key(cand) in norm:
-            return norm[_norm_key(cand)]
+        if norm_key(cand) in norm:
+            return norm[norm_key(cand)]
     if fuzzy:
         hits = [c for c in cols if re.search(fuzzy, str(c), re.I)]
         if len(hits) == 1:
@@ -310,7 +316,7 @@ def _find_col(columns: Iterable[str], candidates: Iterable[str], *, fuzzy: str |
     return None
 
 
-def _read_csv_any(p: Path) -> pd.DataFrame:
+def read_csv_any(p: Path) -> pd.DataFrame:
     raw = p.read_bytes()
     sep = "\t" if p.suffix.lower() == ".tsv" else None
     encodings = ["utf-8-sig", "gb18030", "big5"]
@@ -340,7 +346,7 @@ def _read_csv_any(p: Path) -> pd.DataFrame:
 def _read_table(p: Path, sheet) -> pd.DataFrame | gpd.GeoDataFrame:
     suffix = p.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv_any(p)
+        return read_csv_any(p)
     if suffix in (".xlsx", ".xlsm", ".xls"):
         try:
             return pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str,
@@ -396,7 +402,7 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
                          f"no facility category column (columns: {', '.join(map(str, cols))}); add a 'category' column or name it.", p)
     lookup = category_lookup()
     raw_cat = df[ccol].astype(object).where(df[ccol].notna(), "").astype(str).str.strip()
-    cat = raw_cat.map(lambda v: lookup.get(_norm_key(v)))
+    cat = raw_cat.map(lambda v: lookup.get(norm_key(v)))
     bad = sorted(set(raw_cat[cat.isna()]))
     if bad:
         raise InputError(f"类别列“{ccol}”有无法识别的值：{', '.join(repr(b) for b in bad[:10])}。可用类别：{', '.join(CATEGORIES)}。",
@@ -445,16 +451,18 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     ncol = name_col or _find_col(cols, _NAME_NAMES)
     names = df[ncol].astype(object).where(df[ncol].notna(), "").astype(str).str.strip() if ncol else pd.Series("", index=df.index)
     if "status" in df.columns:
-        slook = _status_lookup()
+        slook = status_lookup()
         raw_st = df["status"].astype(object).where(df["status"].notna(), "existing").astype(str).str.strip()
-        status = raw_st.map(lambda v: slook.get(_norm_key(v or "existing")))
+        status = raw_st.map(lambda v: slook.get(norm_key(v or "existing")))
         bad = sorted(set(raw_st[status.isna()]))
         if bad:
             raise InputError(f"status 列有无法识别的值：{', '.join(map(repr, bad[:10]))}（可用：{', '.join(STATUSES)}）。",
                              f"unknown values in column 'status': {', '.join(map(repr, bad[:10]))} (use {', '.join(STATUSES)}).", p)
     else:
         status = pd.Series("existing", index=df.index)
-    if "source" in df.columns:
+    if "match_status" in df.columns:  # `lifecircle geocode` output: its `source` column is the text file
+        src = pd.Series(np.where(df["match_status"].astype(str) == "manual", "manual", "text"), index=df.index)
+    elif "source" in df.columns:
         src = df["source"].astype(object).where(df["source"].isin(list(SOURCES)), source).astype(str)
     else:
         src = pd.Series(source, index=df.index)
@@ -474,7 +482,7 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
 
 
 # --------------------------------------------------------------------------- dispatch
-def _is_geofabrik(p: Path) -> bool:
+def is_geofabrik(p: Path) -> bool:
     if p.is_dir():
         return any((p / f"{layer}.shp").exists() for layer in GEOFABRIK_LAYERS)
     return p.name.startswith("gis_osm_") or p.name == GEOFABRIK_GREEN
@@ -488,7 +496,7 @@ def read_facilities(path: str | Path, mask=None, **table_opts) -> gpd.GeoDataFra
     (``table_opts`` are passed on). ``mask`` applies to the OSM sources.
     """
     p = require_file(path)
-    if _is_geofabrik(p):
+    if is_geofabrik(p):
         return from_geofabrik(p, mask=mask)
     if p.is_dir():
         raise InputError("文件夹不是 Geofabrik 数据（缺少 gis_osm_pois_free_1.shp）。",

@@ -218,10 +218,10 @@ def _finish_candidates(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
 
 def _read_geofabrik(path: Path, mask) -> list[gpd.GeoDataFrame]:
-    from .facilities import _geofabrik_files  # the one place that knows the Geofabrik layer names
+    from .facilities import geofabrik_files  # the one place that knows the Geofabrik layer names
 
     parts = []
-    for f in _geofabrik_files(path):
+    for f in geofabrik_files(path):
         try:
             gdf = gpd.read_file(f, engine="pyogrio", mask=mask)
         except Exception as exc:
@@ -253,12 +253,12 @@ def _candidates_from_features(feats: gpd.GeoDataFrame | None, source_file: str) 
     """Candidates from OSM features with tag columns (``geo.osm.read_osm_features`` or osmnx ``features_*``)."""
     if feats is None or not len(feats):
         return _empty_candidates()
-    from .facilities import _osm_ids  # (element, id) index or element/id columns -> "type/id"
+    from .facilities import osm_ids  # (element, id) index or element/id columns -> "type/id"
 
     feats = feats.to_crs(WGS84) if feats.crs is not None and not feats.crs.equals(WGS84) else feats
     tag_cols = [c for c in feats.columns if c != feats.geometry.name]
     tags = feats[tag_cols].to_dict("records")
-    ids = _osm_ids(feats)
+    ids = osm_ids(feats)
     fkeys = ("amenity", "leisure", "tourism", "healthcare", "shop", "office", "social_facility", "landuse")
 
     def fclass(t: dict) -> str:
@@ -310,7 +310,7 @@ def load_candidates(paths: str | Path | Iterable[str | Path], *, boundaries=None
         category`` (taxonomy key or ``''``), ``fclass`` (Geofabrik fclass or
         ``key=value`` tags), ``source_file``, geometry (EPSG:4326). Only named features.
     """
-    from .facilities import OSM_SUFFIXES, _is_geofabrik
+    from .facilities import OSM_SUFFIXES, is_geofabrik
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -319,7 +319,7 @@ def load_candidates(paths: str | Path | Iterable[str | Path], *, boundaries=None
     for path in paths:
         p = require_file(path)
         name = p.name.lower()
-        if _is_geofabrik(p) or p.suffix.lower() == ".shp":
+        if is_geofabrik(p) or p.suffix.lower() == ".shp":
             parts.extend(_read_geofabrik(p, mask))
         elif p.is_dir():
             raise InputError("文件夹不是 Geofabrik 数据（缺少 gis_osm_pois_free_1.shp）。",
@@ -461,7 +461,7 @@ def _natural(osm_id: str) -> tuple:
 
 
 def _normalize_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
-    from .facilities import _norm_key, _status_lookup, category_lookup
+    from .facilities import norm_key, status_lookup, category_lookup
 
     df = mentions.copy()
     for c in MENTION_COLUMNS:
@@ -469,9 +469,9 @@ def _normalize_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
             df[c] = ""
     for c in ("name", "category", "status", "district", "subdistrict", "source", "sentence"):
         df[c] = [_nfkc(v) for v in df[c]]
-    cats, slook = category_lookup(), _status_lookup()
-    df["category"] = [v if v in CATEGORIES else cats.get(_norm_key(v), v) if v else "" for v in df["category"]]
-    df["status"] = [slook.get(_norm_key(v), v) if v else "existing" for v in df["status"]]
+    cats, slook = category_lookup(), status_lookup()
+    df["category"] = [v if v in CATEGORIES else cats.get(norm_key(v), v) if v else "" for v in df["category"]]
+    df["status"] = [slook.get(norm_key(v), v) if v else "existing" for v in df["status"]]
     return df
 
 
@@ -710,10 +710,10 @@ def _reject_binary(p: Path, allowed: Sequence[str] = ()) -> None:
 
 
 def _read_csv(p: Path) -> pd.DataFrame:
-    from .facilities import _read_csv_any  # every Chinese encoding, one-line errors
+    from .facilities import read_csv_any  # every Chinese encoding, one-line errors
 
     _reject_binary(p)
-    return _read_csv_any(p)
+    return read_csv_any(p)
 
 
 def _check_lonlat(lon: np.ndarray, lat: np.ndarray, path) -> None:

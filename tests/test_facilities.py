@@ -158,7 +158,7 @@ def test_geocode_output_is_accepted(tmp_path):
     }).to_csv(path, index=False, encoding="utf-8-sig")
     gdf = F.read_facility_table(path)
     assert len(gdf) == 2 and gdf["status"].tolist() == ["existing", "planned"]
-    assert (gdf["source"] == "text").all()
+    assert gdf["source"].tolist() == ["text", "manual"]  # provenance from match_status, not "official"
     assert gdf.attrs["warnings"] and "1" in gdf.attrs["warnings"][0]
     assert len(F.filter_scenario(gdf, include_planned=False)) == 1
     # GeoJSON written from it reads back the same way (geometry column, no lon/lat needed)

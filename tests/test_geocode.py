@@ -249,6 +249,7 @@ def test_outputs_are_readable_as_facilities(tmp_path, geocoded, suffix):
     assert sorted(fac.name) == ["临沂公园", "四平电影院"]
     assert sorted(fac.facility_id) == sorted(gc.to_facilities(g).facility_id)
     assert dict(zip(fac.name, fac.status)) == {"临沂公园": "existing", "四平电影院": "planned"}
+    assert set(fac.source) == {"text"}  # provenance survives the round trip (not "official")
     if suffix != ".csv":
         back = gpd.read_file(path)
         assert len(back) == 4 and back.geometry.isna().sum() == 2  # every row kept
