@@ -42,6 +42,8 @@ __all__ = [
     "Sheet",
     "load_outdir",
     "report_tables",
+    "params_table",
+    "gap_summary",
     "to_xlsx",
     "to_csv",
     "to_geopackage",
@@ -92,7 +94,7 @@ _T: dict[str, tuple[str, str]] = {
     "unreachable": ("不可达", "unreachable"),
     "facilities": ("设施", "facilities"),
     "gaps": ("缺口", "gaps"),
-    "gapmap_title": ("各类设施步行缺口（编号为排名）", "Walking gaps by category (numbers are ranks)"),
+    "gapmap_title": ("各类设施步行缺口（括号内为缺口数，编号为排名）", "Walking gaps by category (count in brackets, numbers are ranks)"),
     "threshold": ("阈值", "threshold"),
     "m": ("米", "m"),
     "min": ("分钟", "min"),
@@ -309,8 +311,14 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
     boundaries = vec("boundaries.gpkg")
     if boundaries is None and (d / "boundaries.geojson").is_file():
         boundaries = vec("boundaries.geojson")
+    area = _area_meta(params)
+    if boundaries is None:  # the prepared area's subdistricts, for the maps and the GeoPackage
+        area_dir = (params.get("inputs") or {}).get("area") if isinstance(params.get("inputs"), dict) else None
+        if isinstance(area_dir, str) and (Path(area_dir) / "boundaries.gpkg").is_file():
+            with contextlib.suppress(InputError):
+                boundaries = read_vector(Path(area_dir) / "boundaries.gpkg").to_crs(4326)
     return CoverageOutputs(
-        area=_area_meta(params),
+        area=area,
         subdistricts=subdistricts,
         streets=streets,
         params=params,
@@ -429,7 +437,7 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
     for a in ([attribution] if isinstance(attribution, str) else list(attribution or [])):
         if a and ATTRIBUTION not in str(a):
             add(_t("sec_sources", lang), "attribution", str(a))
-    add(_t("sec_sources", lang), _t("osm", lang), ATTRIBUTION, "https://www.openstreetmap.org/copyright")
+    add(_t("sec_sources", lang), _t("osm", lang), f"{ATTRIBUTION} (https://www.openstreetmap.org/copyright)")
     # everything else the run recorded (computation settings, counts), category keys as labels
     run = {k: v for k, v in params.items() if k not in _PARAMS_SHOWN}
     if isinstance(run.get("green"), dict):  # park classes are listed above from the taxonomy
@@ -510,6 +518,18 @@ def _sink(dest: Dest, suffix: str) -> Iterator[Path]:
 def _display_width(value: Any) -> int:
     s = str(value)
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)
+
+
+def gap_summary(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
+    """Per category: number of gaps, buildings in them and street length not covered (m)."""
+    g = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore"))
+    rows = []
+    for cat in outputs.categories:
+        part = g[g["category"].astype(str) == cat] if "category" in g.columns else g.iloc[0:0]
+        rows.append({"category": label(cat, lang), "count": len(part),
+                     "n_buildings": int(part["n_buildings"].sum()) if "n_buildings" in part else 0,
+                     "street_m": float(part["street_m"].sum()) if "street_m" in part else 0.0})
+    return pd.DataFrame(rows, columns=["category", "count", "n_buildings", "street_m"])
 
 
 def _number_format(raw: str, dtype: Any) -> str | None:
@@ -703,21 +723,37 @@ def _street_segments(outputs: CoverageOutputs) -> tuple[list[np.ndarray], np.nda
     return cache["segments"]
 
 
-def _decorate(ax: Any, lang: str) -> None:
-    """Scale bar, attribution, no axes."""
+def _decorate(ax: Any, lang: str, outputs: CoverageOutputs, small: bool = False) -> None:
+    """Extent of the streets (facilities far outside are cut off), scale bar, attribution, no axes."""
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
     ax.set_aspect("equal")
-    ax.autoscale_view()
+    streets, _ = _metric(outputs, "streets")
+    if len(streets):
+        x0, y0, x1, y1 = streets.total_bounds
+        pad = 0.03 * max(x1 - x0, y1 - y0, 100.0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+    else:
+        ax.autoscale_view()
     x0, x1 = ax.get_xlim()
     span = x1 - x0
     nice = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]
-    bar = max([n for n in nice if n <= span / 4] or [nice[0]])
+    bar = max([n for n in nice if n <= span / 5] or [nice[0]])
     ax.add_artist(AnchoredSizeBar(ax.transData, bar, f"{bar:.0f} {_t('m', lang)}", "lower left",
-                                  pad=0.4, frameon=True, size_vertical=span / 250))
-    ax.text(0.995, 0.005, ATTRIBUTION, transform=ax.transAxes, ha="right", va="bottom", fontsize=6,
+                                  pad=0.2 if small else 0.4, frameon=not small, size_vertical=span / 250,
+                                  fontproperties={"size": 5 if small else 8}))
+    ax.text(0.995, 0.005, ATTRIBUTION, transform=ax.transAxes, ha="right", va="bottom", fontsize=4 if small else 6,
             color="#333333", bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
-    ax.set_axis_off()
+    if small:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        for spine in ax.spines.values():
+            spine.set_color("#999999")
+    else:
+        ax.set_axis_off()
 
 
 def _draw_boundaries(ax: Any, outputs: CoverageOutputs, labels: bool = False) -> None:
@@ -761,8 +797,8 @@ def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *
     speed = outputs.speed_m_per_min
     with rc_context(matplotlib_rc()):
         fig = Figure(figsize=figsize)
-        ax = fig.add_axes((0.01, 0.01, 0.80, 0.90))
-        cax = fig.add_axes((0.90, 0.18, 0.025, 0.62))
+        ax = fig.add_axes((0.0, 0.01, 0.76, 0.90))
+        cax = fig.add_axes((0.85, 0.18, 0.025, 0.62))
         segs, rows = _street_segments(outputs)
         dist = (outputs.streets[col].astype(float).to_numpy() if col in outputs.streets.columns
                 else np.full(len(outputs.streets), np.nan))[rows]
@@ -804,7 +840,7 @@ def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *
         fig.suptitle(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10, y=0.985)
         if handles:
             ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
-        _decorate(ax, lang)
+        _decorate(ax, lang, outputs)
     return fig
 
 
@@ -829,36 +865,36 @@ def _rank_labels(ax: Any, gaps: gpd.GeoDataFrame, color: Any, top: int = 10) -> 
                     bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "edgecolor": color, "linewidth": 0.6})
 
 
-def gaps_figure(outputs: CoverageOutputs, lang: str = "zh", *, figsize: tuple[float, float] = (7.2, 6.4)) -> Any:
-    """All categories' gaps on one map, coloured by category, the top 3 of each numbered."""
-    from matplotlib import colormaps, rc_context
+def gaps_figure(outputs: CoverageOutputs, lang: str = "zh", *, ncols: int = 3, panel_in: float = 2.4) -> Any:
+    """Small multiples: one panel per category, its gaps in red on the street network, top 3 numbered."""
+    from matplotlib import rc_context
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
     from .fonts import matplotlib_rc
 
+    cats = outputs.categories or list(CATEGORY_KEYS)
+    ncols = max(1, min(ncols, len(cats)))
+    nrows = math.ceil(len(cats) / ncols)
+    gaps, _ = _metric(outputs, "gaps")
+    segs = _street_segments(outputs)[0] if len(outputs.streets) else []
     with rc_context(matplotlib_rc()):
-        fig = Figure(figsize=figsize)
-        ax = fig.add_axes((0.01, 0.01, 0.98, 0.90))
-        if len(outputs.streets):
-            ax.add_collection(LineCollection(_street_segments(outputs)[0], colors="#c8c8c8", linewidths=0.5, zorder=1))
-        _draw_boundaries(ax, outputs, labels=True)
-        handles = []
-        gaps, _ = _metric(outputs, "gaps")
-        palette = colormaps["tab10"]
-        for i, cat in enumerate(outputs.categories):
+        fig = Figure(figsize=(panel_in * ncols, panel_in * nrows + 0.45))
+        top = 1 - 0.45 / (panel_in * nrows + 0.45)
+        for i, cat in enumerate(cats):
+            r, c = divmod(i, ncols)
+            ax = fig.add_axes((c / ncols + 0.005, top - (r + 1) * top / nrows + 0.005, 1 / ncols - 0.01, top / nrows - 0.04))
+            if len(segs):
+                ax.add_collection(LineCollection(segs, colors="#c8c8c8", linewidths=0.35, zorder=1))
+            _draw_boundaries(ax, outputs)
             g = _of_category(gaps, cat)
-            if g is None:
-                continue
-            color = palette(i % 10)
-            _plot_outline(ax, g, color)
-            _rank_labels(ax, g, color, top=3)
-            handles.append(Patch(facecolor=color, alpha=0.6, label=label(cat, lang)))
-        if handles:
-            ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.85, title=_t("gaps", lang))
-        fig.suptitle(_t("gapmap_title", lang), fontsize=10, y=0.985)
-        _decorate(ax, lang)
+            if g is not None:
+                _plot_outline(ax, g, "#d7191c")
+                _rank_labels(ax, g, "#d7191c", top=3)
+            n = 0 if g is None else len(g)
+            ax.set_title(f"{label(cat, lang)}（{n}）" if lang == "zh" else f"{label(cat, lang)} ({n})", fontsize=8, pad=2)
+            _decorate(ax, lang, outputs, small=True)
+        fig.suptitle(_t("gapmap_title", lang), fontsize=10, y=0.995)
     return fig
 
 
@@ -892,6 +928,7 @@ _SUB_COLUMNS = (("subdistrict", ""), ("category", ""), ("threshold_m", "int"), (
                 ("buildings_unreachable", "int"), ("street_km", "km"), ("share_street_covered", "pct"))
 _GREEN_COLUMNS = (("subdistrict", ""), ("buildings", "int"), ("buildings_300m", "int"), ("buildings_500m", "int"),
                   ("share_300m", "pct"), ("share_500m", "pct"), ("share_served", "pct"))
+_GAP_SUMMARY_COLUMNS = (("category", ""), ("count", "int"), ("n_buildings", "int"), ("street_m", "int"))
 _GAP_COLUMNS = (("rank", "int"), ("gap_kind", ""), ("label", ""), ("n_buildings", "int"), ("street_m", "int"))
 
 
@@ -921,8 +958,8 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12.5, wordWrap="CJK")
     small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5)
     cell = ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9)
-    h1 = ParagraphStyle("h1", parent=base, fontSize=15, leading=20, spaceBefore=6, spaceAfter=8)
-    h2 = ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=5)
+    h1 = ParagraphStyle("h1", parent=base, fontSize=15, leading=20, spaceBefore=6, spaceAfter=8, keepWithNext=1)
+    h2 = ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=5, keepWithNext=1)
     title = ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=14)
     sub_title = ParagraphStyle("subtitle", parent=base, fontSize=13, leading=18, alignment=TA_CENTER, spaceAfter=4)
     frame_w = A4[0] - 3.6 * cm
@@ -1004,7 +1041,8 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     story.append(PageBreak())
 
     # 3 gap map
-    story += [Paragraph(escape(f"3 {_t('sec_gapmap', lang)}"), h1), image(gaps_figure(outputs, lang)), PageBreak()]
+    story += [Paragraph(escape(f"3 {_t('sec_gapmap', lang)}"), h1), image(gaps_figure(outputs, lang)), Spacer(1, 4)]
+    story += [table(gap_summary(outputs, lang), _GAP_SUMMARY_COLUMNS, [c * cm for c in (4.0, 3.0, 3.5, 4.0)]), PageBreak()]
 
     # 4 per category
     story.append(Paragraph(escape(f"4 {_t('sec_cat', lang)}"), h1))
@@ -1026,13 +1064,21 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     # 5 parameters and sources
     story.append(Paragraph(escape(f"5 {_t('sec_params', lang)}"), h1))
     params = params_table(outputs, lang)
-    pt = [[P(column_label(c, lang)) for c in params.columns]]
-    pt += [[P(v) for v in row] for row in params.itertuples(index=False)]
-    ptab = Table(pt, repeatRows=1, colWidths=[2.6 * cm, 3.4 * cm, 4.6 * cm, frame_w - 10.6 * cm], hAlign="LEFT")
-    ptab.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
-                              ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999"))]))
-    story.append(ptab)
+    grid = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                       ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
+                       ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999"))])
+    for k, (section, part) in enumerate(params.groupby("section", sort=False), start=1):
+        story.append(Paragraph(escape(f"5.{k} {section}"), h2))
+        if section == _t("warnings", lang):
+            for n, w in enumerate(part["value"], start=1):
+                story.append(Paragraph(escape(f"{n}. {w}"), small))
+            continue
+        cols = ["parameter", "value"] + (["standard"] if part["standard"].astype(bool).any() else [])
+        widths = ([3.6 * cm, 4.4 * cm, frame_w - 8.0 * cm] if len(cols) == 3 else [5.0 * cm, frame_w - 5.0 * cm])
+        rows = [[P(column_label(c, lang)) for c in cols]] + [[P(v) for v in r] for r in part[cols].itertuples(index=False)]
+        ptab = Table(rows, repeatRows=1, colWidths=widths, hAlign="LEFT")
+        ptab.setStyle(grid)
+        story.append(ptab)
 
     footer = f"lifecircle · {_t('generated', lang)} {today} · {ATTRIBUTION}"
 
