@@ -957,6 +957,15 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
     return out
 
 
+def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
+    """Pairs of buildings whose footprints are within ``link_m`` (cached)."""
+    key = ("bpairs", float(link_m))
+    if key not in dist._cache:
+        geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
+        dist._cache[key] = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=link_m)
+    return dist._cache[key]
+
+
 def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float) -> gpd.GeoDataFrame:
     net = dist.net
     ei = _edge_index(net)
@@ -968,23 +977,32 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
             unc = np.flatnonzero(~(d <= T))
             if len(unc) == 0:
                 continue
-            geoms = np.asarray(dist.buildings.geometry.values, dtype=object)[unc]
-            pairs = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_link_m)
-            adj = sp.csr_matrix((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(len(unc), len(unc)))
+            pairs = _building_pairs(dist, gap_link_m)
+            keep = np.zeros(len(d), bool)
+            keep[unc] = True
+            pos = np.full(len(d), -1, np.int64)
+            pos[unc] = np.arange(len(unc))
+            pk = keep[pairs[0]] & keep[pairs[1]]
+            adj = sp.csr_matrix((np.ones(int(pk.sum())), (pos[pairs[0][pk]], pos[pairs[1][pk]])), shape=(len(unc), len(unc)))
             _, lab = csgraph.connected_components(adj, directed=False)
+            nlab = int(lab.max()) + 1
             e = dist.building_snap.edge[unc]
             unc_len = ei.length_m - covered[c]
-            g = gpd.GeoDataFrame({"lab": lab, "first": unc, "e": e}, geometry=geoms, crs=net.crs)
-            agg = g.dissolve("lab", aggfunc={"first": "min"}, sort=True)
-            agg["n_buildings"] = np.bincount(lab)
-            street = np.zeros(lab.max() + 1)
-            ue = pd.DataFrame({"lab": lab, "e": e})
-            ue = ue[ue["e"] >= 0].drop_duplicates()
-            np.add.at(street, ue["lab"].to_numpy(), unc_len[ue["e"].to_numpy()])
-            agg["street_m"] = street
-            geom = agg.geometry.convex_hull
-            geom = geom.where(geom.geom_type.isin(["Polygon", "MultiPolygon"]), geom.buffer(10.0))
-            agg = agg.set_geometry(geom)
+            street = np.zeros(nlab)
+            ue = np.unique(np.stack([lab[e >= 0], e[e >= 0]]), axis=1)
+            np.add.at(street, ue[0], unc_len[ue[1]])
+            coords, ci = shapely.get_coordinates(np.asarray(dist.buildings.geometry.values, dtype=object)[unc],
+                                                 return_index=True)
+            cl = lab[ci]
+            o = np.argsort(cl, kind="stable")  # shapely wants increasing indices
+            hull = shapely.convex_hull(shapely.multipoints(coords[o], indices=cl[o]))
+            small = ~np.isin(shapely.get_type_id(hull), [3, 6])
+            hull[small] = shapely.buffer(hull[small], 10.0)
+            first = np.full(nlab, np.iinfo(np.int64).max)
+            np.minimum.at(first, lab, unc)
+            agg = gpd.GeoDataFrame({"first": first,
+                                    "n_buildings": np.bincount(lab, minlength=nlab), "street_m": street},
+                                   geometry=hull, crs=net.crs)
             agg["kind"] = "buildings"
         else:
             unc_len = ei.length_m - covered[c]
@@ -995,10 +1013,14 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
             adj = sp.csr_matrix((np.ones(len(sel)), (ei.u[sel], ei.v[sel])), shape=(n, n))
             _, nlab = csgraph.connected_components(adj, directed=False)
             lab = nlab[ei.u[sel]]
-            g = gpd.GeoDataFrame({"lab": lab, "first": sel}, geometry=ei.geoms[sel], crs=net.crs)
-            agg = g.dissolve("lab", aggfunc={"first": "min"}, sort=True)
-            agg["n_buildings"] = 0
-            agg["street_m"] = pd.Series(unc_len[sel]).groupby(lab).sum().reindex(agg.index).to_numpy()
+            _, lab = np.unique(lab, return_inverse=True)
+            nlab = int(lab.max()) + 1
+            order = np.argsort(lab, kind="stable")
+            geom = shapely.multilinestrings(ei.geoms[sel][order], indices=lab[order])
+            agg = gpd.GeoDataFrame({"first": np.minimum.reduceat(sel[order], np.searchsorted(lab[order], np.arange(nlab))),
+                                    "n_buildings": np.zeros(nlab, np.int64),
+                                    "street_m": np.bincount(lab, weights=unc_len[sel], minlength=nlab)},
+                                   geometry=geom, crs=net.crs)
             agg["kind"] = "streets"
         agg = agg.sort_values(["n_buildings", "street_m", "first"], ascending=[False, False, True])
         agg["category"] = c
