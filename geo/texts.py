@@ -386,10 +386,10 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
 # cues of status, strongest first in _status()
 _UPGRADE = re.compile(r"改造|提升|升级|更新|改建|扩建|翻新|提质|焕新")
 _DONE = re.compile(r"已经|已")
-_FUTURE = re.compile(r"将|计划|拟|规划|年内|力争|预计|下半年|明年|未来|新建|增设|增配|新增|建设|推进|推动|打造|"
+_FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|待建|筹备|近期|力争|预计|下半年|明年|未来|新建|增设|增配|新增|建设|推进|推动|打造|"
                      r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设")
 _EXISTING = re.compile(r"建成|启用|投入使用|投入运营|运营|开放|落成|现有|已有|开业")
-_STRONG_FUTURE = re.compile(r"将|计划|拟|年内|力争|预计|下半年|明年|未来")
+_STRONG_FUTURE = re.compile(r"将|计划|拟|年内|月内|年底|即将|力争|预计|下半年|明年|未来")
 # a facility the clause only refers to ("结合/依托 X 打造 …") exists
 _NEUTRAL_VERBS = ("结合", "依托", "利用", "联合", "借助", "用好", "围绕", "对接", "毗邻", "邻近", "依靠",
                   "位于", "联动", "统筹", "协调", "协同", "携手", "发挥", "用于")
@@ -425,12 +425,14 @@ _AREA_WORDS = {"滨江"}
 # abstract enumerations ("教育、卫生、…、公园绿地等8大方面")
 _ABSTRACT_LIST = re.compile(r"等\s*(?:\d+|[一二三四五六七八九十]+)?\s*(?:大)?(?:方面|领域|类|功能|内容|需求|条线|要素)|各类|各种")
 _DEICTIC_DISTRICT = ("本区", "全区", "区")
+_WHOLE_DISTRICT = re.compile(r"(?<!在)(?:全区|全市|全镇|各街道|各街镇|全上海)(?!首|率先)")
 _DEICTIC_SUB = ("本街道", "街道", "本镇", "镇")
 
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _NUM = r"\d+|[零〇一二两三四五六七八九十百千万]+"
 _CLASSIFIER = r"个|家|所|座|处|间|栋|幢|块|条|支|片|批"
+_POST_COUNT_RE = re.compile(rf"\s*(?P<num>{_NUM})\s*(?:{_CLASSIFIER})(?!月|年|天|小时|周|多月|工作日)")
 _COUNT_RE = re.compile(rf"(?P<num>{_NUM})\s*(?P<cls>{_CLASSIFIER})\s*(?P<q>[“「]?)(?P<mod>[^，。；：、,;:的和与及“”《》（）]{{0,12}})$")
 
 
@@ -645,6 +647,8 @@ def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
                 return True
             if w.startswith(_PROJECT_FOLLOW) or w in ("等", "内", "里", "中", "旁", "边", "周边"):
                 return False
+            if f == "eng" and not re.search(r"[A-Za-z]", w):
+                return False  # digits ("社区食堂12个")
             return f[:1] in ("n", "j") or f in ("vn", "an", "eng") or w in ("化", "带", "区")
     return False
 
@@ -676,6 +680,9 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         words = _mod_words(nlp, modifier)
         deictic = _deictic(modifier, words) != ""
         mtype = "counted" if count else ("named" if deictic or _is_proper(nlp, modifier) else "generic")
+        post = _POST_COUNT_RE.match(s, end)
+        if mtype == "generic" and post:  # "社区综合为老服务中心41家"
+            count, mtype = parse_chinese_number(post.group("num")), "counted"
         out.append(_Mention(name_raw, modifier, head, nlp.keyword_cat[head], count, mtype, mstart, end))
     return out
 
@@ -827,7 +834,7 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
                 else:
                     opening = first if len(first) <= 8 else ""
                 status = _status(clause, s[m.end:hi], opening, verb)
-                rows.append(_row(nlp, m, s, status, scope, scope_raw, doc_district, source))
+                rows.append(_row(nlp, m, s, lo, status, scope, scope_raw, doc_district, source))
     df = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     df["count"] = df["count"].astype("Int64")
     df["confidence"] = df["confidence"].astype(float)
@@ -861,12 +868,14 @@ def _generic_is_concrete(s: str, m: _Mention, verb: str, clause: str, clause_end
     return tail.startswith(_PROJECT_FOLLOW)
 
 
-def _row(nlp: _NLP, m: _Mention, s: str, status: str, scope: Resolution | None, scope_raw: str,
-         doc_district: str | None, source: str) -> dict:
+def _row(nlp: _NLP, m: _Mention, s: str, clause_start: int, status: str, scope: Resolution | None,
+         scope_raw: str, doc_district: str | None, source: str) -> dict:
     gaz = nlp.gaz
     name_raw = m.name_raw if m.mention_type == "named" else ""
     name = name_raw
     sub, sub_raw, district = scope, scope_raw, doc_district
+    if _WHOLE_DISTRICT.search(s[clause_start:m.start]):
+        sub, sub_raw = None, ""  # "全区已建成…41家" speaks of the whole district
     confidence = {"named": 0.9, "counted": 0.8, "generic": 0.5}[m.mention_type]
     if name_raw:
         first = _deictic(m.modifier, _mod_words(nlp, m.modifier))

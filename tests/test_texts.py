@@ -311,3 +311,14 @@ def test_cli_extract_bad_file_writes_nothing(tmp_path, capsys):
     assert any("bad.txt" in e and "binary" in e for e in err)
     assert any("nope.txt" in e and "not found" in e for e in err)
     assert not any("Traceback" in e for e in err)
+
+
+def test_postposed_counts_future_cues_and_district_wide_statements():
+    df = extract_mentions("长宁区新华路街道推进生活圈建设。全区已建成社区综合为老服务中心41家。"
+                          "新华路街道另有长者照护之家两家在建，街道社区食堂3个月内开业。")
+    assert _facts(df) == {
+        ("", "elderly_care", "existing", 41, ""),  # 全区: the whole district, not the paragraph's subdistrict
+        ("", "elderly_care", "planned", 2, "新华路街道"),  # 在建: under construction
+        ("新华路街道社区食堂", "canteen", "planned", 1, "新华路街道"),  # 街道 = this text's subdistrict
+    }
+    assert set(df["district"]) == {"长宁区"}
