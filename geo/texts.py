@@ -33,7 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import pandas as pd
 
@@ -411,6 +411,7 @@ _GENERIC = {"社区", "街道", "居民区", "小区", "居住区", "片区", "�
             "日间", "微", "小", "迷你", "口袋", "社区级", "邻里", "睦邻", "高品质", "品质", "服务", "养老",
             "为老", "文化", "体育", "健身", "卫生", "医疗", "教育", "助餐", "托育", "多功能", "区", "镇", "本区",
             "本街道", "全区", "全市", "全镇", "所属", "辖区", "周边", "附近", "地区", "内", "上海", "上海市"}
+_GENERIC_CHARS = set("".join(_GENERIC))
 # modifiers that make a name a programme or brand rather than a place
 _ABSTRACT = {"幸福", "美好", "友好", "精品", "文明", "和谐", "平安", "活力", "魅力", "温馨", "温暖", "样板", "标杆",
              "品牌", "全覆盖", "理想", "梦想"}
@@ -618,8 +619,9 @@ def _walk_modifier(s: str, toks, lo: int, start: int) -> int:
             continue
         if piece in _STOP_WORDS or any(ch in piece for ch in "，。；：、,;:（）()“”《》!?！？ "):
             break
+        # jieba mis-tags descriptors such as 上门/微型 as verbs: those stay in the name
         if (f.startswith(_STOP_FLAGS) or f == "x") and not re.fullmatch(r"[A-Za-z0-9]+", piece) \
-                and piece not in _GENERIC and f != "vn" and not nlp_is_name_word(piece):
+                and piece not in _GENERIC and f != "vn":
             break
         if piece.startswith(_BUILD_VERBS) or piece in _NEUTRAL_VERBS or _FUTURE.fullmatch(piece):
             break
@@ -628,11 +630,6 @@ def _walk_modifier(s: str, toks, lo: int, start: int) -> int:
         if start - i > 16:
             break
     return i
-
-
-def nlp_is_name_word(piece: str) -> bool:
-    """Tokens jieba mis-tags as verbs/adverbs that are fine inside names (上门, 微型 …)."""
-    return piece in _GENERIC
 
 
 def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
@@ -664,7 +661,6 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         lo, hi = next(((a, b) for a, b in clauses if a <= start < b), (0, len(s)))
         if head in _AREA_WORDS or _followed_by_noun(s, toks, end, hi):
             continue
-        # the keyword must start a word (not the tail of 公园城市's neighbour, 运动场地 ...)
         count = None
         mod_lo = lo
         cm = _COUNT_RE.search(s[lo:start])
@@ -678,12 +674,12 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         modifier = s[mstart:start]
         name_raw = _balance_quotes(s[mstart:end])
         words = _mod_words(nlp, modifier)
-        deictic = _deictic(modifier, words) != ""
+        deictic = _deictic(modifier, words)
         mtype = "counted" if count else ("named" if deictic or _is_proper(nlp, modifier) else "generic")
         post = _POST_COUNT_RE.match(s, end)
         if mtype == "generic" and post:  # "社区综合为老服务中心41家"
             count, mtype = parse_chinese_number(post.group("num")), "counted"
-        out.append(_Mention(name_raw, modifier, head, nlp.keyword_cat[head], count, mtype, mstart, end))
+        out.append(_Mention(name_raw, modifier, head, nlp.keyword_cat[head], count, mtype, mstart, end, deictic))
     return out
 
 
@@ -706,7 +702,7 @@ def _balance_quotes(name: str) -> str:
 
 
 def _mod_words(nlp: _NLP, modifier: str) -> list[str]:
-    return [w for w in nlp.pos.tokenizer.lcut(re.sub(r"[“”「」《》\-－]", " ", modifier)) if w.strip()]
+    return [w for w in nlp.pos.tokenizer.lcut(re.sub(r"[“”「」《》\-－]", " ", modifier), HMM=False) if w.strip()]
 
 
 def _is_proper(nlp: _NLP, modifier: str) -> bool:
@@ -716,7 +712,8 @@ def _is_proper(nlp: _NLP, modifier: str) -> bool:
     if re.search(r"[A-Za-z0-9《]", modifier):
         return True
     words = _mod_words(nlp, modifier)  # quotes are transparent: “一站式”服务综合体 is generic
-    rest = [w for w in words if w not in _GENERIC and w not in _ABSTRACT and not all(ch in "".join(_GENERIC) for ch in w)]
+    # a word is descriptive when it is a descriptor, or made of descriptor characters (文体 = 文化+体育)
+    rest = [w for w in words if w not in _GENERIC and w not in _ABSTRACT and not set(w) <= _GENERIC_CHARS]
     return bool(rest)
 
 
@@ -878,7 +875,7 @@ def _row(nlp: _NLP, m: _Mention, s: str, clause_start: int, status: str, scope: 
         sub, sub_raw = None, ""  # "全区已建成…41家" speaks of the whole district
     confidence = {"named": 0.9, "counted": 0.8, "generic": 0.5}[m.mention_type]
     if name_raw:
-        first = _deictic(m.modifier, _mod_words(nlp, m.modifier))
+        first = m.deictic
         if first in _DEICTIC_SUB and scope is not None:
             name = scope.name + name_raw[len(first):]
             confidence = 0.8
