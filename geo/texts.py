@@ -233,7 +233,7 @@ def read_text(path: str | Path) -> str:
         raw, traditional = _read_pdf(p), False
     elif suffix == ".doc":
         raise InputError("不支持旧版 .doc 文件，请另存为 .docx。", "old .doc files are not supported; save as .docx.", p)
-    elif suffix in TEXT_SUFFIXES or suffix in {".htm", ".html"}:
+    elif suffix in TEXT_SUFFIXES:
         raw, enc = decode_bytes(p.read_bytes(), p)
         traditional = enc in _TRADITIONAL_ENCODINGS
     else:
