@@ -325,3 +325,52 @@ def test_cli_report_writes_xlsx_and_rejects_bad_input(outdir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "Traceback" not in err
     assert not (tmp_path / "r.pdf").exists()
+
+
+# ---------------------------------------------------------------- real data (../shared)
+
+
+@pytest.fixture(scope="module")
+def real_outdir(shared_data, tmp_path_factory) -> Path:
+    """`lifecircle prepare --from ../shared/data` + `lifecircle coverage --area` into a temporary folder."""
+    base = tmp_path_factory.mktemp("real")
+    assert main(["prepare", "--from", str(shared_data), "--data-dir", str(base / "data")]) == 0
+    out = base / "out"
+    assert main(["coverage", "--area", str(base / "data" / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
+    return out
+
+
+@pytest.mark.shared
+def test_real_outdir_reports(real_outdir, tmp_path, capsys):
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    csv = pd.read_csv(real_outdir / "subdistricts.csv", encoding="utf-8-sig")
+    outputs = report.load_outdir(real_outdir)
+    assert set(outputs.categories) == set(csv["category"])
+    assert outputs.boundaries is not None and "新江湾城街道" in set(outputs.boundaries["subdistrict"])
+    assert outputs.area_name  # from the prepared area's area.json
+
+    xlsx, pdf = tmp_path / "real.xlsx", tmp_path / "real.pdf"
+    assert main(["report", str(real_outdir), "-o", str(xlsx)]) == 0
+    report.to_pdf(outputs, pdf, dpi=60)  # the CLI path is covered above; low dpi keeps this fast
+    ws = load_workbook(xlsx, read_only=True)["分街道覆盖"]
+    rows = list(ws.iter_rows(values_only=True))
+    got = pd.DataFrame(rows[1:], columns=rows[0])
+    assert list(got["街道"]) == list(csv["subdistrict"])
+    assert list(got["建筑数"]) == list(csv["buildings"])
+    np.testing.assert_allclose(got["建筑覆盖率"].astype(float), csv["share_buildings_covered"], equal_nan=True)
+    np.testing.assert_allclose(got["街道覆盖率"].astype(float), csv["share_street_covered"], equal_nan=True)
+
+    reader = PdfReader(pdf)
+    text = "".join(p.extract_text() for p in reader.pages).replace(" ", "").replace("\n", "")
+    assert "新江湾城街道" in text and "500米见绿覆盖率" in text
+    xj = csv[(csv["subdistrict"] == "新江湾城街道")]
+    for v in xj["share_buildings_covered"]:
+        assert _pct(v) in text
+    green = pd.read_csv(real_outdir / "green.csv", encoding="utf-8-sig").set_index("subdistrict")
+    assert _pct(green.loc["新江湾城街道", "share_served"]) in text
+
+    gpkg = tmp_path / "real.gpkg"
+    report.to_geopackage(outputs, gpkg)
+    assert {"streets", "buildings", "gaps", "facilities", "boundaries"} <= {r[0] for r in pyogrio.list_layers(gpkg)}
