@@ -386,7 +386,7 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
 # cues of status, strongest first in _status()
 _UPGRADE = re.compile(r"改造|提升|升级|更新|改建|扩建|翻新|提质|焕新")
 _DONE = re.compile(r"已经|已")
-_FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|待建|筹备|近期|力争|预计|下半年|明年|未来|新建|增设|增配|新增|建设|推进|推动|打造|"
+_FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|待建|筹备|近期|力争|预计|下半年|明年|未来|新建|新设|增设|增配|新增|建设|推进|推动|打造|"
                      r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设")
 _EXISTING = re.compile(r"建成|启用|投入使用|投入运营|运营|开放|落成|现有|已有|开业")
 _STRONG_FUTURE = re.compile(r"将|计划|拟|年内|月内|年底|即将|力争|预计|下半年|明年|未来")
@@ -394,7 +394,7 @@ _STRONG_FUTURE = re.compile(r"将|计划|拟|年内|月内|年底|即将|力争|
 _NEUTRAL_VERBS = ("结合", "依托", "利用", "联合", "借助", "用好", "围绕", "对接", "毗邻", "邻近", "依靠",
                   "位于", "联动", "统筹", "协调", "协同", "携手", "发挥", "用于")
 # verbs that make a bare type noun ("增设社区食堂") a concrete facility
-_BUILD_VERBS = ("新建", "增设", "增配", "新增", "建设", "建成", "启用", "打造", "改造", "升级", "提升", "改建",
+_BUILD_VERBS = ("新建", "新设", "增设", "增配", "新增", "建设", "建成", "启用", "打造", "改造", "升级", "提升", "改建",
                 "扩建", "筹建", "兴建", "配建", "开设", "开办", "设置", "投入使用", "投入运营", "落成", "完成")
 _PROJECT_FOLLOW = ("建设", "改造", "提升", "升级", "更新", "项目", "工程", "改建", "扩建", "落成", "开放")
 # stops of the backward walk from a head over its modifier
@@ -636,10 +636,13 @@ def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
     """Is the keyword ending at ``end`` only a modifier of a longer noun (公园城市, 市场化)?"""
     while end < clause_end and s[end] in "”」』":
         end += 1
-    for a, b, w, f in toks:
+    for n, (a, b, w, f) in enumerate(toks):
         if a < end < b:
             return True  # the keyword ends inside a word
         if a == end:
+            nxt = toks[n + 1] if n + 1 < len(toks) else None
+            if f in ("vn", "ad", "d", "t", "m") and nxt is not None and nxt[3] == "v":
+                return False  # used as an adverb: "凉城公园免费开放", "…中心夜间开放"
             if w in ("-", "－", "—") and end + 1 < clause_end and re.match(rf"[{_CJK}A-Za-z]", s[end + 1]):
                 return True
             if w.startswith(_PROJECT_FOLLOW) or w in ("等", "内", "里", "中", "旁", "边", "周边"):

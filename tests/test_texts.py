@@ -322,3 +322,27 @@ def test_postposed_counts_future_cues_and_district_wide_statements():
         ("新华路街道社区食堂", "canteen", "planned", 1, "新华路街道"),  # 街道 = this text's subdistrict
     }
     assert set(df["district"]) == {"长宁区"}
+
+
+HONGKOU = """虹口区凉城新村街道“15分钟社区生活圈”行动计划（2023—2025年）
+一、主要任务
+（一）完善养老服务。2024年底前建成凉城新村街道第二长者照护之家，新增床位30张；在广灵四路新设1个社区助餐点。
+（二）提升健康服务。凉城新村街道社区卫生服务中心将进行改造升级，新增2个家庭医生工作室。
+（三）丰富文体设施。改造汶水路绿地；凉城公园免费开放。
+凉城新村街道社区事务受理服务中心主任介绍，区文化和旅游局将支持建设凉城文化中心。
+"""
+
+
+def test_other_phrasings_hongkou_plan():
+    df = extract_mentions(HONGKOU)
+    assert _facts(df) == {
+        ("凉城新村街道第二长者照护之家", "elderly_care", "planned", 1, "凉城新村街道"),  # 年底前建成
+        ("", "canteen", "planned", 1, "凉城新村街道"),  # 新设1个
+        ("凉城新村街道社区卫生服务中心", "health", "upgrading", 1, "凉城新村街道"),
+        ("汶水路绿地", "park", "upgrading", 1, "凉城新村街道"),
+        ("凉城公园", "park", "existing", 1, "凉城新村街道"),  # 免费开放: an adverb, not a compound noun
+        ("凉城文化中心", "culture", "planned", 1, "凉城新村街道"),
+    }
+    # the office's head speaks: 社区事务受理服务中心主任 is a person of an organisation
+    assert not df["name"].str.contains("受理").any()
+    assert set(df["district"]) == {"虹口区"}
