@@ -1,0 +1,146 @@
+"""The real app in headless Chromium: ``streamlit run app.py`` + Playwright, network limited to localhost.
+
+Checks what a planner sees: the Leaflet map renders inside the streamlit-folium
+iframe with vector layers and NO request leaves the machine; changing the
+category changes the subdistrict table; the XLSX export downloads and opens.
+A screenshot is saved to ``tests/artifacts/app.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(shared_data, tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        msg = f"needs Debian's Chromium at {CHROMIUM} (scripts/setup --test installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from app_area import prepared_data_dir
+
+    data = prepared_data_dir(str(shared_data))
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = dict(os.environ, LIFECIRCLE_DATA_DIR=str(data), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    proc = subprocess.Popen([str(REPO / ".venv/bin/streamlit"), "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _subdistrict_table_text(page) -> str:
+    """Visible text of the current-category subdistrict table (glide grid a11y DOM)."""
+    return page.evaluate(_TABLE_JS)
+
+
+# st.dataframe draws on a canvas; its accessible <table> holds the cell text
+_TABLE_JS = """() => [...document.querySelectorAll("[data-testid='stDataFrame'] table")]
+  .map(t => t.textContent).find(t => t.includes('新江湾城街道') && !t.includes('排名')) || ''"""
+
+
+def test_app_in_browser_offline(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, log = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1150}, locale="zh-CN", accept_downloads=True)
+
+        def guard(route):
+            u = urlparse(route.request.url)
+            if u.scheme in ("data", "blob", "about") or u.hostname in LOCAL_HOSTS:
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        ctx.route("**/*", guard)
+        page = ctx.new_page()
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="domcontentloaded")
+        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
+        frame.locator(".leaflet-container").wait_for(timeout=180_000)
+        frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+        first_map_s = time.perf_counter() - t0
+        n_paths = frame.locator("path.leaflet-interactive").count()
+        assert n_paths > 1000, n_paths  # streets, buildings, gaps, facilities as vector paths
+        assert "OpenStreetMap contributors" in frame.locator(".leaflet-control-attribution").inner_text()
+        legend = frame.locator(".lifecircle-legend", has_text="步行距离").first.inner_text()
+        assert "养老服务" in legend and "min" in legend and "m" in legend
+        page.wait_for_function(f"({_TABLE_JS})() !== ''", timeout=60_000)
+        before = _subdistrict_table_text(page)
+        page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+
+        # change the category in the sidebar -> the map legend and the subdistrict table change
+        t1 = time.perf_counter()
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name="公园绿地").click()
+        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
+        frame.locator(".lifecircle-legend", has_text="至最近公园绿地").first.wait_for(timeout=60_000)
+        category_s = time.perf_counter() - t1
+        page.wait_for_function(f"t => {{ const x = ({_TABLE_JS})(); return x !== '' && x !== t; }}",
+                               arg=before, timeout=60_000)
+        after = _subdistrict_table_text(page)
+        assert after and after != before
+
+        # export: XLSX downloads and opens
+        page.get_by_text("导出", exact=True).click()
+        button = page.get_by_role("button", name="下载 Excel（XLSX）")
+        button.wait_for(timeout=60_000)
+        with page.expect_download(timeout=180_000) as dl:
+            button.click()
+        path = tmp_path / "report.xlsx"
+        dl.value.save_as(path)
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        assert len(wb.sheetnames) >= 3
+        header = [c.value for c in next(wb[wb.sheetnames[0]].iter_rows(max_row=1))]
+        assert "街道" in header
+        browser.close()
+    print(f"\nbrowser timings: first map {first_map_s:.1f} s (cold: server start, compute), "
+          f"category change -> new map {category_s:.2f} s; {n_paths} vector paths")
+    assert outside == [], f"requests left localhost: {outside[:5]}"
