@@ -168,6 +168,23 @@ class CoverageOutputs:
     area: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    @classmethod
+    def from_result(cls, result: Any, *, facilities: gpd.GeoDataFrame | None = None,
+                    boundaries: gpd.GeoDataFrame | None = None) -> "CoverageOutputs":
+        """Wrap an in-memory :class:`geo.coverage.CoverageResult` (the app's download buttons).
+
+        Layers may be in any CRS; the writers convert to WGS-84.
+        """
+        params = dict(getattr(result, "params", {}) or {})
+        params.setdefault("warnings", list(getattr(result, "warnings", []) or []))
+        green = getattr(result, "green", None)
+        empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+        return cls(subdistricts=result.subdistricts, streets=result.streets, params=params,
+                   green=green if green is not None else pd.DataFrame(),
+                   gaps=result.gaps if getattr(result, "gaps", None) is not None else empty,
+                   facilities=facilities if facilities is not None else empty,
+                   buildings=getattr(result, "buildings", None), boundaries=boundaries, area=_area_meta(params))
+
     @property
     def categories(self) -> list[str]:
         """Category keys of this run, in taxonomy order (unknown keys last)."""

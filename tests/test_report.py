@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -284,13 +285,20 @@ def test_pdf_text_numbers_and_embedded_font(pdf_bytes, outdir):
 
 def test_pdf_page_renders_chinese(pdf_bytes, tmp_path):
     if not shutil.which("pdftoppm"):
-        pytest.skip("pdftoppm (poppler-utils) not installed")
+        msg = "pdftoppm/pdffonts (poppler-utils) not installed; run scripts/setup --test"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(pdf_bytes)
     out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "WenQuanYi" in out or "LifecircleCJK" in out
     subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
-    assert any(tmp_path.glob("p-*1.png"))
+    png = next(tmp_path.glob("p-*1.png"))
+    from PIL import Image
+
+    grey = np.asarray(Image.open(png).convert("L"))
+    assert (grey < 128).mean() > 0.002  # the title page has visible (dark) glyphs
 
 
 def test_coverage_figure_has_colorbar_in_metres_and_minutes(outputs):
@@ -374,3 +382,45 @@ def test_real_outdir_reports(real_outdir, tmp_path, capsys):
     gpkg = tmp_path / "real.gpkg"
     report.to_geopackage(outputs, gpkg)
     assert {"streets", "buildings", "gaps", "facilities", "boundaries"} <= {r[0] for r in pyogrio.list_layers(gpkg)}
+
+
+# ---------------------------------------------------------------- the real pipeline on a toy network (no ../shared)
+
+
+def test_report_of_a_pipeline_outdir(tmp_path):
+    from test_pipeline import make_toy, toy_args  # the pipeline's own toy inputs
+
+    out = tmp_path / "out"
+    assert main(toy_args(make_toy(tmp_path / "in"), out)) == 0
+    outputs = report.load_outdir(out)
+    csv = pd.read_csv(out / "subdistricts.csv", encoding="utf-8-sig")
+    buf = io.BytesIO()
+    report.to_xlsx(outputs, buf)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(buf.getvalue()))["分街道覆盖"]
+    rows = list(ws.iter_rows(values_only=True))
+    got = pd.DataFrame(rows[1:], columns=rows[0])
+    np.testing.assert_allclose(got["街道覆盖率"].astype(float), csv["share_street_covered"], equal_nan=True)
+    pdf = io.BytesIO()
+    report.to_pdf(outputs, pdf, dpi=40)
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages).replace(" ", "")
+    assert "甲街道" in text and "参数与来源" in text
+
+
+def test_from_result_converts_metric_layers(outputs, tmp_path):
+    from types import SimpleNamespace
+
+    metric = SimpleNamespace(subdistricts=outputs.subdistricts, streets=outputs.streets.to_crs(32651),
+                             buildings=outputs.buildings.to_crs(32651), gaps=outputs.gaps.to_crs(32651),
+                             green=outputs.green, params=dict(outputs.params, warnings=[]), warnings=["w1"])
+    wrapped = report.CoverageOutputs.from_result(metric, facilities=outputs.facilities)
+    dest = tmp_path / "m.gpkg"
+    report.to_geopackage(wrapped, dest)
+    back = gpd.read_file(dest, layer="gaps")
+    assert back.crs.to_epsg() == 4326
+    np.testing.assert_allclose(back.total_bounds, outputs.gaps.total_bounds, atol=1e-6)
+    fac = next(sh for sh in report.report_tables(wrapped) if sh.key == "gaps").frame
+    assert fac["lon"].between(121, 122).all() and fac["lat"].between(31, 32).all()
