@@ -139,7 +139,7 @@ store = ui.geometry_store()
 
 def sub_table(df: pd.DataFrame) -> pd.DataFrame:
     """Subdistrict table with human headers and category labels (display only)."""
-    out = df.copy()
+    out = df.round({"threshold_min": 1, "street_km": 2, "street_km_covered": 2})
     if "category" in out:
         out["category"] = [label(c, lang) for c in out["category"]]
     return localize_columns(out, lang)
