@@ -487,16 +487,16 @@ def _edge_ptr(sources: Sources, n_edges: int) -> np.ndarray:
     return np.searchsorted(sources.edge, np.arange(n_edges + 1), side="left").astype(np.int64)
 
 
-def _base_triplets(net: WalkNetwork):
-    """Row, col, weight of the symmetric network matrix (explicit zeros kept), cached."""
+def _base_csr(net: WalkNetwork) -> sp.csr_matrix:
+    """The symmetric network matrix (``net.csr()``, explicit zeros kept), cached on the network."""
     key = (id(net.edges), len(net.edges), net.n_nodes)
-    cached = net.__dict__.get("_coverage_coo")
+    cached = net.__dict__.get("_coverage_csr")
     if cached is not None and cached[0] == key:
         return cached[1]
-    coo = net.csr().tocoo()
-    trip = (coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float))
-    net.__dict__["_coverage_coo"] = (key, trip)
-    return trip
+    g = net.csr()
+    g.sort_indices()
+    net.__dict__["_coverage_csr"] = (key, g)
+    return g
 
 
 def distance_field(net: WalkNetwork, sources: Sources) -> DistanceField:
@@ -505,9 +505,11 @@ def distance_field(net: WalkNetwork, sources: Sources) -> DistanceField:
     One :func:`scipy.sparse.csgraph.dijkstra` call with ``min_only=True``: each
     interval is a virtual node with one-way edges to ``u`` (weight
     ``t0 + leg``) and ``v`` (``L - t1 + leg``), so no path passes through a
-    facility. Zero weights (a zero-length edge, a park touching a node) are
-    stored as explicit entries, which csgraph treats as edges for sparse input
-    (checked in the tests).
+    facility. The virtual rows are appended to the cached network CSR arrays
+    directly (no re-sorting, no sparse arithmetic, which would drop zeros):
+    zero weights (a zero-length edge, a park touching a node) stay explicit
+    entries, which csgraph treats as edges for sparse input (checked in the
+    tests); a duplicate entry (self-loop edge) counts with its smaller weight.
     """
     n = net.n_nodes
     ei = _edge_index(net)
@@ -515,20 +517,17 @@ def distance_field(net: WalkNetwork, sources: Sources) -> DistanceField:
     ptr = _edge_ptr(sources, len(ei.geoms))
     if k == 0 or n == 0:
         return DistanceField(np.full(n, np.nan), np.full(n, -1, np.int64), sources, ptr)
-    r, c, w = _base_triplets(net)
+    base = _base_csr(net)
     e = sources.edge
+    vcols = np.stack([ei.u[e], ei.v[e]], axis=1).ravel()
+    vw = np.stack([sources.t0_m + sources.leg_m, ei.length_m[e] - sources.t1_m + sources.leg_m], axis=1).ravel()
+    nnz = base.indptr[-1]
+    itype = np.int32 if n + k < 2**31 - 1 and nnz + 2 * k < 2**31 - 1 else np.int64  # csgraph's native index type
+    indptr = np.concatenate([base.indptr[: n + 1], nnz + 2 * np.arange(1, k + 1)]).astype(itype)
+    indices = np.concatenate([base.indices[:nnz], vcols]).astype(itype)
+    data = np.concatenate([base.data[:nnz], np.maximum(vw, 0.0)])
+    g = sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
     vid = n + np.arange(k)
-    vu = sources.t0_m + sources.leg_m
-    vv = ei.length_m[e] - sources.t1_m + sources.leg_m
-    rows = np.concatenate([r, vid, vid])
-    cols = np.concatenate([c, ei.u[e], ei.v[e]])
-    wts = np.concatenate([w, vu, vv])
-    # self-loop edges give two virtual entries to the same node: keep the smaller
-    order = np.lexsort((wts, cols, rows))
-    rows, cols, wts = rows[order], cols[order], wts[order]
-    first = np.ones(len(rows), bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    g = sp.csr_matrix((wts[first], (rows[first], cols[first])), shape=(n + k, n + k))
     dist, _, origin = csgraph.dijkstra(g, directed=True, indices=vid, min_only=True, return_predecessors=True)
     nd = dist[:n].copy()
     org = origin[:n]
@@ -579,9 +578,11 @@ def distance_at(net: WalkNetwork, field: DistanceField, edge: np.ndarray, t_m: n
             first[1:] = q[1:] != q[:-1]
             cand[2, q[first]] = d[first]
             who[2, q[first]] = src.facility[s[first]]
-    best = np.argmin(cand, axis=0)
-    dist = cand[best, np.arange(m)]
-    nearest = who[best, np.arange(m)]
+    dist, nearest = cand[0], who[0]
+    for r in (1, 2):  # first minimum wins: u, then v, then same-edge
+        better = cand[r] < dist
+        dist = np.where(better, cand[r], dist)
+        nearest = np.where(better, who[r], nearest)
     bad = ~np.isfinite(dist) | ~ok
     dist[bad] = np.nan
     nearest[bad] = -1
@@ -837,7 +838,9 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
 
     # streets
     streets = net.edges.copy()
-    mid_xy = shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms, 0.5, normalized=True))
+    if "mid_xy" not in dist._cache:
+        dist._cache["mid_xy"] = shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms, 0.5, normalized=True))
+    mid_xy = dist._cache["mid_xy"]
     streets["subdistrict"] = assign_subdistrict(mid_xy, b)
     covered = {}
     for c in dist.categories:
@@ -1021,11 +1024,18 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
                                     "n_buildings": np.zeros(nlab, np.int64),
                                     "street_m": np.bincount(lab, weights=unc_len[sel], minlength=nlab)},
                                    geometry=geom, crs=net.crs)
+            worst = np.lexsort((sel, -unc_len[sel], lab))
+            head = worst[np.searchsorted(lab[worst], np.arange(nlab))]
+            agg["anchor_edge"] = sel[head]
             agg["kind"] = "streets"
         agg = agg.sort_values(["n_buildings", "street_m", "first"], ascending=[False, False, True])
         agg["category"] = c
         agg["rank"] = np.arange(1, len(agg) + 1)
-        anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
+        if "anchor_edge" in agg:  # midpoint of the cluster's most uncovered street
+            anchor = shapely.get_coordinates(shapely.line_interpolate_point(
+                ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
+        else:
+            anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
         agg["label"] = _labels(anchor, net, label_features)
         frames.append(agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "geometry"]])
     cols = ["category", "rank", "kind", "n_buildings", "street_m", "label"]
