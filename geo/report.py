@@ -95,7 +95,7 @@ _T: dict[str, tuple[str, str]] = {
     "facilities": ("设施", "facilities"),
     "gaps": ("缺口", "gaps"),
     "gapmap_title": ("各类设施步行缺口（括号内为缺口数，编号为排名）", "Walking gaps by category (count in brackets, numbers are ranks)"),
-    "threshold": ("阈值", "threshold"),
+    "threshold": ("色条红线：阈值", "red line on the colour bar: threshold"),
     "m": ("米", "m"),
     "min": ("分钟", "min"),
     "m_per_min": ("米/分钟", "m/min"),
@@ -847,11 +847,11 @@ def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *
             handles.append(Patch(facecolor="#d7191c", alpha=0.3, edgecolor="#d7191c", label=_t("gaps", lang)))
         if far.any():
             handles.append(Line2D([], [], color="#bbbbbb", linestyle=(0, (2, 1)), label=_t("unreachable", lang)))
+        handles.append(Line2D([], [], color="red", linewidth=1.5,
+                              label=f"{_t('threshold', lang)} {thr:.0f} {_t('m', lang)} ({_t('dist_m', lang)})"))
         cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, extend="max")
         cbar.set_label(_t("dist_m", lang))
         cbar.ax.axhline(thr, color="red", linewidth=1.5)
-        cbar.ax.annotate(_t("threshold", lang), (1.0, thr), xycoords=("axes fraction", "data"), xytext=(-2, 2),
-                         textcoords="offset points", ha="right", va="bottom", fontsize=6, color="red")
         sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: m / speed, lambda t: t * speed))
         sec.set_ylabel(_t("walk_min", lang))
         fig.suptitle(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10, y=0.985)
