@@ -952,12 +952,32 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
         pairs = shapely.STRtree(geoms).query_nearest(pts[todo], all_matches=True)
         first, _ = _first_per_input(pairs, len(todo))
         ok = first >= 0
-        out[todo[ok]] = nm[has][first[ok]]
+        names = nm[has][first[ok]]
+        if lay is not net.edges:  # a feature, not a street: say where the gap lies from it
+            names = _relative_labels(names, geoms[first[ok]], pts[todo[ok]])
+        out[todo[ok]] = names
     todo = np.flatnonzero(out == "")
     if len(todo):
         ll = gpd.GeoSeries(pts[todo], crs=net.crs).to_crs(4326)
         out[todo] = [f"{p.x:.5f}E, {p.y:.5f}N" for p in ll]
     return out
+
+
+_DIRECTIONS_ZH = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
+
+
+def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near_m: float = 30.0) -> np.ndarray:
+    """'<name>西北约320米' for points away from the named feature, '<name>旁' next to it.
+
+    Gaps near one big park would otherwise all carry the same label.
+    """
+    lines = shapely.shortest_line(geoms, pts)  # from the feature to the point
+    xy = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+    d = xy[:, 1] - xy[:, 0]
+    dist_m = np.hypot(d[:, 0], d[:, 1])
+    octant = np.round(np.degrees(np.arctan2(d[:, 1], d[:, 0])) / 45.0).astype(int) % 8
+    return np.array([f"{n}旁" if m <= near_m else f"{n}{_DIRECTIONS_ZH[o]}约{int(round(m, -1))}米"
+                     for n, m, o in zip(names, dist_m, octant)], dtype=object)
 
 
 def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:

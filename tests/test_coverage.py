@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from scipy.sparse import csgraph
+import shapely
 from shapely.geometry import LineString, Point, box
 
 from geo import coverage as cv
@@ -419,3 +420,13 @@ def test_real_parks_boundary_access(xjw):
     # and boundary access beats the centroid for buildings beside large parks
     assert np.nanmedian(got) < 400
     assert r.green is not None and 0 < r.green["share_served"].iloc[0] <= 1
+
+
+def test_feature_labels_say_direction_and_distance():
+    from geo.coverage import _relative_labels
+
+    box = shapely.box(0, 0, 10, 10)
+    pts = shapely.points([(5, 210), (5, 5), (-100, -100), (40, 5)])
+    got = _relative_labels(np.array(["某公园"] * 4, object), np.array([box] * 4, object), pts)
+    # north 200 m; inside; 141 m to the south-west of the corner; 30 m east (within near_m)
+    assert got.tolist() == ["某公园北约200米", "某公园旁", "某公园西南约140米", "某公园旁"]
