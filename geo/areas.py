@@ -32,7 +32,7 @@ import shapely
 
 from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
-from .categories import CATEGORIES, category_for_fclass
+from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError
 from .io import atomic_dir, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
@@ -425,16 +425,6 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     return out
 
 
-def _osm_tags() -> dict:
-    tags: dict = {}
-    for c in CATEGORIES.values():
-        for k, vals in c.osm_tags.items():
-            if vals is True or tags.get(k) is True:
-                tags[k] = True
-            else:
-                tags[k] = sorted(set(tags.get(k, [])) | set(vals))
-    return tags
-
 
 def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
                    progress: Progress | None = None) -> Path:
@@ -469,7 +459,7 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
     progress(0.15, "walking network (Overpass)")
     net = network_from_place(place, polygon=near, cache_dir=cache)
     progress(0.5, "facilities (Overpass)")
-    facilities = fac.dedupe(fac.from_osm_features(fetch(_osm_tags(), near), source_detail="overpass"))
+    facilities = fac.dedupe(fac.from_osm_features(fetch(osmnx_tags(), near), source_detail="overpass"))
     progress(0.65, "buildings (Overpass)")
     raw_b = fetch({"building": True}, area_poly)
     bld = None

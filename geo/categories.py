@@ -20,7 +20,7 @@ Sources cited below
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -36,6 +36,7 @@ __all__ = [
     "SOURCES",
     "category_for_fclass",
     "category_for_tags",
+    "osmnx_tags",
     "label",
     "taxonomy_table",
 ]
@@ -265,6 +266,18 @@ def category_for_tags(tags: dict) -> str | None:
                     continue
                 return c.key
     return None
+
+
+def osmnx_tags() -> dict[str, bool | list[str]]:
+    """Union of every category's OSM tags, in osmnx ``features_from_*`` ``tags`` form."""
+    tags: dict[str, bool | list[str]] = {}
+    for c in _CATS:
+        for k, vals in c.osm_tags.items():
+            if vals is True or tags.get(k) is True:
+                tags[k] = True
+            else:
+                tags[k] = sorted(set(tags.get(k, [])) | set(vals))
+    return tags
 
 
 def taxonomy_table(lang: str = "zh") -> pd.DataFrame:

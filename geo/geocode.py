@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 from rapidfuzz import fuzz, process
 
-from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_tags
+from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_tags, osmnx_tags
 from .coords import in_china
 from .errors import InputError, ui_lang
 from .io import atomic_file, read_vector, require_file, to_csv_bom
@@ -337,16 +337,6 @@ def load_candidates(paths: str | Path | Iterable[str | Path], *, boundaries=None
     return out
 
 
-def _taxonomy_tags() -> dict[str, bool | list[str]]:
-    tags: dict[str, bool | list[str]] = {}
-    for c in CATEGORIES.values():
-        for k, vals in c.osm_tags.items():
-            if vals is True or tags.get(k) is True:
-                tags[k] = True
-            else:
-                tags[k] = sorted(set(tags.get(k, [])) | set(vals))
-    return tags
-
 
 def candidates_online(names: Iterable[str], polygon, *, nominatim: bool = True,
                       min_score: float = 85.0) -> gpd.GeoDataFrame:
@@ -358,7 +348,7 @@ def candidates_online(names: Iterable[str], polygon, *, nominatim: bool = True,
     import osmnx as ox
 
     try:
-        feats = ox.features_from_polygon(polygon, tags=_taxonomy_tags())
+        feats = ox.features_from_polygon(polygon, tags=osmnx_tags())
     except ox._errors.InsufficientResponseError:
         feats = None
     except Exception as exc:  # network errors, Overpass refusals
