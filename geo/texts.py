@@ -18,11 +18,21 @@ Extraction (:func:`extract_mentions`)
     place, a road, a number such as 228, a quoted title) makes a *named*
     facility; "N个/家/所 …" makes a *counted* mention; a bare type noun is a
     *generic* mention and is only kept when a construction verb governs it.
+    Names that jieba cuts into single characters (共/康/幼儿园) are taken back
+    whole; a branch after the head (新馆, 分中心) belongs to the name; an alias in
+    brackets after a name is not a second facility; "A和B各新建一家" counts two;
+    a plain service head (服务综合体, 服务站) takes the category of a modifier word
+    the taxonomy uses for one category only (养老 → elderly care).
     Organisations (research/innovation/administrative modifiers, a subject that
-    speaks: "…街道办事处表示"), programmes (abstract modifiers such as 幸福/美好)
-    and area words (滨江) are not facilities. Status comes from the cues of the
-    mention's own clause; district and subdistrict from the name itself, the
-    sentence that opens a paragraph, then the document's title and issuer.
+    speaks: "…街道办事处表示"), programmes (abstract modifiers such as 幸福/美好),
+    area words (滨江) and the closing signature of a letter are not facilities.
+    Status comes from the cues of the mention's own clause (and of the clause it
+    continues, "其中…", or a following "预计…" clause); paragraphs that open looking
+    back ("过去一年", "…以来") and sections headed 总结/主要工作 report done work.
+    District and subdistrict come from the name itself, a subdistrict that opens
+    the sentence or a clause or fills a table cell, then the document's title and
+    issuer (or the subdistrict that dominates the text). Space-separated table
+    rows are read as rows, as docx tables are.
 """
 
 from __future__ import annotations
@@ -269,13 +279,34 @@ _LIST_MARKERS = re.compile(r"^(?:猜你喜欢|相关阅读|相关新闻|推荐�
                            r"精彩推荐|为你推荐|大家都在看|相关推荐|热门文章|最新文章)\s*[:：]?$")
 
 
+def _table_cells(line: str) -> list[str] | None:
+    """The cells of a table row written as space-separated columns, else None.
+
+    "1 大宁路街道综合为老服务中心 大宁路街道 新建 2024年12月" (a table copied from a web
+    page or a PDF) has three or more cells, two of them Chinese, and no sentence
+    end; letter-spaced text ("社 区 食 堂") has one-character cells and is no table.
+    """
+    if "。" in line or "|" in line:
+        return None
+    cells = line.split()
+    if len(cells) < 3 or any(re.fullmatch(rf"[{_CJK}]", c) for c in cells):
+        return None
+    if sum(1 for c in cells if re.search(rf"[{_CJK}]{{2}}", c)) < 2:
+        return None
+    return cells
+
+
 def _normalize_line(line: str) -> str:
     out = "".join(c if c in _KEEP_PUNCT else unicodedata.normalize("NFKC", c) for c in line)
     out = re.sub(r"\s+", " ", out).strip()
+    cells = _table_cells(out)
+    if cells:  # a row is one record, its columns separated as in docx tables
+        out = " | ".join(cells)
     # ASCII punctuation written in Chinese prose becomes Chinese punctuation
     out = re.sub(rf"(?<=[{_CJK}“”》）])\s*([,;:!?])\s*|\s*([,;:!?])\s*(?=[{_CJK}“《（])",
                  lambda m: _ASCII_TO_ZH[m.group(1) or m.group(2)], out)
     out = re.sub(rf"\(([^()]*[{_CJK}][^()]*)\)", r"（\1）", out)
+    out = re.sub(rf'"([^"]*[{_CJK}][^"]*)"', r"“\1”", out)  # ASCII quotes around Chinese
     out = re.sub(rf"(?<=[{_CJK}]) (?=[{_CJK}])", "", out)  # spaces between Chinese characters
     return out
 
@@ -295,7 +326,7 @@ def _unwrap(lines: list[str]) -> list[str]:
             pending_blank = True
             continue
         prev = out[-1] if out else ""
-        if (len(prev) >= 40 and prev[-1] not in _END_PUNCT and re.match(rf"[{_CJK}]", t)
+        if (len(prev) >= 40 and prev[-1] not in _END_PUNCT and re.match(rf"[{_CJK}]", t) and not _table_cells(prev)
                 and not re.match(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第.{1,3}[章节条]", t)):
             out[-1] = prev + t
         else:
@@ -385,23 +416,54 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------
 # cues of status, strongest first in _status()
 _UPGRADE = re.compile(r"改造|提升|升级|更新|改建|扩建|翻新|提质|焕新")
-_DONE = re.compile(r"已经|已")
+# 已, but not before a stage of an unfinished project (已完成招标, 已开工)
+_DONE = re.compile(r"已(?!经?(?:完成|于)?(?:招标|立项|开工|选址|设计|审批|批复|评审|签约|启动|进场))")
 _FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|待建|筹备|近期|力争|预计|下半年|明年|未来|新建|新设|增设|增配|新增|建设|推进|推动|打造|"
-                     r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设")
+                     r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设|迁建")
 _EXISTING = re.compile(r"建成|启用|投入使用|投入运营|运营|开放|落成|现有|已有|开业")
 _STRONG_FUTURE = re.compile(r"将|计划|拟|年内|月内|年底|即将|力争|预计|下半年|明年|未来")
+# completion said after the mention ("…迁建工程竣工启用"): done, unless the clause also looks ahead
+_COMPLETED_AFTER = re.compile(r"竣工|启用|投入使用|投入运营|建成|落成|开业|开张|开放")
+# an upgrade verb whose result is the mention ("由闲置空地改建而成"): a new facility, not an upgrade
+_MADE_FROM = re.compile(r"(?:改造|改建|建设|建)而成")
+# a paragraph that opens looking back ("过去一年，", "2021年以来，", "去年"): construction verbs report
+# what was done; only the strong cues (将, 计划 …) still look ahead
+_PAST_OPENING = re.compile(r"^(?:过去(?:的)?[一两三四五几]?年|去年|前年|上年|上一年|近年来|近几年|此前|截至|截止|回顾|"
+                           r"[^，。；]{0,16}以来)")
+# a clause that only continues the previous one: "新建口袋公园三处，其中包括场中路口袋公园"
+_CONTINUING = ("其中", "包括", "含")
+# a following clause that dates the mention's clause: "两家长者食堂正在装修，预计今年底启用"
+_FOLLOWING_FUTURE = re.compile(r"^(?:预计|计划|拟|将于|力争|争取|有望)")
+# "现有2所幼儿园": a descriptor that says the mention exists
+_HAVING = ("现有", "已有", "原有", "既有")
 # a facility the clause only refers to ("结合/依托 X 打造 …") exists
 _NEUTRAL_VERBS = ("结合", "依托", "利用", "联合", "借助", "用好", "围绕", "对接", "毗邻", "邻近", "依靠",
                   "位于", "联动", "统筹", "协调", "协同", "携手", "发挥", "用于")
 # verbs that make a bare type noun ("增设社区食堂") a concrete facility
 _BUILD_VERBS = ("新建", "新设", "增设", "增配", "新增", "建设", "建成", "启用", "打造", "改造", "升级", "提升", "改建",
-                "扩建", "筹建", "兴建", "配建", "开设", "开办", "设置", "投入使用", "投入运营", "落成", "完成")
+                "扩建", "筹建", "兴建", "配建", "开设", "开办", "设置", "投入使用", "投入运营", "落成", "完成", "迁建")
 _PROJECT_FOLLOW = ("建设", "改造", "提升", "升级", "更新", "项目", "工程", "改建", "扩建", "落成", "开放")
 # stops of the backward walk from a head over its modifier
 _STOP_WORDS = {"的", "和", "与", "及", "以及", "或", "或者", "等", "在", "于", "将", "把", "对", "向", "由", "从",
                "以", "为", "是", "有", "并", "还", "也", "都", "又", "即", "如", "让", "使", "给", "被", "至", "到",
                "已", "已经", "这", "那", "其", "该", "此", "个", "首个", "一批", "一个", "若干", "各", "每"}
 _STOP_FLAGS = ("v", "p", "c", "u", "r", "d", "y", "e", "o", "w")
+# descriptors that never sit inside a name: a place before them is the subject, not part of the name
+# ("方松街道现有社区综合为老服务中心1家")
+_NAME_BARRIERS = {"现有", "原有", "既有", "辖区", "周边", "附近", "各类", "相关", "其他", "其它", "这些", "所属"}
+# single characters that end a name split into characters (verbs and function words)
+_SPLIT_STOPS = set("建设造办开修增改扩迁成再把对向在将已并还也从由以为是有和与及或等")
+# words after a head that are a branch or phase of the facility, part of its name
+# ("区图书馆新馆", "社区卫生服务中心分中心", "…美术馆二期")
+_BRANCH = re.compile(r"新馆|新址|分中心|分院|分部|分园|分所|分站|(?:[一二三四五六七八九十]|\d+)期")
+# parts and surroundings of a facility after its head: the facility is still meant ("夏阳湖公园北入口改造")
+_PART_AFTER = re.compile(r"[东南西北]?(?:侧)?(?:出入口|入口|出口|大门|门口|门前|一带|对面)|[东南西北]门|门诊楼|主楼|大楼")
+# a section heading that reports the past or plans ahead ("一、2023年主要工作" / "二、2024年工作计划")
+_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、]|第.{1,3}[章节部分])?[^。，；]{0,30}$")
+_PAST_HEADING = re.compile(r"总结|回顾|主要工作|工作情况|完成情况|主要成效|取得成效|进展情况|基本情况")
+_AHEAD_HEADING = re.compile(r"计划|安排|打算|思路|目标|任务|举措|下一步|展望")
+# function words that jieba sometimes tags as nouns after a head ("天山公园经改造后…")
+_FUNCTION_AFTER = {"经", "经过", "通过", "均", "仍", "正", "正在", "自", "因", "已", "将", "于", "则", "也", "还"}
 # descriptors that do not make a name proper
 _GENERIC = {"社区", "街道", "居民区", "小区", "居住区", "片区", "区域", "区级", "市级", "街镇", "镇级", "村级",
             "基层", "综合", "公共", "共享", "专业", "专项", "特色", "示范", "标准化", "标准", "智慧", "数字",
@@ -426,14 +488,14 @@ _AREA_WORDS = {"滨江"}
 # abstract enumerations ("教育、卫生、…、公园绿地等8大方面")
 _ABSTRACT_LIST = re.compile(r"等\s*(?:\d+|[一二三四五六七八九十]+)?\s*(?:大)?(?:方面|领域|类|功能|内容|需求|条线|要素)|各类|各种")
 _DEICTIC_DISTRICT = ("本区", "全区", "区")
-_WHOLE_DISTRICT = re.compile(r"(?<!在)(?:全区|全市|全镇|各街道|各街镇|全上海)(?!首|率先)")
+_WHOLE_DISTRICT = re.compile(r"(?<!在)(?:全区|全市|各街道|各街镇|全上海)(?!首|率先)")  # 全镇: the town itself
 _DEICTIC_SUB = ("本街道", "街道", "本镇", "镇")
 
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _NUM = r"\d+|[零〇一二两三四五六七八九十百千万]+"
 _CLASSIFIER = r"个|家|所|座|处|间|栋|幢|块|条|支|片|批"
-_POST_COUNT_RE = re.compile(rf"\s*(?P<num>{_NUM})\s*(?:{_CLASSIFIER})(?!月|年|天|小时|周|多月|工作日)")
+_POST_COUNT_RE = re.compile(rf"[”」』]?\s*(?P<br>[（(]?)\s*(?P<num>{_NUM})\s*(?:{_CLASSIFIER})(?!月|年|天|小时|周|多月|工作日)")
 _COUNT_RE = re.compile(rf"(?P<num>{_NUM})\s*(?P<cls>{_CLASSIFIER})\s*(?P<q>[“「]?)(?P<mod>[^，。；：、,;:的和与及“”《》（）]{{0,12}})$")
 
 
@@ -617,8 +679,10 @@ def _walk_modifier(s: str, toks, lo: int, start: int) -> int:
             i = a
             k -= 1
             continue
-        if piece in _STOP_WORDS or any(ch in piece for ch in "，。；：、,;:（）()“”《》!?！？ "):
+        if piece in _STOP_WORDS or piece in _NAME_BARRIERS or any(ch in piece for ch in "，。；：、,;:（）()“”《》!?！？ |"):
             break
+        if piece == "成" and k > 0 and toks[k - 1][3].startswith("v"):
+            break  # a resultative complement: "改造成标准化菜市场"
         # jieba mis-tags descriptors such as 上门/微型 as verbs: those stay in the name
         if (f.startswith(_STOP_FLAGS) or f == "x") and not re.fullmatch(r"[A-Za-z0-9]+", piece) \
                 and piece not in _GENERIC and f != "vn":
@@ -629,6 +693,32 @@ def _walk_modifier(s: str, toks, lo: int, start: int) -> int:
         k -= 1
         if start - i > 16:
             break
+    return _take_split_name(s, toks, lo, i, start)
+
+
+def _take_split_name(s: str, toks, lo: int, i: int, start: int) -> int:
+    """Take back the characters of a name that jieba cut into single characters.
+
+    Without its HMM, jieba cuts an unknown name into characters and tags some of
+    them as adverbs or verbs (依托/共/康/幼儿园, 其中/淞/发/路/口袋公园); the walk then
+    keeps only the last one. A modifier that starts with a one-character, non-
+    descriptive token takes back the one-character tokens before it (at most three),
+    up to a verb or function word.
+    """
+    n = next((n for n, t in enumerate(toks) if t[0] == i), None)
+    if n is None or i >= start:
+        return i
+    first = toks[n][2]
+    if len(first) != 1 or first in _GENERIC or not re.fullmatch(rf"[{_CJK}]", first):
+        return i
+    for _ in range(3):
+        if n == 0:
+            break
+        a, b, w, f = toks[n - 1]
+        if a < lo or len(w) != 1 or not re.fullmatch(rf"[{_CJK}]", w) or w in _STOP_WORDS or w in _SPLIT_STOPS \
+                or w in _GENERIC:
+            break
+        i, n = a, n - 1
     return i
 
 
@@ -641,6 +731,16 @@ def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
             return True  # the keyword ends inside a word
         if a == end:
             nxt = toks[n + 1] if n + 1 < len(toks) else None
+            if w in _FUNCTION_AFTER or w in _STOP_WORDS:
+                return False  # "天山公园经改造后", "…中心将…"
+            if _EXISTING.fullmatch(w):
+                return False  # jieba tags some status verbs as nouns: "邻里中心投入使用"
+            if _PART_AFTER.match(s, end):
+                return False  # "夏阳湖公园北入口改造工程": a part of the facility
+            # a verbal noun that ends the clause is its predicate ("…食堂合作，"); before 、 it is
+            # a noun of an enumeration ("优化社区食堂设置、提升…")
+            if f == "vn" and (nxt is None or nxt[2] in ("，", "。", "；", "！", "？")):
+                return False
             if f in ("vn", "ad", "d", "t", "m") and nxt is not None and nxt[3] == "v":
                 return False  # used as an adverb: "凉城公园免费开放", "…中心夜间开放"
             if w in ("-", "－", "—") and end + 1 < clause_end and re.match(rf"[{_CJK}A-Za-z]", s[end + 1]):
@@ -662,6 +762,9 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         if _inside(books, start):
             continue
         lo, hi = next(((a, b) for a, b in clauses if a <= start < b), (0, len(s)))
+        branch = _BRANCH.match(s, end)
+        if branch and not nlp.keyword_re.match(s, end):
+            end = branch.end()  # "区图书馆新馆": the branch is the facility
         if head in _AREA_WORDS or _followed_by_noun(s, toks, end, hi):
             continue
         count = None
@@ -669,6 +772,7 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         cm = _COUNT_RE.search(s[lo:start])
         if cm:
             count = parse_chinese_number(cm.group("num"))
+            count = (count or 0) * _distributed_over(s, toks, lo, lo + cm.start("num")) or count
             mod_lo = lo + cm.start("q") + len(cm.group("q"))
         mstart = _walk_modifier(s, toks, mod_lo, start)
         if cm and mstart > lo + cm.start("mod") + 0 and s[lo + cm.start("mod"):mstart].strip():
@@ -680,10 +784,84 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         deictic = _deictic(modifier, words)
         mtype = "counted" if count else ("named" if deictic or _is_proper(nlp, modifier) else "generic")
         post = _POST_COUNT_RE.match(s, end)
-        if mtype == "generic" and post:  # "社区综合为老服务中心41家"
+        if post and post.group("br") and not re.match(r"\s*[）)]", s[post.end():]):
+            post = None
+        if mtype == "generic" and post:  # "社区综合为老服务中心41家", "“家门口服务站”3个"
             count, mtype = parse_chinese_number(post.group("num")), "counted"
-        out.append(_Mention(name_raw, modifier, head, nlp.keyword_cat[head], count, mtype, mstart, end, deictic))
-    return out
+        elif mtype == "named" and post and not deictic and re.match(r"\s*(?:[）)，。；、|]|$)", s[post.end():]):
+            # "江宁路街道托育点（2处）": a place's facilities of a type, counted; a place's one
+            # facility stays a name, a descriptive modifier's one is counted ("家庭病床服务站1个")
+            n = parse_chinese_number(post.group("num"))
+            if n and (n >= 2 or not _has_place(nlp, toks, mstart, start)):
+                count, mtype = n, "counted"
+        category = _category(nlp, head, words)
+        out.append(_Mention(name_raw, modifier, head, category, count, mtype, mstart, end, deictic))
+    return [m for m in out if not _is_alias(s, m, out)]
+
+
+def _distributed_over(s: str, toks, lo: int, num_start: int) -> int:
+    """How many places a count is given to each of: "在东昌路和崂山路各新开一家" → 2, else 1.
+
+    The places are the enumeration before 各 (back to 在/于/为/给 or the clause start),
+    counted by its separator tokens (so 国和路 is one place)."""
+    m = re.search(r"各\s*[\u4e00-\u9fff]{0,3}$", s[lo:num_start])
+    if not m:
+        return 1
+    end = lo + m.start()
+    begin = max([lo] + [b for a, b, w, f in toks if lo <= a and b <= end and w in ("在", "于", "为", "给")])
+    seps = [(a, b) for a, b, w, f in toks if begin <= a and b <= end and (w == "、" or (w in ("和", "与", "及", "以及")
+                                                                                     and f.startswith(("c", "p"))))]
+    items: list[str] = []
+    pos = items_end = begin
+    for a, b in seps + [(end, end)]:
+        piece = s[pos:a]
+        if items and len(items[-1]) < 2:  # a one-character item is a cut name: 国/和/路 is 国和路
+            items[-1] += s[items_end:a]
+        else:
+            items.append(piece)
+        items_end, pos = a, b
+    items = [x for x in items if len(x) >= 2]
+    return len(items) if len(items) >= 2 else 1
+
+
+def _has_place(nlp: _NLP, toks, a: int, b: int) -> bool:
+    """Does the text between ``a`` and ``b`` name a place (gazetteer, place tag, road, number, letters)?"""
+    for ta, tb, w, f in toks:
+        if ta >= a and tb <= b and (f in ("ns", "nr", "nz", "nt", "eng") or w in nlp.gaz.aliases
+                                     or re.search(r"[A-Za-z0-9]|[路街弄巷村]$", w)):
+            return True
+    return False
+
+
+def _category(nlp: _NLP, head: str, words: list[str]) -> str:
+    """Category of a head, or of its modifier when the head is a plain service word.
+
+    Community-service heads (服务综合体, 服务站, 活动中心 …) take the category of a
+    modifier word that the taxonomy uses for one other category only: 社区养老服务综合体
+    is elderly care (养老 is only in elderly-care keywords), 健康服务站 health; 老年/长者
+    are in elderly-care and canteen keywords and decide nothing.
+    """
+    cat = nlp.keyword_cat[head]
+    if cat != "community_service":
+        return cat
+    for w in words:
+        if len(w) < 2:
+            continue
+        cats = {c for kw, c in nlp.keyword_cat.items() if w in kw}
+        if len(cats) == 1 and cat not in cats:
+            return cats.pop()
+    return cat
+
+
+def _is_alias(s: str, m: _Mention, mentions: list[_Mention]) -> bool:
+    """A name in brackets right after another mention is its alias: 图书馆分馆（“彭新书房”）."""
+    j = m.start - 1
+    while j >= 0 and s[j] in "“「":
+        j -= 1
+    if j < 0 or s[j] not in "（(":
+        return False
+    close = re.match(r"[”」]?\s*[）)]", s[m.end:])
+    return bool(close) and any(o.end == j and o is not m for o in mentions)
 
 
 def _deictic(modifier: str, words: list[str]) -> str:
@@ -725,6 +903,8 @@ def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans)
     for a, b, w, f in reversed([t for t in toks if t[1] <= start and t[0] >= lo]):
         if any(ms <= a and b <= me for ms, me in mention_spans):
             continue
+        if w in _HAVING:
+            return w  # "现有2所幼儿园": a descriptor that says the mention exists
         if w in ("、", "和", "与", "及", "以及", "或", "“", "”") or w in _GENERIC or f in ("m", "q"):
             continue
         if w in ("在", "于", "位于"):
@@ -736,41 +916,70 @@ def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans)
     return ""
 
 
-def _status(clause: str, after: str, opening: str, verb: str) -> str:
+def _status(clause: str, after: str, opening: str, verb: str, following: str = "", past: bool = False,
+            agent: bool = False) -> str:
     """Status of a mention.
 
     ``clause`` is its clause, ``after`` the part of the clause after it, ``opening``
     the context the clause inherits (a short opening phrase such as "下半年，", or
     the clauses before one that starts with 并/同时/还), ``verb`` the governing verb.
     Upgrading needs an upgrade verb that acts on the mention: the governing verb
-    ("升级党群服务站") or one after it ("公园、绿地改造提升", "…服务站的升级改造").
+    ("升级党群服务站") or one after it ("公园、绿地改造提升", "…服务站的升级改造"),
+    not one whose result the mention is ("由闲置空地改建而成"). A completion after the
+    mention ("…迁建工程竣工启用") makes it existing unless the clause looks ahead.
+    ``following`` is the next clause ("…正在装修，预计今年底启用"); ``past`` marks a
+    paragraph that opens looking back, where construction verbs report what was done.
+    ``agent``: the mention is the subject of a construction verb whose object is another
+    mention ("洋泾社区卫生服务中心将新增“智慧健康驿站”3个"): it exists.
     """
-    if verb in _NEUTRAL_VERBS or _DONE.search(clause):
-        return "existing"
-    if _UPGRADE.search(verb) or _UPGRADE.search(after):
+    if verb in _NEUTRAL_VERBS or verb in _HAVING or _DONE.search(clause) or agent:
+        return "existing"  # "在现有2所幼儿园内增设托班": the build verb is not the mention's
+    if not _MADE_FROM.search(after) and (_UPGRADE.search(verb) or _UPGRADE.search(after)):
         return "upgrading"
-    if _FUTURE.search(clause) or _STRONG_FUTURE.search(opening):
+    if _COMPLETED_AFTER.search(after) and not _STRONG_FUTURE.search(clause):
+        return "existing"
+    future = _STRONG_FUTURE if past else _FUTURE
+    if future.search(clause) or _STRONG_FUTURE.search(opening) or _FOLLOWING_FUTURE.match(following):
         return "planned"  # "年内将新建…，并启用X": X opens in the future too
     return "existing"
 
 
 def _doc_context(nlp: _NLP, lines: list[str], default_district: str | None) -> tuple[str | None, Resolution | None]:
-    """District and subdistrict of the whole document: title, issuer lines, then frequency."""
+    """District and subdistrict of the whole document.
+
+    The subdistrict is the one its header names (title and issuer lines; the first
+    three lines unless they are prose or table rows: a meeting "在五里桥街道…召开" is a
+    venue, not the subject), or else the one that makes up at least two thirds of
+    the subdistrict names in the whole text, named at least three times (a report
+    about one subdistrict that names it only in its prose).
+    """
     votes: dict[str, float] = {}
     header_subs: dict[str, list[Resolution]] = {}
+    all_subs: dict[str, list[Resolution]] = {}
     issuer = re.compile(r"发布机构|出版|主办|印发|办事处$|人民政府|党工委|^中共")
+    rows = [" | " in line for line in lines]
     for n, line in enumerate(lines):
-        weight = 3.0 if n < 3 or issuer.search(line) else 1.0
+        # a row of a table (a neighbour is a row too) is content, a lone spaced-out title is not
+        in_table = rows[n] and ((n > 0 and rows[n - 1]) or (n + 1 < len(rows) and rows[n + 1]))
+        header = (n < 3 and "。" not in line and not in_table) or bool(issuer.search(line))
+        weight = 3.0 if header else 1.0
         for _, _, res in _place_mentions(nlp, line, None):
             votes[res.district] = votes.get(res.district, 0) + weight
-            if res.kind == "subdistrict" and (n < 3 or issuer.search(line)):
-                header_subs.setdefault(res.name, []).append(res)
+            if res.kind == "subdistrict":
+                all_subs.setdefault(res.name, []).append(res)
+                if header:
+                    header_subs.setdefault(res.name, []).append(res)
+
+    def dominant(subs: dict[str, list[Resolution]], least: int) -> Resolution | None:
+        if not subs:
+            return None
+        best = max(subs, key=lambda k: len(subs[k]))
+        if len(subs[best]) >= least and len(subs[best]) * 3 >= 2 * sum(map(len, subs.values())):
+            return subs[best][0]
+        return None
+
     district = max(votes, key=votes.get) if votes else default_district
-    sub = None
-    if header_subs:
-        best = max(header_subs, key=lambda k: len(header_subs[k]))
-        if len(header_subs[best]) * 3 >= 2 * sum(map(len, header_subs.values())):
-            sub = header_subs[best][0]
+    sub = dominant(header_subs, 1) if header_subs else dominant(all_subs, 3)
     if sub is not None:
         district = sub.district
     return district or default_district, sub
@@ -803,21 +1012,35 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
     lines = text.splitlines()
     doc_district, doc_sub = _doc_context(nlp, lines, default_district)
     rows = []
-    for para in lines:
+    section_past = False
+    for n_para, para in enumerate(lines):
         scope: Resolution | None = doc_sub
         scope_raw = doc_sub.raw if doc_sub else ""
+        if n_para > 0 and _HEADING.match(para) and (_PAST_HEADING.search(para) or _AHEAD_HEADING.search(para)):
+            section_past = bool(_PAST_HEADING.search(para)) and not _AHEAD_HEADING.search(para)
+        past = section_past or bool(_PAST_OPENING.match(para))
+        if n_para == len(lines) - 1 and n_para > 2 and re.fullmatch(rf"[{_CJK}A-Za-z0-9（）()]{{2,20}}", para):
+            continue  # the closing signature of a letter ("江川路街道办事处"): the issuer, not a facility
         for s in _sentences_of(para):
             places = _place_mentions(nlp, s, doc_district)
             opening = [p for p in places if p[0] <= 12 and p[2].kind == "subdistrict"]
+            local = False  # the scope was named in this sentence
             if opening:
                 scope = opening[0][2]
                 scope_raw = s[opening[0][0]:opening[0][1]]
+                local = True
             toks = nlp.tokens(s)
             mentions = _find_mentions(nlp, s, toks)
             spans = [(m.start, m.end) for m in mentions]
             clauses = _clauses(s)
+            # a subdistrict that opens a clause or fills a table cell is the subject of what follows
+            # ("半淞园路街道年内建成一家社区食堂，打浦桥街道对…两个老年助餐点进行改造提升")
+            subjects = _clause_subjects(s, places, clauses)
             for m in mentions:
                 lo, hi = next(((a, b) for a, b in clauses if a <= m.start < b), (0, len(s)))
+                subj = [p for p in subjects if p[0] <= m.start]
+                if subj:
+                    scope, scope_raw, local = subj[-1][2], subj[-1][2].raw, True
                 clause = s[lo:hi]
                 if _is_not_facility(nlp, m, s, hi):
                     continue
@@ -833,12 +1056,56 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
                     opening = s[:lo]
                 else:
                     opening = first if len(first) <= 8 else ""
-                status = _status(clause, s[m.end:hi], opening, verb)
-                rows.append(_row(nlp, m, s, lo, status, scope, scope_raw, doc_district, source))
+                k = clauses.index((lo, hi)) if (lo, hi) in clauses else -1
+                cues = clause
+                if k > 0 and clause.startswith(_CONTINUING):  # "…三处，其中包括场中路口袋公园"
+                    cues = s[clauses[k - 1][0]:hi]
+                following = s[clauses[k + 1][0]:clauses[k + 1][1]] if 0 <= k < len(clauses) - 1 else ""
+                status = _status(cues, s[m.end:hi], opening, verb, following, past,
+                                 _is_agent(s, toks, m, verb, hi, mentions))
+                rows.append(_row(nlp, m, s, lo, status, scope, scope_raw, doc_district, source, local))
     df = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     df["count"] = df["count"].astype("Int64")
     df["confidence"] = df["confidence"].astype(float)
     return _dedupe(df)
+
+
+def _is_agent(s: str, toks, m: _Mention, verb: str, clause_end: int, mentions: list[_Mention]) -> bool:
+    """Is the mention the subject of a construction verb that builds a later mention of its clause?"""
+    if verb.startswith(_BUILD_VERBS):
+        return False
+    nxt = next((o for o in mentions if m.end <= o.start < clause_end), None)
+    if nxt is None:
+        return False
+    between = [w for a, b, w, f in toks if m.end <= a and b <= nxt.start]
+    if any(w in ("、", "和", "与", "及", "以及", "或") for w in between):
+        return False  # an enumeration: "推进A、B建设"
+    if re.search(r"[把将对][^，。；]{0,4}$", s[:m.start]) or "成" in between or "为" in between:
+        return False  # the object of 把/将/对, made into the next one: "把两个菜场改造成标准化菜市场"
+    return any(w.startswith(_BUILD_VERBS) or w in ("新开", "开设", "增加") for w in between)
+
+
+def _clause_subjects(s: str, places, clauses) -> list[tuple[int, int, Resolution]]:
+    """Subdistricts that open a clause (after list numbering) or fill a whole table cell.
+
+    A cell's subdistrict is the whole row's: its start is returned as 0."""
+    out = []
+    starts = {a for a, _ in clauses}
+    cells = set()
+    if " | " in s:
+        pos = 0
+        for cell in s.split(" | "):
+            cells.add((pos, pos + len(cell)))
+            pos += len(cell) + 3
+    for a, b, res in places:
+        if res.kind != "subdistrict":
+            continue
+        lead = max((c for c in starts if c <= a), default=0)
+        if (a, b) in cells:
+            out.insert(0, (0, b, res))
+        elif re.fullmatch(r"[\s\d.、（）()一二三四五六七八九十]*", s[lead:a]):
+            out.append((a, b, res))
+    return out
 
 
 def _is_not_facility(nlp: _NLP, m: _Mention, s: str, clause_end: int) -> bool:
@@ -869,8 +1136,10 @@ def _generic_is_concrete(s: str, m: _Mention, verb: str, clause: str, clause_end
 
 
 def _row(nlp: _NLP, m: _Mention, s: str, clause_start: int, status: str, scope: Resolution | None,
-         scope_raw: str, doc_district: str | None, source: str) -> dict:
-    gaz = nlp.gaz
+         scope_raw: str, doc_district: str | None, source: str, local: bool = True) -> dict:
+    """One output row. A district-level name (区图书馆新馆, 松江区第二社会福利院) keeps a
+    subdistrict only when its own sentence names one (``local``): the document's or
+    paragraph's subdistrict does not place a district facility."""
     name_raw = m.name_raw if m.mention_type == "named" else ""
     name = name_raw
     sub, sub_raw, district = scope, scope_raw, doc_district
@@ -890,9 +1159,14 @@ def _row(nlp: _NLP, m: _Mention, s: str, clause_start: int, status: str, scope: 
         pref = None if name != name_raw else _prefix_place(nlp, name, district)
         if pref is not None:
             raw, res = pref
-            if res.kind == "subdistrict":
+            # a short form at the start of a name (长海路…, 四平…) places it unless its own sentence
+            # names the subdistrict; the full name (五角场街道…) always does
+            if res.kind == "subdistrict" and (raw == res.name or not local or scope is None):
                 sub, sub_raw = res, raw
-            district = res.district
+            district = res.district if sub is None or sub.name == res.name else sub.district
+        district_named = pref is not None and pref[1].kind == "district" and pref[0].endswith(("区", "县"))
+        if (first in _DEICTIC_DISTRICT or district_named) and not local:
+            sub, sub_raw = None, ""  # "松江区第二社会福利院", not "浦东游泳馆" (a place name)
     if sub is not None:
         district = sub.district or district
     corrected = sub.corrected if sub is not None else ""

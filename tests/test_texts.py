@@ -346,3 +346,47 @@ def test_other_phrasings_hongkou_plan():
     # the office's head speaks: 社区事务受理服务中心主任 is a person of an organisation
     assert not df["name"].str.contains("受理").any()
     assert set(df["district"]) == {"虹口区"}
+
+
+# ---- general rules found by the held-out set (tests/test_texts_heldout.py) ------------------
+@pytest.mark.parametrize("text, want", [
+    # a name jieba cuts into characters (依托/共/康/幼儿园) is taken back whole; 改造成 is not part of a name
+    ("殷行街道将依托民京幼儿园开设托育点1个，并把两个菜场改造成标准化菜市场。",
+     {("民京幼儿园", "education", "existing", 1, "殷行街道"), ("", "education", "planned", 1, "殷行街道"),
+      ("", "market", "upgrading", 2, "殷行街道")}),
+    # a branch after the head is the facility; an alias in brackets is not a second one
+    ("杨浦区将推进区图书馆新馆建设，建设殷行街道图书馆分馆（“开鲁书房”）。",
+     {("杨浦区图书馆新馆", "culture", "planned", 1, ""), ("殷行街道图书馆分馆", "culture", "planned", 1, "殷行街道")}),
+    # 各 distributes a count over an enumeration (国和路 is one road); postposed counts after quotes
+    ("殷行街道将在开鲁路、民星路和国和路各新开一家社区食堂，新建“家门口服务站”3个。",
+     {("", "canteen", "planned", 3, "殷行街道"), ("", "community_service", "planned", 3, "殷行街道")}),
+    # a plain service head takes the category its modifier names only once in the taxonomy
+    ("殷行街道新建2家社区养老服务综合体。", {("", "elderly_care", "planned", 2, "殷行街道")}),
+    # status verbs jieba tags as nouns, function words after a head, parts of a facility
+    ("殷行街道邻里中心投入使用，黄兴公园经改造后重新开放，复兴岛公园北入口改造工程已完成招标。",
+     {("殷行街道邻里中心", "community_service", "existing", 1, "殷行街道"),
+      ("黄兴公园", "park", "upgrading", 1, "殷行街道"), ("复兴岛公园", "park", "upgrading", 1, "殷行街道")}),
+    # the subject of a construction verb exists; a following 预计 clause dates its clause
+    ("殷行街道社区卫生服务中心将新增“健康驿站”2个。殷行街道另有两家社区食堂正在装修，预计年底启用。",
+     {("殷行街道社区卫生服务中心", "health", "existing", 1, "殷行街道"), ("", "health", "planned", 2, "殷行街道"),
+      ("", "canteen", "planned", 2, "殷行街道")}),
+    # a paragraph that looks back reports done work; a clause-opening subdistrict is the subject
+    ("过去一年，杨浦区新建长者食堂8家。\n明年，殷行街道将新建一家社区食堂，五角场街道对两个助餐点进行改造提升。",
+     {("", "canteen", "existing", 8, ""), ("", "canteen", "planned", 1, "殷行街道"),
+      ("", "canteen", "upgrading", 2, "五角场街道")}),
+])
+def test_general_rules(text, want):
+    assert _facts(extract_mentions(text)) == want
+
+
+def test_space_separated_table_rows_and_closing_signature():
+    text = ("杨浦区2024年民生实事项目清单\n\n序号 项目名称 所在街道 建设内容\n"
+            "1 长海路口袋公园 殷行街道 新建\n2 控江路街道长者食堂 控江路街道 改造\n3 四平路街道托育点(2处) 四平路街道 新建\n\n"
+            "说明：项目由区建设管理委组织实施。\n\n杨浦区建设和管理委员会")
+    assert _facts(extract_mentions(text)) == {
+        ("长海路口袋公园", "park", "planned", 1, "殷行街道"),  # the row's subdistrict cell
+        ("控江路街道长者食堂", "canteen", "upgrading", 1, "控江路街道"),
+        ("", "education", "planned", 2, "四平路街道"),
+    }
+    assert clean_text("上海市 杨浦区 殷行街道").count(" | ") == 2
+    assert clean_text("社 区 食 堂") == "社区食堂"  # letter spacing is no table
