@@ -390,3 +390,13 @@ def test_space_separated_table_rows_and_closing_signature():
     }
     assert clean_text("上海市 杨浦区 殷行街道").count(" | ") == 2
     assert clean_text("社 区 食 堂") == "社区食堂"  # letter spacing is no table
+
+
+def test_shanghai_service_brands_from_the_taxonomy():
+    # 宝宝屋 (托育), 邻里汇, 健康小屋 and 助浴点 are Shanghai brand names of life-circle facilities;
+    # they are found because the taxonomy lists them, not because of a rule for this sentence.
+    t = "2024年，长白新村街道新建3个宝宝屋、2家邻里汇和1处健康小屋，并在控江路1500弄建成社区助浴点。"
+    got = extract_mentions(t, source="x.txt", default_district="杨浦区")
+    assert got["category"].tolist() == ["education", "community_service", "health", "elderly_care"]
+    assert got["count"].tolist()[:3] == [3, 2, 1]
+    assert set(got["subdistrict"]) == {"长白新村街道"}
