@@ -66,6 +66,7 @@ __all__ = [
     "compute_distances",
     "summarize",
     "assign_subdistrict",
+    "named_streets",
     "ACCESS_STEP_M",
     "ALL_AREA",
 ]
@@ -924,6 +925,51 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
         params["green"] = dist.green.params
     return CoverageResult(streets=streets, buildings=bgdf, subdistricts=subdf, gaps=gaps, green=green,
                           params=params, warnings=warnings, green_parks=green_parks)
+
+
+def named_streets(streets: gpd.GeoDataFrame, thresholds: dict[str, float] | None = None) -> pd.DataFrame:
+    """Coverage per named street: one row per (subdistrict, street name, category).
+
+    Segments are grouped by their ``name`` (and ``subdistrict`` when present);
+    unnamed segments are left out. Covered length is the exact per-segment
+    ``covered_km_<cat>`` summed, so shares are of street length.
+
+    Parameters
+    ----------
+    streets : GeoDataFrame
+        ``CoverageResult.streets`` (or ``streets.gpkg``): ``name``, ``length_m``,
+        ``covered_km_<cat>``.
+    thresholds : dict, optional
+        Threshold per category, reported beside the figures.
+
+    Returns
+    -------
+    DataFrame
+        ``subdistrict, name, category, threshold_m, street_km, street_km_covered,
+        share_street_covered``; empty when no segment has a name.
+    """
+    cols = ["subdistrict", "name", "category", "threshold_m", "street_km", "street_km_covered", "share_street_covered"]
+    if "name" not in streets.columns or not len(streets):
+        return pd.DataFrame(columns=cols)
+    names = streets["name"].astype(object).where(streets["name"].notna(), "").astype(str).str.strip()
+    named = streets[names != ""].assign(name=names[names != ""])
+    cats = [c for c in CATEGORY_KEYS if f"covered_km_{c}" in named.columns]
+    if not len(named) or not cats:
+        return pd.DataFrame(columns=cols)
+    sub = (named["subdistrict"].astype(object).where(named["subdistrict"].notna(), "")
+           if "subdistrict" in named.columns else pd.Series("", index=named.index))
+    df = pd.DataFrame({"subdistrict": sub.astype(str), "name": named["name"],
+                       "street_km": named["length_m"].astype(float) / 1000.0,
+                       **{c: named[f"covered_km_{c}"].astype(float) for c in cats}})
+    g = df.groupby(["subdistrict", "name"], sort=True).sum()
+    long = g[cats].stack().reset_index()
+    long.columns = ["subdistrict", "name", "category", "street_km_covered"]
+    long = long.merge(g["street_km"].reset_index(), on=["subdistrict", "name"])
+    long["threshold_m"] = [float((thresholds or {}).get(c, CATEGORIES[c].threshold_m)) for c in long["category"]]
+    long["share_street_covered"] = long["street_km_covered"] / long["street_km"].where(long["street_km"] > 0)
+    order = {c: i for i, c in enumerate(CATEGORY_KEYS)}
+    long = long.sort_values(["subdistrict", "name", "category"], key=lambda x: x.map(order) if x.name == "category" else x)
+    return long[cols].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from .areas import (ATTRIBUTION, FACILITY_BUFFER_M, json_default, load_area, loa
                     with_building_ids)
 from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
-from .coverage import CoverageResult, compute_distances, summarize
+from .coverage import CoverageResult, compute_distances, named_streets, summarize
 from .errors import InputError, ui_lang, warn
 from .io import atomic_dir, read_vector, to_csv_bom
 from .network import WalkNetwork
@@ -166,7 +166,8 @@ def write_outputs(result: CoverageResult, outdir: str | Path, *,
                   facilities: gpd.GeoDataFrame | None = None) -> Path:
     """Write the coverage OUTDIR atomically (nothing partial is ever left).
 
-    Files: ``subdistricts.csv`` and ``green.csv`` (UTF-8 with BOM),
+    Files: ``subdistricts.csv``, ``green.csv`` and, when streets have names,
+    ``named_streets.csv`` (UTF-8 with BOM),
     ``streets.gpkg``, ``buildings.gpkg`` (only with buildings), ``gaps.geojson``,
     ``facilities.gpkg`` and ``params.json``; geodata in WGS-84.
     """
@@ -174,6 +175,9 @@ def write_outputs(result: CoverageResult, outdir: str | Path, *,
     out = Path(outdir)
     with atomic_dir(out) as tmp:
         to_csv_bom(result.subdistricts, tmp / "subdistricts.csv")
+        by_name = named_streets(result.streets, result.params.get("thresholds"))
+        if len(by_name):  # only networks with street names (OSM XML/PBF/online; not the shared line layer)
+            to_csv_bom(by_name, tmp / "named_streets.csv")
         _gpkg_safe(_wgs(result.streets)).to_file(tmp / "streets.gpkg", layer="streets", engine="pyogrio")
         if result.buildings is not None:
             _gpkg_safe(_wgs(result.buildings)).to_file(tmp / "buildings.gpkg", layer="buildings", engine="pyogrio")

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
+from .coverage import named_streets
 from .errors import InputError, ui_lang
 from .i18n import column_label, localize_columns
 from .io import atomic_file, read_vector
@@ -121,6 +122,7 @@ _SHEET_TITLES: dict[str, tuple[str, str]] = {
     "green": ("绿地500米", "Green 500 m"),
     "gaps": ("缺口清单", "Gaps"),
     "facilities": ("设施清单", "Facilities"),
+    "named_streets": ("分道路覆盖", "Coverage by street"),
     "streets": ("街道明细", "Streets"),
     "params": ("参数与来源", "Parameters and sources"),
 }
@@ -495,6 +497,10 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
     if len(fac):
         fac["lon"], fac["lat"] = _points_lonlat(outputs.facilities)
     sheets.append(Sheet("facilities", _SHEET_TITLES["facilities"][lang != "zh"], _label_values(fac, lang)))
+
+    by_name = named_streets(outputs.streets, outputs.thresholds)
+    if len(by_name):
+        sheets.append(Sheet("named_streets", _SHEET_TITLES["named_streets"][lang != "zh"], _label_values(by_name, lang)))
 
     if streets:
         st = pd.DataFrame(outputs.streets.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "road_kind"})

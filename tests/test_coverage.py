@@ -430,3 +430,23 @@ def test_feature_labels_say_direction_and_distance():
     got = _relative_labels(np.array(["某公园"] * 4, object), np.array([box] * 4, object), pts)
     # north 200 m; inside; 141 m to the south-west of the corner; 30 m east (within near_m)
     assert got.tolist() == ["某公园北约200米", "某公园旁", "某公园西南约140米", "某公园旁"]
+
+
+def test_named_streets_sum_exact_covered_length_per_name():
+    from geo.coverage import named_streets
+
+    line = LineString([(0, 0), (1, 0)])
+    streets = gpd.GeoDataFrame({
+        "name": ["A路", "A路", "", "B路"], "subdistrict": ["甲街道", "甲街道", "甲街道", "乙街道"],
+        "length_m": [100.0, 300.0, 50.0, 200.0],
+        "covered_km_park": [0.1, 0.1, 0.05, 0.0], "covered_km_health": [0.0, 0.3, 0.0, 0.2],
+    }, geometry=[line] * 4, crs=32651)
+    got = named_streets(streets, {"park": 300.0})
+    a_park = got[(got["name"] == "A路") & (got["category"] == "park")].iloc[0]
+    assert a_park["street_km"] == pytest.approx(0.4) and a_park["street_km_covered"] == pytest.approx(0.2)
+    assert a_park["share_street_covered"] == pytest.approx(0.5) and a_park["threshold_m"] == 300.0
+    b_health = got[(got["name"] == "B路") & (got["category"] == "health")].iloc[0]
+    assert b_health["share_street_covered"] == pytest.approx(1.0) and b_health["subdistrict"] == "乙街道"
+    assert b_health["threshold_m"] == 1000.0  # taxonomy default
+    assert len(got) == 4  # two named streets x two categories; the unnamed segment is left out
+    assert named_streets(streets.assign(name="")).empty

@@ -60,7 +60,7 @@ def test_toy_distances_and_outputs(tmp_path, capsys):
     files = make_toy(tmp_path / "in")
     out = tmp_path / "out"
     assert main(["--lang", "en", *toy_args(files, out, "--threshold", "park=1000", "--profile", "elderly")]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "named_streets.csv"])  # roads have names
     b = gpd.read_file(out / "buildings.gpkg")
     # building leg 20 + 900 along A + park leg 10 = 930; clinic: 20 + 0 + 5 = 25
     assert b["dist_m_park"].iloc[0] == pytest.approx(930, abs=1.0)
@@ -77,6 +77,11 @@ def test_toy_distances_and_outputs(tmp_path, capsys):
     assert sub.loc["park", "street_km_covered"] == pytest.approx(1.0 + 0.39, abs=0.002)
     assert sub.loc["canteen", "street_km_covered"] == 0 and sub.loc["canteen", "buildings_covered"] == 0
     assert sub.loc["park", "network_share_in_area"] <= 1.0
+    by_name = pd.read_csv(out / "named_streets.csv", encoding="utf-8-sig").set_index(["name", "category"])
+    # per named street (甲路 is two edges, split by 乙路): 甲路 covered up to x = 1000 - 10 = 990 m;
+    # 乙路 starts 510 m from the park and is 400 m long, so all of it is within 1000 m
+    assert by_name.loc[("甲路", "park"), "street_km_covered"] == pytest.approx(0.99, abs=0.002)
+    assert by_name.loc[("乙路", "park"), "share_street_covered"] == pytest.approx(1.0, abs=0.005)
     params = json.loads((out / "params.json").read_text(encoding="utf-8"))
     assert params["speed_m_per_min"] == 60 and params["profile"] == "elderly"
     assert params["thresholds"]["park"] == 1000 and params["include_planned"] is True

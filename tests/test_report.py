@@ -173,7 +173,7 @@ def test_xlsx_sheets_headers_and_numbers(outputs, outdir, tmp_path):
     dest = tmp_path / "r.xlsx"
     report.to_xlsx(outputs, dest)
     wb = load_workbook(dest)
-    assert wb.sheetnames == ["分街道覆盖", "绿地500米", "缺口清单", "设施清单", "街道明细", "参数与来源"]
+    assert wb.sheetnames == ["分街道覆盖", "绿地500米", "缺口清单", "设施清单", "分道路覆盖", "街道明细", "参数与来源"]
     ws = wb["分街道覆盖"]
     headers = [c.value for c in ws[1]]
     assert headers[:3] == ["街道", "设施类别", "步行阈值(米)"]
@@ -189,6 +189,14 @@ def test_xlsx_sheets_headers_and_numbers(outputs, outdir, tmp_path):
     share_col = headers.index("建筑覆盖率") + 1
     assert ws.cell(row=2, column=share_col).number_format == "0.0%"
     assert ws.column_dimensions["A"].width >= 8
+
+    by_name = pd.DataFrame(list(wb["分道路覆盖"].iter_rows(values_only=True)))
+    assert list(by_name.iloc[0, :3]) == ["街道", "名称", "设施类别"]
+    streets = outputs.streets  # the sheet sums each named street's exact covered length
+    some = by_name.iloc[1]
+    cat_key = next(k for k, c in CATEGORIES.items() if c.zh == some[2])
+    same = streets[(streets["name"] == some[1]) & (streets["subdistrict"] == some[0])]
+    assert float(some[5]) == pytest.approx(same[f"covered_km_{cat_key}"].sum(), abs=1e-9)
 
     params = wb["参数与来源"]
     text = "\n".join(str(v) for row in params.iter_rows(values_only=True) for v in row if v is not None)
