@@ -848,7 +848,10 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
         d = dist.edge_mid_dist[c]
         streets[f"dist_m_{c}"] = d
         streets[f"walk_min_{c}"] = d / speed_m_per_min
-        covered[c] = covered_length(net, dist.fields[c], th[c])
+        key = ("covered", c, float(th[c]))  # re-thresholding one category leaves the others cached
+        if key not in dist._cache:
+            dist._cache[key] = covered_length(net, dist.fields[c], th[c])
+        covered[c] = dist._cache[key]
         streets[f"covered_km_{c}"] = covered[c] / 1000.0
 
     # buildings
@@ -1037,73 +1040,13 @@ def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
 
 def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float) -> gpd.GeoDataFrame:
     net = dist.net
-    ei = _edge_index(net)
     frames = []
     for c in dist.categories:
-        T = th[c]
-        if dist.buildings is not None:
-            d = dist.building_dist[c]
-            unc = np.flatnonzero(~(d <= T))
-            if len(unc) == 0:
-                continue
-            pairs = _building_pairs(dist, gap_link_m)
-            keep = np.zeros(len(d), bool)
-            keep[unc] = True
-            pos = np.full(len(d), -1, np.int64)
-            pos[unc] = np.arange(len(unc))
-            pk = keep[pairs[0]] & keep[pairs[1]]
-            adj = sp.csr_matrix((np.ones(int(pk.sum())), (pos[pairs[0][pk]], pos[pairs[1][pk]])), shape=(len(unc), len(unc)))
-            _, lab = csgraph.connected_components(adj, directed=False)
-            nlab = int(lab.max()) + 1
-            e = dist.building_snap.edge[unc]
-            unc_len = ei.length_m - covered[c]
-            street = np.zeros(nlab)
-            ue = np.unique(np.stack([lab[e >= 0], e[e >= 0]]), axis=1)
-            np.add.at(street, ue[0], unc_len[ue[1]])
-            coords, ci = shapely.get_coordinates(np.asarray(dist.buildings.geometry.values, dtype=object)[unc],
-                                                 return_index=True)
-            cl = lab[ci]
-            o = np.argsort(cl, kind="stable")  # shapely wants increasing indices
-            hull = shapely.convex_hull(shapely.multipoints(coords[o], indices=cl[o]))
-            small = ~np.isin(shapely.get_type_id(hull), [3, 6])
-            hull[small] = shapely.buffer(hull[small], 10.0)
-            first = np.full(nlab, np.iinfo(np.int64).max)
-            np.minimum.at(first, lab, unc)
-            agg = gpd.GeoDataFrame({"first": first,
-                                    "n_buildings": np.bincount(lab, minlength=nlab), "street_m": street},
-                                   geometry=hull, crs=net.crs)
-            agg["kind"] = "buildings"
-        else:
-            unc_len = ei.length_m - covered[c]
-            sel = np.flatnonzero(unc_len > 0.5)
-            if len(sel) == 0:
-                continue
-            n = net.n_nodes
-            adj = sp.csr_matrix((np.ones(len(sel)), (ei.u[sel], ei.v[sel])), shape=(n, n))
-            _, nlab = csgraph.connected_components(adj, directed=False)
-            lab = nlab[ei.u[sel]]
-            _, lab = np.unique(lab, return_inverse=True)
-            nlab = int(lab.max()) + 1
-            order = np.argsort(lab, kind="stable")
-            geom = shapely.multilinestrings(ei.geoms[sel][order], indices=lab[order])
-            agg = gpd.GeoDataFrame({"first": np.minimum.reduceat(sel[order], np.searchsorted(lab[order], np.arange(nlab))),
-                                    "n_buildings": np.zeros(nlab, np.int64),
-                                    "street_m": np.bincount(lab, weights=unc_len[sel], minlength=nlab)},
-                                   geometry=geom, crs=net.crs)
-            worst = np.lexsort((sel, -unc_len[sel], lab))
-            head = worst[np.searchsorted(lab[worst], np.arange(nlab))]
-            agg["anchor_edge"] = sel[head]
-            agg["kind"] = "streets"
-        agg = agg.sort_values(["n_buildings", "street_m", "first"], ascending=[False, False, True])
-        agg["category"] = c
-        agg["rank"] = np.arange(1, len(agg) + 1)
-        if "anchor_edge" in agg:  # midpoint of the cluster's most uncovered street
-            anchor = shapely.get_coordinates(shapely.line_interpolate_point(
-                ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
-        else:
-            anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
-        agg["label"] = _labels(anchor, net, label_features)
-        frames.append(agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "geometry"]])
+        key = ("gaps", c, float(th[c]), id(label_features), float(gap_link_m))
+        if key not in dist._cache:
+            dist._cache[key] = _category_gaps(dist, c, th[c], covered[c], label_features, gap_link_m)
+        if dist._cache[key] is not None:
+            frames.append(dist._cache[key])
     cols = ["category", "rank", "kind", "n_buildings", "street_m", "label"]
     if not frames:
         return gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs=net.crs)
@@ -1111,3 +1054,73 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
     out["n_buildings"] = out["n_buildings"].astype(np.int64)
     out["rank"] = out["rank"].astype(np.int64)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=net.crs)
+
+
+def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label_features,
+                   gap_link_m: float) -> gpd.GeoDataFrame | None:
+    """Ranked gap clusters of one category at threshold ``T`` (None when fully covered)."""
+    net = dist.net
+    ei = _edge_index(net)
+    if dist.buildings is not None:
+        d = dist.building_dist[c]
+        unc = np.flatnonzero(~(d <= T))
+        if len(unc) == 0:
+            return None
+        pairs = _building_pairs(dist, gap_link_m)
+        keep = np.zeros(len(d), bool)
+        keep[unc] = True
+        pos = np.full(len(d), -1, np.int64)
+        pos[unc] = np.arange(len(unc))
+        pk = keep[pairs[0]] & keep[pairs[1]]
+        adj = sp.csr_matrix((np.ones(int(pk.sum())), (pos[pairs[0][pk]], pos[pairs[1][pk]])), shape=(len(unc), len(unc)))
+        _, lab = csgraph.connected_components(adj, directed=False)
+        nlab = int(lab.max()) + 1
+        e = dist.building_snap.edge[unc]
+        unc_len = ei.length_m - covered
+        street = np.zeros(nlab)
+        ue = np.unique(np.stack([lab[e >= 0], e[e >= 0]]), axis=1)
+        np.add.at(street, ue[0], unc_len[ue[1]])
+        coords, ci = shapely.get_coordinates(np.asarray(dist.buildings.geometry.values, dtype=object)[unc],
+                                             return_index=True)
+        cl = lab[ci]
+        o = np.argsort(cl, kind="stable")  # shapely wants increasing indices
+        hull = shapely.convex_hull(shapely.multipoints(coords[o], indices=cl[o]))
+        small = ~np.isin(shapely.get_type_id(hull), [3, 6])
+        hull[small] = shapely.buffer(hull[small], 10.0)
+        first = np.full(nlab, np.iinfo(np.int64).max)
+        np.minimum.at(first, lab, unc)
+        agg = gpd.GeoDataFrame({"first": first,
+                                "n_buildings": np.bincount(lab, minlength=nlab), "street_m": street},
+                               geometry=hull, crs=net.crs)
+        agg["kind"] = "buildings"
+    else:
+        unc_len = ei.length_m - covered
+        sel = np.flatnonzero(unc_len > 0.5)
+        if len(sel) == 0:
+            return None
+        n = net.n_nodes
+        adj = sp.csr_matrix((np.ones(len(sel)), (ei.u[sel], ei.v[sel])), shape=(n, n))
+        _, nlab = csgraph.connected_components(adj, directed=False)
+        lab = nlab[ei.u[sel]]
+        _, lab = np.unique(lab, return_inverse=True)
+        nlab = int(lab.max()) + 1
+        order = np.argsort(lab, kind="stable")
+        geom = shapely.multilinestrings(ei.geoms[sel][order], indices=lab[order])
+        agg = gpd.GeoDataFrame({"first": np.minimum.reduceat(sel[order], np.searchsorted(lab[order], np.arange(nlab))),
+                                "n_buildings": np.zeros(nlab, np.int64),
+                                "street_m": np.bincount(lab, weights=unc_len[sel], minlength=nlab)},
+                               geometry=geom, crs=net.crs)
+        worst = np.lexsort((sel, -unc_len[sel], lab))
+        head = worst[np.searchsorted(lab[worst], np.arange(nlab))]
+        agg["anchor_edge"] = sel[head]
+        agg["kind"] = "streets"
+    agg = agg.sort_values(["n_buildings", "street_m", "first"], ascending=[False, False, True])
+    agg["category"] = c
+    agg["rank"] = np.arange(1, len(agg) + 1)
+    if "anchor_edge" in agg:  # midpoint of the cluster's most uncovered street
+        anchor = shapely.get_coordinates(shapely.line_interpolate_point(
+            ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
+    else:
+        anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
+    agg["label"] = _labels(anchor, net, label_features)
+    return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "geometry"]]

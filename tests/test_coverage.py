@@ -335,6 +335,14 @@ def test_summarize_thresholds_speed_subdistricts_and_gaps():
     # re-thresholding is cheap and changes the answer
     r2 = cv.summarize(d, bnd, thresholds={"culture": 800})
     assert r2.subdistricts.set_index("subdistrict").loc["East", "buildings_covered"] == 2
+    # per-threshold caches on Distances: going back gives exactly what a fresh Distances gives
+    back = cv.summarize(d, bnd, thresholds={"culture": 500}, speed_m_per_min=60.0)
+    fresh = cv.summarize(cv.compute_distances(net, fac, bld, categories=["culture"]), bnd,
+                         thresholds={"culture": 500}, speed_m_per_min=60.0)
+    pd.testing.assert_frame_equal(back.subdistricts, fresh.subdistricts)
+    pd.testing.assert_frame_equal(pd.DataFrame(back.gaps.drop(columns="geometry")),
+                                  pd.DataFrame(fresh.gaps.drop(columns="geometry")))
+    np.testing.assert_allclose(back.streets["covered_km_culture"], fresh.streets["covered_km_culture"])
     with pytest.raises(InputError):
         cv.summarize(d, bnd, thresholds={"nope": 3})
     with pytest.raises(InputError):
