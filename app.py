@@ -7,10 +7,8 @@ Run with ``.venv/bin/streamlit run app.py``; the default study area is
 
 from __future__ import annotations
 
-import io
 import time
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -128,8 +126,7 @@ scenario = ui.facilities_key(facilities)
 try:
     with st.spinner(t("computing", lang)):
         dist = ui.distances(stamp, scenario, area, facilities)
-        result = ui.summary(stamp, scenario, thresholds, float(speed), dist, area.boundaries,
-                            area.context.get("parks"))
+        result = ui.summary(stamp, scenario, thresholds, float(speed), dist, area.boundaries)
 except LifecircleError as exc:
     show_error(exc)
     st.stop()
@@ -137,22 +134,19 @@ assets = ui.leaflet_url()
 store = ui.geometry_store()
 
 
-def sub_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Subdistrict table with human headers and category labels (display only)."""
-    out = df.round({"threshold_min": 1, "street_km": 2, "street_km_covered": 2})
-    if "category" in out:
-        out["category"] = [label(c, lang) for c in out["category"]]
-    return localize_columns(out, lang)
-
-
 SHARE_COLS = ("share_buildings_covered", "share_street_covered", "network_share_in_area", "share_300m",
               "share_500m", "share_served")
 
 
-def pct_config(df: pd.DataFrame) -> dict:
-    from geo.i18n import column_label
-
-    return {column_label(c, lang): st.column_config.NumberColumn(format="percent") for c in SHARE_COLS if c in df}
+def sub_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Subdistrict table for display: human headers, category labels, shares as 54.9 % ('—' if none)."""
+    out = df.round({"threshold_min": 1, "street_km": 2, "street_km_covered": 2})
+    if "category" in out:
+        out["category"] = [label(c, lang) for c in out["category"]]
+    for c in SHARE_COLS:
+        if c in out:
+            out[c] = ["—" if pd.isna(v) else f"{v:.1%}" for v in out[c]]
+    return localize_columns(out, lang)
 
 
 # ----------------------------------------------------------------------------- views
@@ -192,9 +186,9 @@ def map_view() -> None:
     sub = result.subdistricts
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
     cur = sub_table(sub[sub["category"] == cat].drop(columns=["category"]))
-    st.dataframe(cur, hide_index=True, column_config=pct_config(sub), key="sub_table")
+    st.dataframe(cur, hide_index=True, key="sub_table")
     with st.expander(t("all_categories", lang)):
-        st.dataframe(sub_table(sub), hide_index=True, column_config=pct_config(sub))
+        st.dataframe(sub_table(sub), hide_index=True)
 
 
 def green_view() -> None:
@@ -212,7 +206,7 @@ def green_view() -> None:
                          park_dist_m=ui.green_park_distance(dist), boundaries=area.boundaries,
                          context=area.context, lang=lang, assets=assets, online_tiles=online_tiles, store=store)
     st_folium(m, key="green_map", height=560, use_container_width=True, returned_objects=[])
-    st.dataframe(sub_table(g), hide_index=True, column_config=pct_config(g))
+    st.dataframe(sub_table(g), hide_index=True)
 
 
 def material_view() -> None:

@@ -817,7 +817,8 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     speed_m_per_min : float
         Walking speed for the ``walk_min_<cat>`` columns.
     label_features : GeoDataFrame, optional
-        Named features (``name``) to label gaps when edges have no names.
+        Named features (``name``) to label gaps when edges have no names;
+        by default the named facilities of every category.
     profile : str, optional
         A :data:`geo.categories.PROFILES` key; overrides ``speed_m_per_min``.
     gap_link_m : float
@@ -909,6 +910,8 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
             warnings.append(warn(f"路网仅覆盖以下街道面积的不到一半，结果不完整：{'、'.join(low)}",
                                  f"the network covers less than half of these subdistricts, results are partial: {', '.join(low)}"))
 
+    if label_features is None:
+        label_features = _named_facilities(dist)
     gaps = _gaps(dist, th, covered, label_features, gap_link_m)
 
     green = green_parks = None
@@ -977,6 +980,18 @@ def named_streets(streets: gpd.GeoDataFrame, thresholds: dict[str, float] | None
 
 # ---------------------------------------------------------------------------
 # gaps
+
+
+def _named_facilities(dist: Distances) -> gpd.GeoDataFrame | None:
+    """The named facilities of every category, as one layer (cached: its id keys the gap cache)."""
+    if "named_facilities" not in dist._cache:
+        frames = [f[["name", "geometry"]] for f in dist.facilities.values() if len(f) and "name" in f.columns]
+        allf = pd.concat(frames, ignore_index=True) if frames else None
+        if allf is not None:
+            allf = gpd.GeoDataFrame(allf, geometry="geometry", crs=dist.net.crs)
+            allf = allf[allf["name"].astype(object).map(lambda x: isinstance(x, str) and x.strip() != "")]
+        dist._cache["named_facilities"] = allf if allf is not None and len(allf) else None
+    return dist._cache["named_facilities"]
 
 
 def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None) -> np.ndarray:

@@ -123,13 +123,11 @@ def run_coverage(network: WalkNetwork, facilities: gpd.GeoDataFrame, boundaries:
 
     dist = compute_distances(network, used, buildings, progress=sub)
     progress(0.92, "summarizing")
-    named = used[used["name"].astype(str) != ""] if len(used) else None
     if speed_m_per_min is not None:
-        result = summarize(dist, boundaries, thresholds=thresholds, speed_m_per_min=float(speed_m_per_min),
-                           label_features=named)
+        result = summarize(dist, boundaries, thresholds=thresholds, speed_m_per_min=float(speed_m_per_min))
         speed_source = "user --speed"
     else:
-        result = summarize(dist, boundaries, thresholds=thresholds, profile=profile, label_features=named)
+        result = summarize(dist, boundaries, thresholds=thresholds, profile=profile)
         speed_source = PROFILES[profile].source
     result.warnings = warnings + [x for x in result.warnings if x not in warnings]
     result.params.update({

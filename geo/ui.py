@@ -122,15 +122,14 @@ def distances(stamp: str, scenario: str, _area: Any, _facilities: gpd.GeoDataFra
 
 @st.cache_resource(max_entries=48, show_spinner=False)
 def summary(stamp: str, scenario: str, thresholds: tuple[tuple[str, float], ...], speed: float,
-            _dist: Any, _boundaries: gpd.GeoDataFrame | None, _labels: gpd.GeoDataFrame | None):
+            _dist: Any, _boundaries: gpd.GeoDataFrame | None):
     """:func:`geo.coverage.summarize` (cheap; cached so reruns that change nothing cost nothing).
 
     The returned object is shared between reruns: callers must not modify it.
     """
     from .coverage import summarize
 
-    return summarize(_dist, _boundaries, thresholds=dict(thresholds), speed_m_per_min=speed,
-                     label_features=_labels)
+    return summarize(_dist, _boundaries, thresholds=dict(thresholds), speed_m_per_min=speed)
 
 
 # --------------------------------------------------------------------------- uploads

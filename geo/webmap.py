@@ -37,7 +37,7 @@ from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, SOURCES, STATUSES, label
+from .categories import CATEGORY_KEYS, PARK_CLASSES, SOURCES, label
 
 __all__ = [
     "OSM_ATTRIBUTION",
@@ -384,7 +384,7 @@ def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets:
         Only WGS-84 tiles are ever offered: GCJ-02 tiles (Amap, Tencent) would
         be offset by hundreds of metres under WGS-84 data.
     """
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, height=height,
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, height=height,
                    zoom_start=14, location=[31.23, 121.47])
     _set_assets(m, assets)
     m.add_child(_Attribution(OSM_ATTRIBUTION))
