@@ -299,6 +299,7 @@ _LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "wgs84_lon", "lo
 _LAT_NAMES = ("lat", "latitude", "纬度", "y", "wgs84_lat", "lat_wgs84", "wgs_lat", "gcj02_lat", "gcj_lat",
               "bd09_lat", "point_y")
 _CATEGORY_NAMES = ("category", "facility_type", "类别", "设施类别", "设施类型", "类型", "type", "kind", "fclass")
+_STATUS_NAMES = ("status", "状态", "建设状态", "设施状态", "state")
 _NAME_NAMES = ("name", "facility_name", "名称", "设施名称", "name_zh", "name:zh", "title", "机构名称")
 _ID_NAMES = ("facility_id", "request_id", "id", "编号", "序号")
 
@@ -450,14 +451,15 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     # name, status, source, id
     ncol = name_col or _find_col(cols, _NAME_NAMES)
     names = df[ncol].astype(object).where(df[ncol].notna(), "").astype(str).str.strip() if ncol else pd.Series("", index=df.index)
-    if "status" in df.columns:
+    scol = _find_col(cols, _STATUS_NAMES, fuzzy=r"status|状态")
+    if scol is not None:
         slook = status_lookup()
-        raw_st = df["status"].astype(object).where(df["status"].notna(), "existing").astype(str).str.strip()
+        raw_st = df[scol].astype(object).where(df[scol].notna(), "existing").astype(str).str.strip()
         status = raw_st.map(lambda v: slook.get(norm_key(v or "existing")))
         bad = sorted(set(raw_st[status.isna()]))
         if bad:
-            raise InputError(f"status 列有无法识别的值：{', '.join(map(repr, bad[:10]))}（可用：{', '.join(STATUSES)}）。",
-                             f"unknown values in column 'status': {', '.join(map(repr, bad[:10]))} (use {', '.join(STATUSES)}).", p)
+            raise InputError(f"状态列“{scol}”有无法识别的值：{', '.join(map(repr, bad[:10]))}（可用：{', '.join(STATUSES)}）。",
+                             f"unknown values in status column '{scol}': {', '.join(map(repr, bad[:10]))} (use {', '.join(STATUSES)}).", p)
     else:
         status = pd.Series("existing", index=df.index)
     if "match_status" in df.columns:  # `lifecircle geocode` output: its `source` column is the text file

@@ -198,3 +198,49 @@ def test_green_and_export_views(app):
     app.radio(key="view").set_value("export").run()
     assert not app.exception
     assert len(app.get("download_button")) == 5
+
+
+def _add_official(app, csv_text: str, datum: str) -> None:
+    app.radio(key="view").set_value("material").run()
+    app.file_uploader(key="up_official").upload("官方名录.csv", csv_text.encode("utf-8"), "text/csv")
+    app.run()
+    app.selectbox(key="datum").set_value(datum).run()
+    app.button(key="add_official").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
+    from geo.coords import from_wgs84
+
+    lon, lat = 121.5066, 31.3357  # WGS-84, beside 新江湾城街道's culture centre, among the buildings
+    glon, glat = from_wgs84([lon], [lat], "gcj02")  # what an Amap-based list would hold
+    _add_official(app, f"名称,类别,状态,经度,纬度\n测试长者食堂,canteen,planned,{glon[0]:.7f},{glat[0]:.7f}\n", "gcj02")
+    (tab,) = app.session_state["extra_facilities"].values()
+    p = tab.geometry.iloc[0]
+    # back on WGS-84 within ~1 m (1e-5 deg), although the file is ~500 m off in WGS-84 terms
+    assert abs(p.x - lon) < 1e-5 and abs(p.y - lat) < 1e-5
+    assert abs(glon[0] - lon) > 1e-3
+    # the planned canteen covers buildings only in the "after the plan" scenario
+    app.radio(key="view").set_value("map").run()
+    app.selectbox(key="category").set_value("canteen").run()
+    with_plan = _table(app).set_index(_table(app).columns[0])
+    assert int(with_plan.loc["新江湾城街道", "覆盖建筑数"]) > 0
+    app.toggle(key="include_planned").set_value(False).run()
+    without = _table(app).set_index(_table(app).columns[0])
+    assert int(without.loc["新江湾城街道", "覆盖建筑数"]) == 0  # neither OSM nor the official list has a canteen
+
+
+def test_policy_text_upload_shows_mentions_with_match_status(app):
+    text = ("新江湾城街道2024年工作要点：年内新建2家长者食堂，改造提升新江湾城公园，"
+            "推进新江湾城社区市民健身中心更新。").encode("gb18030")
+    app.radio(key="view").set_value("material").run()
+    app.file_uploader(key="up_texts").upload("工作要点.txt", text, "text/plain")
+    app.run()
+    app.button(key="extract").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    geo_df = app.session_state["geocoded"]
+    assert {"name", "category", "status", "match_status", "match_score"} <= set(geo_df.columns)
+    by_cat = dict(zip(geo_df["category"], geo_df["status"]))
+    assert by_cat.get("canteen") == "planned" and "park" in by_cat
+    assert set(geo_df["match_status"]) <= {"matched", "ambiguous", "unmatched", "manual", "not_applicable"}
+    assert len(app.get("arrow_data_frame")) or len(app.dataframe)  # the editable table is shown

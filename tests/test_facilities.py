@@ -280,3 +280,15 @@ def test_osm_file_facilities():
     got = dict(zip(f["facility_id"], f["category"]))
     assert got == {"osm:node/20": "culture", "osm:way/110": "park", "osm:relation/201": "park"}
     assert f.set_index("facility_id").geometry["osm:relation/201"].geom_type in ("Polygon", "MultiPolygon")
+
+
+def test_status_column_found_by_its_chinese_name(tmp_path):
+    path = tmp_path / "名录.csv"
+    path.write_text("名称,类别,状态,经度,纬度\n甲食堂,社区食堂,规划,121.50,31.33\n乙食堂,canteen,现状,121.51,31.33\n",
+                    encoding="utf-8")
+    gdf = F.read_facility_table(path)
+    assert gdf["status"].tolist() == ["planned", "existing"]
+    assert len(F.filter_scenario(gdf, include_planned=False)) == 1
+    path.write_text("名称,类别,状态,经度,纬度\n丙食堂,canteen,也许,121.50,31.33\n", encoding="utf-8")
+    with pytest.raises(InputError, match="状态"):
+        F.read_facility_table(path)
