@@ -192,25 +192,50 @@ def _round_coords(geom: np.ndarray, ndigits: int) -> np.ndarray:
     return shapely.transform(geom, lambda xy: np.round(xy, ndigits))
 
 
+@lru_cache(maxsize=64)
+def _is_wgs84_srs(srs: str) -> bool:
+    from pyproj import CRS
+
+    return CRS.from_user_input(srs).to_epsg() == 4326
+
+
+def _is_wgs84(crs) -> bool:
+    """True for EPSG:4326 (memoised on the CRS text: ``to_epsg`` costs milliseconds per call)."""
+    return crs is None or _is_wgs84_srs(crs.srs or crs.to_wkt())
+
+
 def _wgs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return gdf if gdf.crs is None or gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)
+    return gdf if _is_wgs84(gdf.crs) else gdf.to_crs(WGS84)
 
 
 def _jsonable(values) -> list:
-    out = []
-    for v in values:
-        if isinstance(v, (np.floating, float)):
-            v = None if not np.isfinite(v) else float(v)
-        elif isinstance(v, np.integer):
-            v = int(v)
-        elif isinstance(v, np.bool_):
-            v = bool(v)
-        elif v is None or v is pd.NA or (isinstance(v, float) and v != v):
-            v = None
+    """Plain JSON values of a column: NaN/NA -> None, numpy scalars -> Python (vectorised for numbers)."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        values = values.to_numpy(dtype=object, na_value=None)
+    arr = values if isinstance(values, np.ndarray) else np.asarray(list(values), dtype=object)
+    kind = arr.dtype.kind
+    if kind == "f":
+        out = arr.astype(object)
+        out[~np.isfinite(arr)] = None
+        return out.tolist()
+    if kind in "iubUS":
+        return arr.tolist()
+    out = arr.astype(object)
+    out[pd.isna(out)] = None
+    lst = out.tolist()
+    for i, v in enumerate(lst):
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            continue
+        if isinstance(v, (float, np.floating)):
+            lst[i] = float(v) if np.isfinite(v) else None
+        elif isinstance(v, (np.integer, np.bool_)):
+            lst[i] = v.item()
         elif not isinstance(v, (str, int, bool)):
-            v = str(v)
-        out.append(v)
-    return out
+            lst[i] = str(v)
+    return lst
 
 
 class FastGeoJson(folium.map.Layer):
@@ -552,12 +577,13 @@ def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh",
         return
     from .i18n import column_label
 
-    g = _wgs(gaps)
+    g = gaps
     pts = (g.geom_type == "Point").to_numpy()
     if pts.any():  # give point gaps an area so they are visible at any zoom
-        g = g.copy()
+        g = _wgs(gaps).copy()
         sub = g.loc[pts]
         g.loc[pts, "geometry"] = sub.to_crs(sub.estimate_utm_crs()).buffer(60).to_crs(WGS84)
+    # otherwise the (metric) gaps go to _geom_json as they are: re-projected only when not memoised
     fields = [c for c in ("rank", "label", "category", "n_buildings", "street_m") if c in g.columns]
     props = {c: ([label(str(x), lang) for x in g[c]] if c == "category" else
                  (np.round(g[c].to_numpy(float)) if c == "street_m" else g[c].to_numpy())) for c in fields}
@@ -588,8 +614,9 @@ def add_legend(m: folium.Map, threshold_m: float, speed_m_per_min: float, catego
 def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
     for layer in layers:
         if layer is not None and len(layer):
-            g = layer if layer.crs is None or layer.crs.to_epsg() == 4326 else layer.to_crs(WGS84)
-            b = g.total_bounds
+            b = layer.total_bounds
+            if not _is_wgs84(layer.crs):  # project the box, not every feature
+                b = gpd.GeoSeries([shapely.box(*b)], crs=layer.crs).to_crs(WGS84).total_bounds
             if np.all(np.isfinite(b)):
                 return tuple(float(x) for x in b)
     return None
