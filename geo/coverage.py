@@ -247,7 +247,8 @@ def _to_crs(gdf: gpd.GeoDataFrame, crs, what: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise InputError(f"{what}没有坐标参考系（CRS），无法与路网对齐。请先指定坐标系（如 EPSG:4326）。",
                          f"the {what} layer has no CRS, so it cannot be aligned with the network; assign one (e.g. EPSG:4326).")
-    return gdf if gdf.crs == crs else gdf.to_crs(crs)
+    same = gdf.crs is crs or (bool(gdf.crs.srs) and gdf.crs.srs == getattr(crs, "srs", None)) or gdf.crs == crs
+    return gdf if same else gdf.to_crs(crs)  # identity/text first: pyproj's == costs ~10 ms
 
 
 # ---------------------------------------------------------------------------

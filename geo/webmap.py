@@ -22,6 +22,7 @@ Assets
 from __future__ import annotations
 
 import base64
+import hashlib
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -429,17 +430,39 @@ _GEOM_CACHE_MAX = 48
 
 
 def _geom_json(gdf: gpd.GeoDataFrame, ndigits: int = 6) -> str:
-    """:func:`geometry_json` of a layer, memoised on a content key (reruns reuse it)."""
-    geoms = gdf.geometry.to_numpy()
-    wkb = shapely.to_wkb(geoms[[0, len(geoms) // 2, -1]]) if len(geoms) else ()
-    key = (len(geoms), str(gdf.crs), tuple(np.round(gdf.total_bounds, 7)) if len(geoms) else (), tuple(wkb), ndigits)
+    """:func:`geometry_json` of a layer, memoised on its content (reruns reuse it, ~1 ms per 10 000 lines).
+
+    The key hashes every coordinate, the coordinate count and type of every
+    geometry and the CRS, so a changed layer (new gaps at a new threshold) is
+    never served from the memo; an unchanged one is never re-projected.
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    h = hashlib.sha1(shapely.get_coordinates(geoms).tobytes())
+    h.update(shapely.get_num_coordinates(geoms).tobytes())
+    h.update(shapely.get_type_id(geoms).tobytes())
+    key = (len(geoms), str(gdf.crs), h.hexdigest(), ndigits)
     hit = _GEOM_CACHE.get(key)
     if hit is None:
-        hit = geometry_json(_wgs(gdf).geometry.to_numpy(), ndigits=ndigits)
+        hit = geometry_json(_wgs_geoms(geoms, gdf.crs), ndigits=ndigits)
         if len(_GEOM_CACHE) >= _GEOM_CACHE_MAX:
             _GEOM_CACHE.pop(next(iter(_GEOM_CACHE)))
         _GEOM_CACHE[key] = hit
     return hit
+
+
+@lru_cache(maxsize=16)
+def _to_wgs84_transformer(srs: str):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(srs, WGS84, always_xy=True)
+
+
+def _wgs_geoms(geoms: np.ndarray, crs) -> np.ndarray:
+    """Geometries in WGS-84 (the pyproj transformer is built once per CRS, not per call)."""
+    if _is_wgs84(crs):
+        return geoms
+    tr = _to_wgs84_transformer(crs.srs or crs.to_wkt())
+    return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 def _dist_texts(lang: str) -> tuple[str, str]:
