@@ -17,7 +17,7 @@ from geo import ui, webmap
 from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
 from geo.coords import DATUMS
 from geo.errors import LifecircleError
-from geo.i18n import localize_columns, t
+from geo.i18n import column_label, localize_columns, t
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
 T0 = time.perf_counter()
@@ -106,10 +106,10 @@ with st.sidebar:
     cat = st.selectbox(t("category", lang), CATEGORY_KEYS, format_func=lambda k: label(k, lang), key="category")
     profile = st.radio(t("profile", lang), list(PROFILES), format_func=lambda k: label(k, lang), key="profile",
                        horizontal=True)
-    speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0,
+    speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
                             value=PROFILES[profile].speed_m_per_min, key=f"speed_{profile}",
                             help=PROFILES[profile].source)
-    thr = st.number_input(t("threshold", lang), min_value=50.0, max_value=5000.0, step=50.0,
+    thr = st.number_input(t("threshold", lang), min_value=50.0, max_value=5000.0, step=50.0, format="%.0f",
                           value=CATEGORIES[cat].threshold_m, key=f"thr_{cat}", help=CATEGORIES[cat].standard)
     st.caption(t("threshold_caption", lang, minutes=thr / speed, standard=CATEGORIES[cat].standard))
     include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
@@ -136,6 +136,9 @@ store = ui.geometry_store()
 
 SHARE_COLS = ("share_buildings_covered", "share_street_covered", "network_share_in_area", "share_300m",
               "share_500m", "share_served")
+# display formats: minutes with one decimal, km with two, metres whole
+NUM_FORMATS = {"threshold_m": "%.0f", "threshold_min": "%.1f", "street_km": "%.2f", "street_km_covered": "%.2f",
+               "street_m": "%.0f", "area_m2": "%.0f"}
 
 
 def sub_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -149,6 +152,13 @@ def sub_table(df: pd.DataFrame) -> pd.DataFrame:
     return localize_columns(out, lang)
 
 
+def num_config(df: pd.DataFrame, **extra) -> dict:
+    """``column_config`` with the display formats of :data:`NUM_FORMATS` for the columns of ``df``."""
+    cfg = {column_label(c, lang): st.column_config.NumberColumn(format=f) for c, f in NUM_FORMATS.items() if c in df}
+    cfg.update({column_label(c, lang): v for c, v in extra.items() if c in df})
+    return cfg
+
+
 # ----------------------------------------------------------------------------- views
 def map_view() -> None:
     gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
@@ -158,10 +168,16 @@ def map_view() -> None:
         center = zoom = None
         if len(gaps):
             shown = gaps.drop(columns="geometry").sort_values("rank")
-            cols = [c for c in ("rank", "label", "n_buildings", "street_m") if c in shown]
+            # rank, the size of the gap (uncovered buildings; street length when it has no buildings), where
+            size = "n_buildings" if (shown.get("n_buildings", pd.Series(dtype=float)) > 0).any() else "street_m"
+            cols = [c for c in ("rank", size, "label") if c in shown]
             tbl = localize_columns(shown[cols].round({"street_m": 0}), lang)
+            small = st.column_config.NumberColumn(width="small")
             sel = st.dataframe(tbl, hide_index=True, on_select="rerun", selection_mode="single-row",
-                               key=f"gap_table_{cat}", height=260)
+                               key=f"gap_table_{cat}", height=260,
+                               column_config=num_config(shown[cols], rank=small, n_buildings=small,
+                                                        street_m=st.column_config.NumberColumn(format="%.0f",
+                                                                                               width="small")))
             rows = sel.selection.rows if sel is not None else []
             if rows:
                 g = gaps.sort_values("rank").iloc[[rows[0]]].to_crs(4326)
@@ -185,10 +201,10 @@ def map_view() -> None:
                   center=center, zoom=zoom)
     sub = result.subdistricts
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
-    cur = sub_table(sub[sub["category"] == cat].drop(columns=["category"]))
-    st.dataframe(cur, hide_index=True, key="sub_table")
+    cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min"])  # in the title
+    st.dataframe(sub_table(cur), hide_index=True, key="sub_table", column_config=num_config(cur))
     with st.expander(t("all_categories", lang)):
-        st.dataframe(sub_table(sub), hide_index=True)
+        st.dataframe(sub_table(sub), hide_index=True, column_config=num_config(sub))
 
 
 def green_view() -> None:
@@ -206,7 +222,7 @@ def green_view() -> None:
                          park_dist_m=ui.green_park_distance(dist), boundaries=area.boundaries,
                          context=area.context, lang=lang, assets=assets, online_tiles=online_tiles, store=store)
     st_folium(m, key="green_map", height=560, use_container_width=True, returned_objects=[])
-    st.dataframe(sub_table(g), hide_index=True)
+    st.dataframe(sub_table(g), hide_index=True, column_config=num_config(g))
 
 
 def material_view() -> None:

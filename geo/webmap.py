@@ -154,6 +154,11 @@ def _fmt_m(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _fmt_min(x: float) -> str:
+    """Minutes with one decimal (6.9), as in the app's tables and captions; 0 stays 0."""
+    return "0" if x == 0 else f"{x:.1f}"
+
+
 def legend_rows(threshold_m: float, speed_m_per_min: float, lang: str = "zh") -> list[tuple[str, str]]:
     """(colour, label) pairs of the distance legend, in metres AND minutes."""
     edges = distance_bins(threshold_m)
@@ -162,9 +167,9 @@ def legend_rows(threshold_m: float, speed_m_per_min: float, lang: str = "zh") ->
     for i in range(7):
         a, b = edges[i], edges[i + 1]
         if np.isfinite(b):
-            text = f"{_fmt_m(a)}–{_fmt_m(b)} m · {a / speed_m_per_min:.0f}–{b / speed_m_per_min:.0f} min"
+            text = f"{_fmt_m(a)}–{_fmt_m(b)} m · {_fmt_min(a / speed_m_per_min)}–{_fmt_min(b / speed_m_per_min)} min"
         else:
-            text = f"> {_fmt_m(a)} m · > {a / speed_m_per_min:.0f} min"
+            text = f"> {_fmt_m(a)} m · > {_fmt_min(a / speed_m_per_min)} min"
         rows.append((cols[i], text))
     rows.append((UNREACHABLE_COLOR, "不可达" if lang == "zh" else "unreachable"))
     return rows
@@ -360,7 +365,11 @@ class _Attribution(MacroElement):
 
 
 class _Legend(MacroElement):
-    """A Leaflet control with a title and colour swatches (HTML escaped by the template)."""
+    """A Leaflet control with a title and colour swatches (HTML escaped by the template).
+
+    Clicking the title folds the rows away (the legend must not hide the map on
+    a small screen).
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
@@ -368,18 +377,31 @@ class _Legend(MacroElement):
           var legend = L.control({position: {{ this.position|tojson }}});
           legend.onAdd = function () {
             var div = L.DomUtil.create('div', 'lifecircle-legend');
-            div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.45 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)';
-            var html = '<b>' + {{ this.title|tojson }} + '</b>';
+            div.style.cssText = 'background:rgba(255,255,255,.92);padding:5px 8px;font:11px/1.4 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px';
+            var head = document.createElement('b');
+            head.textContent = {{ this.title|tojson }} + ' \u25BE';
+            head.style.cursor = 'pointer';
+            head.title = {{ this.fold_hint|tojson }};
+            var body = document.createElement('div');
             var rows = {{ this.rows|tojson }};
             for (var i = 0; i < rows.length; i++) {
-              var r = rows[i];
-              var sw = r[2] === 'dot'
-                ? '<span style="display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px;background:' + r[0] + ';border:1px solid #333"></span>'
-                : '<span style="display:inline-block;width:18px;height:4px;margin:0 6px 3px 0;vertical-align:middle;background:' + r[0] + '"></span>';
-              var t = document.createElement('span'); t.textContent = r[1];
-              html += '<br>' + sw + t.innerHTML;
+              var r = rows[i], line = document.createElement('div'), sw = document.createElement('span');
+              sw.style.cssText = r[2] === 'dot'
+                ? 'display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px;vertical-align:-1px;background:'
+                  + r[0] + ';border:' + (r[4] ? '2px dashed ' : (r[3] ? '2px solid ' : '1px solid ')) + (r[3] || '#333')
+                : 'display:inline-block;width:18px;height:4px;margin:0 6px 3px 0;vertical-align:middle;background:' + r[0];
+              line.appendChild(sw);
+              line.appendChild(document.createTextNode(r[1]));
+              body.appendChild(line);
             }
-            div.innerHTML = html;
+            head.onclick = function () {
+              var open = body.style.display !== 'none';
+              body.style.display = open ? 'none' : '';
+              head.textContent = {{ this.title|tojson }} + (open ? ' \u25B8' : ' \u25BE');
+            };
+            div.appendChild(head);
+            div.appendChild(body);
+            L.DomEvent.disableClickPropagation(div);
             return div;
           };
           legend.addTo({{ this._parent.get_name() }});
@@ -387,12 +409,30 @@ class _Legend(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, title: str, rows: list[tuple[str, str]], *, kind: str = "line", position: str = "bottomright"):
+    def __init__(self, title: str, rows: list[tuple], *, kind: str = "line", position: str = "bottomright",
+                 lang: str = "zh"):
+        """``rows``: ``(colour, text)`` or, for dots, ``(fill, text, outline_colour, dashed)``."""
         super().__init__()
         self._name = "Legend"
         self.title = title
-        self.rows = [[c, t, kind] for c, t in rows]
+        self.rows = [[r[0], r[1], kind, r[2] if len(r) > 2 else None, bool(r[3]) if len(r) > 3 else False]
+                     for r in rows]
         self.position = position
+        self.fold_hint = "点击收起/展开图例" if lang == "zh" else "click to fold/unfold the legend"
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (no miles)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 120}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
 
 
 def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets: str = "inline",
@@ -410,10 +450,11 @@ def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets:
         Only WGS-84 tiles are ever offered: GCJ-02 tiles (Amap, Tencent) would
         be offset by hundreds of metres under WGS-84 data.
     """
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, height=height,
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True, height=height,
                    zoom_start=14, location=[31.23, 121.47])
     _set_assets(m, assets)
     m.add_child(_Attribution(OSM_ATTRIBUTION))
+    m.add_child(_MetricScale())
     if online_tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap" if lang != "zh" else "OpenStreetMap 底图",
                          attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
@@ -617,21 +658,31 @@ def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh",
 
 
 def add_legend(m: folium.Map, threshold_m: float, speed_m_per_min: float, category: str, *,
-               lang: str = "zh", with_facilities: bool = True) -> None:
-    """Distance legend (metres and minutes) and, optionally, the facility symbols."""
-    title = (f"至最近{label(category, lang)}的步行距离" if lang == "zh"
-             else f"Walk to nearest: {label(category, lang)}")
-    title += (f"（阈值 {threshold_m:.0f} 米 / {threshold_m / speed_m_per_min:.0f} 分钟）" if lang == "zh"
-              else f" (threshold {threshold_m:.0f} m / {threshold_m / speed_m_per_min:.0f} min)")
+               lang: str = "zh", with_facilities: bool = True, all_facilities: bool = False) -> None:
+    """Distance legend (metres and minutes) and, optionally, the facility symbols.
+
+    The facility legend draws its swatches like the markers: fill = category
+    colour, outline = source, hollow dashed = planned/upgrading.
+    """
+    zh = lang == "zh"
+    title = f"至最近{label(category, lang)}的步行距离" if zh else f"Walk to nearest: {label(category, lang)}"
+    minutes = _fmt_min(threshold_m / speed_m_per_min)
+    title += (f"（阈值 {threshold_m:.0f} 米 / {minutes} 分钟）" if zh
+              else f" (threshold {threshold_m:.0f} m / {minutes} min)")
     rows = legend_rows(threshold_m, speed_m_per_min, lang)
-    rows.append(("#ff1744", "服务缺口" if lang == "zh" else "gap"))
-    m.add_child(_Legend(title, rows))
+    rows.append(("#ff1744", "服务缺口" if zh else "gap"))
+    m.add_child(_Legend(title, rows, lang=lang))
     if with_facilities:
-        srows = [(SOURCE_STROKE[k], ("来源：" if lang == "zh" else "source: ") + label(k, lang)) for k in SOURCES]
-        srows.append(("#ffffff", ("空心虚线 = " if lang == "zh" else "hollow dashed = ")
-                      + label("planned", lang) + "/" + label("upgrading", lang)))
-        m.add_child(_Legend("设施（填色 = 类别）" if lang == "zh" else "Facilities (fill = category)", srows,
-                            kind="dot", position="bottomleft"))
+        fill = "#bdbdbd" if all_facilities else CATEGORY_COLORS.get(category, "#333333")
+        srows = [(fill, ("来源：" if zh else "source: ") + label(k, lang), SOURCE_STROKE[k], False) for k in SOURCES]
+        srows.append(("rgba(255,255,255,0)", label("planned", lang) + "/" + label("upgrading", lang)
+                      + ("（空心虚线）" if zh else " (hollow, dashed)"), fill if not all_facilities else "#444444", True))
+        if all_facilities:
+            ftitle = "设施（填色 = 类别，外圈 = 来源）" if zh else "Facilities (fill = category, outline = source)"
+        else:
+            ftitle = (f"{label(category, lang)}设施（外圈颜色 = 来源）" if zh
+                      else f"{label(category, lang)} facilities (outline = source)")
+        m.add_child(_Legend(ftitle, srows, kind="dot", position="bottomleft", lang=lang))
 
 
 def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
@@ -679,7 +730,7 @@ def coverage_map(*, category: str, threshold_m: float, speed_m_per_min: float,
     add_gaps(m, gaps, lang=lang, store=store)
     add_boundaries(m, boundaries, lang=lang, store=store)
     add_facilities(m, facilities, categories=None if all_facilities else [category], lang=lang, store=store)
-    add_legend(m, threshold_m, speed_m_per_min, category, lang=lang)
+    add_legend(m, threshold_m, speed_m_per_min, category, lang=lang, all_facilities=all_facilities)
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)
     return m
@@ -755,7 +806,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
                     store=store).add_to(m)
     rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
     rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
-    m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot"))
+    m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot", lang=lang))
     add_boundaries(m, boundaries, lang=lang, store=store)
     folium.LayerControl(collapsed=True).add_to(m)
     return m

@@ -36,7 +36,8 @@ def test_distance_colors_sequential_and_unreachable_grey():
     assert c[-1] == webmap.UNREACHABLE_COLOR
     rows = webmap.legend_rows(500, 72, "zh")
     assert "m" in rows[0][1] and "min" in rows[0][1]  # metres AND minutes
-    assert rows[3][1].startswith("375–500 m") and "5–7 min" in rows[3][1]
+    assert rows[3][1].startswith("375–500 m") and "5.2–6.9 min" in rows[3][1]  # one decimal, as in the tables
+    assert rows[0][1].startswith("0–125 m · 0–1.7 min")
 
 
 @pytest.mark.parametrize("assets", ["inline", "/app/static/leaflet"])
@@ -52,6 +53,8 @@ def test_coverage_map_needs_no_cdn(assets):
     colors = list(webmap.distance_colors(streets["dist_m_park"], 500))
     assert str(colors[:3]).replace("'", '"').replace(", ", ", ")[1:-1].split(", ")[0] in html
     assert html.count("L.geoJson(null") == 3  # streets, boundaries, facilities
+    assert "imperial: false" in html and "L.control.scale()" not in html  # metres only, no miles
+    assert "0.0–" not in html and "6.9 min" in html  # legend minutes with one decimal (500 m at 72 m/min)
 
 
 def test_geometry_store_keeps_geometry_out_of_page():
@@ -134,6 +137,32 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
     assert not thr.equals(after)  # 300 m covers less than 500 m
     assert calls == []  # cached: no shortest paths recomputed for a new category or threshold
     assert rethreshold_s < 10 and rerun_s < 10  # generous bounds for a busy 2-core machine; numbers are reported
+
+
+def test_tables_read_like_a_report(app):
+    """Shares as 54.9 % or '—' (no 'None'), minutes with one decimal, km with two, headers in the UI language."""
+    import json
+
+    share = re.compile(r"^(\d{1,3}\.\d%|—)$")
+    cur = _table(app)
+    assert "步行阈值(分钟)" not in cur.columns  # the threshold is in the title above the table
+    for col in ("建筑覆盖率", "街道覆盖率", "路网覆盖街道面积比例"):
+        assert all(share.match(str(v)) for v in cur[col]), cur[col].tolist()
+    wjc = cur.set_index("街道").loc["五角场街道"]
+    assert wjc["建筑数"] == 0 and wjc["建筑覆盖率"] == "—"  # no buildings: no share, not 'None' or 0 %
+    cfg = {k: v["type_config"].get("format") for k, v in json.loads(app.dataframe[1].proto.columns).items()
+           if "type_config" in v}
+    assert cfg.get("街道长度(公里)") == "%.2f"
+    full = next(d.value for d in app.dataframe if "设施类别" in d.value.columns)
+    assert len(full) == 2 * 9
+    assert all(abs(v * 10 - round(v * 10)) < 1e-9 for v in full["步行阈值(分钟)"])  # 6.9, not 6.9444
+    assert any("（500 米 / 6.9 分钟）" in m.value for m in app.markdown)  # the table title
+    assert app.number_input(key="thr_elderly_care").proto.format == "%.0f"  # 500, not 500.00
+    app.radio(key="lang").set_value("en").run()
+    cur = _table(app)
+    assert {"Subdistrict", "Share of buildings covered", "Street length (km)"} <= set(cur.columns)
+    assert all(share.match(str(v)) for v in cur["Share of buildings covered"])
+    app.radio(key="lang").set_value("zh").run()
 
 
 def test_language_switch(app):
