@@ -52,6 +52,15 @@ def show_error(exc: LifecircleError) -> None:
     st.error(exc.message(lang))
 
 
+def flash(kind: str, text: str) -> None:
+    """Queue a message for the next run: ``st.rerun()`` right after ``st.success`` would erase it unseen."""
+    st.session_state.setdefault("_flash", []).append((kind, text))
+
+
+for _kind, _text in st.session_state.pop("_flash", []):
+    {"success": st.success, "warning": st.warning}[_kind](_text)
+
+
 # ----------------------------------------------------------------------------- load another area
 def area_view() -> None:
     st.subheader(t("area_online", lang))
@@ -64,7 +73,7 @@ def area_view() -> None:
         try:
             path = ui.prepare_online(new_id, place, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
             st.session_state["area_id"] = path.name
-            st.success(t("area_ready", lang, path=str(path)))
+            flash("success", t("area_ready", lang, path=str(path)))
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
@@ -82,7 +91,7 @@ def area_view() -> None:
             src = ui.save_upload(up, ui.NETWORK_TYPES) if up else ui.require_local(local)
             path = ui.prepare_from_file(off_id, src, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
             st.session_state["area_id"] = path.name
-            st.success(t("area_ready", lang, path=str(path)))
+            flash("success", t("area_ready", lang, path=str(path)))
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
@@ -241,9 +250,9 @@ def material_view() -> None:
             path = ui.save_upload(up, ui.TABLE_TYPES)
             tab = ui.read_official(path, datum)
             extra_store[f"official:{up.name}"] = tab
-            st.success(t("official_added", lang, n=len(tab), name=up.name))
+            flash("success", t("official_added", lang, n=len(tab), name=up.name))
             for w in tab.attrs.get("warnings", []):
-                st.warning(w)
+                flash("warning", w)
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
@@ -302,7 +311,7 @@ def material_view() -> None:
     if st.button(t("save_corrections", lang), key="save_corr"):
         try:
             n = ui.save_corrections(corr_path, geo_df, edited, pick, pt)
-            st.success(t("corrections_saved", lang, n=n, path=str(corr_path)))
+            flash("success", t("corrections_saved", lang, n=n, path=str(corr_path)))
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)

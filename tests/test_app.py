@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -244,6 +245,7 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
     lon, lat = 121.5066, 31.3357  # WGS-84, beside 新江湾城街道's culture centre, among the buildings
     glon, glat = from_wgs84([lon], [lat], "gcj02")  # what an Amap-based list would hold
     _add_official(app, f"名称,类别,状态,经度,纬度\n测试长者食堂,canteen,planned,{glon[0]:.7f},{glat[0]:.7f}\n", "gcj02")
+    assert any("已从 官方名录.csv 加入 1 个设施" in m.value for m in app.success)  # shown after the rerun
     (tab,) = app.session_state["extra_facilities"].values()
     p = tab.geometry.iloc[0]
     # back on WGS-84 within ~1 m (1e-5 deg), although the file is ~500 m off in WGS-84 terms
@@ -273,3 +275,49 @@ def test_policy_text_upload_shows_mentions_with_match_status(app):
     assert by_cat.get("canteen") == "planned" and "park" in by_cat
     assert set(geo_df["match_status"]) <= {"matched", "ambiguous", "unmatched", "manual", "not_applicable"}
     assert len(app.get("arrow_data_frame")) or len(app.dataframe)  # the editable table is shown
+
+
+def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir):
+    """Coordinates typed into the extraction table go to <area>/corrections.csv and come back in a new session."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo.geocode import read_corrections
+
+    text = "新江湾城街道2024年工作要点：改造提升新江湾城公园，推进新江湾城社区市民健身中心更新。".encode("gb18030")
+    corr = data_dir / "areas" / "xinjiangwan" / "corrections.csv"
+    key = "工作要点.txt|新江湾城社区市民健身中心|sports"
+    lon, lat = 121.5066, 31.3357
+
+    def extract(at):
+        at.radio(key="view").set_value("material").run()
+        at.file_uploader(key="up_texts").upload("工作要点.txt", text, "text/plain")
+        at.run()
+        at.button(key="extract").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at.data_editor[0].value.set_index("mention_key")
+
+    corr.unlink(missing_ok=True)
+    try:
+        table = extract(app)
+        assert table.loc[key, "match_status"] == "unmatched" and pd.isna(table.loc[key, "lon"])
+        row = list(table.index).index(key)
+        app.session_state["editor"] = {"edited_rows": {row: {"lon": lon, "lat": lat}}, "added_rows": [],
+                                       "deleted_rows": []}
+        app.button(key="save_corr").click().run()
+        assert not app.exception and not app.error
+        assert any("已保存 1 条校正" in s.value for s in app.success)
+        saved = read_corrections(corr).set_index("key")
+        assert saved.loc[key, "lon"] == pytest.approx(lon) and saved.loc[key, "lat"] == pytest.approx(lat)
+        # the same session: the table now shows the placed facility as a manual correction
+        after = app.data_editor[0].value.set_index("mention_key")
+        assert after.loc[key, "match_status"] == "manual" and after.loc[key, "lon"] == pytest.approx(lon)
+        assert app.button(key="use_text").label.startswith("将 1 个")
+        # a new session (the planner comes back tomorrow): extracting again re-applies the file
+        fresh = AppTest.from_file(APP, default_timeout=240)
+        fresh.run()
+        again = extract(fresh)
+        assert again.loc[key, "match_status"] == "manual"
+        assert (again.loc[key, "lon"], again.loc[key, "lat"]) == (pytest.approx(lon), pytest.approx(lat))
+        assert again.loc["工作要点.txt|新江湾城公园|park", "match_status"] != "manual"  # only the corrected row
+    finally:
+        corr.unlink(missing_ok=True)
