@@ -281,18 +281,29 @@ def material_view() -> None:
         return
     corr_path = ui.corrections_path(area_path)
     geo_df = ui.reapply_corrections(geo_df, corr_path)
-    st.caption(t("match_counts", lang, counts=", ".join(f"{k}: {v}" for k, v in
+    st.caption(t("match_counts", lang, counts=", ".join(f"{ui.match_label(k, lang)}: {v}" for k, v in
                                                          geo_df["match_status"].value_counts().items())))
     st.markdown(t("correct_hint", lang, path=str(corr_path)))
     cols = [c for c in ("mention_key", "name", "category", "status", "match_status", "match_score", "osm_name",
                         "lon", "lat", "sentence") if c in geo_df]
+    cc = st.column_config
     edited = st.data_editor(
         geo_df[cols], hide_index=True, key="editor", disabled=["mention_key", "match_status", "match_score",
                                                               "osm_name", "sentence"],
-        column_config={
-            "category": st.column_config.SelectboxColumn(options=list(CATEGORY_KEYS)),
-            "status": st.column_config.SelectboxColumn(options=list(STATUSES)),
-            "lon": st.column_config.NumberColumn(format="%.6f"), "lat": st.column_config.NumberColumn(format="%.6f"),
+        column_config={  # headers and choices in the UI language; the values stay taxonomy keys
+            "mention_key": None,  # internal key, kept in the returned table for the corrections file
+            "name": cc.TextColumn(column_label("name", lang)),
+            "category": cc.SelectboxColumn(column_label("category", lang), options=list(CATEGORY_KEYS),
+                                           format_func=lambda k: label(k, lang)),
+            "status": cc.SelectboxColumn(column_label("status", lang), options=list(STATUSES),
+                                         format_func=lambda k: label(k, lang)),
+            "match_status": cc.SelectboxColumn(column_label("match_status", lang), options=list(ui.MATCH_STATUSES),
+                                               format_func=lambda k: ui.match_label(k, lang)),
+            "match_score": cc.NumberColumn(column_label("match_score", lang), format="%.0f"),
+            "osm_name": cc.TextColumn(column_label("osm_name", lang)),
+            "lon": cc.NumberColumn(column_label("lon", lang), format="%.6f"),
+            "lat": cc.NumberColumn(column_label("lat", lang), format="%.6f"),
+            "sentence": cc.TextColumn(column_label("sentence", lang), width="large"),
         })
     # place by clicking the map
     keys = list(geo_df["mention_key"])

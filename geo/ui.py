@@ -269,6 +269,22 @@ def extract_and_geocode(paths: list[Path], area: Any, stamp: str) -> pd.DataFram
     return geocode_mentions(mentions, _candidates(stamp, area), boundaries=area.boundaries)
 
 
+# match status of a geocoded mention -> (zh, en); same wording as ``lifecircle geocode``'s summary line
+MATCH_STATUSES: dict[str, tuple[str, str]] = {
+    "matched": ("已匹配", "matched"),
+    "manual": ("人工校正", "manual"),
+    "ambiguous": ("待确认", "ambiguous"),
+    "unmatched": ("未匹配", "unmatched"),
+    "not_applicable": ("无名称", "not applicable"),
+}
+
+
+def match_label(status: str, lang: str = "zh") -> str:
+    """Display label of a ``match_status`` value (the value itself when unknown)."""
+    pair = MATCH_STATUSES.get(status)
+    return status if pair is None else pair[0 if lang == "zh" else 1]
+
+
 def corrections_path(area_path: Path) -> Path:
     """Where the planner's corrections live (re-applied on every later run)."""
     return Path(area_path) / "corrections.csv"

@@ -13,6 +13,7 @@ import pytest
 import shapely
 
 from geo import webmap
+from geo.categories import label
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -274,7 +275,17 @@ def test_policy_text_upload_shows_mentions_with_match_status(app):
     by_cat = dict(zip(geo_df["category"], geo_df["status"]))
     assert by_cat.get("canteen") == "planned" and "park" in by_cat
     assert set(geo_df["match_status"]) <= {"matched", "ambiguous", "unmatched", "manual", "not_applicable"}
-    assert len(app.get("arrow_data_frame")) or len(app.dataframe)  # the editable table is shown
+    import json
+
+    (editor,) = app.data_editor  # the editable table is shown, one row per mention, with its match status
+    shown = editor.value
+    assert len(shown) == len(geo_df) and list(shown["match_status"]) == list(geo_df["match_status"])
+    cfg = json.loads(editor.proto.columns)
+    assert cfg["match_status"]["label"] == "匹配状态" and cfg["category"]["label"] == "设施类别"
+    opts = {o["value"]: o["label"] for o in cfg["category"]["type_config"]["options"]}
+    assert opts["canteen"] == label("canteen", "zh") and CJK.search(opts["canteen"])  # Chinese choices, key values
+    assert cfg["mention_key"]["hidden"] is True
+    assert any(c.value.startswith("匹配结果：") and "未匹配" in c.value for c in app.caption)
 
 
 def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir):
