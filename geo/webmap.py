@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.elements import ElementAddToElement
 from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
@@ -261,10 +262,22 @@ class FastGeoJson(folium.map.Layer):
           var F = {{ this.fields|tojson }}, A = {{ this.aliases|tojson }}, base = {{ this.base_style|tojson }};
           function esc(v) { return String(v).replace(/[&<>"]/g, function (c) {
             return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; }); }
-          var map = {{ this._parent.get_name() }}, pane = {{ this.pane|tojson }};
-          if (pane && !map.getPane(pane)) { map.createPane(pane).style.zIndex = {{ this.z_index }}; }
+          var map = {{ this._parent.get_name() }}, pane = {{ this.pane|tojson }}, z = {{ this.z_index }};
+          if (pane && !map.getPane(pane)) { map.createPane(pane).style.zIndex = z; }
+          // ONE canvas for every vector layer of the map: stacked canvases (one per pane) would each
+          // swallow the mouse, so only the top one could show tooltips. Draw order = z (see order()).
+          if (!map._lcCanvas) {
+            map._lcCanvas = L.canvas({padding: 0.5, tolerance: 2});
+            map._lcLayers = [];
+            map.on("overlayadd", function () { map._lcOrder(); });
+            map._lcOrder = function () {
+              map._lcLayers.slice().sort(function (a, b) { return a[0] - b[0]; })
+                .forEach(function (e) { if (map.hasLayer(e[1])) { e[1].bringToFront(); } });
+            };
+          }
           var layer = L.geoJson(null, {
             pane: pane || "overlayPane",
+            renderer: map._lcCanvas,
             interactive: {{ this.interactive|tojson }},
             style: function (f) {
               var i = f.properties.i, s = Object.assign({}, base);
@@ -272,28 +285,41 @@ class FastGeoJson(folium.map.Layer):
               return s;
             },
             pointToLayer: function (f, ll) {
-              var i = f.properties.i, s = Object.assign({radius: {{ this.radius }}, pane: pane || "overlayPane"}, base);
+              var i = f.properties.i, s = Object.assign({radius: {{ this.radius }}, pane: pane || "overlayPane",
+                                                         renderer: map._lcCanvas}, base);
               for (var k in S) { if (S[k][i] !== null) s[k] = S[k][i]; }
               return L.circleMarker(ll, s);
             },
-            onEachFeature: function (f, layer) {
-              if (!F.length) return;
-              layer.bindTooltip(function () {
-                var i = f.properties.i, h = [];
-                for (var j = 0; j < F.length; j++) {
-                  var v = P[F[j]][i];
-                  if (v === null || v === "") continue;
-                  h.push("<b>" + esc(A[j]) + "</b> " + esc(v));
-                }
-                return h.join("<br>");
-              }, {sticky: true});
-            }
           });
+          if (F.length) {  // ONE tooltip for the whole layer (not one per feature): the hovered feature fills it
+            layer.bindTooltip(function (l) {
+              var i = l.feature ? l.feature.properties.i : -1, h = [];
+              if (i < 0) return "";
+              for (var j = 0; j < F.length; j++) {
+                var v = P[F[j]][i];
+                if (v === null || v === "") continue;
+                h.push("<b>" + esc(A[j]) + "</b> " + esc(v));
+              }
+              return h.join("<br>");
+            }, {sticky: true});
+          }
+          // map._lcPending counts layers whose data is still on its way; at 0 the container gets
+          // data-lc-loaded="1" (what the browser test waits for before timing the drawing)
+          map._lcLayers.push([z, layer]);
+          map._lcPending = (map._lcPending || 0) + 1;
+          function loaded() {
+            map._lcPending -= 1;
+            if (map._lcPending === 0) {
+              map._lcOrder();  // data arrives in any order: restore the layer order once
+              map.getContainer().setAttribute("data-lc-loaded", "1");
+            }
+          }
           {% if this.data_url %}
           fetch({{ this.data_url|tojson }}).then(function (r) { return r.json(); })
-            .then(function (d) { layer.addData(d); });
+            .then(function (d) { layer.addData(d); }).finally(loaded);
           {% else %}
           layer.addData({{ this.data_js }});
+          loaded();
           {% endif %}
           return layer;
         })();
@@ -325,11 +351,8 @@ class FastGeoJson(folium.map.Layer):
         jinja compile the whole GeoJSON as a template (~0.1 s per MB); the
         script is added verbatim instead.
         """
-        from folium.elements import ElementAddToElement
-
         if self.show:
-            self.add_child(ElementAddToElement(element_name=self.get_name(),
-                                               element_parent_name=self._parent.get_name()),
+            self.add_child(_AddTo(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
                            name=self.get_name() + "_add")
         figure = self.get_root()
         figure.script.add_child(_RawScript(self._template.module.script(self, kwargs)), name=self.get_name())
@@ -348,8 +371,31 @@ class _RawScript(Element):
         return self._text
 
 
+class _RawMacro(MacroElement):
+    """A MacroElement whose rendered header/html/script go into the page verbatim.
+
+    branca wraps each rendered part in ``Element(text)``, which compiles it as a
+    jinja template (~1-2 ms each, twice per map and rerun); these parts are
+    plain text already.
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        parts = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            fn = parts.get(part)
+            if fn is not None:
+                target.add_child(_RawScript(fn(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _AddTo(_RawMacro, ElementAddToElement):
+    """``<layer>.addTo(<map>)`` without template compilation (see :class:`_RawMacro`)."""
+
+
 # --------------------------------------------------------------------------- elements
-class _Attribution(MacroElement):
+class _Attribution(_RawMacro):
     """Adds a text to the map's attribution control (shown even without tiles)."""
 
     _template = Template(
@@ -364,7 +410,7 @@ class _Attribution(MacroElement):
         self.text = text
 
 
-class _Legend(MacroElement):
+class _Legend(_RawMacro):
     """A Leaflet control with a title and colour swatches (HTML escaped by the template).
 
     Clicking the title folds the rows away (the legend must not hide the map on
@@ -421,7 +467,7 @@ class _Legend(MacroElement):
         self.fold_hint = "点击收起/展开图例" if lang == "zh" else "click to fold/unfold the legend"
 
 
-class _MetricScale(MacroElement):
+class _MetricScale(_RawMacro):
     """Leaflet's scale bar in metres only (no miles)."""
 
     _template = Template(
@@ -584,7 +630,21 @@ def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: s
                 pane="lc_buildings", z_index=390, store=store).add_to(m)
 
 
+_POINTS_MEMO: list[tuple] = []  # (facilities, points): the app passes the same scenario object on every rerun
+
+
 def _facility_points(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Facilities as WGS-84 points (polygons at a representative point), memoised per input object."""
+    for src, pts in _POINTS_MEMO:
+        if src is facilities:
+            return pts
+    pts = _facility_points_of(facilities)
+    _POINTS_MEMO.append((facilities, pts))  # keeps the input alive, so its id is not reused
+    del _POINTS_MEMO[:-4]
+    return pts
+
+
+def _facility_points_of(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     f = _wgs(facilities)
     f = f[~(f.geometry.isna() | f.geometry.is_empty)].copy()
     poly = f.geom_type != "Point"

@@ -56,6 +56,9 @@ def test_coverage_map_needs_no_cdn(assets):
     assert str(colors[:3]).replace("'", '"').replace(", ", ", ")[1:-1].split(", ")[0] in html
     assert html.count("L.geoJson(null") == 3  # streets, boundaries, facilities
     assert "imperial: false" in html and "L.control.scale()" not in html  # metres only, no miles
+    # one shared canvas (stacked per-pane canvases would swallow each other's hover) and one tooltip per layer
+    assert "map._lcCanvas = L.canvas(" in html and html.count("renderer: map._lcCanvas") == 2 * 3
+    assert "onEachFeature" not in html and html.count("layer.bindTooltip(") == 3
     assert "0.0–" not in html and "6.9 min" in html  # legend minutes with one decimal (500 m at 72 m/min)
 
 
