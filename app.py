@@ -130,8 +130,7 @@ with st.sidebar:
 thresholds = tuple((c, float(st.session_state.get(f"thr_{c}", CATEGORIES[c].threshold_m))) for c in CATEGORY_KEYS)
 stamp = ui.area_stamp(area_path)
 extra = list(st.session_state.get("extra_facilities", {}).values())
-facilities = ui.scenario_facilities(area.facilities, extra, include_planned)
-scenario = ui.facilities_key(facilities)
+facilities, scenario = ui.scenario(area.facilities, extra, include_planned)
 try:
     with st.spinner(t("computing", lang)):
         dist = ui.distances(stamp, scenario, area, facilities)
@@ -206,7 +205,8 @@ def map_view() -> None:
                                 boundaries=area.boundaries, facilities=facilities, buildings=result.buildings,
                                 gaps=gaps, context=area.context, lang=lang, assets=assets,
                                 online_tiles=online_tiles, show_buildings=show_buildings, store=store)
-        st_folium(m, key="main_map", height=600, use_container_width=True, returned_objects=[],
+        # render=False: st_folium renders the map itself once more anyway (same page, half the work)
+        st_folium(m, render=False, key="main_map", height=600, use_container_width=True, returned_objects=[],
                   center=center, zoom=zoom)
     sub = result.subdistricts
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
@@ -230,7 +230,7 @@ def green_view() -> None:
     m = webmap.green_map(parks=result.green_parks, buildings=result.buildings,
                          park_dist_m=ui.green_park_distance(dist), boundaries=area.boundaries,
                          context=area.context, lang=lang, assets=assets, online_tiles=online_tiles, store=store)
-    st_folium(m, key="green_map", height=560, use_container_width=True, returned_objects=[])
+    st_folium(m, render=False, key="green_map", height=560, use_container_width=True, returned_objects=[])
     st.dataframe(sub_table(g), hide_index=True, column_config=num_config(g))
 
 
@@ -315,7 +315,8 @@ def material_view() -> None:
     webmap.add_context(mm, area.context, lang=lang, store=store)
     webmap.add_boundaries(mm, area.boundaries, lang=lang, store=store)
     webmap.add_facilities(mm, facilities, lang=lang, store=store)
-    clicked = st_folium(mm, key="click_map", height=420, use_container_width=True, returned_objects=["last_clicked"])
+    clicked = st_folium(mm, render=False, key="click_map", height=420, use_container_width=True,
+                        returned_objects=["last_clicked"])
     pt = (clicked or {}).get("last_clicked")
     if pt:
         st.caption(t("clicked", lang, lon=pt["lng"], lat=pt["lat"]))

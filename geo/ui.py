@@ -33,6 +33,7 @@ __all__ = [
     "load_area",
     "facilities_key",
     "scenario_facilities",
+    "scenario",
     "distances",
     "summary",
     "save_upload",
@@ -110,6 +111,27 @@ def scenario_facilities(base: gpd.GeoDataFrame, extra: Iterable[gpd.GeoDataFrame
     frames = [f for f in extra if f is not None and len(f)]
     allf = combine(base, *frames) if frames else base
     return filter_scenario(allf, include_planned)
+
+
+_SCENARIOS: list[tuple] = []  # (base, extra frames, include_planned, facilities, key), most recent last
+
+
+def scenario(base: gpd.GeoDataFrame, extra: list[gpd.GeoDataFrame], include_planned: bool
+             ) -> tuple[gpd.GeoDataFrame, str]:
+    """:func:`scenario_facilities` and its :func:`facilities_key`, reused while the inputs are the same objects.
+
+    Combining and hashing 500+ facilities cost ~40 ms on every rerun; the
+    planner's layers are replaced, never modified in place, so object identity
+    (the memo keeps the objects alive, so ids cannot be reused) is a safe key.
+    """
+    for hit in _SCENARIOS:
+        if hit[0] is base and hit[2] == bool(include_planned) and len(hit[1]) == len(extra) \
+                and all(a is b for a, b in zip(hit[1], extra)):
+            return hit[3], hit[4]
+    fac = scenario_facilities(base, extra, include_planned)
+    _SCENARIOS.append((base, list(extra), bool(include_planned), fac, facilities_key(fac)))
+    del _SCENARIOS[:-8]
+    return _SCENARIOS[-1][3], _SCENARIOS[-1][4]
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
