@@ -201,13 +201,17 @@ def map_view() -> None:
                 for w in result.warnings:
                     st.write("• " + w)
     with left:
-        m = webmap.coverage_map(category=cat, threshold_m=thr, speed_m_per_min=speed, streets=result.streets,
-                                boundaries=area.boundaries, facilities=facilities, buildings=result.buildings,
-                                gaps=gaps, context=area.context, lang=lang, assets=assets,
-                                online_tiles=online_tiles, show_buildings=show_buildings, store=store)
+        # the base (shapes, context, boundaries) stays the same for every category, threshold, speed and
+        # scenario, so the browser keeps the map and the planner's view; only the overlay is swapped
+        base = webmap.coverage_base(streets=result.streets, boundaries=area.boundaries, buildings=result.buildings,
+                                    context=area.context, lang=lang, assets=assets, online_tiles=online_tiles,
+                                    show_buildings=show_buildings, store=store)
+        overlay = webmap.coverage_overlay(category=cat, threshold_m=thr, speed_m_per_min=speed,
+                                          streets=result.streets, buildings=result.buildings,
+                                          facilities=facilities, gaps=gaps, lang=lang, store=store)
         # render=False: st_folium renders the map itself once more anyway (same page, half the work)
-        st_folium(m, render=False, key="main_map", height=600, use_container_width=True, returned_objects=[],
-                  center=center, zoom=zoom)
+        st_folium(base, render=False, key="main_map", height=600, use_container_width=True, returned_objects=[],
+                  feature_group_to_add=overlay, center=center, zoom=zoom)
     sub = result.subdistricts
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
     cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min"])  # in the title

@@ -58,6 +58,10 @@ __all__ = [
     "add_gaps",
     "add_legend",
     "coverage_map",
+    "coverage_base",
+    "coverage_overlay",
+    "street_style",
+    "building_style",
     "green_map",
     "CATEGORY_COLORS",
 ]
@@ -262,52 +266,69 @@ class FastGeoJson(folium.map.Layer):
           var F = {{ this.fields|tojson }}, A = {{ this.aliases|tojson }}, base = {{ this.base_style|tojson }};
           function esc(v) { return String(v).replace(/[&<>"]/g, function (c) {
             return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; }); }
-          var map = {{ this._parent.get_name() }}, pane = {{ this.pane|tojson }}, z = {{ this.z_index }};
+          var map = {{ this.map_name }}, pane = {{ this.pane|tojson }}, z = {{ this.z_index }};
+          var keep = {{ this._parent.get_name() }} === map;  // on the map itself, not in a feature group
           if (pane && !map.getPane(pane)) { map.createPane(pane).style.zIndex = z; }
           // ONE canvas for every vector layer of the map: stacked canvases (one per pane) would each
-          // swallow the mouse, so only the top one could show tooltips. Draw order = z (see order()).
+          // swallow the mouse, so only the top one could show tooltips. Draw order = z (map._lcOrder).
           if (!map._lcCanvas) {
             map._lcCanvas = L.canvas({padding: 0.5, tolerance: 2});
             map._lcLayers = [];
+            map._lcReg = {};
             map.on("overlayadd", function () { map._lcOrder(); });
             map._lcOrder = function () {
+              map._lcLayers = map._lcLayers.filter(function (e) { return e[2] || map.hasLayer(e[1]); });
               map._lcLayers.slice().sort(function (a, b) { return a[0] - b[0]; })
                 .forEach(function (e) { if (map.hasLayer(e[1])) { e[1].bringToFront(); } });
             };
+          }
+          function style(f) {
+            var i = f.properties.i, s = Object.assign({}, base);
+            for (var k in S) { if (S[k][i] !== null) s[k] = S[k][i]; }
+            return s;
           }
           var layer = L.geoJson(null, {
             pane: pane || "overlayPane",
             renderer: map._lcCanvas,
             interactive: {{ this.interactive|tojson }},
-            style: function (f) {
-              var i = f.properties.i, s = Object.assign({}, base);
-              for (var k in S) { if (S[k][i] !== null) s[k] = S[k][i]; }
-              return s;
-            },
+            style: style,
             pointToLayer: function (f, ll) {
-              var i = f.properties.i, s = Object.assign({radius: {{ this.radius }}, pane: pane || "overlayPane",
-                                                         renderer: map._lcCanvas}, base);
-              for (var k in S) { if (S[k][i] !== null) s[k] = S[k][i]; }
+              var s = Object.assign({radius: {{ this.radius }}, pane: pane || "overlayPane",
+                                     renderer: map._lcCanvas}, style(f));
               return L.circleMarker(ll, s);
             },
           });
-          if (F.length) {  // ONE tooltip for the whole layer (not one per feature): the hovered feature fills it
-            layer.bindTooltip(function (l) {
-              var i = l.feature ? l.feature.properties.i : -1, h = [];
-              if (i < 0) return "";
-              for (var j = 0; j < F.length; j++) {
-                var v = P[F[j]][i];
-                if (v === null || v === "") continue;
-                h.push("<b>" + esc(A[j]) + "</b> " + esc(v));
-              }
-              return h.join("<br>");
-            }, {sticky: true});
+          function tip(l) {  // ONE tooltip for the whole layer (not one per feature): the hovered feature fills it
+            var i = l.feature ? l.feature.properties.i : -1, h = [];
+            if (i < 0) return "";
+            for (var j = 0; j < F.length; j++) {
+              var v = P[F[j]][i];
+              if (v === null || v === undefined || v === "") continue;
+              h.push("<b>" + esc(A[j]) + "</b> " + esc(v));
+            }
+            return h.join("<br>");
           }
-          // map._lcPending counts layers whose data is still on its way; at 0 the container gets
-          // data-lc-loaded="1" (what the browser test waits for before timing the drawing)
-          map._lcLayers.push([z, layer]);
+          function tips() {
+            if (F.length && !layer.getTooltip()) { layer.bindTooltip(tip, {sticky: true}); }
+            else if (!F.length && layer.getTooltip()) { layer.unbindTooltip(); }
+          }
+          tips();
+          var ready = false;
+          {% if this.live_key %}
+          // colours and tooltip values arrive later, from a LiveStyle element (geometry stays in place)
+          map._lcReg[{{ this.live_key|tojson }}] = function (S2, P2, F2, A2) {  // (tojson sorts object keys)
+            S = S2; P = P2; F = F2; A = A2.length ? A2 : F2;
+            tips();
+            if (ready) { layer.setStyle(style); }
+          };
+          {% endif %}
+          // map._lcPending counts layers whose data is still on its way; data-lc-loaded on the map's
+          // container is "1" when none is (what the browser test waits for before timing the drawing)
+          map._lcLayers.push([z, layer, keep]);
           map._lcPending = (map._lcPending || 0) + 1;
+          map.getContainer().setAttribute("data-lc-loaded", "0");
           function loaded() {
+            ready = true;
             map._lcPending -= 1;
             if (map._lcPending === 0) {
               map._lcOrder();  // data arrives in any order: restore the layer order once
@@ -329,9 +350,10 @@ class FastGeoJson(folium.map.Layer):
     def __init__(self, data_json: str, *, name: str, base_style: dict, styles: Mapping[str, Iterable] | None = None,
                  props: Mapping[str, Iterable] | None = None, aliases: Iterable[str] = (), radius: float = 6,
                  interactive: bool = True, show: bool = True, control: bool = True, pane: str | None = None,
-                 z_index: int = 400, store: Callable[[str], str] | None = None):
+                 z_index: int = 400, store: Callable[[str], str] | None = None, live_key: str | None = None):
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "FastGeoJson"
+        self.live_key = live_key
         self.data_url = store(data_json) if store is not None else None
         self.data_js = "" if self.data_url else data_json.replace("</", "<\\/")  # never close <script> early
         self.pane = pane
@@ -343,6 +365,11 @@ class FastGeoJson(folium.map.Layer):
         self.aliases = list(aliases) or self.fields
         self.radius = float(radius)
         self.interactive = bool(interactive)
+
+    @property
+    def map_name(self) -> str:
+        """JS name of the map this layer is drawn on (its parent may be a feature group)."""
+        return _map_name(self)
 
     def render(self, **kwargs) -> None:
         """Like :meth:`folium.map.Layer.render`, but the (large) script is not compiled as a template.
@@ -358,6 +385,14 @@ class FastGeoJson(folium.map.Layer):
         figure.script.add_child(_RawScript(self._template.module.script(self, kwargs)), name=self.get_name())
         for element in self._children.values():
             element.render(**kwargs)
+
+
+def _map_name(element) -> str:
+    """JS name of the :class:`folium.Map` above ``element``; ``window.map`` (streamlit-folium) if none yet."""
+    p = getattr(element, "_parent", None)
+    while p is not None and not isinstance(p, folium.Map):
+        p = getattr(p, "_parent", None)
+    return p.get_name() if p is not None else "window.map"
 
 
 class _RawScript(Element):
@@ -450,7 +485,12 @@ class _Legend(_RawMacro):
             L.DomEvent.disableClickPropagation(div);
             return div;
           };
-          legend.addTo({{ this._parent.get_name() }});
+          var owner = {{ this._parent.get_name() }};
+          if (owner instanceof L.Map) { legend.addTo(owner); }
+          else {  // in a feature group (the app's per-category overlay): shown while the group is
+            owner.on("add", function () { legend.addTo(owner._map); });
+            owner.on("remove", function () { legend.remove(); });
+          }
         })();
         {% endmacro %}"""
     )
@@ -465,6 +505,38 @@ class _Legend(_RawMacro):
                      for r in rows]
         self.position = position
         self.fold_hint = "点击收起/展开图例" if lang == "zh" else "click to fold/unfold the legend"
+
+
+class _LiveStyle(_RawMacro):
+    """Colours and tooltip values for a geometry layer drawn earlier with ``live_key`` (see :class:`FastGeoJson`).
+
+    In a feature group it applies when the group is added to the map: the app
+    swaps one small group per category/threshold/speed while the 9,000 street
+    and building shapes stay on the map (no reload, the view is kept).
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+          var owner = {{ this._parent.get_name() }}, key = {{ this.key|tojson }};
+          var S = {{ this.styles|tojson }}, P = {{ this.props|tojson }};
+          var F = {{ this.fields|tojson }}, A = {{ this.aliases|tojson }};
+          function apply(m) { var f = m && m._lcReg && m._lcReg[key]; if (f) { f(S, P, F, A); } }
+          if (owner instanceof L.Map) { apply(owner); }
+          else { owner.on("add", function () { apply(owner._map); }); }
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, key: str, styles: Mapping[str, Iterable], props: Mapping[str, Iterable],
+                 aliases: Iterable[str] = ()):
+        super().__init__()
+        self._name = "LiveStyle"
+        self.key = key
+        self.styles = {k: _jsonable(v) for k, v in styles.items()}
+        self.props = {k: _jsonable(v) for k, v in props.items()}
+        self.fields = list(self.props)  # the tooltip order (JSON objects arrive with sorted keys)
+        self.aliases = list(aliases)
 
 
 class _MetricScale(_RawMacro):
@@ -590,31 +662,27 @@ def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: 
                 aliases=[column_label(c, lang) for c in fields], pane="lc_bounds", z_index=420, store=store).add_to(m)
 
 
-def add_streets(m: folium.Map, streets: gpd.GeoDataFrame | None, category: str, threshold_m: float,
-                speed_m_per_min: float, *, lang: str = "zh",
-        store: Callable[[str], str] | None = None) -> None:
-    """Streets coloured by walking distance to the nearest facility of ``category`` (one layer)."""
-    if streets is None or len(streets) == 0:
-        return
+STREET_STYLE = {"weight": 3, "opacity": 0.9, "color": UNREACHABLE_COLOR}
+BUILDING_STYLE = {"color": "#555555", "weight": 0.5, "fillOpacity": 0.75, "fillColor": UNREACHABLE_COLOR}
+
+
+def street_style(streets: gpd.GeoDataFrame, category: str, threshold_m: float, speed_m_per_min: float,
+                 lang: str = "zh") -> tuple[dict, dict, list[str]]:
+    """(styles, tooltip props, tooltip aliases) of the streets for one category, threshold and speed."""
     from .i18n import column_label
 
     col = f"dist_m_{category}"
     d = streets[col].to_numpy(float) if col in streets.columns else np.full(len(streets), np.nan)
     name = streets["name"].fillna("").astype(str).to_numpy() if "name" in streets.columns else np.full(len(d), "")
     a, b = _dist_texts(lang)
-    FastGeoJson(_geom_json(streets), name=("街道步行距离：" if lang == "zh" else "Streets, walking distance: ")
-                + label(category, lang), base_style={"weight": 3, "opacity": 0.9},
-                styles={"color": distance_colors(d, threshold_m)},
-                props={"name": name, "dist_m": np.round(d), "walk_min": np.round(d / speed_m_per_min, 1)},
-                aliases=[column_label("name", lang), a, b], pane="lc_streets", z_index=400, store=store).add_to(m)
+    return ({"color": distance_colors(d, threshold_m)},
+            {"name": name, "dist_m": np.round(d), "walk_min": np.round(d / speed_m_per_min, 1)},
+            [column_label("name", lang), a, b])
 
 
-def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: str, threshold_m: float,
-                  speed_m_per_min: float, *, lang: str = "zh", show: bool = True,
-        store: Callable[[str], str] | None = None) -> None:
-    """Building footprints coloured like the streets (one layer)."""
-    if buildings is None or len(buildings) == 0:
-        return
+def building_style(buildings: gpd.GeoDataFrame, category: str, threshold_m: float, speed_m_per_min: float,
+                   lang: str = "zh") -> tuple[dict, dict, list[str]]:
+    """(styles, tooltip props, tooltip aliases) of the buildings for one category, threshold and speed."""
     col = f"dist_m_{category}"
     d = buildings[col].to_numpy(float) if col in buildings.columns else np.full(len(buildings), np.nan)
     a, b = _dist_texts(lang)
@@ -624,10 +692,37 @@ def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame | None, category: s
     if ncol in buildings.columns:
         props["nearest"] = buildings[ncol].astype(object).to_numpy()
         aliases.append("最近设施" if lang == "zh" else "Nearest facility")
-    FastGeoJson(_geom_json(buildings), name="建筑步行距离" if lang == "zh" else "Buildings, walking distance",
-                show=show, base_style={"color": "#555555", "weight": 0.5, "fillOpacity": 0.75},
-                styles={"fillColor": distance_colors(d, threshold_m)}, props=props, aliases=aliases,
-                pane="lc_buildings", z_index=390, store=store).add_to(m)
+    return {"fillColor": distance_colors(d, threshold_m)}, props, aliases
+
+
+def _street_layer(streets: gpd.GeoDataFrame, lang: str, store, **kw) -> FastGeoJson:
+    return FastGeoJson(_geom_json(streets), name="街道步行距离" if lang == "zh" else "Streets, walking distance",
+                       base_style=STREET_STYLE, pane="lc_streets", z_index=400, store=store, **kw)
+
+
+def _building_layer(buildings: gpd.GeoDataFrame, lang: str, store, **kw) -> FastGeoJson:
+    return FastGeoJson(_geom_json(buildings), name="建筑步行距离" if lang == "zh" else "Buildings, walking distance",
+                       base_style=BUILDING_STYLE, pane="lc_buildings", z_index=390, store=store, **kw)
+
+
+def add_streets(m: folium.Map | folium.FeatureGroup, streets: gpd.GeoDataFrame | None, category: str,
+                threshold_m: float, speed_m_per_min: float, *, lang: str = "zh",
+                store: Callable[[str], str] | None = None) -> None:
+    """Streets coloured by walking distance to the nearest facility of ``category`` (one layer)."""
+    if streets is None or len(streets) == 0:
+        return
+    styles, props, aliases = street_style(streets, category, threshold_m, speed_m_per_min, lang)
+    _street_layer(streets, lang, store, styles=styles, props=props, aliases=aliases).add_to(m)
+
+
+def add_buildings(m: folium.Map | folium.FeatureGroup, buildings: gpd.GeoDataFrame | None, category: str,
+                  threshold_m: float, speed_m_per_min: float, *, lang: str = "zh", show: bool = True,
+                  store: Callable[[str], str] | None = None) -> None:
+    """Building footprints coloured like the streets (one layer)."""
+    if buildings is None or len(buildings) == 0:
+        return
+    styles, props, aliases = building_style(buildings, category, threshold_m, speed_m_per_min, lang)
+    _building_layer(buildings, lang, store, show=show, styles=styles, props=props, aliases=aliases).add_to(m)
 
 
 _POINTS_MEMO: list[tuple] = []  # (facilities, points): the app passes the same scenario object on every rerun
@@ -653,9 +748,9 @@ def _facility_points_of(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return f[f.geom_type == "Point"]
 
 
-def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame | None, *, categories: Iterable[str] | None = None,
-                   lang: str = "zh", name: str | None = None,
-        store: Callable[[str], str] | None = None) -> None:
+def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataFrame | None, *,
+                   categories: Iterable[str] | None = None, lang: str = "zh", name: str | None = None,
+                   store: Callable[[str], str] | None = None) -> None:
     """Facilities as CircleMarkers in ONE GeoJSON layer.
 
     Fill colour = category; outline colour = source (OSM / official list /
@@ -694,8 +789,8 @@ def add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame | None, *, catego
                 aliases=[column_label(c, lang) for c in props], pane="lc_facilities", z_index=450, store=store).add_to(m)
 
 
-def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh",
-        store: Callable[[str], str] | None = None) -> None:
+def add_gaps(m: folium.Map | folium.FeatureGroup, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh",
+             store: Callable[[str], str] | None = None) -> None:
     """Gap clusters highlighted in red, with rank and label as tooltip."""
     if gaps is None or len(gaps) == 0:
         return
@@ -717,7 +812,7 @@ def add_gaps(m: folium.Map, gaps: gpd.GeoDataFrame | None, *, lang: str = "zh",
                 props=props, aliases=[column_label(c, lang) for c in fields], pane="lc_gaps", z_index=410, store=store).add_to(m)
 
 
-def add_legend(m: folium.Map, threshold_m: float, speed_m_per_min: float, category: str, *,
+def add_legend(m: folium.Map | folium.FeatureGroup, threshold_m: float, speed_m_per_min: float, category: str, *,
                lang: str = "zh", with_facilities: bool = True, all_facilities: bool = False) -> None:
     """Distance legend (metres and minutes) and, optionally, the facility symbols.
 
@@ -756,6 +851,56 @@ def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, floa
     return None
 
 
+def coverage_base(*, streets: gpd.GeoDataFrame | None = None, boundaries: gpd.GeoDataFrame | None = None,
+                  buildings: gpd.GeoDataFrame | None = None, facilities: gpd.GeoDataFrame | None = None,
+                  context: Mapping[str, gpd.GeoDataFrame] | None = None, lang: str = "zh", assets: str = "inline",
+                  online_tiles: bool = False, show_buildings: bool = True, layer_control: bool = True,
+                  height: str | int = "100%", store: Callable[[str], str] | None = None) -> folium.Map:
+    """The part of the coverage map that does not change with category, threshold, speed or scenario.
+
+    Context, subdistricts, and the street and building *shapes* (grey until a
+    :func:`coverage_overlay` colours them). The app draws this once and swaps
+    only the overlay, so the browser keeps the map, its 9,000 shapes and the
+    planner's view when a parameter changes.
+    """
+    m = base_map(_bounds(boundaries, streets, buildings, facilities), assets=assets,
+                 online_tiles=online_tiles, lang=lang, height=height)
+    add_context(m, context, lang=lang, store=store)
+    if buildings is not None and len(buildings):
+        _building_layer(buildings, lang, store, show=show_buildings, live_key="buildings").add_to(m)
+    if streets is not None and len(streets):
+        _street_layer(streets, lang, store, live_key="streets").add_to(m)
+    add_boundaries(m, boundaries, lang=lang, store=store)
+    if layer_control:
+        folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def coverage_overlay(*, category: str, threshold_m: float, speed_m_per_min: float,
+                     streets: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
+                     facilities: gpd.GeoDataFrame | None = None, gaps: gpd.GeoDataFrame | None = None,
+                     lang: str = "zh", all_facilities: bool = False,
+                     store: Callable[[str], str] | None = None) -> folium.FeatureGroup:
+    """What changes with category, threshold, speed or scenario, as ONE feature group over :func:`coverage_base`.
+
+    Colours and tooltip values of the base's streets and buildings (no
+    geometry), the gaps, the facilities of ``category`` and the legends.
+    ``streets``/``buildings`` must be the same rows, in the same order, as the
+    base's (the colours are matched by position).
+    """
+    fg = folium.FeatureGroup(name=("步行覆盖：" if lang == "zh" else "Walking access: ") + label(category, lang))
+    if streets is not None and len(streets):
+        _LiveStyle("streets", *street_style(streets, category, threshold_m, speed_m_per_min, lang)).add_to(fg)
+    if buildings is not None and len(buildings):
+        _LiveStyle("buildings", *building_style(buildings, category, threshold_m, speed_m_per_min, lang)).add_to(fg)
+    if gaps is not None and "category" in gaps.columns:
+        gaps = gaps[gaps["category"] == category]
+    add_gaps(fg, gaps, lang=lang, store=store)
+    add_facilities(fg, facilities, categories=None if all_facilities else [category], lang=lang, store=store)
+    add_legend(fg, threshold_m, speed_m_per_min, category, lang=lang, all_facilities=all_facilities)
+    return fg
+
+
 def coverage_map(*, category: str, threshold_m: float, speed_m_per_min: float,
                  streets: gpd.GeoDataFrame | None = None, boundaries: gpd.GeoDataFrame | None = None,
                  facilities: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
@@ -764,6 +909,9 @@ def coverage_map(*, category: str, threshold_m: float, speed_m_per_min: float,
                  show_buildings: bool = True, all_facilities: bool = False, layer_control: bool = True,
                  height: str | int = "100%", store: Callable[[str], str] | None = None) -> folium.Map:
     """The main map: context, subdistricts, streets and buildings by distance, facilities, gaps, legend.
+
+    :func:`coverage_base` with its :func:`coverage_overlay` added (a standalone
+    map; the app passes the overlay to streamlit-folium separately).
 
     Parameters
     ----------
@@ -780,17 +928,12 @@ def coverage_map(*, category: str, threshold_m: float, speed_m_per_min: float,
         app serves it as a static file, cached by the browser) instead of being
         embedded in the page.
     """
-    m = base_map(_bounds(boundaries, streets, buildings, facilities), assets=assets,
-                 online_tiles=online_tiles, lang=lang, height=height)
-    add_context(m, context, lang=lang, store=store)
-    add_buildings(m, buildings, category, threshold_m, speed_m_per_min, lang=lang, show=show_buildings, store=store)
-    add_streets(m, streets, category, threshold_m, speed_m_per_min, lang=lang, store=store)
-    if gaps is not None and "category" in gaps.columns:
-        gaps = gaps[gaps["category"] == category]
-    add_gaps(m, gaps, lang=lang, store=store)
-    add_boundaries(m, boundaries, lang=lang, store=store)
-    add_facilities(m, facilities, categories=None if all_facilities else [category], lang=lang, store=store)
-    add_legend(m, threshold_m, speed_m_per_min, category, lang=lang, all_facilities=all_facilities)
+    m = coverage_base(streets=streets, boundaries=boundaries, buildings=buildings, facilities=facilities,
+                      context=context, lang=lang, assets=assets, online_tiles=online_tiles,
+                      show_buildings=show_buildings, layer_control=False, height=height, store=store)
+    coverage_overlay(category=category, threshold_m=threshold_m, speed_m_per_min=speed_m_per_min, streets=streets,
+                     buildings=buildings, facilities=facilities, gaps=gaps, lang=lang,
+                     all_facilities=all_facilities, store=store).add_to(m)
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)
     return m

@@ -62,6 +62,27 @@ def test_coverage_map_needs_no_cdn(assets):
     assert "0.0–" not in html and "6.9 min" in html  # legend minutes with one decimal (500 m at 72 m/min)
 
 
+def test_base_map_is_the_same_for_every_parameter_so_the_browser_keeps_it():
+    """The app's map = a base that must not change with category/threshold/speed + a swapped overlay."""
+    from streamlit_folium import _get_map_string, generate_js_hash
+
+    streets, fac, bnd = _toy()
+    other = streets.assign(dist_m_park=streets["dist_m_park"] * 3, dist_m_elderly_care=50.0)
+
+    def base_hash(s):
+        m = webmap.coverage_base(streets=s, boundaries=bnd, assets="/app/static/leaflet", store=lambda t: "/g.json")
+        m.render()
+        return generate_js_hash(_get_map_string(m), "main_map")
+
+    assert base_hash(streets) == base_hash(other)  # same script -> streamlit-folium keeps the map and its view
+    ov = [webmap.coverage_overlay(category=c, threshold_m=th, speed_m_per_min=v, streets=s, facilities=fac)
+          for c, th, v, s in (("park", 500, 72, streets), ("park", 300, 72, other), ("elderly_care", 500, 60, other))]
+    live = [next(c for c in o._children.values() if isinstance(c, webmap._LiveStyle)) for o in ov]
+    assert live[1].styles["color"] == list(webmap.distance_colors(other["dist_m_park"], 300))
+    assert live[0].styles != live[1].styles and live[1].props != live[2].props  # category, threshold, speed
+    assert live[2].fields == ["name", "dist_m", "walk_min"] and len(live[2].aliases) == 3  # tooltip order
+
+
 def test_geometry_store_keeps_geometry_out_of_page():
     streets, fac, bnd = _toy()
     stored = {}

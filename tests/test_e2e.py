@@ -189,7 +189,11 @@ def test_app_in_browser_offline(server, tmp_path):
         before = _subdistrict_table_text(page)
         page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
 
-        # change the category in the sidebar -> a new map (legend, every layer loaded and drawn) and table
+        # the planner zooms in; changing the category recolours the same map (legend, layers loaded and
+        # drawn), keeps the view, and changes the table
+        map_frame.evaluate("() => window.map.setView(window.map.getCenter(), window.map.getZoom() + 1, "
+                           "{animate: false})")
+        view = map_frame.evaluate("() => [window.map.getZoom(), window.map.getCenter().lat]")
         times = []
         for name in ("公园绿地", "医疗卫生", "公园绿地"):  # first visit twice, then a revisit
             t1 = time.perf_counter()
@@ -199,7 +203,12 @@ def test_app_in_browser_offline(server, tmp_path):
             map_frame.evaluate(_TWO_FRAMES_JS)  # the canvas draws on the next animation frame
             times.append(time.perf_counter() - t1)
             assert n > 8_000, n
+            legends = map_frame.locator(".lifecircle-legend").all_inner_texts()
+            assert len(legends) == 2 and sum(f"至最近{name}" in x for x in legends) == 1, legends  # old one gone
         category_s = sorted(times)[len(times) // 2]
+        assert map_frame.evaluate("() => [window.map.getZoom(), window.map.getCenter().lat]") == view
+        texts = _tooltips(page, map_frame, "lc_buildings")  # the tooltips follow the new category
+        assert any("步行距离(米)" in x for x in texts), texts
         page.wait_for_function(f"t => {{ const x = ({_TABLE_JS})(); return x !== '' && x !== t; }}",
                                arg=before, timeout=60_000)
         after = _subdistrict_table_text(page)
