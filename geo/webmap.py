@@ -5,9 +5,18 @@ except :func:`install_assets`, which copies Leaflet (from the installed
 ``xstatic-leaflet`` package) into the app's ``static/`` folder so the map
 renders with no internet.
 
-Large layers are drawn as ONE :class:`folium.GeoJson` each, with colours
-pre-computed into the feature properties (a handful of distinct styles), never
-as thousands of markers. Coordinates are rounded to 1e-6 degrees (~0.1 m).
+Large layers are drawn as ONE GeoJSON layer each (:class:`FastGeoJson`), with
+colours and tooltip values as per-feature arrays, never as thousands of
+markers; coordinates are rounded to 1e-6 degrees (~0.1 m). Every vector layer
+of a map is drawn on ONE shared Leaflet canvas (9,000 streets and buildings as
+SVG nodes made the browser slow; one canvas per pane would block the tooltips
+of the layers below), kept in z order, with one tooltip per layer.
+
+The coverage map comes in two parts (:func:`coverage_base`,
+:func:`coverage_overlay`): the shapes, which never change for an area, and a
+small feature group with their colours, the gaps, facilities and legends for
+one category/threshold/speed. The app hands the overlay to streamlit-folium
+separately, so a parameter change recolours the map in place (view kept).
 
 Assets
 ------
