@@ -142,27 +142,46 @@ def test_default_area_loads(app):
 
 
 def test_category_change_changes_table_without_recomputing_paths(app, monkeypatch):
+    """Warm interactions re-threshold cached distances: no shortest-path run, timings printed (pytest -s)."""
+    import statistics
+
     import geo.coverage as cov
 
     calls = []
-    real = cov.compute_distances
-    monkeypatch.setattr(cov, "compute_distances", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for fn in ("compute_distances", "distance_field"):  # the heavy step and the Dijkstra pass itself
+        real = getattr(cov, fn)
+        monkeypatch.setattr(cov, fn, lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
     before = _table(app, "sub_table")
     app.selectbox(key="category").set_value("park").run()
     after = _table(app, "sub_table")
     assert not app.exception
     assert not before.equals(after)
-    t0 = time.perf_counter()
     app.number_input(key="thr_park").set_value(300.0).run()
-    rethreshold_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    app.run()
-    rerun_s = time.perf_counter() - t0
-    print(f"\nAppTest timings: re-threshold {rethreshold_s:.2f} s, plain rerun {rerun_s:.2f} s")
     thr = _table(app, "sub_table")
     assert not thr.equals(after)  # 300 m covers less than 500 m
-    assert calls == []  # cached: no shortest paths recomputed for a new category or threshold
-    assert rethreshold_s < 10 and rerun_s < 10  # generous bounds for a busy 2-core machine; numbers are reported
+
+    def timed(interaction) -> float:
+        t0 = time.perf_counter()
+        interaction().run()
+        assert not app.exception, [e.value for e in app.exception]
+        return time.perf_counter() - t0
+
+    runs: dict[str, list[float]] = {}
+    for i in range(3):  # every value new: nothing is served from the summary cache
+        runs.setdefault("threshold", []).append(
+            timed(lambda: app.number_input(key=f"thr_{app.session_state['category']}").set_value(350.0 + 50 * i)))
+        runs.setdefault("category", []).append(
+            timed(lambda: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
+        runs.setdefault("speed", []).append(
+            timed(lambda: app.number_input(key=f"speed_{app.session_state['profile']}").set_value(60.0 + 5 * i)))
+        runs.setdefault("profile", []).append(
+            timed(lambda: app.radio(key="profile").set_value("elderly" if i % 2 == 0 else "default")))
+        runs.setdefault("plain rerun", []).append(timed(lambda: app))
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print("\nAppTest warm timings (median of 3, new values): "
+          + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
+    assert calls == []  # cached: no shortest paths recomputed for a new category, threshold, speed or profile
+    assert max(med.values()) < 10  # generous bound for a busy 2-core machine; the numbers are reported
 
 
 def test_tables_read_like_a_report(app):
