@@ -303,7 +303,7 @@ def cli_coverage(args) -> int:
     write_outputs(result, outdir)
     tab = summary_table(result)
     speed = result.params.get("speed_m_per_min")
-    print(("步行覆盖率（建筑% / 街道长度%；步速 {s:g} 米/分钟）" if zh else
+    print(("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）" if zh else
            "walking coverage (buildings % / street length %; speed {s:g} m/min)").format(s=speed))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(tab.to_string())

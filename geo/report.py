@@ -76,7 +76,7 @@ _T: dict[str, tuple[str, str]] = {
     "thresholds": ("各类设施步行阈值", "Walking thresholds by category"),
     "overall": ("总体覆盖（全部街道）", "Overall coverage (all subdistricts)"),
     "sec_sub": ("分街道覆盖", "Coverage by subdistrict"),
-    "sec_sub_note": ("建筑覆盖率 = 步行网络距离在阈值内的建筑比例；街道覆盖率 = 阈值内的街道长度比例；不可达 = 与设施不连通的建筑。",
+    "sec_sub_note": ("建筑覆盖率 = 步行网络距离在阈值内的建筑比例；道路覆盖率 = 阈值内的道路长度比例；不可达 = 与设施不连通的建筑。",
                      "Share of buildings (street length) within the walking threshold on the network; unreachable = not connected to any facility."),
     "sec_green": ("500米见绿覆盖率", "500 m green-space coverage"),
     "sec_green_note": ("按 GB/T 50563-2010 公园绿地服务半径：≥0.5公顷公园绿地服务500米，0.2-0.5公顷服务300米。",

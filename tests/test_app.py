@@ -137,7 +137,7 @@ def test_default_area_loads(app):
     assert CJK.search(app.title[0].value)
     sub = _table(app, "sub_table")
     assert "新江湾城街道" in sub.iloc[:, 0].tolist()
-    assert {"建筑覆盖率", "街道覆盖率", "路网覆盖街道面积比例", "不可达建筑数"} <= set(sub.columns)
+    assert {"建筑覆盖率", "道路覆盖率", "路网覆盖街道面积比例", "不可达建筑数"} <= set(sub.columns)
     assert not app.error
 
 
@@ -191,13 +191,13 @@ def test_tables_read_like_a_report(app):
     share = re.compile(r"^(\d{1,3}\.\d%|—)$")
     cur = _table(app)
     assert "步行阈值(分钟)" not in cur.columns  # the threshold is in the title above the table
-    for col in ("建筑覆盖率", "街道覆盖率", "路网覆盖街道面积比例"):
+    for col in ("建筑覆盖率", "道路覆盖率", "路网覆盖街道面积比例"):
         assert all(share.match(str(v)) for v in cur[col]), cur[col].tolist()
     wjc = cur.set_index("街道").loc["五角场街道"]
     assert wjc["建筑数"] == 0 and wjc["建筑覆盖率"] == "—"  # no buildings: no share, not 'None' or 0 %
     cfg = {k: v["type_config"].get("format") for k, v in json.loads(app.dataframe[1].proto.columns).items()
            if "type_config" in v}
-    assert cfg.get("街道长度(公里)") == "%.2f"
+    assert cfg.get("道路长度(公里)") == "%.2f"
     full = next(d.value for d in app.dataframe if "设施类别" in d.value.columns)
     assert len(full) == 2 * 9
     assert all(abs(v * 10 - round(v * 10)) < 1e-9 for v in full["步行阈值(分钟)"])  # 6.9, not 6.9444

@@ -376,7 +376,7 @@ def test_real_outdir_reports(real_outdir, tmp_path, capsys):
     assert list(got["街道"]) == list(csv["subdistrict"])
     assert list(got["建筑数"]) == list(csv["buildings"])
     np.testing.assert_allclose(got["建筑覆盖率"].astype(float), csv["share_buildings_covered"], equal_nan=True)
-    np.testing.assert_allclose(got["街道覆盖率"].astype(float), csv["share_street_covered"], equal_nan=True)
+    np.testing.assert_allclose(got["道路覆盖率"].astype(float), csv["share_street_covered"], equal_nan=True)
 
     reader = PdfReader(pdf)
     text = "".join(p.extract_text() for p in reader.pages).replace(" ", "").replace("\n", "")
@@ -409,7 +409,7 @@ def test_report_of_a_pipeline_outdir(tmp_path):
     ws = load_workbook(io.BytesIO(buf.getvalue()))["分街道覆盖"]
     rows = list(ws.iter_rows(values_only=True))
     got = pd.DataFrame(rows[1:], columns=rows[0])
-    np.testing.assert_allclose(got["街道覆盖率"].astype(float), csv["share_street_covered"], equal_nan=True)
+    np.testing.assert_allclose(got["道路覆盖率"].astype(float), csv["share_street_covered"], equal_nan=True)
     pdf = io.BytesIO()
     report.to_pdf(outputs, pdf, dpi=40)
     from pypdf import PdfReader
