@@ -62,6 +62,15 @@ for _kind, _text in st.session_state.pop("_flash", []):
 
 
 # ----------------------------------------------------------------------------- load another area
+def prepare_and_open(prepare) -> None:
+    """Run ``prepare(progress)`` with a progress bar, then open the area it wrote."""
+    bar = st.progress(0.0, text=t("preparing", lang))
+    path = prepare(lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+    st.session_state["area_id"] = path.name
+    flash("success", t("area_ready", lang, path=str(path)))
+    st.rerun()
+
+
 def area_view() -> None:
     st.subheader(t("area_online", lang))
     with st.form("online"):
@@ -69,12 +78,8 @@ def area_view() -> None:
         new_id = st.text_input(t("area_id", lang), value="online_area")
         go = st.form_submit_button(t("prepare", lang))
     if go:
-        bar = st.progress(0.0, text=t("preparing", lang))
         try:
-            path = ui.prepare_online(new_id, place, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-            st.session_state["area_id"] = path.name
-            flash("success", t("area_ready", lang, path=str(path)))
-            st.rerun()
+            prepare_and_open(lambda progress: ui.prepare_online(new_id, place, progress))
         except LifecircleError as exc:
             show_error(exc)
         except Exception as exc:  # network errors from osmnx/requests: one line
@@ -86,13 +91,9 @@ def area_view() -> None:
     local = st.text_input(t("local_path", lang), key="local_network")
     off_id = st.text_input(t("area_id", lang), value="my_area", key="offline_id")
     if st.button(t("prepare", lang), key="prepare_offline", disabled=not (up or local)):
-        bar = st.progress(0.0, text=t("preparing", lang))
         try:
             src = ui.save_upload(up, ui.NETWORK_TYPES) if up else ui.require_local(local)
-            path = ui.prepare_from_file(off_id, src, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-            st.session_state["area_id"] = path.name
-            flash("success", t("area_ready", lang, path=str(path)))
-            st.rerun()
+            prepare_and_open(lambda progress: ui.prepare_from_file(off_id, src, progress))
         except LifecircleError as exc:
             show_error(exc)
 

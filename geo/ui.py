@@ -189,16 +189,7 @@ def result_outputs(result: Any, facilities: gpd.GeoDataFrame | None, boundaries:
     """A :class:`geo.report.CoverageOutputs` of an in-app result, for the export buttons."""
     from .report import CoverageOutputs
 
-    def wgs(g):
-        if g is None:
-            return None
-        return g.to_crs(4326) if g.crs is not None and g.crs.to_epsg() != 4326 else g
-
-    green = result.green if result.green is not None else pd.DataFrame()
-    fac = wgs(facilities) if facilities is not None else gpd.GeoDataFrame(geometry=[], crs=4326)
-    return CoverageOutputs(subdistricts=result.subdistricts, streets=wgs(result.streets), params=dict(result.params),
-                           green=green, gaps=wgs(result.gaps), facilities=fac, buildings=wgs(result.buildings),
-                           boundaries=wgs(boundaries))
+    return CoverageOutputs.from_result(result, facilities=facilities, boundaries=boundaries)
 
 
 # --------------------------------------------------------------------------- more glue for app.py
