@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import ui, webmap
+from geo import report, ui, webmap
 from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
 from geo.coords import DATUMS
 from geo.errors import LifecircleError
-from geo.i18n import column_label, localize_columns, t
+from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label, t
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
 T0 = time.perf_counter()
@@ -286,7 +286,7 @@ def material_view() -> None:
         return
     corr_path = ui.corrections_path(area_path)
     geo_df = ui.reapply_corrections(geo_df, corr_path)
-    st.caption(t("match_counts", lang, counts=", ".join(f"{ui.match_label(k, lang)}: {v}" for k, v in
+    st.caption(t("match_counts", lang, counts=", ".join(f"{match_label(k, lang)}: {v}" for k, v in
                                                          geo_df["match_status"].value_counts().items())))
     st.markdown(t("correct_hint", lang, path=str(corr_path)))
     cols = [c for c in ("mention_key", "name", "category", "status", "match_status", "match_score", "osm_name",
@@ -302,8 +302,8 @@ def material_view() -> None:
                                            format_func=lambda k: label(k, lang)),
             "status": cc.SelectboxColumn(column_label("status", lang), options=list(STATUSES),
                                          format_func=lambda k: label(k, lang)),
-            "match_status": cc.SelectboxColumn(column_label("match_status", lang), options=list(ui.MATCH_STATUSES),
-                                               format_func=lambda k: ui.match_label(k, lang)),
+            "match_status": cc.SelectboxColumn(column_label("match_status", lang), options=list(MATCH_STATUSES),
+                                               format_func=lambda k: match_label(k, lang)),
             "match_score": cc.NumberColumn(column_label("match_score", lang), format="%.0f"),
             "osm_name": cc.TextColumn(column_label("osm_name", lang)),
             "lon": cc.NumberColumn(column_label("lon", lang), format="%.6f"),
@@ -340,7 +340,7 @@ def material_view() -> None:
 
 def export_view() -> None:
     st.caption(t("export_caption", lang))
-    outputs = ui.result_outputs(result, facilities, area.boundaries)
+    outputs = report.CoverageOutputs.from_result(result, facilities=facilities, boundaries=area.boundaries)
     name = f"lifecircle_{area_id}_{cat}"
     for kind, mime in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                        ("csv", "application/zip"), ("gpkg", "application/geopackage+sqlite3"),

@@ -36,6 +36,7 @@ from rapidfuzz import fuzz, process
 from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_tags, osmnx_tags
 from .coords import in_china
 from .errors import InputError, ui_lang
+from .i18n import MATCH_STATUSES, match_label
 from .io import atomic_file, read_vector, require_file, to_csv_bom
 
 __all__ = [
@@ -994,9 +995,7 @@ def cli_geocode(args) -> int:
     write_geocoded(geocoded, out)
 
     counts = geocoded["match_status"].value_counts()
-    labels = [("matched", "已匹配", "matched"), ("manual", "人工校正", "manual"), ("ambiguous", "待确认", "ambiguous"),
-              ("unmatched", "未匹配", "unmatched"), ("not_applicable", "无名称", "not applicable")]
-    parts = [f"{z if zh else e} {int(counts.get(k, 0))}" for k, z, e in labels]
+    parts = [f"{match_label(k, 'zh' if zh else 'en')} {int(counts.get(k, 0))}" for k in MATCH_STATUSES]
     print(("地理编码完成：" if zh else "geocoded: ") + ("，" if zh else ", ").join(parts) + f" → {out}")
     if not boundaries:
         print("提示：未提供 --boundaries，匹配未限定区/街道范围。" if zh else
@@ -1006,5 +1005,5 @@ def cli_geocode(args) -> int:
         print(("未匹配的名称：" if zh else "unmatched names: ") + "、".join(dict.fromkeys(unmatched)))
     amb = geocoded[geocoded["match_status"] == "ambiguous"]
     for name, cands in zip(amb["name"], amb["candidates"]):
-        print(("待确认：" if zh else "ambiguous: ") + f"{name} → {cands}")
+        print(f"{match_label('ambiguous', 'zh' if zh else 'en')}{'：' if zh else ': '}{name} → {cands}")
     return 0

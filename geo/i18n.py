@@ -11,7 +11,7 @@ import re
 
 from .categories import CATEGORIES, label
 
-__all__ = ["COLUMNS", "column_label", "localize_columns", "UI", "t"]
+__all__ = ["COLUMNS", "MATCH_STATUSES", "column_label", "match_label", "localize_columns", "UI", "t"]
 
 # column -> (zh, en). Per-category columns (dist_m_<cat> ...) are built below.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -79,6 +79,22 @@ _PER_CATEGORY = {
     "nearest": ("最近设施", "nearest facility"),
 }
 _PER_CATEGORY_RE = re.compile(r"^(dist_m|walk_min|covered_km|unreachable|nearest)_(\w+)$")
+
+
+# match status of a geocoded mention -> (zh, en): the app's tables and `lifecircle geocode`'s summary
+MATCH_STATUSES: dict[str, tuple[str, str]] = {
+    "matched": ("已匹配", "matched"),
+    "manual": ("人工校正", "manual"),
+    "ambiguous": ("待确认", "ambiguous"),
+    "unmatched": ("未匹配", "unmatched"),
+    "not_applicable": ("无名称", "not applicable"),
+}
+
+
+def match_label(status: str, lang: str = "zh") -> str:
+    """Display label of a ``match_status`` value (the value itself when unknown)."""
+    pair = MATCH_STATUSES.get(status)
+    return status if pair is None else pair[0 if lang == "zh" else 1]
 
 
 def column_label(col: str, lang: str = "zh") -> str:

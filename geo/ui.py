@@ -37,7 +37,6 @@ __all__ = [
     "distances",
     "summary",
     "save_upload",
-    "result_outputs",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -185,13 +184,6 @@ def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UP
     return out
 
 
-def result_outputs(result: Any, facilities: gpd.GeoDataFrame | None, boundaries: gpd.GeoDataFrame | None):
-    """A :class:`geo.report.CoverageOutputs` of an in-app result, for the export buttons."""
-    from .report import CoverageOutputs
-
-    return CoverageOutputs.from_result(result, facilities=facilities, boundaries=boundaries)
-
-
 # --------------------------------------------------------------------------- more glue for app.py
 NETWORK_TYPES = ("osm", "pbf", "xml", "geojson", "gpkg", "json", "zip")
 TABLE_TYPES = ("csv", "xlsx", "xls", "geojson", "gpkg", "json")
@@ -282,22 +274,6 @@ def extract_and_geocode(paths: list[Path], area: Any, stamp: str) -> pd.DataFram
     return geocode_mentions(mentions, _candidates(stamp, area), boundaries=area.boundaries)
 
 
-# match status of a geocoded mention -> (zh, en); same wording as ``lifecircle geocode``'s summary line
-MATCH_STATUSES: dict[str, tuple[str, str]] = {
-    "matched": ("已匹配", "matched"),
-    "manual": ("人工校正", "manual"),
-    "ambiguous": ("待确认", "ambiguous"),
-    "unmatched": ("未匹配", "unmatched"),
-    "not_applicable": ("无名称", "not applicable"),
-}
-
-
-def match_label(status: str, lang: str = "zh") -> str:
-    """Display label of a ``match_status`` value (the value itself when unknown)."""
-    pair = MATCH_STATUSES.get(status)
-    return status if pair is None else pair[0 if lang == "zh" else 1]
-
-
 def corrections_path(area_path: Path) -> Path:
     """Where the planner's corrections live (re-applied on every later run)."""
     return Path(area_path) / "corrections.csv"
@@ -305,14 +281,10 @@ def corrections_path(area_path: Path) -> Path:
 
 def reapply_corrections(geocoded: pd.DataFrame, path: Path) -> pd.DataFrame:
     """:func:`geo.geocode.apply_corrections` when the corrections file exists."""
-    from .geocode import apply_corrections, mention_key
+    from .geocode import apply_corrections
 
-    if Path(path).exists():
-        return apply_corrections(geocoded, path)
-    out = geocoded.copy()
-    if "mention_key" not in out.columns:
-        out["mention_key"] = [mention_key(r) for r in out.to_dict("records")]
-    return out
+    # geocode_mentions already keys every mention (mention_key); nothing to add without a file
+    return apply_corrections(geocoded, path) if Path(path).exists() else geocoded
 
 
 def save_corrections(path: Path, original: pd.DataFrame, edited: pd.DataFrame, placed_key: str | None,
