@@ -34,7 +34,7 @@ from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
 from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError
-from .io import atomic_dir, read_vector, require_file
+from .io import as_wgs84, atomic_dir, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
 from .progress import null_progress, stderr_progress
 
@@ -148,7 +148,7 @@ def network_extent(net: WalkNetwork, buffer_m: float = 0.0) -> shapely.Geometry:
 def with_building_ids(b: gpd.GeoDataFrame, source_name: str = "building") -> gpd.GeoDataFrame:
     """Polygon buildings in WGS-84 with a ``building_id`` first (``osm:way/<id>`` when known), source columns kept."""
     b = b[b.geometry.notna() & b.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
-    b = b.to_crs(WGS84) if b.crs is not None and not b.crs.equals(WGS84) else b
+    b = as_wgs84(b)
     idcol = next((c for c in ("building_id", "osm_way_id", "osm_id", "osmid", "id") if c in b.columns), None)
     if idcol == "building_id":
         ids = b[idcol].astype(str)
@@ -186,7 +186,7 @@ def _parks_as_facilities(parks: gpd.GeoDataFrame, source_name: str) -> gpd.GeoDa
 def _clip_to(gdf: gpd.GeoDataFrame, polygon: shapely.Geometry) -> gpd.GeoDataFrame:
     if gdf is None or not len(gdf):
         return gdf
-    g = gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
+    g = as_wgs84(gdf)
     out = g[g.intersects(polygon)].reset_index(drop=True)
     out.attrs = dict(gdf.attrs)
     return out
@@ -317,7 +317,7 @@ def _context_layer(paths, clip, kind_default: str) -> gpd.GeoDataFrame | None:
         if p is None or not Path(p).exists():
             continue
         g = gpd.read_file(p, engine="pyogrio", mask=clip) if clip is not None else read_vector(p)
-        g = g.to_crs(WGS84) if g.crs is not None and not g.crs.equals(WGS84) else g
+        g = as_wgs84(g)
         kind = g["kind"] if "kind" in g else g["fclass"] if "fclass" in g else kind_default
         osm_id = g["osm_way_id"] if "osm_way_id" in g else g["osm_id"] if "osm_id" in g else ""
         parts.append(gpd.GeoDataFrame({"osm_id": pd.Series(osm_id, index=g.index).astype(str).to_numpy(),

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import InputError
-from .io import read_vector
+from .io import as_wgs84, read_vector
 
 __all__ = ["BOUNDARY_COLUMNS", "read_boundaries", "normalize_boundaries", "boundaries_from_place", "detect_name_column"]
 
@@ -56,7 +56,7 @@ def normalize_boundaries(gdf: gpd.GeoDataFrame, name_col: str | None = None, *, 
     poly = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if not len(poly):
         raise InputError("边界文件中没有面要素。", "the boundary file has no polygons.", path)
-    poly = poly.to_crs(WGS84) if poly.crs is not None and not poly.crs.equals(WGS84) else poly
+    poly = as_wgs84(poly)
     dcol = _find(cols, _DISTRICT_CANDIDATES)
     dcol = dcol if dcol != col else None
     names = poly[col].astype(object).where(poly[col].notna(), "").astype(str).str.strip()

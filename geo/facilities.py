@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import connected_components
 from .categories import CATEGORIES, SOURCES, STATUSES, category_for_fclass, category_for_tags
 from .coords import in_china, normalize_datum, to_wgs84
 from .errors import InputError, warn
-from .io import read_vector, require_file
+from .io import as_wgs84, read_vector, require_file
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -117,7 +117,7 @@ def _as_mask(mask) -> shapely.Geometry | None:
     if mask is None:
         return None
     if isinstance(mask, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        m = mask.to_crs(WGS84) if mask.crs is not None and not mask.crs.equals(WGS84) else mask
+        m = as_wgs84(mask)
         return shapely.union_all(m.geometry.values if isinstance(m, gpd.GeoDataFrame) else m.values)
     if isinstance(mask, (tuple, list)) and len(mask) == 4:
         return shapely.box(*mask)
@@ -418,7 +418,7 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
         lon, lat = _to_float(df[xcol]), _to_float(df[ycol])
         geoms = None
     elif has_geom:
-        g = df.to_crs(WGS84) if df.crs is not None and not df.crs.equals(WGS84) else df
+        g = as_wgs84(df)
         geoms = g.geometry.values
         rep = g.geometry.representative_point()
         lon = np.where(g.geometry.notna(), rep.x, np.nan)

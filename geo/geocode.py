@@ -37,7 +37,7 @@ from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_
 from .coords import in_china
 from .errors import InputError, ui_lang
 from .i18n import MATCH_STATUSES, match_label
-from .io import atomic_file, read_vector, require_file, to_csv_bom
+from .io import as_wgs84, atomic_file, read_vector, require_file, to_csv_bom
 
 __all__ = [
     "MATCH_COLUMNS",
@@ -256,7 +256,7 @@ def _candidates_from_features(feats: gpd.GeoDataFrame | None, source_file: str) 
         return _empty_candidates()
     from .facilities import osm_ids  # (element, id) index or element/id columns -> "type/id"
 
-    feats = feats.to_crs(WGS84) if feats.crs is not None and not feats.crs.equals(WGS84) else feats
+    feats = as_wgs84(feats)
     tag_cols = [c for c in feats.columns if c != feats.geometry.name]
     tags = feats[tag_cols].to_dict("records")
     ids = osm_ids(feats)

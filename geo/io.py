@@ -14,7 +14,7 @@ import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["require_file", "read_vector", "to_csv_bom", "atomic_dir", "atomic_file"]
+__all__ = ["require_file", "read_vector", "as_wgs84", "to_csv_bom", "atomic_dir", "atomic_file"]
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip"}
 
@@ -53,6 +53,11 @@ def read_vector(path: str | Path, *, layer: str | None = None, require_crs: bool
                          "the file has no coordinate reference system (CRS); assign one (e.g. EPSG:4326) in QGIS and retry.",
                          p)
     return gdf
+
+
+def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326 (itself when it already is, or has no CRS)."""
+    return gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
 
 
 def to_csv_bom(df: pd.DataFrame, path: str | Path) -> Path:

@@ -26,7 +26,7 @@ from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, compute_distances, named_streets, summarize
 from .errors import InputError, ui_lang, warn
-from .io import atomic_dir, read_vector, to_csv_bom
+from .io import as_wgs84, atomic_dir, read_vector, to_csv_bom
 from .network import WalkNetwork
 from .progress import null_progress, stderr_progress
 
@@ -47,7 +47,7 @@ def _check_overlap(net: WalkNetwork, boundaries: gpd.GeoDataFrame | None, path) 
     if boundaries is None or not len(boundaries):
         return
     ext = network_extent(net)
-    b = boundaries.to_crs(WGS84) if boundaries.crs is not None and not boundaries.crs.equals(WGS84) else boundaries
+    b = as_wgs84(boundaries)
     if not b.intersects(ext).any():
         raise InputError("边界与路网范围不相交：请检查边界文件是否对应该路网（以及坐标系是否正确）。",
                          "the boundaries do not intersect the network; check that they belong to this network "
@@ -144,10 +144,6 @@ def run_coverage(network: WalkNetwork, facilities: gpd.GeoDataFrame, boundaries:
     return result
 
 
-def _wgs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
-
-
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Columns GeoPackage can store: object/str columns as plain str ('' for missing), bools kept."""
     out = gdf.copy()
@@ -176,10 +172,10 @@ def write_outputs(result: CoverageResult, outdir: str | Path, *,
         by_name = named_streets(result.streets, result.params.get("thresholds"))
         if len(by_name):  # only networks with street names (OSM XML/PBF/online; not the shared line layer)
             to_csv_bom(by_name, tmp / "named_streets.csv")
-        _gpkg_safe(_wgs(result.streets)).to_file(tmp / "streets.gpkg", layer="streets", engine="pyogrio")
+        _gpkg_safe(as_wgs84(result.streets)).to_file(tmp / "streets.gpkg", layer="streets", engine="pyogrio")
         if result.buildings is not None:
-            _gpkg_safe(_wgs(result.buildings)).to_file(tmp / "buildings.gpkg", layer="buildings", engine="pyogrio")
-        gaps = _wgs(result.gaps)
+            _gpkg_safe(as_wgs84(result.buildings)).to_file(tmp / "buildings.gpkg", layer="buildings", engine="pyogrio")
+        gaps = as_wgs84(result.gaps)
         if len(gaps):
             _gpkg_safe(gaps).to_file(tmp / "gaps.geojson", driver="GeoJSON", engine="pyogrio")
         else:
@@ -187,7 +183,7 @@ def write_outputs(result: CoverageResult, outdir: str | Path, *,
         green = result.green if result.green is not None else pd.DataFrame(columns=["subdistrict", "buildings"])
         to_csv_bom(green, tmp / "green.csv")
         if facilities is not None:
-            _gpkg_safe(_wgs(facilities)).to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
+            _gpkg_safe(as_wgs84(facilities)).to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         params = dict(result.params)
         params["warnings"] = list(result.warnings)
         params.setdefault("attribution", ATTRIBUTION)
