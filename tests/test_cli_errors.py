@@ -78,22 +78,23 @@ def test_empty_and_non_walkable_networks(tmp_path, toy, capsys):
               must_name="elevated.geojson")
 
 
-def test_boundary_not_intersecting_network(tmp_path, toy, capsys):
-    out = tmp_path / "out"
-    far = tmp_path / "beijing.geojson"
-    gpd.GeoDataFrame({"name": ["东城"]}, geometry=[shapely.box(116.3, 39.9, 116.4, 40.0)], crs=4326).to_file(far)
-    args = toy_args(toy, out)
-    args[args.index("--boundaries") + 1] = str(far)
-    run_fails(args, out, capsys, must_name="beijing.geojson")
+def _far_boundary(path):
+    gpd.GeoDataFrame({"name": ["东城"]}, geometry=[shapely.box(116.3, 39.9, 116.4, 40.0)], crs=4326).to_file(path)
 
 
-def test_unreadable_boundaries(tmp_path, toy, capsys):
+def _broken_geojson(path):
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feat', encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, make", [("beijing.geojson", _far_boundary),  # does not intersect the network
+                                        ("broken.geojson", _broken_geojson)])  # truncated JSON
+def test_bad_boundaries(tmp_path, toy, capsys, name, make):
     out = tmp_path / "out"
-    bad = tmp_path / "broken.geojson"
-    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feat', encoding="utf-8")
+    bad = tmp_path / name
+    make(bad)
     args = toy_args(toy, out)
     args[args.index("--boundaries") + 1] = str(bad)
-    run_fails(args, out, capsys, must_name="broken.geojson")
+    run_fails(args, out, capsys, must_name=name)
 
 
 def test_crs_less_and_missing_files(tmp_path, toy, capsys):
