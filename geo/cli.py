@@ -24,6 +24,7 @@ HANDLERS = {
     "extract": "geo.texts:cli_extract",
     "geocode": "geo.geocode:cli_geocode",
     "report": "geo.report:cli_report",
+    "site": "geo.siting:cli_site",
 }
 
 
@@ -52,6 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"override a category threshold in metres, e.g. park=300 (categories: {', '.join(CATEGORY_KEYS)})")
     s.add_argument("--no-planned", action="store_true", help="exclude planned facilities (before-the-plan scenario)")
     s.add_argument("-o", "--outdir", required=True, help="output directory")
+
+    s = sub.add_parser("site", help="propose where new facilities of one category should go (maximal covering)")
+    s.add_argument("--area", help="a prepared area folder (data/areas/<area>) instead of the separate inputs")
+    s.add_argument("--network", help="OSM XML/PBF or a road line layer (GeoJSON/GPKG/SHP)")
+    s.add_argument("--facilities", action="append", default=[], help="facility file (repeatable)")
+    s.add_argument("--boundaries", help="subdistrict boundaries")
+    s.add_argument("--boundary-name", help="name column of the boundaries (detected if omitted)")
+    s.add_argument("--buildings", help="residential demand: footprints or points (weights from 人口/户数/levels)")
+    s.add_argument("--category", required=True, help=f"facility category ({', '.join(CATEGORY_KEYS)})")
+    s.add_argument("--count", type=int, required=True, metavar="P", help="number of new facilities")
+    s.add_argument("--subdistrict", help="place candidates only in this subdistrict (demand anywhere counts)")
+    s.add_argument("--threshold", type=float, metavar="M", help="walking threshold in metres (default: the category's)")
+    s.add_argument("--candidates", default="streets", metavar="streets|buildings|FILE",
+                   help="candidate sites: points along streets (default), building points, or a points/polygons file")
+    s.add_argument("--spacing", type=float, default=50.0, metavar="M", help="street candidate spacing in metres")
+    s.add_argument("--no-planned", action="store_true", help="exclude planned facilities from the existing ones")
+    s.add_argument("--solver", choices=["auto", "milp", "greedy"], default="auto",
+                   help="auto: greedy then exact MILP (HiGHS) under --time-limit")
+    s.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="time limit of the exact solver (s)")
+    s.add_argument("-o", "--outdir", required=True, help="output directory (sites.csv, sites.gpkg, params.json)")
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")
     s.add_argument("texts", nargs="+", help=".txt (any Chinese encoding), .docx or .pdf")

@@ -30,7 +30,8 @@ from .io import as_wgs84, atomic_dir, read_vector, to_csv_bom
 from .network import WalkNetwork
 from .progress import null_progress, stderr_progress
 
-__all__ = ["OUTPUT_FILES", "run_coverage", "write_outputs", "parse_thresholds", "summary_table", "cli_coverage"]
+__all__ = ["OUTPUT_FILES", "run_coverage", "write_outputs", "parse_thresholds", "summary_table", "load_inputs",
+           "cli_coverage"]
 
 OUTPUT_FILES = ("subdistricts.csv", "streets.gpkg", "buildings.gpkg", "gaps.geojson", "green.csv",
                 "facilities.gpkg", "params.json")
@@ -244,24 +245,22 @@ def _prepare_outdir(outdir: Path) -> None:
                              "so nothing is overwritten.", outdir)
 
 
-def _read_buildings(path: str) -> gpd.GeoDataFrame:
+def _read_buildings(path: str, points_ok: bool = False) -> gpd.GeoDataFrame:
     b = read_vector(path)
     if not len(b):
         raise InputError("建筑文件没有要素。", "the buildings file has no features.", path)
-    b = with_building_ids(b, Path(path).stem)
+    b = with_building_ids(b, Path(path).stem, points=points_ok)
     if not len(b):
         raise InputError("建筑文件中没有面要素（建筑轮廓）。", "the buildings file has no polygons (footprints).", path)
     return b
 
 
-@quiet_libraries
-def cli_coverage(args) -> int:
-    """``lifecircle coverage``: compute and write OUTDIR, print a summary table."""
-    zh = ui_lang() == "zh"
-    outdir = Path(args.outdir)
-    _prepare_outdir(outdir)
-    thresholds = parse_thresholds(args.threshold)
-    progress = stderr_progress()
+def load_inputs(args, progress: Callable[[float, str], None] = null_progress, *, points_ok: bool = False):
+    """The inputs of a coverage-style command: ``--area`` or ``--network``/``--facilities``/``--boundaries``/``--buildings``.
+
+    Returns ``(network, facilities, boundaries, buildings, inputs)``; ``points_ok``
+    also accepts point buildings (e.g. 小区 as points) in ``--buildings``.
+    """
     inputs: dict = {}
     if args.area:
         area = load_area(args.area, context=False)
@@ -291,8 +290,20 @@ def cli_coverage(args) -> int:
         boundaries = read_boundaries(args.boundaries, args.boundary_name)
         inputs["boundaries"] = args.boundaries
     if args.buildings:
-        buildings = _read_buildings(args.buildings)
+        buildings = _read_buildings(args.buildings, points_ok)
         inputs["buildings"] = args.buildings
+    return net, facilities, boundaries, buildings, inputs
+
+
+@quiet_libraries
+def cli_coverage(args) -> int:
+    """``lifecircle coverage``: compute and write OUTDIR, print a summary table."""
+    zh = ui_lang() == "zh"
+    outdir = Path(args.outdir)
+    _prepare_outdir(outdir)
+    thresholds = parse_thresholds(args.threshold)
+    progress = stderr_progress()
+    net, facilities, boundaries, buildings, inputs = load_inputs(args, progress)
     result = run_coverage(net, facilities, boundaries, buildings, profile=args.profile, speed_m_per_min=args.speed,
                           thresholds=thresholds, include_planned=not args.no_planned, progress=progress,
                           inputs=inputs)
