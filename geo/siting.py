@@ -241,7 +241,7 @@ def coverage_matrix(net, cands: Candidates, edge: np.ndarray, t_m: np.ndarray, l
                min(ncx - 1, int((hi[0] - x0) // cell)), int((hi[1] - y0) // cell))
         S = np.sort(_in_box(n_order, n_cid, box, ncx))
         dem = _in_box(d_order, d_cid, box, ncx)
-        if not len(S) or not len(dem):
+        if not len(dem):
             continue
         ms = len(S)
         pos[S] = np.arange(ms)
@@ -264,7 +264,8 @@ def coverage_matrix(net, cands: Candidates, edge: np.ndarray, t_m: np.ndarray, l
         vr, vt, vw = vr[ok], vt[ok], np.maximum(vw[ok], 0.0)
         o = np.lexsort((vw, vt, vr))
         vr, vt, vw = vr[o], vt[o], vw[o]
-        first = np.r_[True, (vr[1:] != vr[:-1]) | (vt[1:] != vt[:-1])]
+        first = np.ones(len(vr), bool)
+        first[1:] = (vr[1:] != vr[:-1]) | (vt[1:] != vt[:-1])
         vr, vt, vw = vr[first], vt[first], vw[first]
         kt = len(cid)
         indptr = np.concatenate([np.searchsorted(row, np.arange(ms + 1)),
@@ -712,7 +713,8 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
                         "subdistrict": pd.array(sub, dtype=object), "lon": ll.x.to_numpy(), "lat": ll.y.to_numpy(),
                         "label": labels})
     out = pd.concat([out, table], axis=1)
-    for col in SITE_COLUMNS[6:]:
+    wcols = [f"{w8.unit}_newly_covered", f"{w8.unit}_covered_total", f"share_{w8.unit}_covered_total"]
+    for col in SITE_COLUMNS[6:] + (wcols if w8.weighted else []):
         if col not in out:
             out[col] = pd.Series(dtype=float)
     out["weighting"] = w8.description()
