@@ -30,7 +30,7 @@ from .categories import CATEGORIES
 from .errors import InputError, ui_lang
 from .network import metric_crs
 
-__all__ = ["PERSONS_PER_HOUSEHOLD", "DemandWeights", "demand_weights", "covered_weights"]
+__all__ = ["PERSONS_PER_HOUSEHOLD", "DemandWeights", "covered_weights", "demand_weights"]
 
 #: Persons per household in Shanghai: 2.32 (上海市第七次全国人口普查主要数据公报, 2020: 平均每个家庭户的人口为2.32人).
 PERSONS_PER_HOUSEHOLD = 2.32

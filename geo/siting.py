@@ -49,26 +49,38 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csgraph
 
 from .categories import CATEGORIES, CATEGORY_KEYS, label
-from .coverage import (Distances, Sources, _base_csr, _boundaries, _edge_index, _labels, _named_facilities, _to_crs,
-                       assign_subdistrict, distance_at, distance_field, facility_sources)
+from .coverage import (
+    Distances,
+    Sources,
+    _base_csr,
+    _boundaries,
+    _edge_index,
+    _labels,
+    _named_facilities,
+    _to_crs,
+    assign_subdistrict,
+    distance_at,
+    distance_field,
+    facility_sources,
+)
 from .demand import DemandWeights, demand_weights
 from .errors import InputError, ui_lang, warn
 
 __all__ = [
     "DEFAULT_SPACING_M",
     "DEFAULT_TIME_LIMIT_S",
-    "Candidates",
-    "Solution",
-    "SitingResult",
     "SITE_COLUMNS",
-    "street_points",
+    "Candidates",
+    "SitingResult",
+    "Solution",
     "candidate_sites",
-    "coverage_matrix",
-    "mclp_greedy",
-    "mclp",
-    "lscp",
-    "site",
     "cli_site",
+    "coverage_matrix",
+    "lscp",
+    "mclp",
+    "mclp_greedy",
+    "site",
+    "street_points",
 ]
 
 DEFAULT_SPACING_M = 50.0  # street candidates about every 50 m
@@ -108,21 +120,26 @@ class Candidates:
     report: pd.DataFrame
 
     def __len__(self) -> int:
-        return int(len(self.geometry))
+        return len(self.geometry)
 
 
-def street_points(net, spacing_m: float = DEFAULT_SPACING_M) -> np.ndarray:
+def street_points(net, spacing_m: float = DEFAULT_SPACING_M, within=None) -> np.ndarray:
     """Points along every edge about every ``spacing_m``: ``ceil(L / spacing)`` points at the middles of equal parts.
 
-    Never on a node, so each point snaps back to its own edge. Returns (n, 2) coordinates.
+    Never on a node, so each point snaps back to its own edge. ``within`` (a
+    polygon in ``net.crs``) skips the edges that do not touch it. Returns (n, 2) coordinates.
     """
     ei = _edge_index(net)
-    glen = shapely.length(ei.geoms)
+    geoms = ei.geoms
+    if within is not None:
+        shapely.prepare(within)
+        geoms = geoms[shapely.intersects(within, geoms)]
+    glen = shapely.length(geoms)
     k = np.maximum(1, np.ceil(glen / float(spacing_m)).astype(np.int64))
     rep = np.repeat(np.arange(len(k)), k)
     j = np.arange(len(rep)) - np.repeat(np.cumsum(k) - k, k)
     frac = (j + 0.5) / k[rep]
-    return shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms[rep], frac, normalized=True))
+    return shapely.get_coordinates(shapely.line_interpolate_point(geoms[rep], frac, normalized=True))
 
 
 def candidate_sites(net, candidates: str | gpd.GeoDataFrame = "streets", *, within=None,
@@ -147,7 +164,7 @@ def candidate_sites(net, candidates: str | gpd.GeoDataFrame = "streets", *, with
         if not (isinstance(spacing_m, (int, float)) and math.isfinite(spacing_m) and spacing_m > 0):
             raise InputError(f"候选点间距必须是正数（米），得到 {spacing_m!r}。",
                              f"the candidate spacing must be a positive number of metres, got {spacing_m!r}.")
-        geoms, kind = shapely.points(street_points(net, spacing_m)), "streets"
+        geoms, kind = shapely.points(street_points(net, spacing_m, within)), "streets"
     elif candidates == "buildings":
         if buildings is None or not len(buildings):
             raise InputError("以建筑为候选点需要建筑图层（--buildings）。",
@@ -358,7 +375,7 @@ def _reduce(A: sp.csr_matrix, w: np.ndarray):
     reduced column of each original column (-1 = nobody covers it).
     """
     A = A.tocsr().astype(bool)
-    k, m = A.shape
+    m = A.shape[1]
     useful = np.flatnonzero(np.diff(A.indptr) > 0)
     if not len(useful):
         return sp.csr_matrix((0, 0), dtype=bool), np.zeros(0), np.zeros(0, np.int64), np.full(m, -1, np.int64)
@@ -447,9 +464,10 @@ def mclp(A: sp.csr_matrix, w: np.ndarray, p: int, *, solver: str = "auto",
         Demand weights (>= 0).
     p : int
     solver : {"auto", "milp", "greedy"}
-        ``auto``/``milp``: lazy greedy, then HiGHS MILP (x binary, y continuous)
-        under ``time_limit_s``; the better of the two is kept. ``greedy``: lazy
-        greedy with the LP-relaxation bound.
+        ``auto``/``milp``: lazy greedy, then the LP relaxation (HiGHS); when its
+        bound does not already prove the greedy optimal, the HiGHS MILP (x binary,
+        y continuous) within what is left of ``time_limit_s``; the better of the two
+        is kept. ``greedy``: lazy greedy with the LP-relaxation bound.
 
     Returns
     -------
@@ -473,28 +491,30 @@ def mclp(A: sp.csr_matrix, w: np.ndarray, p: int, *, solver: str = "auto",
     if R.shape[0] <= p:
         allr = np.arange(R.shape[0])
         return Solution(rows[_gain_order(R, wr, allr)], total, total, "optimal", "trivial", time.perf_counter() - t0)
-    used = "greedy"
-    status = "heuristic"
-    if solver == "greedy":
-        res = _milp_mclp(R, wr, p, time_limit_s, relax=True)
-        bound = -float(res.fun) if res.x is not None else total
-    else:
-        res = _milp_mclp(R, wr, p, max(0.1, time_limit_s - (time.perf_counter() - t0)))
-        bound = -float(getattr(res, "mip_dual_bound", np.nan) or np.nan) if res.status != 0 else np.nan
-        if res.x is not None:
+    # the LP relaxation bounds every integer solution; on MCLP it often proves the greedy optimal at once
+    lp = _milp_mclp(R, wr, p, time_limit_s, relax=True)
+    bound = -float(lp.fun) if lp.x is not None else total
+    used, status = "greedy", "heuristic"
+    tol = 1e-7 * max(1.0, obj)
+    if bound <= obj + tol:
+        status = "optimal"
+    elif solver != "greedy":
+        left = time_limit_s - (time.perf_counter() - t0)
+        res = _milp_mclp(R, wr, p, max(0.1, left)) if left > 0 else None
+        if res is not None and res.x is not None:
             x = np.flatnonzero(res.x[:R.shape[0]] > 0.5)
             xo = _covered_weight(R, wr, x)
-            if xo > obj + 1e-9 * max(1.0, obj) or (res.status == 0 and xo >= obj - 1e-9 * max(1.0, obj)):
+            if xo > obj + tol or (res.status == 0 and xo >= obj - tol):
                 best, obj, used = x, xo, "milp"
-        if res.status == 0:
+        if res is not None and res.status == 0:
             status, bound = "optimal", obj
         else:
             status = "time_limit"
-            if not math.isfinite(bound):
-                lp = _milp_mclp(R, wr, p, time_limit_s, relax=True)
-                bound = -float(lp.fun) if lp.x is not None else total
+            dual = getattr(res, "mip_dual_bound", None) if res is not None else None
+            if dual is not None and math.isfinite(dual):
+                bound = min(bound, -float(dual))
     bound = max(min(bound, total), obj)
-    if status != "optimal" and bound <= obj * (1 + 1e-12):
+    if status != "optimal" and bound <= obj + tol:
         status = "optimal"  # the bound proves it
     return Solution(rows[_gain_order(R, wr, best)], obj, bound, status, used, time.perf_counter() - t0)
 
@@ -635,7 +655,7 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     wts = np.asarray(w8.weights, float)
     notes: list[str] = []
     # demand: the buildings inside the study area (all of them without boundaries), as coverage's table counts them
-    in_area = assign_subdistrict(dist.building_xy, b) != None  # noqa: E711 (elementwise on an object array)
+    in_area = pd.notna(assign_subdistrict(dist.building_xy, b))
     nb = int(in_area.sum())
     d0 = dist.building_dist[category]
     cov0 = (d0 <= T) & in_area
@@ -726,12 +746,12 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     out["source"] = "siting"
     sites = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(list(geoms), crs=net.crs).to_crs(4326).values, crs=4326)
     params = {
-        "category": category, "threshold_m": T, "count": int(count), "proposed": int(len(chosen)),
+        "category": category, "threshold_m": T, "count": int(count), "proposed": len(chosen),
         "subdistrict": subdistrict, "candidates": cands.kind,
         "spacing_m": float(spacing_m) if cands.kind == "streets" else None,
-        "n_candidates": int(len(cands)), "n_candidates_snapped": int((~cands.report["excluded"]).sum()),
+        "n_candidates": len(cands), "n_candidates_snapped": int((~cands.report["excluded"]).sum()),
         "n_buildings": int(nb), "n_buildings_outside_area": int((~in_area).sum()), "buildings_covered_before": int(cov0.sum()),
-        "buildings_uncovered": int(len(pool)), "buildings_coverable": int(coverable.sum()),
+        "buildings_uncovered": len(pool), "buildings_coverable": int(coverable.sum()),
         "weighting": w8.method, "weighting_note": w8.description(), "demand_unit": w8.unit,
         "demand_weight_total": tot_w, "demand_weight_covered_before": float(wts[cov0].sum()),
         "matrix_nonzeros": int(A.nnz), "matrix_seconds": round(t_matrix, 4),
