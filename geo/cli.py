@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--solver", choices=["auto", "milp", "greedy"], default="auto",
                    help="auto: greedy then exact MILP (HiGHS) under --time-limit")
     s.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="time limit of the exact solver (s)")
+    s.add_argument("--lscp", action="store_true",
+                   help="also report the fewest sites that would cover every reachable home (set covering)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (sites.csv, sites.gpkg, params.json)")
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")

@@ -522,29 +522,43 @@ def mclp(A: sp.csr_matrix, w: np.ndarray, p: int, *, solver: str = "auto",
 def lscp(A: sp.csr_matrix, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> Solution:
     """Fewest candidates covering every coverable demand point (set covering, LSCP).
 
-    Demand that no candidate reaches is left out. ``objective`` is the number of
-    sites; when not proven optimal, ``bound`` is the MILP's lower bound (greedy
-    set cover is the fallback).
+    Demand that no candidate reaches is left out. Greedy set cover first; the
+    LP relaxation's bound (rounded up) proves it optimal when they meet,
+    otherwise the HiGHS MILP runs within ``time_limit_s``. ``objective`` is the
+    number of sites and ``bound`` the best lower bound.
     """
     t0 = time.perf_counter()
     R, _, rows, _ = _reduce(A, np.ones(A.shape[1]))
     k, m = R.shape
     if m == 0:
         return Solution(np.zeros(0, np.int64), 0.0, 0.0, "optimal", "trivial", time.perf_counter() - t0)
-    greedy = mclp_greedy(R, np.ones(m), k)
-    res = milp(np.ones(k), constraints=[LinearConstraint(R.T.astype(float).tocsr(), 1.0, np.inf)],
-               integrality=np.ones(k), bounds=Bounds(0.0, 1.0), options={"time_limit": float(time_limit_s)})
-    best, solver, status, bound = greedy, "greedy", "heuristic", 1.0
-    if res.x is not None:
-        x = np.flatnonzero(res.x > 0.5)
-        if len(x) <= len(greedy):
-            best, solver = x, "milp"
-        if res.status == 0:
-            status, bound = "optimal", float(len(x))
+    ones = np.ones(m)
+    best = mclp_greedy(R, ones, k)
+    cover = [LinearConstraint(R.T.astype(float).tocsr(), 1.0, np.inf)]
+    lp = milp(np.ones(k), constraints=cover, integrality=np.zeros(k), bounds=Bounds(0.0, 1.0),
+              options={"time_limit": float(time_limit_s)})
+    bound = float(math.ceil(lp.fun - 1e-7)) if lp.x is not None else 1.0
+    solver, status = "greedy", "heuristic"
+    if len(best) <= bound:
+        status = "optimal"
+    else:
+        left = time_limit_s - (time.perf_counter() - t0)
+        res = milp(np.ones(k), constraints=cover, integrality=np.ones(k), bounds=Bounds(0.0, 1.0),
+                   options={"time_limit": max(0.1, left)}) if left > 0 else None
+        if res is not None and res.x is not None:
+            x = np.flatnonzero(res.x > 0.5)
+            if len(x) <= len(best):
+                best, solver = x, "milp"
+        if res is not None and res.status == 0:
+            status, bound = "optimal", float(len(best))
         else:
             status = "time_limit"
-            bound = math.ceil(float(getattr(res, "mip_dual_bound", 1.0) or 1.0) - 1e-9)
-    return Solution(rows[_gain_order(R, np.ones(m), best)], float(len(best)), bound, status, solver,
+            dual = getattr(res, "mip_dual_bound", None) if res is not None else None
+            if dual is not None and math.isfinite(dual):
+                bound = max(bound, float(math.ceil(dual - 1e-7)))
+            if len(best) <= bound:
+                status = "optimal"
+    return Solution(rows[_gain_order(R, ones, best)], float(len(best)), bound, status, solver,
                     time.perf_counter() - t0)
 
 
@@ -832,7 +846,7 @@ def cli_site(args) -> int:
         progress(0.6, f"{args.category}: siting {args.count}")
         res = site(dist, args.category, args.count, boundaries=boundaries, subdistrict=args.subdistrict,
                    threshold_m=args.threshold, candidates=cand, spacing_m=args.spacing, time_limit_s=args.time_limit,
-                   solver=args.solver)
+                   solver=args.solver, with_lscp=args.lscp)
         params = dict(res.params, include_planned=not args.no_planned, attribution=ATTRIBUTION,
                       inputs={k: str(v) for k, v in inputs.items()}, notes=res.notes,
                       warnings=[w for w in dist.warnings])
@@ -851,6 +865,10 @@ def cli_site(args) -> int:
                 f"newly covered {p['objective']:g} ({p['demand_unit']}), solver {p['solver']}/{p['status']}{gap}")
         print(head)
         print(p["weighting_note"])
+        if res.lscp is not None:
+            opt = "" if p["lscp_status"] == "optimal" else (f"（下界 {p['lscp_bound']:g}）" if zh else f" (lower bound {p['lscp_bound']:g})")
+            print(f"覆盖全部可达建筑最少需新增 {p['lscp_sites']} 处{opt}" if zh else
+                  f"fewest new sites to cover every reachable building: {p['lscp_sites']}{opt}")
         if len(res.sites):
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(pd.DataFrame(res.sites[SITE_COLUMNS]).to_string(index=False))

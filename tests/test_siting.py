@@ -137,6 +137,12 @@ def test_unknown_subdistrict_is_an_input_error(greedy_trap):
     # 125 reaches 100 (25 + 10 m) and 200 (75 + 10 m) within 86 m: weight 2 + 2
     res = st.site(dist, "canteen", 1, boundaries=bnd, subdistrict="甲街道", threshold_m=86.0)
     assert res.params["objective"] == 4 and res.sites["subdistrict"].tolist() == ["甲街道"]
+    # candidates only in 甲 (x < 80) still serve demand in 乙: 50 reaches the homes at 0 (甲) and 100 (乙)
+    two = gpd.GeoDataFrame({"subdistrict": ["甲", "乙"]}, crs=CRS, geometry=[
+        shapely.box(X0 - 200, Y0 - 50, X0 + 80, Y0 + 50), shapely.box(X0 + 80, Y0 - 50, X0 + 500, Y0 + 50)])
+    res = st.site(dist, "canteen", 2, boundaries=two, subdistrict="甲", candidates=cands, threshold_m=61.0)
+    assert res.params["n_candidates"] == 1 and res.params["objective"] == 3 and res.params["n_buildings"] == 4
+    assert res.sites["buildings_covered_total"].tolist() == [2]
 
 
 # --------------------------------------------------------------------------- demand weights
@@ -192,7 +198,7 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
     cand = tmp_path / "in" / "rooms.geojson"  # a user layer: the three road points of greedy_trap
     pts([(50, 0), (150, 0), (250, 0)], room=["a", "b", "c"]).to_crs(4326).to_file(cand)
     assert main(["--lang", "en", "site", *args, "--category", "canteen", "--count", "2", "--threshold", "61",
-                 "--candidates", str(cand), "-o", str(out)]) == 0
+                 "--candidates", str(cand), "--lscp", "-o", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["params.json", "sites.csv", "sites.gpkg"]
     assert (out / "sites.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     s = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
@@ -202,6 +208,7 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
     params = json.loads((out / "params.json").read_text(encoding="utf-8"))
     assert params["status"] == "optimal" and params["objective"] == 6 and params["weighting"] == "population"
     assert params["candidates"] == "rooms.geojson" and params["n_candidates"] == 3
+    assert params["lscp_sites"] == 2 and params["lscp_status"] == "optimal"  # {50, 250} covers all four
     assert "population" in capsys.readouterr().out
     # street candidates every 50 m on the one 500 m edge sit at x = -75, -25, 25, ...: each reaches one home
     assert main(["site", *args, "--category", "canteen", "--count", "2", "--threshold", "61",
@@ -294,6 +301,35 @@ def test_mclp_objective_equals_spopt(real, category, p, kind, spacing):
     ours = st.mclp(A, w, p)
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(spopt_objective(A, w, p, T), rel=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_lscp_equals_spopt_and_subdistrict_scope(real):
+    """Fewest sites for full coverage = spopt LSCP; candidates in 五角场 still serve demand elsewhere."""
+    pulp = pytest.importorskip("pulp")
+    locate = pytest.importorskip("spopt.locate")
+    a, dist = real
+    T = 500.0
+    pool = np.flatnonzero(~(dist.building_dist["market"] <= T) & ~dist.snap_too_far)
+    c = st.candidate_sites(dist.net, "buildings", buildings=dist.buildings)
+    bs = dist.building_snap
+    A = st.coverage_matrix(dist.net, c, bs.edge[pool], bs.t_m[pool], bs.snap_m[pool], dist.building_xy[pool], T)
+    A = A.tocsr()[np.sort(np.random.default_rng(2).choice(A.shape[0], 150, replace=False))]
+    reach = np.flatnonzero(np.asarray(A.sum(axis=0)).ravel() > 0)
+    A = A[:, reach]
+    ours = st.lscp(A)
+    model = locate.LSCP.from_cost_matrix(np.where(A.toarray().T, 0.0, 10 * T), service_radius=T)
+    model = model.solve(pulp.PULP_CBC_CMD(msg=False))
+    theirs = sum(1 for v in model.fac_vars if v.value() and v.value() > 0.5)
+    assert ours.status == "optimal" and ours.objective == theirs
+    assert np.all(np.asarray(A[ours.chosen].sum(axis=0)).ravel() > 0)  # it does cover everyone
+
+    res = st.site(dist, "market", 3, boundaries=a.boundaries, subdistrict="新江湾城街道", with_lscp=True)
+    assert (res.sites["subdistrict"] == "新江湾城街道").all() and len(res.sites) == 3
+    assert res.params["lscp_status"] == "optimal" and res.params["lscp_sites"] > 3
+    # the network covers only a sliver of 五角场, more than 1 km from any uncovered home: nothing, and said so
+    far = st.site(dist, "market", 3, boundaries=a.boundaries, subdistrict="五角场街道")
+    assert len(far.sites) == 0 and any("no candidate" in n or "没有候选点" in n for n in far.notes)
 
 
 def test_cli_sites_reproduce_coverage(area, tmp_path):
