@@ -83,6 +83,12 @@ def test_greedy_vs_exact_known_optimum(greedy_trap):
     assert g.params["objective"] == 5 and g.params["status"] == "heuristic"
     assert g.params["bound"] >= 6 - 1e-9 and g.params["gap"] == pytest.approx(1 / 6)
     assert round(float(g.sites.to_crs(CRS).geometry.x.iloc[0]) - X0) == 150  # greedy's first pick
+    # no time left for the exact solver: the greedy answer, reported with its gap to the LP bound
+    t = st.mclp(st.coverage_matrix(dist.net, st.candidate_sites(dist.net, cands), dist.building_snap.edge,
+                                   dist.building_snap.t_m, dist.building_snap.snap_m, dist.building_xy, 61.0),
+                w.weights, 2, time_limit_s=1e-9)
+    assert (t.status, t.solver, t.objective, t.bound) == ("time_limit", "greedy", 5.0, 6.0)
+    assert t.gap == pytest.approx(1 / 6)
 
 
 def test_coverage_matrix_on_hand_built_graph(greedy_trap):
