@@ -807,8 +807,23 @@ def _read_candidates(path: str) -> gpd.GeoDataFrame:
     return g
 
 
+def _read_demand(path: str) -> gpd.GeoDataFrame:
+    """Residential demand from a file: building footprints and/or points (小区), ids added, WGS-84."""
+    from .areas import with_building_ids
+    from .io import read_vector
+
+    b = read_vector(path)
+    if not len(b):
+        raise InputError("建筑文件没有要素。", "the buildings file has no features.", path)
+    b = with_building_ids(b, Path(path).stem, points=True)
+    if not len(b):
+        raise InputError("建筑文件中没有面或点要素。", "the buildings file has no polygons or points.", path)
+    return b
+
+
 def cli_site(args) -> int:
     """``lifecircle site``: propose new sites for one category and write sites.csv, sites.gpkg, params.json."""
+    import argparse
     import json
     import sys
 
@@ -816,8 +831,9 @@ def cli_site(args) -> int:
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .coverage import compute_distances
     from .io import atomic_dir, to_csv_bom
-    from .pipeline import _gpkg_safe, _prepare_outdir, load_inputs
+    from .pipeline import _gpkg_safe, _prepare_outdir, study_from_args
     from .progress import stderr_progress
+    from .study import load_inputs
 
     @quiet_libraries
     def run() -> int:
@@ -830,7 +846,14 @@ def cli_site(args) -> int:
         outdir = Path(args.outdir)
         _prepare_outdir(outdir)
         progress = stderr_progress()
-        net, facilities, boundaries, buildings, inputs = load_inputs(args, progress, points_ok=True)
+        # the study (area or network, facility layers, boundaries, scenario) as `coverage` reads it; demand is
+        # read here, since it may be points (小区) with population or household columns
+        study = study_from_args(argparse.Namespace(**{**vars(args), "threshold": [], "buildings": None,
+                                                      "profile": getattr(args, "profile", "default"),
+                                                      "speed": getattr(args, "speed", None)}))
+        inputs = load_inputs(study, progress=progress)
+        net, boundaries = inputs.network, inputs.boundaries
+        buildings = _read_demand(args.buildings) if args.buildings else inputs.buildings
         if buildings is None or not len(buildings):
             raise InputError("选址需要居住建筑作为需求：请用 --buildings 给出建筑（或使用含建筑的研究区）。",
                              "siting needs residential buildings as demand: give --buildings (or an area with buildings).")
@@ -838,18 +861,19 @@ def cli_site(args) -> int:
         cand = args.candidates
         if cand not in ("streets", "buildings"):
             cand = _read_candidates(cand)
-            inputs["candidates"] = args.candidates
-        used = fac.filter_scenario(fac.normalize_facilities(facilities), not args.no_planned)
+        threshold = args.threshold if args.threshold is not None else study.thresholds_m()[args.category]
+        used = fac.filter_scenario(inputs.facilities, study.include_planned)
         used = used[used["category"] == args.category]  # the same field as coverage's, without the other categories
         progress(0.3, f"{args.category}: distances")
         dist = compute_distances(net, used, buildings, categories=(args.category,))
         progress(0.6, f"{args.category}: siting {args.count}")
         res = site(dist, args.category, args.count, boundaries=boundaries, subdistrict=args.subdistrict,
-                   threshold_m=args.threshold, candidates=cand, spacing_m=args.spacing, time_limit_s=args.time_limit,
+                   threshold_m=threshold, candidates=cand, spacing_m=args.spacing, time_limit_s=args.time_limit,
                    solver=args.solver, with_lscp=args.lscp)
-        params = dict(res.params, include_planned=not args.no_planned, attribution=ATTRIBUTION,
-                      inputs={k: str(v) for k, v in inputs.items()}, notes=res.notes,
-                      warnings=[w for w in dist.warnings])
+        params = dict(res.params, include_planned=study.include_planned, attribution=ATTRIBUTION,
+                      study=study.to_dict(), demand=args.buildings or "", candidates_file=(
+                          args.candidates if args.candidates not in ("streets", "buildings") else ""),
+                      notes=res.notes, warnings=list(dict.fromkeys(inputs.warnings + dist.warnings)))
         with atomic_dir(outdir) as tmp:
             to_csv_bom(pd.DataFrame(res.sites.drop(columns="geometry")), tmp / "sites.csv")
             _gpkg_safe(res.sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
@@ -874,7 +898,7 @@ def cli_site(args) -> int:
                 print(pd.DataFrame(res.sites[SITE_COLUMNS]).to_string(index=False))
         for n in res.notes:
             print(("注意：" if zh else "note: ") + n)
-        for w in dist.warnings:
+        for w in params["warnings"]:
             print(("警告：" if zh else "warning: ") + w, file=sys.stderr)
         print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
         print(ATTRIBUTION)
