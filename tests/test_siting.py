@@ -222,6 +222,14 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
     s2 = pd.read_csv(tmp_path / "streets" / "sites.csv", encoding="utf-8-sig")
     assert s2["residents_newly_covered"].tolist() == [2, 2] and s2["buildings_covered_total"].tolist() == [1, 2]
 
+    # the same study saved by `coverage` (its params.json) gives the same proposals
+    assert main(["coverage", *args[:4], *args[6:], "-o", str(tmp_path / "cov")]) == 0  # coverage wants footprints
+    assert main(["site", "--study", str(tmp_path / "cov" / "params.json"), "--buildings", args[5], "--category",
+                 "canteen", "--count", "2", "--threshold", "61", "--candidates", str(cand),
+                 "-o", str(tmp_path / "again")]) == 0
+    again = pd.read_csv(tmp_path / "again" / "sites.csv", encoding="utf-8-sig")
+    assert again[["lon", "lat", "residents_covered_total"]].equals(s[["lon", "lat", "residents_covered_total"]])
+
     # p = 0: nothing proposed, nothing changes
     assert main(["site", *args, "--category", "canteen", "--count", "0", "-o", str(tmp_path / "zero")]) == 0
     z = pd.read_csv(tmp_path / "zero" / "sites.csv", encoding="utf-8-sig")
