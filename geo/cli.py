@@ -28,6 +28,15 @@ HANDLERS = {
 }
 
 
+def _add_inputs(s: argparse.ArgumentParser) -> None:
+    """The study-area inputs shared by ``coverage`` and ``site``."""
+    s.add_argument("--area", help="a prepared area folder (data/areas/<area>) instead of the separate inputs")
+    s.add_argument("--network", help="OSM XML/PBF or a road line layer (GeoJSON/GPKG/SHP)")
+    s.add_argument("--facilities", action="append", default=[], help="facility file (repeatable)")
+    s.add_argument("--boundaries", help="subdistrict boundaries")
+    s.add_argument("--boundary-name", help="name column of the boundaries (detected if omitted)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     p = argparse.ArgumentParser(prog="lifecircle", description="15分钟社区生活圈步行覆盖分析 / 15-minute life-circle walking coverage")
@@ -41,11 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", default="data", help="root of prepared data (default: data)")
 
     s = sub.add_parser("coverage", help="walking coverage of facilities on a network")
-    s.add_argument("--area", help="a prepared area folder (data/areas/<area>) instead of the separate inputs")
-    s.add_argument("--network", help="OSM XML/PBF or a road line layer (GeoJSON/GPKG/SHP)")
-    s.add_argument("--facilities", action="append", default=[], help="facility file (repeatable)")
-    s.add_argument("--boundaries", help="subdistrict boundaries")
-    s.add_argument("--boundary-name", help="name column of the boundaries (detected if omitted)")
+    _add_inputs(s)
     s.add_argument("--buildings", help="building footprints (optional; without them streets are the demand)")
     s.add_argument("--speed", type=float, help="walking speed in metres per minute (overrides --profile)")
     s.add_argument("--profile", choices=sorted(PROFILES), default="default", help="walking profile")
@@ -60,11 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("site", help="propose where new facilities of one category should go (maximal covering)")
     s.add_argument("--study", metavar="FILE", help="a saved study or a coverage OUTDIR/params.json: its area, "
                    "facility layers, scenario, walker and thresholds (instead of --area/--network/--facilities)")
-    s.add_argument("--area", help="a prepared area folder (data/areas/<area>) instead of the separate inputs")
-    s.add_argument("--network", help="OSM XML/PBF or a road line layer (GeoJSON/GPKG/SHP)")
-    s.add_argument("--facilities", action="append", default=[], help="facility file (repeatable)")
-    s.add_argument("--boundaries", help="subdistrict boundaries")
-    s.add_argument("--boundary-name", help="name column of the boundaries (detected if omitted)")
+    _add_inputs(s)
     s.add_argument("--buildings", help="residential demand: footprints or points (weights from 人口/户数/levels)")
     s.add_argument("--category", required=True, help=f"facility category ({', '.join(CATEGORY_KEYS)})")
     s.add_argument("--count", type=int, required=True, metavar="P", help="number of new facilities")
