@@ -220,7 +220,7 @@ def main() -> int:
         S = sres.params
         print(f"compute_distances + site(p={p}): {fmt(t_syn)} CPU ({fmt(w_syn)} wall); coverage matrix "
               f"{fmt(S['matrix_seconds'])} wall [{S['n_candidates']:,} candidates x {S['buildings_uncovered']:,} uncovered, "
-              f"{S['matrix_nonzeros']:,} pairs], solve {fmt(S['solve_seconds'])} ({S['solver']}/{S['status']}, "
+              f"{S['matrix_nonzeros']:,} pairs], solve {fmt(S['solve_seconds'])} wall ({S['solver']}/{S['status']}, "
               f"gap {S['gap']:.2%}); objective {S['objective']:g} of {S['buildings_coverable']:,} coverable")
         print(f"spopt not run on SYNTHETIC: its dense cost matrix would hold "
               f"{S['n_candidates'] * S['buildings_uncovered']:,} cells")
