@@ -18,7 +18,8 @@ from geo import siting as st
 from geo.cli import main
 from geo.demand import PERSONS_PER_HOUSEHOLD, covered_weights, demand_weights
 from geo.errors import InputError
-from geo.network import WalkNetwork
+from geo.facilities import read_facilities
+from geo.network import WalkNetwork, load_network
 
 CRS = "EPSG:32651"
 X0, Y0 = 355_000.0, 3_465_000.0
@@ -32,6 +33,10 @@ def line_net(xs) -> WalkNetwork:
     edges = gpd.GeoDataFrame({"u": [u for u, _ in uv], "v": [v for _, v in uv],
                               "length_m": [g.length for g in geoms]}, geometry=geoms, crs=CRS)
     return WalkNetwork(xy, edges, CRS)
+
+
+def line_net_from(path: str) -> WalkNetwork:
+    return load_network(path)
 
 
 def pts(xys, **cols) -> gpd.GeoDataFrame:
@@ -229,6 +234,23 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
                  "-o", str(tmp_path / "again")]) == 0
     again = pd.read_csv(tmp_path / "again" / "sites.csv", encoding="utf-8-sig")
     assert again[["lon", "lat", "residents_covered_total"]].equals(s[["lon", "lat", "residents_covered_total"]])
+
+    # a parcel (polygon) candidate is reached at its boundary, and sites.gpkg read back as facilities keeps
+    # the parcel, so coverage finds the same total
+    parcel = tmp_path / "in" / "parcel.gpkg"
+    gpd.GeoDataFrame({"lot": ["p1"]}, geometry=[shapely.box(X0 + 140, Y0 + 15, X0 + 160, Y0 + 40)],
+                     crs=CRS).to_crs(4326).to_file(parcel)
+    # road stretches within 20 m of the parcel are its access (x = 126.8 ... 173.2, gap 15-20 m), so both
+    # homes at 100 and 200 are within about 20 + 27 + 10 = 57 m
+    assert main(["site", *args, "--category", "canteen", "--count", "1", "--threshold", "61", "--candidates",
+                 str(parcel), "-o", str(tmp_path / "parcel")]) == 0
+    got = pd.read_csv(tmp_path / "parcel" / "sites.csv", encoding="utf-8-sig")
+    assert got["residents_covered_total"].tolist() == [4]
+    back = read_facilities(tmp_path / "parcel" / "sites.gpkg")
+    assert back.geometry.geom_type.tolist() == ["Polygon"] and back["category"].tolist() == ["canteen"]
+    homes = gpd.read_file(args[5])
+    d = cv.compute_distances(line_net_from(args[1]), back, homes, categories=("canteen",))
+    assert int((d.building_dist["canteen"] <= 61).sum()) == got["buildings_covered_total"].iloc[0] == 2
 
     # p = 0: nothing proposed, nothing changes
     assert main(["site", *args, "--category", "canteen", "--count", "0", "-o", str(tmp_path / "zero")]) == 0
