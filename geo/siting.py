@@ -869,7 +869,8 @@ def cli_site(args) -> int:
         progress(0.6, f"{args.category}: siting {args.count}")
         res = site(dist, args.category, args.count, boundaries=boundaries, subdistrict=args.subdistrict,
                    threshold_m=threshold, candidates=cand, spacing_m=args.spacing, time_limit_s=args.time_limit,
-                   solver=args.solver, with_lscp=args.lscp)
+                   solver=args.solver, with_lscp=args.lscp,
+                   label_features=inputs.facilities[["name", "geometry"]])  # named places of every category
         params = dict(res.params, include_planned=study.include_planned, attribution=ATTRIBUTION,
                       study=study.to_dict(), demand=args.buildings or "", candidates_file=(
                           args.candidates if args.candidates not in ("streets", "buildings") else ""),
