@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--solver", choices=["auto", "milp", "greedy"], default="auto",
                    help="auto: greedy then exact MILP (HiGHS) under --time-limit")
     s.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="time limit of the exact solver (s)")
+    s.add_argument("--persons-per-household", type=float, default=2.32, metavar="N",
+                   help="residents per household when demand has a 户数/households column (default 2.32, "
+                        "Shanghai 7th census)")
+    s.add_argument("--m2-per-person", type=float, metavar="M2",
+                   help="floor area per resident: turns floor-area weights (footprint x levels) into residents")
     s.add_argument("--lscp", action="store_true",
                    help="also report the fewest sites that would cover every reachable home (set covering)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (sites.csv, sites.gpkg, params.json)")

@@ -872,10 +872,12 @@ def cli_site(args) -> int:
         used = used[used["category"] == args.category]  # the same field as coverage's, without the other categories
         progress(0.3, f"{args.category}: distances")
         dist = compute_distances(net, used, buildings, categories=(args.category,))
+        weights = demand_weights(dist.buildings, persons_per_household=args.persons_per_household,
+                                 m2_per_person=args.m2_per_person)
         progress(0.6, f"{args.category}: siting {args.count}")
         res = site(dist, args.category, args.count, boundaries=boundaries, subdistrict=args.subdistrict,
                    threshold_m=threshold, candidates=cand, spacing_m=args.spacing, time_limit_s=args.time_limit,
-                   solver=args.solver, with_lscp=args.lscp,
+                   solver=args.solver, with_lscp=args.lscp, weights=weights,
                    label_features=inputs.facilities[["name", "geometry"]])  # named places of every category
         params = dict(res.params, include_planned=study.include_planned, attribution=ATTRIBUTION,
                       study=study.to_dict(), demand=args.buildings or "", candidates_file=(

@@ -221,6 +221,15 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
     assert params["candidates"] == "rooms.geojson" and params["n_candidates"] == 3
     assert params["lscp_sites"] == 2 and params["lscp_status"] == "optimal"  # {50, 250} covers all four
     assert "population" in capsys.readouterr().out
+    # households instead of residents: 户数 x the stated persons per household
+    hh = tmp_path / "in" / "hh.gpkg"
+    gpd.read_file(args[5]).rename(columns={"人口": "户数"}).to_file(hh)
+    assert main(["site", *args[:4], "--buildings", str(hh), *args[6:], "--category", "canteen", "--count", "2",
+                 "--threshold", "61", "--candidates", str(cand), "--persons-per-household", "3",
+                 "-o", str(tmp_path / "hh")]) == 0
+    h = pd.read_csv(tmp_path / "hh" / "sites.csv", encoding="utf-8-sig")
+    assert h["residents_covered_total"].tolist() == [9, 18] and h["weighting"].str.contains("3").all()
+
     # street candidates every 50 m on the one 500 m edge sit at x = -75, -25, 25, ...: each reaches one home
     assert main(["site", *args, "--category", "canteen", "--count", "2", "--threshold", "61",
                  "-o", str(tmp_path / "streets")]) == 0
