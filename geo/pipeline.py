@@ -26,14 +26,16 @@ from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, compute_distances, named_streets, summarize
 from .errors import InputError, ui_lang, warn
-from .io import as_wgs84, atomic_dir, read_vector, to_csv_bom
+from .io import as_wgs84, read_vector, to_csv_bom
 from .network import WalkNetwork
+from .outdir import check_not_input, check_outdir, owned_dir
 from .progress import null_progress, stderr_progress
 
 __all__ = ["OUTPUT_FILES", "run_coverage", "write_outputs", "parse_thresholds", "summary_table", "cli_coverage"]
 
 OUTPUT_FILES = ("subdistricts.csv", "streets.gpkg", "buildings.gpkg", "gaps.geojson", "green.csv",
                 "facilities.gpkg", "params.json")
+WRITES = (*OUTPUT_FILES, "named_streets.csv")  # every name coverage may write into OUTDIR
 WGS84 = "EPSG:4326"
 
 
@@ -157,17 +159,20 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_outputs(result: CoverageResult, outdir: str | Path, *,
-                  facilities: gpd.GeoDataFrame | None = None) -> Path:
+                  facilities: gpd.GeoDataFrame | None = None, force: bool = False) -> Path:
     """Write the coverage OUTDIR atomically (nothing partial is ever left).
 
     Files: ``subdistricts.csv``, ``green.csv`` and, when streets have names,
     ``named_streets.csv`` (UTF-8 with BOM),
     ``streets.gpkg``, ``buildings.gpkg`` (only with buildings), ``gaps.geojson``,
-    ``facilities.gpkg`` and ``params.json``; geodata in WGS-84.
+    ``facilities.gpkg`` and ``params.json``; geodata in WGS-84. Only these
+    are replaced: other files in OUTDIR (``report.xlsx`` ...) are kept, and a
+    folder holding files lifecircle did not write is refused unless ``force``
+    (:mod:`geo.outdir`).
     """
     facilities = facilities if facilities is not None else getattr(result, "facilities", None)
     out = Path(outdir)
-    with atomic_dir(out) as tmp:
+    with owned_dir(out, "coverage", WRITES, force=force, legacy=_legacy_files(out)) as tmp:
         to_csv_bom(result.subdistricts, tmp / "subdistricts.csv")
         by_name = named_streets(result.streets, result.params.get("thresholds"))
         if len(by_name):  # only networks with street names (OSM XML/PBF/online; not the shared line layer)
@@ -233,15 +238,19 @@ def summary_table(result: CoverageResult, lang: str | None = None) -> pd.DataFra
     return tab
 
 
-def _prepare_outdir(outdir: Path) -> None:
-    """Refuse to replace a folder that is not a coverage OUTDIR (it would be deleted)."""
-    if outdir.exists():
-        if not outdir.is_dir():
-            raise InputError("输出路径是一个文件，请指定文件夹。", "the output path is a file; give a folder.", outdir)
-        if any(outdir.iterdir()) and not (outdir / "params.json").exists():
-            raise InputError("输出文件夹已存在且不是 coverage 的输出，为避免覆盖请换一个文件夹。",
-                             "the output folder exists and is not a coverage output; choose another folder "
-                             "so nothing is overwritten.", outdir)
+def _legacy_files(outdir: Path) -> dict[str, str]:
+    """A coverage OUTDIR written before the manifest (geo.outdir): the files its params.json lists."""
+    try:
+        files = json.loads((outdir / "params.json").read_text(encoding="utf-8")).get("files") or WRITES
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(n): "coverage" for n in files}
+
+
+def _prepare_outdir(outdir: Path, *, force: bool = False, inputs: list | None = None) -> None:
+    """Before the work: OUTDIR may be written (not a file, no foreign files unless ``force``, not an input)."""
+    check_outdir(outdir, "coverage", WRITES, force=force, legacy=_legacy_files(outdir))
+    check_not_input(outdir, inputs or [], replaces=WRITES)
 
 
 def _read_buildings(path: str) -> gpd.GeoDataFrame:
@@ -259,7 +268,8 @@ def cli_coverage(args) -> int:
     """``lifecircle coverage``: compute and write OUTDIR, print a summary table."""
     zh = ui_lang() == "zh"
     outdir = Path(args.outdir)
-    _prepare_outdir(outdir)
+    _prepare_outdir(outdir, force=args.force, inputs=[args.area, args.network, *args.facilities, args.boundaries,
+                                                      args.buildings])
     thresholds = parse_thresholds(args.threshold)
     progress = stderr_progress()
     inputs: dict = {}
@@ -284,7 +294,7 @@ def cli_coverage(args) -> int:
         parts = [facilities] if facilities is not None else []
         for f in args.facilities:
             progress(0.0, f"facilities: {f}")
-            parts.append(fac.read_facilities(f, mask=near))
+            parts.append(fac.require_facilities(fac.read_facilities(f, mask=near), f))
         inputs["facilities"] = list(args.facilities)
         facilities = fac.dedupe(fac.combine(*parts))
     if args.boundaries:
@@ -296,7 +306,7 @@ def cli_coverage(args) -> int:
     result = run_coverage(net, facilities, boundaries, buildings, profile=args.profile, speed_m_per_min=args.speed,
                           thresholds=thresholds, include_planned=not args.no_planned, progress=progress,
                           inputs=inputs)
-    write_outputs(result, outdir)
+    write_outputs(result, outdir, force=args.force)
     tab = summary_table(result)
     speed = result.params.get("speed_m_per_min")
     print(("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）" if zh else

@@ -62,6 +62,8 @@ Dest = str | os.PathLike | BinaryIO
 
 # Files of a coverage OUTDIR: required ones make load_outdir fail when missing.
 REQUIRED_FILES = ("subdistricts.csv", "params.json", "streets.gpkg")
+READ_FILES = (*REQUIRED_FILES, "green.csv", "boundaries.gpkg", "boundaries.geojson", "buildings.gpkg", "gaps.geojson", "facilities.gpkg",
+              "named_streets.csv")  # what load_outdir may read
 OPTIONAL_FILES = ("buildings.gpkg", "gaps.geojson", "green.csv", "facilities.gpkg", "boundaries.gpkg")
 _SUBDISTRICT_COLUMNS = ("subdistrict", "category", "threshold_m")
 
@@ -1150,6 +1152,11 @@ def cli_report(args: Any) -> int:
     if suffix not in writers:
         raise InputError("输出文件须以 .xlsx、.pdf、.gpkg 或 .zip 结尾。",
                          "the output must end in .xlsx, .pdf, .gpkg or .zip.", out)
+    from .outdir import check_not_input, owners, register_output
+
+    src = Path(args.outdir)  # report.xlsx may go into it, but never onto a file coverage wrote there
+    read = [n for n, cmd in owners(src).items() if cmd == "coverage"] if src.is_dir() else []
+    check_not_input(out, [src / n for n in {*read, *READ_FILES}])
     outputs = load_outdir(args.outdir)
     lang = ui_lang()
     kind = writers[suffix]
@@ -1161,6 +1168,7 @@ def cli_report(args: Any) -> int:
         to_geopackage(outputs, out)
     else:
         to_csv(outputs, out, lang)
+    register_output(out, "report")  # a report inside a coverage OUTDIR is kept when coverage re-runs
     size = out.stat().st_size / 1024
     print(f"已写出 {out} ({size:.0f} KB)" if lang == "zh" else f"wrote {out} ({size:.0f} KB)")
     return 0
