@@ -295,8 +295,8 @@ def _legacy_area(out_root: Path) -> dict[str, str]:
 
 def check_area_out(out_root: Path, force: bool = False, inputs: list | None = None) -> None:
     """Before the work: the area folder may be written (see :func:`geo.outdir.check_outdir`)."""
-    check_outdir(out_root, "prepare", AREA_FILES, force=force, legacy=_legacy_area(out_root))
     check_not_input(out_root, inputs or [], replaces=AREA_FILES)
+    check_outdir(out_root, "prepare", AREA_FILES, force=force, legacy=_legacy_area(out_root))
 
 
 def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, facilities: gpd.GeoDataFrame,

@@ -10,6 +10,7 @@ offline networks under the system temporary folder.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import re
@@ -26,7 +27,7 @@ import pandas as pd
 from .errors import InputError, os_error
 
 __all__ = ["require_file", "read_vector", "check_lonlat_range", "as_wgs84", "to_csv_bom", "atomic_dir",
-           "atomic_file", "recover_dir", "temp_dir", "clean_stale_temp"]
+           "atomic_file", "check_writable", "recover_dir", "temp_dir", "make_temp_dir", "clean_stale_temp"]
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip"}
 STALE_AFTER_S = 3600.0  # leftovers without a process id (older versions) are removed after an hour
@@ -185,13 +186,21 @@ def _dir_leftovers(out: Path) -> list[tuple[Path, str, str | None]]:
 
 
 def recover_dir(outdir: str | Path) -> None:
-    """Repair what a killed :func:`atomic_dir` left beside ``outdir`` (call with the parent locked).
+    """Repair what a killed :func:`atomic_dir` left beside ``outdir``.
 
     ``outdir`` missing and a ``.old`` copy present (killed between the two
     renames) → the newest copy is put back; ``.tmp``/``.old`` entries of dead
-    processes are removed. Entries of live writers are left alone.
+    processes are removed. Entries of live writers are left alone. Writers
+    call it on start, readers (``lifecircle report``) before reading.
     """
     out = Path(outdir)
+    if out.parent.is_dir() and _dir_leftovers(out):
+        with _locked(out.parent):
+            _recover(out)
+
+
+def _recover(out: Path) -> None:
+    """:func:`recover_dir` with the parent already locked."""
     left = [(p, kind, pid) for p, kind, pid in _dir_leftovers(out) if _is_stale(p, pid) or
             (kind == "old" and not out.exists() and not (pid and _pid_alive(int(pid))))]
     olds = sorted((p for p, kind, _ in left if kind == "old" and p.is_dir()), key=lambda p: p.stat().st_mtime)
@@ -232,6 +241,39 @@ def _make_parent(path: Path) -> None:
         raise os_error(exc) from None
 
 
+def check_writable(path: str | Path, *, folder: bool = False) -> Path:
+    """Before slow work, check that ``path`` (a file, or with ``folder`` a folder) can be written; create nothing.
+
+    Raises
+    ------
+    InputError
+        The path is a folder where a file is meant (or a file where a folder
+        is), a parent is a file, or the folder it goes into is read-only or
+        not ours to write.
+    """
+    p = Path(path)
+    if folder and p.exists() and not p.is_dir():
+        raise InputError("输出路径是一个文件，请指定文件夹。", "the output path is a file; give a folder.", p)
+    if not folder and p.is_dir():
+        raise InputError("输出路径是一个文件夹，请给出文件名。", "the output path is a folder; give a file name.", p)
+    anc = p.parent
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        raise InputError("输出路径的上级是一个文件，而不是文件夹。", "a parent of the output path is a file, not a folder.",
+                         anc)
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise os_error(OSError(errno.EROFS if _read_only(anc) else errno.EACCES, "", str(anc)))
+    return p
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
 @contextlib.contextmanager
 def atomic_dir(outdir: str | Path, *, finalize: Callable[[Path | None, Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``outdir`` only if the block succeeds.
@@ -254,8 +296,7 @@ def atomic_dir(outdir: str | Path, *, finalize: Callable[[Path | None, Path], No
     if out.exists() and not out.is_dir():
         raise InputError("输出路径是一个文件，请指定文件夹。", "the output path is a file; give a folder.", out)
     _make_parent(out)
-    with _locked(out.parent):
-        recover_dir(out)
+    recover_dir(out)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     except OSError as exc:
@@ -264,7 +305,7 @@ def atomic_dir(outdir: str | Path, *, finalize: Callable[[Path | None, Path], No
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
         with _locked(out.parent):
-            recover_dir(out)
+            _recover(out)
             if finalize is not None:
                 finalize(out if out.is_dir() else None, tmp)
             if out.exists():

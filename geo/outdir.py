@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from .errors import InputError
-from .io import _link_tree, _locked, atomic_dir, atomic_file
+from .io import _link_tree, _locked, atomic_dir, atomic_file, check_writable
 
 __all__ = ["MANIFEST", "owners", "foreign_files", "check_outdir", "owned_dir", "register_output", "check_not_input"]
 
@@ -84,13 +84,12 @@ def check_outdir(outdir: str | Path, command: str, writes: Iterable[str], *, for
     Raises
     ------
     InputError
-        ``outdir`` is a file; it holds files lifecircle did not write (unless
+        ``outdir`` is a file or cannot be written (:func:`geo.io.check_writable`);
+        it holds files lifecircle did not write (unless
         ``force``); or one of them has a name ``command`` writes (even with
         ``force``: it would be overwritten).
     """
-    out = Path(outdir)
-    if out.exists() and not out.is_dir():
-        raise InputError("输出路径是一个文件，请指定文件夹。", "the output path is a file; give a folder.", out)
+    out = check_writable(outdir, folder=True)
     if not out.exists():
         return out
     foreign = foreign_files(out, legacy)

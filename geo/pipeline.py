@@ -239,18 +239,19 @@ def summary_table(result: CoverageResult, lang: str | None = None) -> pd.DataFra
 
 
 def _legacy_files(outdir: Path) -> dict[str, str]:
-    """A coverage OUTDIR written before the manifest (geo.outdir): the files its params.json lists."""
+    """A coverage OUTDIR written before the manifest (geo.outdir): the files its params.json lists,
+    and the reports ``scripts/run`` has always written beside them."""
     try:
         files = json.loads((outdir / "params.json").read_text(encoding="utf-8")).get("files") or WRITES
     except (OSError, ValueError, AttributeError):
         return {}
-    return {str(n): "coverage" for n in files}
+    return {**{str(n): "coverage" for n in files}, "report.xlsx": "report", "report.pdf": "report"}
 
 
 def _prepare_outdir(outdir: Path, *, force: bool = False, inputs: list | None = None) -> None:
     """Before the work: OUTDIR may be written (not a file, no foreign files unless ``force``, not an input)."""
-    check_outdir(outdir, "coverage", WRITES, force=force, legacy=_legacy_files(outdir))
     check_not_input(outdir, inputs or [], replaces=WRITES)
+    check_outdir(outdir, "coverage", WRITES, force=force, legacy=_legacy_files(outdir))
 
 
 def _read_buildings(path: str) -> gpd.GeoDataFrame:

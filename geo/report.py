@@ -35,7 +35,7 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
 from .coverage import named_streets
 from .errors import InputError, ui_lang
 from .i18n import column_label, localize_columns
-from .io import atomic_file, read_vector
+from .io import atomic_file, read_vector, recover_dir
 
 __all__ = [
     "ATTRIBUTION",
@@ -296,6 +296,7 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
         The folder or a required file is missing, unreadable or lacks columns.
     """
     d = Path(outdir)
+    recover_dir(d)  # a coverage run killed while replacing it left it aside
     if not d.is_dir():
         raise InputError("结果文件夹不存在。请先运行 lifecircle coverage -o 该文件夹。",
                          "output folder not found; run lifecircle coverage -o FOLDER first.", d)
@@ -1152,7 +1153,10 @@ def cli_report(args: Any) -> int:
     if suffix not in writers:
         raise InputError("输出文件须以 .xlsx、.pdf、.gpkg 或 .zip 结尾。",
                          "the output must end in .xlsx, .pdf, .gpkg or .zip.", out)
+    from .io import check_writable
     from .outdir import check_not_input, owners, register_output
+
+    check_writable(out)  # before the slow part (and before openpyxl holds half a workbook)
 
     src = Path(args.outdir)  # report.xlsx may go into it, but never onto a file coverage wrote there
     read = [n for n, cmd in owners(src).items() if cmd == "coverage"] if src.is_dir() else []
