@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lifecircle {args.command}: {word}: " + ("内存不足：输入太大。" if ui_lang() == "zh"
                                                         else "out of memory: the input is too large."), file=sys.stderr)
         return 2
-    except Exception as exc:  # a bug: one line here, the traceback in a log file
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in a log file
         log = _log_traceback(args.command, exc)
         first = (str(exc).splitlines() or [""])[0][:200]
         what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -17,8 +17,8 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import geopandas as gpd
 import numpy as np

@@ -22,13 +22,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 from .errors import InputError
 from .io import _link_tree, _locked, atomic_dir, atomic_file, check_writable
 
-__all__ = ["MANIFEST", "owners", "foreign_files", "check_outdir", "owned_dir", "register_output", "check_not_input"]
+__all__ = ["MANIFEST", "check_not_input", "check_outdir", "foreign_files", "owned_dir", "owners", "register_output"]
 
 MANIFEST = ".lifecircle.json"
 

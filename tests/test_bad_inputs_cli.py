@@ -24,12 +24,12 @@ import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString
+from test_pipeline import UTM, X0, Y0, make_toy, toy_args
 
 from geo import io as gio
 from geo.cli import main
 from geo.errors import InputError
 from geo.outdir import MANIFEST
-from test_pipeline import UTM, X0, Y0, make_toy, toy_args
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -123,7 +123,7 @@ def _run_unprivileged(argv: list[str], cwd: Path) -> subprocess.CompletedProcess
     """The CLI in a subprocess where file permissions are enforced (root: without its override capabilities)."""
     env = {**os.environ, "LIFECIRCLE_LANG": "en"}
     return subprocess.run([sys.executable, "-m", "geo.cli", *argv], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, preexec_fn=_drop_root_overrides if os.geteuid() == 0 else None)
+                          timeout=300, check=False, preexec_fn=_drop_root_overrides if os.geteuid() == 0 else None)
 
 
 @pytest.fixture(scope="module")
