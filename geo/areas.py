@@ -36,7 +36,7 @@ from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError
 from .io import as_wgs84, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
-from .outdir import check_not_input, check_outdir, owned_dir
+from .outdir import check_not_input, check_outdir, kept_files, owned_dir
 from .progress import null_progress, stderr_progress
 
 __all__ = [
@@ -283,27 +283,31 @@ def _spec_inputs(spec: AreaSpec, root: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- writing
+#: What ``prepare`` writes into an area folder; anything else there is the planner's and survives a re-prepare.
 AREA_FILES = ("area.json", "network", "facilities.gpkg", "boundaries.gpkg", "buildings.gpkg", "context.gpkg")
 
 
 def _legacy_area(out_root: Path) -> dict[str, str]:
-    """An area folder written before the manifest (geo.outdir): its layout, and the app's corrections."""
-    if not (out_root / "area.json").is_file():
-        return {}
-    return {**{n: "prepare" for n in AREA_FILES}, "corrections.csv": "corrections"}
+    """An area folder written before the manifest (geo.outdir): its layout."""
+    return {n: "prepare" for n in AREA_FILES} if (out_root / "area.json").is_file() else {}
 
 
-def check_area_out(out_root: Path, force: bool = False, inputs: list | None = None) -> None:
-    """Before the work: the area folder may be written (see :func:`geo.outdir.check_outdir`)."""
+def check_area_out(out_root: Path, inputs: list | None = None) -> None:
+    """Before the work: the area folder can be written, is none of the inputs, holds no foreign ``network`` ...
+
+    Other files there are the planner's: kept (hard links), never refused.
+    """
     check_not_input(out_root, inputs or [], replaces=AREA_FILES)
-    check_outdir(out_root, "prepare", AREA_FILES, force=force, legacy=_legacy_area(out_root))
+    check_outdir(out_root, "prepare", AREA_FILES, force=True, legacy=_legacy_area(out_root))
 
 
 def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, facilities: gpd.GeoDataFrame,
                 boundaries: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
-                context: dict[str, gpd.GeoDataFrame], force: bool = False) -> Path:
+                context: dict[str, gpd.GeoDataFrame]) -> Path:
     layers = {}
-    with owned_dir(out_root, "prepare", AREA_FILES, force=force, legacy=_legacy_area(out_root)) as tmp:
+    legacy = _legacy_area(out_root)
+    with owned_dir(out_root, "prepare", AREA_FILES, force=True, legacy=legacy) as tmp:
+        kept = kept_files(out_root, "prepare", legacy)  # linked into the new folder when it replaces the old
         net.save(tmp / "network")
         facilities.to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         layers["facilities"] = {"features": int(len(facilities)),
@@ -322,7 +326,7 @@ def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, faci
                              "km": float(net.edges["length_m"].sum() / 1000.0)}
         meta = {**meta, "area": area, "crs": str(net.crs.to_string() if hasattr(net.crs, "to_string") else net.crs),
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION}
+                "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION, "kept_files": kept}
         (tmp / "area.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=json_default),
                                        encoding="utf-8")
     return out_root
@@ -348,7 +352,7 @@ def _context_layer(paths, clip, kind_default: str) -> gpd.GeoDataFrame | None:
 
 
 def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path("data"),
-                    progress: Progress | None = None, *, force: bool = False) -> Path:
+                    progress: Progress | None = None) -> Path:
     """Build ``<data_dir>/areas/<area>/`` from a local mirror, atomically.
 
     Parameters
@@ -363,8 +367,6 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
         Root of prepared data.
     progress : callable, optional
         ``(frac, message)`` callback.
-    force : bool
-        Write into an area folder holding files lifecircle did not write (kept).
 
     Returns
     -------
@@ -373,7 +375,7 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     """
     progress = progress or null_progress
     root = require_file(from_dir)
-    check_area_out(Path(data_dir) / "areas" / area, force, [root])
+    check_area_out(Path(data_dir) / "areas" / area, [root])
     spec = AREAS.get(area)
     if spec is not None and (root / spec.roads).exists():
         inp, name, place, notes = _spec_inputs(spec, root), spec.name, spec.place, list(spec.notes)
@@ -440,14 +442,14 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
                                                      "facilities": sources},
             "notes": notes}
     out = _write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
-                      boundaries=bnd, buildings=bld, context=context, force=force)
+                      boundaries=bnd, buildings=bld, context=context)
     progress(1.0, f"written {out}")
     return out
 
 
 
 def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
-                   progress: Progress | None = None, *, force: bool = False) -> Path:
+                   progress: Progress | None = None) -> Path:
     """Build ``<data_dir>/areas/<area>/`` from OpenStreetMap with osmnx (Nominatim + Overpass).
 
     Responses are cached under ``<data_dir>/cache/osmnx``. The network and the
@@ -457,7 +459,7 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
     import osmnx as ox
 
     progress = progress or null_progress
-    check_area_out(Path(data_dir) / "areas" / area, force)
+    check_area_out(Path(data_dir) / "areas" / area)
     cache = Path(data_dir) / "cache" / "osmnx"
     cache.mkdir(parents=True, exist_ok=True)
     ox.settings.use_cache = True
@@ -509,7 +511,7 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
             "notes": ["Fetched from OpenStreetMap via Nominatim and Overpass (osmnx)."]}
     progress(0.9, "writing")
     out = _write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
-                      boundaries=bnd, buildings=bld, context=ctx, force=force)
+                      boundaries=bnd, buildings=bld, context=ctx)
     progress(1.0, f"written {out}")
     return out
 
@@ -581,10 +583,10 @@ def cli_prepare(args) -> int:
     zh = ui_lang() == "zh"
     progress = stderr_progress()
     if args.place and not args.from_dir:
-        out = prepare_online(args.area, args.place, Path(args.data_dir), progress, force=args.force)
+        out = prepare_online(args.area, args.place, Path(args.data_dir), progress)
     else:
         out = prepare_offline(args.area, Path(args.from_dir) if args.from_dir else _default_mirror(),
-                              Path(args.data_dir), progress, force=args.force)
+                              Path(args.data_dir), progress)
     meta = json.loads((out / "area.json").read_text(encoding="utf-8"))
     print(("研究区 {a}（{n}）已写入 {o}" if zh else "study area {a} ({n}) written to {o}")
           .format(a=meta["area"], n=meta.get("name", ""), o=out))

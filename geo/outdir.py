@@ -28,7 +28,8 @@ from pathlib import Path
 from .errors import InputError
 from .io import _link_tree, _locked, atomic_dir, atomic_file, check_writable
 
-__all__ = ["MANIFEST", "check_not_input", "check_outdir", "foreign_files", "owned_dir", "owners", "register_output"]
+__all__ = ["MANIFEST", "check_not_input", "check_outdir", "foreign_files", "kept_files", "owned_dir", "owners",
+           "register_output"]
 
 MANIFEST = ".lifecircle.json"
 
@@ -70,6 +71,15 @@ def foreign_files(folder: str | Path, legacy: Mapping[str, str] | None = None) -
     known = owners(folder, legacy)
     return sorted(p.name for p in folder.iterdir()
                   if p.name not in known and p.name != MANIFEST and not p.name.startswith("."))
+
+
+def kept_files(folder: str | Path, command: str, legacy: Mapping[str, str] | None = None) -> list[str]:
+    """Names in ``folder`` a new write by ``command`` keeps: everything it did not write itself (sorted)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    known = owners(folder, legacy)
+    return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST and known.get(p.name) != command)
 
 
 def _names(names: Iterable[str]) -> str:
@@ -119,15 +129,14 @@ def owned_dir(outdir: str | Path, command: str, writes: Iterable[str], *, force:
     check_outdir(outdir, command, writes, force=force, legacy=legacy)
 
     def finalize(old: Path | None, tmp: Path) -> None:
-        known = owners(old, legacy) if old is not None else {}
         manifest = {p.name: command for p in tmp.iterdir()}
-        if old is not None:
-            for p in old.iterdir():
-                if p.name == MANIFEST or p.name in manifest or known.get(p.name) == command:
-                    continue  # ours: replaced (or dropped when this run did not write it again)
-                _link_tree(p, tmp / p.name)
-                if p.name in known:
-                    manifest[p.name] = known[p.name]
+        if old is not None:  # ours are replaced (or dropped when this run did not write them again)
+            known = owners(old, legacy)
+            for name in kept_files(old, command, legacy):
+                if name not in manifest:
+                    _link_tree(old / name, tmp / name)
+                    if name in known:
+                        manifest[name] = known[name]
         _write_manifest(tmp / MANIFEST, manifest)
 
     with atomic_dir(outdir, finalize=finalize) as tmp:

@@ -294,20 +294,26 @@ def toy_area(tmp_path, toy, capsys) -> Path:
     return tmp_path / "data" / "areas" / "toy"
 
 
-def test_prepare_owns_its_area_folder(tmp_path, toy, toy_area, capsys):
+def test_prepare_keeps_the_planners_files(tmp_path, toy, toy_area, capsys):
+    """`prepare` replaces only what it wrote (the planner's files in the area folder are kept, linked, never copied)."""
     src = str(Path(toy["network"]).parent)
     argv = ["prepare", "--area", "toy", "--from", src, "--data-dir", str(tmp_path / "data")]
-    # the app's corrections are recorded in the manifest and survive a new prepare
-    from geo.outdir import register_output
-
-    (toy_area / "corrections.csv").write_text("key,lon,lat\n", encoding="utf-8")
-    register_output(toy_area / "corrections.csv", "corrections")
     (toy_area / "my_map.qgz").write_bytes(b"qgis project")
-    fails(argv, capsys, toy_area, name="my_map.qgz")
-    ok([*argv, "--force"], capsys)
+    inode = (toy_area / "my_map.qgz").stat().st_ino
+    ok(argv, capsys)
     assert (toy_area / "my_map.qgz").read_bytes() == b"qgis project"
-    assert (toy_area / "corrections.csv").read_text(encoding="utf-8") == "key,lon,lat\n"
-    # coverage into the area folder it reads
+    assert (toy_area / "my_map.qgz").stat().st_ino == inode  # a hard link: no data copied
+    assert json.loads((toy_area / "area.json").read_text(encoding="utf-8"))["kept_files"] == ["my_map.qgz"]
+    assert json.loads((toy_area / MANIFEST).read_text())["files"]["area.json"] == "prepare"
+    # a foreign folder named like one prepare writes is never replaced
+    (toy_area / MANIFEST).unlink()
+    (toy_area / "area.json").unlink()  # not an area folder any more: nothing in it is recognised
+    fails(argv, capsys, toy_area, name="toy")
+    # prepare reading from the folder it writes; coverage writing into the area it reads
+    fails(["prepare", "--area", "toy", "--from", str(toy_area), "--data-dir", str(tmp_path / "data")], capsys, toy_area)
+
+
+def test_coverage_never_writes_into_the_area_it_reads(tmp_path, toy_area, capsys):
     fails(["coverage", "--area", str(toy_area), "-o", str(toy_area)], capsys, toy_area)
     fails(["coverage", "--area", str(toy_area), "-o", str(toy_area / "out")], capsys, toy_area)
 
