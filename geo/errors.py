@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 __all__ = ["LifecircleError", "InputError", "ui_lang", "warn", "os_error"]
@@ -77,10 +78,13 @@ _OS_MESSAGES = {
 def os_error(exc: OSError, path: str | Path | None = None) -> InputError:
     """A one-line :class:`InputError` for an operating-system fault, naming its path.
 
-    ``exc.filename`` (else ``path``) is named; the text says what is wrong
-    (permission, read-only, a file where a folder is needed, disk full ...).
+    ``path`` (else ``exc.filename``: callers name what the user gave, not a
+    temporary name) is named; the text says what is wrong (permission,
+    read-only, a file where a folder is needed, disk full ...).
     """
     zh, en = _OS_MESSAGES.get(exc.errno, (f"系统错误：{exc.strerror or type(exc).__name__}。",
                                           f"system error: {exc.strerror or type(exc).__name__}."))
-    where = exc.filename if exc.filename not in (None, "") else path
+    where = path if path is not None else exc.filename if exc.filename not in (None, "") else None
+    if where is not None:  # a temporary name of geo.io.atomic_file/atomic_dir: name what it becomes
+        where = re.sub(r"\.([^/\\]+?)\.tmp-\d+-[a-z0-9_]{8}", r"\1", str(where))
     return InputError(zh, en, where)

@@ -476,3 +476,25 @@ def test_unexpected_errors_are_one_line_with_a_log(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert err.strip() == ("lifecircle extract: error: /srv/planning/out.csv: permission denied (a read-only or "
                            "protected location); choose another folder or check the permissions.")
+
+    def full(args):  # a writer failing inside atomic_file's temporary name: the user's name is given
+        raise OSError(28, "No space left on device", "/srv/planning/.report.tmp-4242-ab_c9xyz.xlsx")
+
+    monkeypatch.setattr(geo.texts, "cli_extract", full)
+    assert main(["--lang", "en", "extract", "x.txt", "-o", "x.csv"]) == 2
+    assert capsys.readouterr().err.strip() == ("lifecircle extract: error: /srv/planning/report.xlsx: no space left on "
+                                               "the disk; free some space and retry.")
+
+
+def test_a_location_even_root_cannot_write(tmp_path, capsys):
+    """/sys refuses new files whoever asks (no privileges to drop): the real fault, one line."""
+    try:
+        tempfile.mkstemp(dir="/sys")
+    except OSError:
+        pass
+    else:  # pragma: no cover
+        pytest.skip("/sys is writable here")
+    text = tmp_path / "plan.txt"
+    text.write_text("新建社区食堂1处。", encoding="utf-8")
+    line = fails(["extract", str(text), "-o", "/sys/facilities.csv"], capsys, tmp_path)
+    assert line.startswith("lifecircle extract: error: /sys: ")
