@@ -143,18 +143,19 @@ def owned_dir(outdir: str | Path, command: str, writes: Iterable[str], *, force:
         yield tmp
 
 
-def register_output(path: str | Path, command: str) -> None:
+def register_output(path: str | Path, command: str, legacy: Mapping[str, str] | None = None) -> None:
     """Record in its folder's manifest that ``command`` wrote ``path``.
 
-    Only folders lifecircle manages (with a manifest) are touched; a report
-    written to an arbitrary folder leaves no manifest there.
+    Only folders lifecircle manages are touched: with a manifest, or
+    recognised by ``legacy`` (an older folder: the manifest starts from it).
+    A report written to an arbitrary folder leaves no manifest there.
     """
     p = Path(path)
     folder = p.parent
-    if not (folder / MANIFEST).is_file():
+    if not (folder / MANIFEST).is_file() and not legacy:
         return
     with _locked(folder):
-        files = _read_manifest(folder) or {}
+        files = owners(folder, legacy)
         if files.get(p.name) == command:
             return
         files[p.name] = command

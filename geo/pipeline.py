@@ -31,7 +31,7 @@ from .outdir import check_not_input, check_outdir, owned_dir
 from .progress import stderr_progress
 from .study import FacilityLayer, Study, StudyResult, Threshold, parse_threshold, run_study
 
-__all__ = ["OUTPUT_FILES", "write_outputs", "parse_thresholds", "study_from_args", "summary_table", "cli_coverage"]
+__all__ = ["OUTPUT_FILES", "legacy_owners", "write_outputs", "parse_thresholds", "study_from_args", "summary_table", "cli_coverage"]
 
 OUTPUT_FILES = ("subdistricts.csv", "streets.gpkg", "buildings.gpkg", "gaps.geojson", "green.csv",
                 "facilities.gpkg", "params.json")
@@ -66,7 +66,7 @@ def write_outputs(result: StudyResult | CoverageResult, outdir: str | Path, *,
         facilities = result.facilities if facilities is None else facilities
         result = result.coverage
     out = Path(outdir)
-    with owned_dir(out, "coverage", WRITES, force=force, legacy=_legacy_files(out)) as tmp:
+    with owned_dir(out, "coverage", WRITES, force=force, legacy=legacy_owners(out)) as tmp:
         to_csv_bom(result.subdistricts, tmp / "subdistricts.csv")
         by_name = named_streets(result.streets, result.params.get("thresholds"))
         if len(by_name):  # only networks with street names (OSM XML/PBF/online; not the shared line layer)
@@ -120,7 +120,7 @@ def summary_table(result: CoverageResult, lang: str | None = None) -> pd.DataFra
     return tab
 
 
-def _legacy_files(outdir: Path) -> dict[str, str]:
+def legacy_owners(outdir: Path) -> dict[str, str]:
     """A coverage OUTDIR written before the manifest (geo.outdir): the files its params.json lists,
     and the reports ``scripts/run`` has always written beside them."""
     try:
@@ -138,7 +138,7 @@ def _prepare_outdir(outdir: Path, study: Study, *, force: bool = False) -> None:
     inputs = [study.area, study.network, study.boundaries, study.buildings,
               *(x for layer in study.layers for x in (layer.path, layer.corrections))]
     check_not_input(outdir, inputs, replaces=WRITES)
-    check_outdir(outdir, "coverage", WRITES, force=force, legacy=_legacy_files(outdir))
+    check_outdir(outdir, "coverage", WRITES, force=force, legacy=legacy_owners(outdir))
 
 
 def study_from_args(args: Any) -> Study:

@@ -21,7 +21,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
 from .coverage import named_streets
 from .errors import InputError, ui_lang
 from .i18n import column_label, localize_columns
-from .io import atomic_file, read_vector, recover_dir
+from .io import atomic_file, read_vector, recover_dir, temp_dir
 
 __all__ = [
     "ATTRIBUTION",
@@ -562,8 +561,8 @@ def _sink(dest: Dest, suffix: str) -> Iterator[Path]:
         with atomic_file(dest) as tmp:
             yield tmp
         return
-    with tempfile.TemporaryDirectory(prefix="lifecircle-report-") as d:
-        tmp = Path(d) / f"out{suffix}"
+    with temp_dir("report") as d:
+        tmp = d / f"out{suffix}"
         yield tmp
         dest.write(tmp.read_bytes())
 
@@ -1192,11 +1191,13 @@ def cli_report(args: Any) -> int:
                          "the output must end in .xlsx, .pdf, .gpkg or .zip.", out)
     from .io import check_writable
     from .outdir import check_not_input, owners, register_output
+    from .pipeline import legacy_owners
 
     check_writable(out)  # before the slow part (and before openpyxl holds half a workbook)
 
     src = Path(args.outdir)  # report.xlsx may go into it, but never onto a file coverage wrote there
-    read = [n for n, cmd in owners(src).items() if cmd == "coverage"] if src.is_dir() else []
+    legacy = legacy_owners(src)
+    read = [n for n, cmd in owners(src, legacy).items() if cmd == "coverage"] if src.is_dir() else []
     check_not_input(out, [src / n for n in {*read, *READ_FILES}])
     outputs = load_outdir(args.outdir)
     lang = ui_lang()
@@ -1209,7 +1210,8 @@ def cli_report(args: Any) -> int:
         to_geopackage(outputs, out)
     else:
         to_csv(outputs, out, lang)
-    register_output(out, "report")  # a report inside a coverage OUTDIR is kept when coverage re-runs
+    # a report inside a coverage OUTDIR is kept when coverage re-runs
+    register_output(out, "report", legacy if out.parent.resolve() == src.resolve() else None)
     size = out.stat().st_size / 1024
     print(f"已写出 {out} ({size:.0f} KB)" if lang == "zh" else f"wrote {out} ({size:.0f} KB)")
     return 0

@@ -268,6 +268,13 @@ def test_legacy_outdir_without_manifest(tmp_path, toy, coverage_out, capsys):
     (out / "report.pdf").write_bytes(b"%PDF-1.4 earlier report")
     ok(toy_args(toy, out), capsys)
     assert (out / "report.pdf").read_bytes() == b"%PDF-1.4 earlier report"
+    # a report of another name into a folder of an earlier version: the manifest starts from params.json
+    (out / MANIFEST).unlink()
+    ok(["report", str(out), "-o", str(out / "summary.gpkg")], capsys)
+    files = json.loads((out / MANIFEST).read_text())["files"]
+    assert files["summary.gpkg"] == "report" and files["params.json"] == "coverage" and files["report.pdf"] == "report"
+    ok(toy_args(toy, out), capsys)
+    assert (out / "summary.gpkg").is_file() and (out / "report.pdf").is_file()
 
 
 def test_never_writes_onto_its_own_inputs(tmp_path, toy, coverage_out, capsys):
