@@ -352,6 +352,33 @@ def test_atomic_dir_recovers_a_crash_between_the_renames(tmp_path, toy, coverage
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "r.xlsx"]
 
 
+KILLED_BETWEEN_RENAMES = """
+import os, pathlib, signal, sys
+from geo import io
+rename = pathlib.Path.rename
+def killed_after_first(self, target):
+    out = rename(self, target)
+    if ".old-" in str(target):
+        os.kill(os.getpid(), signal.SIGKILL)  # between "out -> .old" and ".tmp -> out"
+    return out
+pathlib.Path.rename = killed_after_first
+with io.atomic_dir(sys.argv[1]) as tmp:
+    (tmp / "a").write_text("new")
+"""
+
+
+def test_atomic_dir_sigkill_between_the_renames(tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    _write(out, a="old", planner="kept")
+    proc = subprocess.run([sys.executable, "-c", KILLED_BETWEEN_RENAMES, str(out)], check=False)
+    assert proc.returncode == -9
+    assert not out.exists() and len(list(tmp_path.iterdir())) == 2  # .res.old-PID-… and .res.tmp-PID-…
+    gio.recover_dir(out)  # what every writer, and report, do first
+    assert tree(out) == {"a": hashlib.sha1(b"old").hexdigest(), "planner": hashlib.sha1(b"kept").hexdigest()}
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]
+
+
 def test_atomic_dir_leftovers_live_writers_and_permissions(tmp_path):
     out = tmp_path / "res"
     out.mkdir()
