@@ -33,6 +33,8 @@ __all__ = [
     "ParkClass",
     "PARK_CLASSES",
     "STATUSES",
+    "STATUS_ALIASES",
+    "SCENARIO_STATUSES",
     "SOURCES",
     "category_for_fclass",
     "category_for_tags",
@@ -215,8 +217,22 @@ PARK_CLASSES: tuple[ParkClass, ...] = (
 
 STATUSES: dict[str, tuple[str, str]] = {
     "existing": ("现状", "existing"),
-    "planned": ("规划", "planned"),
     "upgrading": ("改造提升", "upgrading"),
+    "building": ("在建", "under construction"),
+    "planned": ("规划", "planned"),
+}
+# Other words official lists use in a status column (the keys and labels above are always accepted).
+STATUS_ALIASES: dict[str, tuple[str, ...]] = {
+    "existing": ("已建", "已建成", "建成", "已完工", "现有", "运营", "在用", "已投用"),
+    "upgrading": ("改造", "改建", "扩建", "提升", "改扩建", "升级"),
+    "building": ("建设中", "施工中", "正在建设", "已开工", "under_construction", "building"),
+    "planned": ("拟建", "待建", "新建", "规划新建", "计划"),
+}
+# The scenarios of a plan: before it only what stands (upgrading sites stay open or reopen);
+# after it also what is being built and what is planned.
+SCENARIO_STATUSES: dict[str, tuple[str, ...]] = {
+    "before": ("existing", "upgrading"),
+    "after": ("existing", "upgrading", "building", "planned"),
 }
 
 SOURCES: dict[str, tuple[str, str]] = {

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--profile", choices=sorted(PROFILES), default="default", help="walking profile")
     s.add_argument("--threshold", action="append", default=[], metavar="CAT=M",
                    help=f"override a category threshold in metres, e.g. park=300 (categories: {', '.join(CATEGORY_KEYS)})")
-    s.add_argument("--no-planned", action="store_true", help="exclude planned facilities (before-the-plan scenario)")
+    s.add_argument("--no-planned", action="store_true", help="exclude planned and under-construction facilities (before-the-plan scenario)")
     s.add_argument("-o", "--outdir", required=True, help="output directory")
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")

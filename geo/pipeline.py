@@ -94,7 +94,8 @@ def run_coverage(network: WalkNetwork, facilities: gpd.GeoDataFrame, boundaries:
     thresholds : dict, optional
         Per-category threshold overrides in metres.
     include_planned : bool
-        False drops ``planned`` facilities (the before-the-plan scenario).
+        False drops ``planned`` and ``building`` (under construction) facilities: the
+        before-the-plan scenario (:func:`geo.facilities.filter_scenario`).
     inputs : dict, optional
         Input paths, recorded in ``params`` and named in errors.
 
