@@ -198,11 +198,13 @@ def _named_match(a: str, b: str) -> bool:
     return a == b or fuzz.ratio(a, b) >= 90
 
 
-def _score(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str):
+def _matches(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str) -> list[tuple]:
+    """(label, prediction) pairs of one kind: a named label matches a similar name of its text,
+    a counted one the same category and count; each prediction is used once."""
     gold = labels[labels["mention_type"] == kind]
     pred = pd.concat(frames.values(), ignore_index=True)
     pred = pred[pred["mention_type"] == kind]
-    matched, used, found = [], set(), set()
+    matched, used = [], set()
     for g in gold.itertuples():
         for p in pred[pred["source"] == g.source].itertuples():
             if p.Index in used:
@@ -211,9 +213,17 @@ def _score(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str):
                   else (p.category == g.category and int(p.count) == int(g.count)))
             if ok:
                 used.add(p.Index)
-                found.add(g.Index)
                 matched.append((g, p))
                 break
+    return matched
+
+
+def _score(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str):
+    gold = labels[labels["mention_type"] == kind]
+    pred = pd.concat(frames.values(), ignore_index=True)
+    pred = pred[pred["mention_type"] == kind]
+    matched = _matches(frames, labels, kind)
+    found, used = {g.Index for g, _ in matched}, {p.Index for _, p in matched}
     precision = len(matched) / len(pred) if len(pred) else 1.0
     recall = len(matched) / len(gold) if len(gold) else 1.0
     attrs = {a: sum(str(getattr(g, a) if pd.notna(getattr(g, a)) else "") == str(getattr(p, a)) for g, p in matched)
@@ -318,7 +328,7 @@ def test_postposed_counts_future_cues_and_district_wide_statements():
                           "新华路街道另有长者照护之家两家在建，街道社区食堂3个月内开业。")
     assert _facts(df) == {
         ("", "elderly_care", "existing", 41, ""),  # 全区: the whole district, not the paragraph's subdistrict
-        ("", "elderly_care", "planned", 2, "新华路街道"),  # 在建: under construction
+        ("", "elderly_care", "building", 2, "新华路街道"),  # 在建: under construction
         ("新华路街道社区食堂", "canteen", "planned", 1, "新华路街道"),  # 街道 = this text's subdistrict
     }
     assert set(df["district"]) == {"长宁区"}
@@ -339,6 +349,7 @@ def test_other_phrasings_hongkou_plan():
         ("凉城新村街道第二长者照护之家", "elderly_care", "planned", 1, "凉城新村街道"),  # 年底前建成
         ("", "canteen", "planned", 1, "凉城新村街道"),  # 新设1个
         ("凉城新村街道社区卫生服务中心", "health", "upgrading", 1, "凉城新村街道"),
+        ("", "health", "planned", 2, "凉城新村街道"),  # 新增2个家庭医生工作室
         ("汶水路绿地", "park", "upgrading", 1, "凉城新村街道"),
         ("凉城公园", "park", "existing", 1, "凉城新村街道"),  # 免费开放: an adverb, not a compound noun
         ("凉城文化中心", "culture", "planned", 1, "凉城新村街道"),
@@ -366,10 +377,12 @@ def test_other_phrasings_hongkou_plan():
     ("殷行街道邻里中心投入使用，黄兴公园经改造后重新开放，复兴岛公园北入口改造工程已完成招标。",
      {("殷行街道邻里中心", "community_service", "existing", 1, "殷行街道"),
       ("黄兴公园", "park", "upgrading", 1, "殷行街道"), ("复兴岛公园", "park", "upgrading", 1, "殷行街道")}),
-    # the subject of a construction verb exists; a following 预计 clause dates its clause
+    # the subject of a construction verb exists; 正在装修 is under construction whatever follows
     ("殷行街道社区卫生服务中心将新增“健康驿站”2个。殷行街道另有两家社区食堂正在装修，预计年底启用。",
      {("殷行街道社区卫生服务中心", "health", "existing", 1, "殷行街道"), ("", "health", "planned", 2, "殷行街道"),
-      ("", "canteen", "planned", 2, "殷行街道")}),
+      ("", "canteen", "building", 2, "殷行街道")}),
+    # a following 预计 clause dates its clause
+    ("殷行街道另有两家社区食堂完成招标，预计年底启用。", {("", "canteen", "planned", 2, "殷行街道")}),
     # a paragraph that looks back reports done work; a clause-opening subdistrict is the subject
     ("过去一年，杨浦区新建长者食堂8家。\n明年，殷行街道将新建一家社区食堂，五角场街道对两个助餐点进行改造提升。",
      {("", "canteen", "existing", 8, ""), ("", "canteen", "planned", 1, "殷行街道"),
