@@ -736,7 +736,9 @@ def _take_split_name(s: str, toks, lo: int, i: int, start: int) -> int:
     them as adverbs or verbs (依托/共/康/幼儿园, 其中/淞/发/路/口袋公园); the walk then
     keeps only the last one. A modifier that starts with a one-character, non-
     descriptive token takes back the one-character tokens before it (at most three),
-    up to a verb or function word.
+    up to a verb or function word; one that starts with a bare road or village
+    suffix (国/和/路) takes them back even over a function word, which cannot end
+    a name before 路.
     """
     n = next((n for n, t in enumerate(toks) if t[0] == i), None)
     if n is None or i >= start:
@@ -744,12 +746,13 @@ def _take_split_name(s: str, toks, lo: int, i: int, start: int) -> int:
     first = toks[n][2]
     if len(first) != 1 or first in _GENERIC or not re.fullmatch(rf"[{_CJK}]", first):
         return i
-    for _ in range(3):
+    suffix = first in "路街弄巷村"
+    for _ in range(3 if not suffix else 2):
         if n == 0:
             break
         a, b, w, f = toks[n - 1]
-        if a < lo or len(w) != 1 or not re.fullmatch(rf"[{_CJK}]", w) or w in _STOP_WORDS or w in _SPLIT_STOPS \
-                or w in _GENERIC:
+        if a < lo or len(w) != 1 or not re.fullmatch(rf"[{_CJK}]", w) or w in _GENERIC \
+                or (not suffix and (w in _STOP_WORDS or w in _SPLIT_STOPS)):
             break
         i, n = a, n - 1
     return i
@@ -770,8 +773,8 @@ def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
                 return True  # "市人民城市大讲堂工作": a programme
             if w in _FUNCTION_AFTER or w in _STOP_WORDS:
                 return False  # "天山公园经改造后", "…中心将…"
-            if _EXISTING.fullmatch(w):
-                return False  # jieba tags some status verbs as nouns: "邻里中心投入使用"
+            if _EXISTING.fullmatch(w) or w.startswith(_BUILD_VERBS):
+                return False  # jieba tags some status verbs as nouns: "邻里中心投入使用", "…中心新建"
             if _PART_AFTER.match(s, end):
                 return False  # "夏阳湖公园北入口改造工程": a part of the facility
             # a verbal noun that ends the clause is its predicate ("…食堂合作，"); before 、 it is
@@ -827,7 +830,7 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         deictic = _deictic(modifier, words)
         mtype = "counted" if count else ("named" if deictic or _is_proper(nlp, _strip_generic_term(modifier, head))
                                          else "generic")
-        post = _POST_COUNT_RE.match(s, end) or (_POST_VERB_COUNT_RE.match(s, end) if mtype == "generic" else None)
+        post = _POST_COUNT_RE.match(s, end) or (_POST_VERB_COUNT_RE.match(s, end) if mtype != "counted" else None)
         if post and post.group("br") and not re.match(r"\s*[）)]", s[post.end():]):
             post = None
         if mtype == "generic" and post:  # "社区综合为老服务中心41家", "“家门口服务站”3个"

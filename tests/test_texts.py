@@ -133,6 +133,17 @@ def test_generic_mentions_need_a_construction_verb():
 
 
 # ---- encodings and formats -----------------------------------------------------------------
+def test_wechat_related_articles_are_stripped():
+    raw = ("正文：殷行街道开鲁路社区食堂正式开业，为周边老人提供助餐服务，日均供餐三百余份，深受居民欢迎。\n"
+           "▼往期回顾▼\n▶ 五角场街道首家长者食堂开张\n▶ 四平路街道3个口袋公园完成改造\n阅读原文\n"
+           "▶ 长白新村街道邻里汇启用\n")
+    text = clean_text(raw)
+    assert text.splitlines() == [raw.splitlines()[0]]
+    # without a marker, link arrows after the last paragraph are a link list too; a bullet in prose is not
+    assert clean_text("正文。\n▶ 五角场街道首家长者食堂开张\n▶ 四平路街道口袋公园\n") == "正文。"
+    assert clean_text("正文。\n▶ 殷行街道新建社区食堂3家。\n") == "正文。\n▶ 殷行街道新建社区食堂3家。"
+
+
 def test_decode_prefers_chinese_encodings():
     s = "南码头路街道推进文化活动中心、市民健身中心建设。" * 3
     for enc in ("utf-8", "gb18030", "gbk"):
@@ -387,6 +398,41 @@ def test_other_phrasings_hongkou_plan():
     ("过去一年，杨浦区新建长者食堂8家。\n明年，殷行街道将新建一家社区食堂，五角场街道对两个助餐点进行改造提升。",
      {("", "canteen", "existing", 8, ""), ("", "canteen", "planned", 1, "殷行街道"),
       ("", "canteen", "upgrading", 2, "五角场街道")}),
+    # ---- the failure classes of issue 9 ----
+    # a name followed by 计划/预计 starts its predicate
+    ("殷行街道开鲁路长者照护之家计划明年开业，民京路社区食堂预计年底建成。",
+     {("殷行街道开鲁路长者照护之家", "elderly_care", "planned", 1, "殷行街道"),
+      ("民京路社区食堂", "canteen", "planned", 1, "殷行街道")}),
+    # the facility that 开展/推行 something is kept (国/和/路: a road cut into characters)
+    ("殷行街道社区卫生服务中心开展家庭医生签约服务，国和路社区文化活动中心推行预约制。",
+     {("殷行街道社区卫生服务中心", "health", "existing", 1, "殷行街道"),
+      ("国和路社区文化活动中心", "culture", "existing", 1, "殷行街道")}),
+    # 家庭医生工作室 is a facility; a centre that 新建 (tagged as a place by jieba) one exists
+    ("殷行街道设有家庭医生工作室12个，开鲁新村社区卫生服务中心新建家庭医生工作室。",
+     {("", "health", "existing", 12, "殷行街道"), ("开鲁新村社区卫生服务中心", "health", "existing", 1, "殷行街道")}),
+    # a part of the facility after it
+    ("殷行街道民京路小学操场改造后向居民开放。", {("殷行街道民京路小学", "education", "upgrading", 1, "殷行街道")}),
+    # counts after the noun, with a verb
+    ("殷行街道社区食堂新增3个，助餐点达到15个。",
+     {("", "canteen", "planned", 3, "殷行街道"), ("", "canteen", "existing", 15, "殷行街道")}),
+    # a semicolon list of targets: one row each
+    ("到2025年，殷行街道新增社区食堂3家；新增助餐点10个；新建口袋公园2个。",
+     {("", "canteen", "planned", 3, "殷行街道"), ("", "canteen", "planned", 10, "殷行街道"),
+      ("", "park", "planned", 2, "殷行街道")}),
+    # an ordinal is a rank: nothing when it only describes, one facility when it is built
+    ("开鲁路社区食堂是殷行街道第5家社区食堂。殷行街道将建设第二家睦邻中心。",
+     {("开鲁路社区食堂", "canteen", "existing", 1, "殷行街道"), ("", "community_service", "planned", 1, "殷行街道")}),
+    # status per clause, with under construction
+    ("殷行街道开鲁路长者照护之家已建成，民京路邻里汇已开工，国和路社区食堂计划明年新建。",
+     {("殷行街道开鲁路长者照护之家", "elderly_care", "existing", 1, "殷行街道"),
+      ("民京路邻里汇", "community_service", "building", 1, "殷行街道"),
+      ("国和路社区食堂", "canteen", "planned", 1, "殷行街道")}),
+    ("（二）殷行街道市民健身中心：主体结构已完工，预计明年启用。",
+     {("殷行街道市民健身中心", "sports", "building", 1, "殷行街道")}),
+    # traps: a 小区 named after a park, generic green type names, the main library of a branch
+    ("殷行街道阳光公园小区新增了一处口袋公园。", {("", "park", "existing", 1, "殷行街道")}),
+    ("殷行街道将对沿街绿地和单位附属绿地进行梳理。", set()),
+    ("杨浦区图书馆殷行分馆计划明年开放。", {("杨浦区图书馆殷行分馆", "culture", "planned", 1, "殷行街道")}),
 ])
 def test_general_rules(text, want):
     assert _facts(extract_mentions(text)) == want
