@@ -16,19 +16,28 @@ Extraction (:func:`extract_mentions`)
     a noun phrase (the *head*); the words before it, back to a verb, a function
     word or punctuation, are its modifier. A modifier with a proper part (a
     place, a road, a number such as 228, a quoted title) makes a *named*
-    facility; "N个/家/所 …" makes a *counted* mention; a bare type noun is a
-    *generic* mention and is only kept when a construction verb governs it.
-    Names that jieba cuts into single characters (共/康/幼儿园) are taken back
-    whole; a branch after the head (新馆, 分中心) belongs to the name; an alias in
+    facility; "N个/家/所 …", or a count after the noun ("助浴点新增3个",
+    "达到15个"), makes a *counted* mention, an ordinal (第5家) does not; a bare
+    type noun is a *generic* mention and is only kept when a construction verb
+    governs it (built on a named site, "在乳品八厂地块打造新型菜场", it is named by
+    it); green type names (沿街绿地, :data:`geo.categories.GENERIC_TERMS`) never
+    name one. Names that jieba cuts into single characters (共/康/幼儿园, 国/和/路)
+    are taken back whole; a quoted brand keeps its place (世博滨江“望江驿”); a
+    branch after the head (新馆, 许泾分中心) and a part of the facility (…小学操场)
+    leave the facility in place, a predicate (计划/预计/开展 …) ends it, a housing
+    estate (…公园里小区) is none; an alias in
     brackets after a name is not a second facility; "A和B各新建一家" counts two;
     a plain service head (服务综合体, 服务站) takes the category of a modifier word
     the taxonomy uses for one category only (养老 → elderly care).
     Organisations (research/innovation/administrative modifiers, a subject that
     speaks: "…街道办事处表示"), programmes (abstract modifiers such as 幸福/美好),
     area words (滨江) and the closing signature of a letter are not facilities.
-    Status comes from the cues of the mention's own clause (and of the clause it
-    continues, "其中…", or a following "预计…" clause); paragraphs that open looking
-    back ("过去一年", "…以来") and sections headed 总结/主要工作 report done work.
+    Status (existing, upgrading, building = under construction, planned) comes
+    from the cues of the mention's own clause (and of the clause it continues,
+    "其中…", or a following "预计…" clause; a list item "（四）X：正在建设" from its
+    body); paragraphs that open looking back ("过去一年", "…以来") and sections
+    headed 总结/主要工作/现状 report done work; in sections headed 目标/计划/重点项目 a
+    count without cues is a target and completions ("2025年建成") are planned.
     District and subdistrict come from the name itself, a subdistrict that opens
     the sentence or a clause or fills a table cell, then the document's title and
     issuer (or the subdistrict that dominates the text). Space-separated table
