@@ -782,8 +782,9 @@ def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
                 return True  # "市人民城市大讲堂工作": a programme
             if w in _FUNCTION_AFTER or w in _STOP_WORDS:
                 return False  # "天山公园经改造后", "…中心将…"
-            if _EXISTING.fullmatch(w) or w.startswith(_BUILD_VERBS):
-                return False  # jieba tags some status verbs as nouns: "邻里中心投入使用", "…中心新建"
+            if _EXISTING.fullmatch(w) or (w.startswith(_BUILD_VERBS) and nxt is not None and nxt[2] not in "、，。；！？"):
+                return False  # status verbs tagged as nouns: "邻里中心投入使用", "…中心新建家庭医生工作室";
+                # not a verbal noun ending an enumeration ("优化社区食堂设置、提升…")
             if _PART_AFTER.match(s, end):
                 return False  # "夏阳湖公园北入口改造工程": a part of the facility
             # a verbal noun that ends the clause is its predicate ("…食堂合作，"); before 、 it is
@@ -981,7 +982,8 @@ def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans)
             continue
         if w in ("在", "于", "位于"):
             return w  # a venue or location: what precedes does not act on it
-        if w in _NEUTRAL_VERBS or w.startswith(_BUILD_VERBS) or _FUTURE.fullmatch(w) or _EXISTING.fullmatch(w):
+        if w in _NEUTRAL_VERBS or w.startswith(_BUILD_VERBS) or _FUTURE.fullmatch(w) or _EXISTING.fullmatch(w) \
+                or _UPGRADE.fullmatch(w):  # jieba may tag 更新 as an adverb: "微更新川杨河畔休闲绿林"
             return w
         if f.startswith("v") or w == "的":
             return w
