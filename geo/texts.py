@@ -440,7 +440,8 @@ _FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|
                      r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设|迁建")
 _EXISTING = re.compile(r"建成|启用|投入使用|投入运营|运营|开放|落成|现有|已有|开业")
 # under construction: started and not finished ("主体结构完工" is a stage, not the opening)
-_BUILDING = re.compile(r"在建|正在(?:建设|施工|装修|兴建|建造)|(?:建设|施工|装修)中|已开工|开工建设|已动工|动工建设|"
+_BUILDING = re.compile(r"在建|正在(?:进行)?[^，。；]{0,4}?(?:建设|施工|装修|兴建|建造)|(?:建设|施工|装修)中|已开工|开工建设|"
+                       r"已动工|动工建设|"
                        r"主体(?:结构)?(?:已经?|基本)?(?:完工|竣工|封顶)|结构封顶|已封顶")
 # a construction verb with the perfective 了 reports done work ("小区内新增了一处社区花园")
 _PERFECTIVE = re.compile(r"(?:新增|新建|建成|增设|建设|建起|开设|设置|打造|落成|配建|新设)了")
@@ -483,7 +484,8 @@ _SPLIT_STOPS = set("建设造办开修增改扩迁成再把对向在将已并还
 _BRANCH = re.compile(r"新馆|新址|分中心|分院|分部|分园|分所|分站|(?:[一二三四五六七八九十]|\d+)期")
 # parts and surroundings of a facility after its head: the facility is still meant ("夏阳湖公园北入口改造")
 _PART_AFTER = re.compile(r"[东南西北]?(?:侧)?(?:出入口|入口|出口|大门|门口|门前|一带|对面)|[东南西北]门|门诊楼|主楼|大楼|"
-                         r"操场|跑道|礼堂|屋顶|楼顶|外立面|停车场|围墙|门头|大厅|[一二三四五六七八九十\d]+楼|附楼|裙楼|院内")
+                         r"操场|跑道|礼堂|屋顶|楼顶|外立面|停车场|围墙|门头|大厅|[一二三四五六七八九十\d]+楼|附楼|裙楼|院内|"
+                         r"主体|结构")
 # nouns whose modifier a keyword is ("大讲堂工作", "…驿站品牌"), although jieba may tag them as verbs
 _NOUN_AFTER = {"工作", "品牌", "模式", "理念", "体系", "机制", "经验", "课程", "讲座", "计划书"}
 # a named site the one facility of a clause is built on: "在乳品八厂地块规划打造新型菜场"
@@ -495,7 +497,10 @@ _ESTATE_AFTER = re.compile(r"[里苑]?(?:小区|新村|公寓|大厦|家园|居�
 _NAMED_BRANCH = re.compile(rf"[{_CJK}]{{1,4}}?(?:分中心|分院|分部|分园|分所|分站)")
 # a section heading that reports the past or plans ahead ("一、2023年主要工作" / "二、2024年工作计划")
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、]|第.{1,3}[章节部分])?[^。，；]{0,30}$")
-_PAST_HEADING = re.compile(r"总结|回顾|主要工作|工作情况|完成情况|主要成效|取得成效|进展情况|推进情况|基本情况|现状")
+_PAST_HEADING = re.compile(r"总结|回顾|主要工作|工作情况|完成情况|主要成效|取得成效|进展情况|推进情况|基本情况|现状|"
+                           r"已完成|已建成|已完工")
+# the present, which a target section's counts may also state ("目前，…达到18个")
+_NOW = re.compile(r"目前|当前|现有|现已|截至|截止|共有")
 _AHEAD_HEADING = re.compile(r"计划|安排|打算|思路|目标|任务|举措|下一步|展望|重点项目")
 # function words that jieba sometimes tags as nouns after a head ("天山公园经改造后…")
 _FUNCTION_AFTER = {"经", "经过", "通过", "均", "仍", "正", "正在", "自", "因", "已", "将", "于", "则", "也", "还",
@@ -755,13 +760,17 @@ def _take_split_name(s: str, toks, lo: int, i: int, start: int) -> int:
     first = toks[n][2]
     if len(first) != 1 or first in _GENERIC or not re.fullmatch(rf"[{_CJK}]", first):
         return i
-    suffix = first in "路街弄巷村"
+    suffix, i0 = first in "路街弄巷村", i
     for _ in range(3 if not suffix else 2):
         if n == 0:
             break
         a, b, w, f = toks[n - 1]
-        if a < lo or len(w) != 1 or not re.fullmatch(rf"[{_CJK}]", w) or w in _GENERIC \
-                or (not suffix and (w in _STOP_WORDS or w in _SPLIT_STOPS)):
+        if suffix:  # the road's name, of one or more tokens, up to four characters
+            if a < lo or i0 - a > 4 or not re.fullmatch(rf"[{_CJK}]+", w) or w in _GENERIC \
+                    or w.startswith(_BUILD_VERBS) or w in _NEUTRAL_VERBS or _FUTURE.fullmatch(w) or len(w) > 3:
+                break
+        elif a < lo or len(w) != 1 or not re.fullmatch(rf"[{_CJK}]", w) or w in _GENERIC or w in _STOP_WORDS \
+                or w in _SPLIT_STOPS:
             break
         i, n = a, n - 1
     return i
@@ -845,7 +854,8 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
             post = None
         if mtype == "generic" and post:  # "社区综合为老服务中心41家", "“家门口服务站”3个"
             count, mtype = parse_chinese_number(post.group("num")), "counted"
-        elif mtype == "named" and post and not deictic and re.match(r"\s*(?:[）)，。；、|]|$)", s[post.end():]):
+        elif mtype == "named" and post and (not deictic or post.re is _POST_VERB_COUNT_RE) \
+                and re.match(r"\s*(?:[）)，。；、|]|$)", s[post.end():]):
             # "江宁路街道托育点（2处）": a place's facilities of a type, counted; a place's one
             # facility stays a name, a descriptive modifier's one is counted ("家庭病床服务站1个")
             n = parse_chinese_number(post.group("num"))
@@ -1027,7 +1037,7 @@ def _status(clause: str, after: str, opening: str, verb: str, following: str = "
         return "existing"
     future = _STRONG_FUTURE if past else _FUTURE
     if future.search(clause) or _STRONG_FUTURE.search(opening) or _FOLLOWING_FUTURE.match(following) \
-            or (ahead and not named):
+            or (ahead and not named and not _NOW.search(clause) and not _NOW.search(opening)):
         return "planned"  # "年内将新建…，并启用X": X opens in the future too
     return "existing"
 
@@ -1104,7 +1114,8 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
     for n_para, para in enumerate(lines):
         scope: Resolution | None = doc_sub
         scope_raw = doc_sub.raw if doc_sub else ""
-        if n_para > 0 and _HEADING.match(para) and (_PAST_HEADING.search(para) or _AHEAD_HEADING.search(para)):
+        if n_para > 0 and _HEADING.match(para) and " | " not in para \
+                and (_PAST_HEADING.search(para) or _AHEAD_HEADING.search(para)):  # a table row is no heading
             section_past = bool(_PAST_HEADING.search(para)) and not _AHEAD_HEADING.search(para)
             section_ahead = not section_past
         past = section_past or bool(_PAST_OPENING.match(para))

@@ -133,6 +133,34 @@ def test_generic_mentions_need_a_construction_verb():
 
 
 # ---- encodings and formats -----------------------------------------------------------------
+PROGRESS = """曹家渡街道2024年“15分钟社区生活圈”重点项目进展
+
+一、已完成项目
+万航渡路社区食堂于3月开业，成为街道第4家社区食堂；康定路口袋公园完成改造并重新开放；街道新增老年助餐点6个。
+二、在建项目
+余姚路长者照护之家正在进行内部装修，预计9月投入使用；曹家渡街道社区卫生服务中心武宁分中心已开工建设；昌化路市民健身驿站主体结构已封顶。
+三、计划项目
+计划新建社区托育点2处；长寿路菜市场拟进行标准化改造；街道还将在西康路沿线新建一处社区花园。
+目前，街道家庭医生工作室达到18个，党群服务站共有25个。"""
+
+
+def test_progress_report_sections_building_and_targets():
+    """Sections headed 已完成/在建/计划; 在建 cues inside the clause; counts after the noun with 目前."""
+    assert _facts(extract_mentions(PROGRESS)) == {
+        ("万航渡路社区食堂", "canteen", "existing", 1, "曹家渡街道"),  # 第4家: a rank, not four canteens
+        ("康定路口袋公园", "park", "upgrading", 1, "曹家渡街道"),
+        ("", "canteen", "existing", 6, "曹家渡街道"),  # 新增 under 已完成项目
+        ("余姚路长者照护之家", "elderly_care", "building", 1, "曹家渡街道"),  # 正在进行内部装修
+        ("曹家渡街道社区卫生服务中心武宁分中心", "health", "building", 1, "曹家渡街道"),
+        ("昌化路市民健身驿站", "sports", "building", 1, "曹家渡街道"),  # 主体结构已封顶: a part of it
+        ("", "education", "planned", 2, "曹家渡街道"),
+        ("长寿路菜市场", "market", "upgrading", 1, "曹家渡街道"),
+        ("", "park", "planned", 1, "曹家渡街道"),
+        ("", "health", "existing", 18, "曹家渡街道"),  # 目前…达到18个
+        ("", "community_service", "existing", 25, "曹家渡街道"),
+    }
+
+
 def test_wechat_related_articles_are_stripped():
     raw = ("正文：殷行街道开鲁路社区食堂正式开业，为周边老人提供助餐服务，日均供餐三百余份，深受居民欢迎。\n"
            "▼往期回顾▼\n▶ 五角场街道首家长者食堂开张\n▶ 四平路街道3个口袋公园完成改造\n阅读原文\n"
