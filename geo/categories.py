@@ -288,7 +288,7 @@ STATUSES: dict[str, tuple[str, str]] = {
 STATUS_ALIASES: dict[str, tuple[str, ...]] = {
     "existing": ("已建", "已建成", "建成", "已完工", "现有", "运营", "在用", "已投用"),
     "upgrading": ("改造", "改建", "扩建", "提升", "改扩建", "升级"),
-    "building": ("建设中", "施工中", "正在建设", "已开工", "under_construction", "building"),
+    "building": ("建设中", "施工中", "正在建设", "已开工"),
     "planned": ("拟建", "待建", "新建", "规划新建", "计划"),
 }
 # The scenarios of a plan: before it only what stands (upgrading sites stay open or reopen);
