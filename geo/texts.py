@@ -539,6 +539,7 @@ _NUM = r"\d+|[零〇一二两三四五六七八九十百千万]+"
 _CLASSIFIER = r"个|家|所|座|处|间|栋|幢|块|条|支|片|批"
 _POST_COUNT_RE = re.compile(rf"[”」』]?\s*(?P<br>[（(]?)\s*(?P<num>{_NUM})\s*(?:{_CLASSIFIER})(?!月|年|天|小时|周|多月|工作日)")
 # a count after the noun and a verb, closing the phrase: "助浴点新增3个，", "日间照料中心达到12家。"
+# (its ``br`` group is always empty: the bracketed form "（2处）" has no verb)
 _POST_VERB_COUNT_RE = re.compile(
     rf"\s*(?:再|又|共|仅|已|累计|合计|总计|将)?(?:新增|增加|增设|新建|建成|达到|达|增至|增到|有|为|计|设|设有)了?\s*"
     rf"(?P<br>)(?P<num>{_NUM})\s*(?:{_CLASSIFIER})(?=\s*(?:[，。；、）)|]|$))")
@@ -831,8 +832,9 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         cm = _COUNT_RE.search(s[lo:start])
         ordinal = bool(cm) and s[lo + cm.start("num") - 1:lo + cm.start("num")] == "第"
         if cm:
-            count = None if ordinal else parse_chinese_number(cm.group("num"))
-            count = count and ((count or 0) * _distributed_over(s, toks, lo, lo + cm.start("num")) or count)
+            if not ordinal:
+                n = parse_chinese_number(cm.group("num"))
+                count = (n or 0) * _distributed_over(s, toks, lo, lo + cm.start("num")) or n
             mod_lo = lo + cm.start("q") + len(cm.group("q"))
         quoted = start > lo and s[start - 1] in "“「" and s[end:end + 1] in "”」" and not any(
             s[lo:start - 1].endswith(kw) for kw in nlp.keyword_cat if kw not in _AREA_WORDS)  # not 社区托育“宝宝屋”
