@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lscp", action="store_true",
                    help="also report the fewest sites that would cover every reachable home (set covering)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (sites.csv, sites.gpkg, params.json)")
+    s.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")
     s.add_argument("texts", nargs="+", help=".txt (any Chinese encoding), .docx or .pdf")

@@ -70,6 +70,7 @@ __all__ = [
     "DEFAULT_SPACING_M",
     "DEFAULT_TIME_LIMIT_S",
     "SITE_COLUMNS",
+    "SITE_FILES",
     "Candidates",
     "SitingResult",
     "Solution",
@@ -90,6 +91,7 @@ _MAX_DENSE = 4_000_000  # cells of one batch's dense dijkstra output (32 MB)
 # 60 s against a 10 s limit, and returned within the limit without it. Bigger problems go without presolve.
 _PRESOLVE_MAX_NNZ = 100_000
 
+SITE_FILES = ("sites.csv", "sites.gpkg", "params.json")  # what `lifecircle site` writes into OUTDIR
 SITE_COLUMNS = ["rank", "category", "subdistrict", "lon", "lat", "label", "buildings_newly_covered",
                 "buildings_covered_total", "share_buildings_covered_total"]
 
@@ -836,8 +838,9 @@ def cli_site(args) -> int:
     from . import facilities as fac
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .coverage import compute_distances
-    from .io import atomic_dir, to_csv_bom
-    from .pipeline import _gpkg_safe, _prepare_outdir, study_from_args
+    from .io import to_csv_bom
+    from .outdir import check_not_input, check_outdir, owned_dir
+    from .pipeline import _gpkg_safe, study_from_args
     from .progress import stderr_progress
     from .study import load_inputs
 
@@ -850,13 +853,18 @@ def cli_site(args) -> int:
         if args.count < 0:
             raise InputError(f"--count 必须是非负整数，得到 {args.count}。", f"--count must be >= 0, got {args.count}.")
         outdir = Path(args.outdir)
-        _prepare_outdir(outdir)
         progress = stderr_progress()
         # the study (area or network, facility layers, boundaries, scenario) as `coverage` reads it; demand is
         # read here, since it may be points (小区) with population or household columns
         study = study_from_args(argparse.Namespace(**{**vars(args), "threshold": [], "buildings": None,
                                                       "profile": getattr(args, "profile", "default"),
                                                       "speed": getattr(args, "speed", None)}))
+        # before any work: OUTDIR may be written (no foreign files unless --force) and is none of the inputs
+        cand_file = args.candidates if args.candidates not in ("streets", "buildings") else None
+        check_not_input(outdir, [study.area, study.network, study.boundaries, args.buildings, cand_file,
+                                 *(x for layer in study.layers for x in (layer.path, layer.corrections))],
+                        replaces=SITE_FILES)
+        check_outdir(outdir, "site", SITE_FILES, force=args.force)
         inputs = load_inputs(study, progress=progress)
         net, boundaries = inputs.network, inputs.boundaries
         buildings = _read_demand(args.buildings) if args.buildings else inputs.buildings
@@ -883,7 +891,7 @@ def cli_site(args) -> int:
                       study=study.to_dict(), demand=args.buildings or "", candidates_file=(
                           args.candidates if args.candidates not in ("streets", "buildings") else ""),
                       notes=res.notes, warnings=list(dict.fromkeys(inputs.warnings + dist.warnings)))
-        with atomic_dir(outdir) as tmp:
+        with owned_dir(outdir, "site", SITE_FILES, force=args.force) as tmp:
             to_csv_bom(pd.DataFrame(res.sites.drop(columns="geometry")), tmp / "sites.csv")
             _gpkg_safe(res.sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
             (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),

@@ -210,7 +210,7 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
     pts([(50, 0), (150, 0), (250, 0)], room=["a", "b", "c"]).to_crs(4326).to_file(cand)
     assert main(["--lang", "en", "site", *args, "--category", "canteen", "--count", "2", "--threshold", "61",
                  "--candidates", str(cand), "--lscp", "-o", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["params.json", "sites.csv", "sites.gpkg"]
+    assert sorted(p.name for p in out.iterdir()) == [".lifecircle.json", "params.json", "sites.csv", "sites.gpkg"]
     assert (out / "sites.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     s = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
     assert list(s.columns[:9]) == st.SITE_COLUMNS
@@ -274,6 +274,14 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
     assert code == 2 and len(err) == 1 and "乙街道" in err[0] and "甲街道" in err[0]
     assert not (tmp_path / "bad").exists()
     assert main(["site", *args, "--category", "karaoke", "--count", "1", "-o", str(tmp_path / "bad")]) == 2
+
+    # a folder holding the planner's own files is refused, and with --force they are kept
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["site", *args, "--category", "canteen", "--count", "1", "-o", str(mine)]) == 2
+    assert main(["site", *args, "--category", "canteen", "--count", "1", "--force", "-o", str(mine)]) == 0
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me" and (mine / "sites.csv").exists()
 
 
 # --------------------------------------------------------------------------- the real area
