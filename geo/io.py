@@ -7,14 +7,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 import geopandas as gpd
 import pandas as pd
 
 from .errors import InputError
+from .limits import check_zip
 
-__all__ = ["require_file", "read_vector", "as_wgs84", "to_csv_bom", "atomic_dir", "atomic_file"]
+__all__ = ["require_file", "read_vector", "as_wgs84", "FORMULA_PREFIXES", "defuse_formulas", "restore_formulas",
+           "to_csv_bom",
+           "atomic_dir", "atomic_file"]
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip"}
 
@@ -38,6 +41,8 @@ def read_vector(path: str | Path, *, layer: str | None = None, require_crs: bool
         Missing, unreadable or CRS-less files, with a one-line message.
     """
     p = require_file(path)
+    if p.suffix.lower() == ".zip":
+        check_zip(p)
     try:
         if p.suffix.lower() == ".parquet":
             gdf = gpd.read_parquet(p)
@@ -60,10 +65,53 @@ def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
 
 
-def to_csv_bom(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly."""
-    df.to_csv(path, index=False, encoding="utf-8-sig")
-    return Path(path)
+# A cell starting with one of these is a formula to Excel/LibreOffice (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(v: object) -> object:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+
+
+def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell (and header) that a spreadsheet would run as a formula prefixed by ``'``.
+
+    Follows the OWASP CSV-injection guidance: cells starting with ``= + - @``,
+    tab or carriage return get a leading apostrophe. Numeric columns are left
+    alone (``-3.5`` stays a number); ``df`` itself is not modified.
+    """
+    out = df.copy(deep=False)
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            out[col] = s.astype(object).map(_defuse)
+    out.columns = [_defuse(c) for c in out.columns]
+    return out
+
+
+def _restore(v: object) -> object:
+    return v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_PREFIXES) else v
+
+
+def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`defuse_formulas` on a table read back from CSV (``'=x`` → ``=x``), as Excel does."""
+    out = df.copy(deep=False)
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(_restore)
+    out.columns = [_restore(c) for c in out.columns]
+    return out
+
+
+def to_csv_bom(df: pd.DataFrame, path: str | Path | IO[bytes]) -> str | Path | IO[bytes]:
+    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly.
+
+    The one CSV writer of the tool (CLI and app): text cells that a spreadsheet
+    would run as formulas are defused first (:func:`defuse_formulas`).
+    ``path`` may be a binary file object (the app's downloads).
+    """
+    defuse_formulas(df).to_csv(path, index=False, encoding="utf-8-sig")
+    return Path(path) if isinstance(path, (str, os.PathLike)) else path
 
 
 @contextlib.contextmanager
