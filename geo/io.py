@@ -80,12 +80,16 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
     tab or carriage return get a leading apostrophe. Numeric columns are left
     alone (``-3.5`` stays a number); ``df`` itself is not modified.
     """
+    return _map_text(df, _defuse)
+
+
+def _map_text(df: pd.DataFrame, func) -> pd.DataFrame:
     out = df.copy(deep=False)
     for col in out.columns:
         s = out[col]
-        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            out[col] = s.astype(object).map(_defuse)
-    out.columns = [_defuse(c) for c in out.columns]
+        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
+            out[col] = s.astype(object).map(func)
+    out.columns = [func(c) for c in out.columns]
     return out
 
 
@@ -95,22 +99,19 @@ def _restore(v: object) -> object:
 
 def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`defuse_formulas` on a table read back from CSV (``'=x`` → ``=x``), as Excel does."""
-    out = df.copy(deep=False)
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(_restore)
-    out.columns = [_restore(c) for c in out.columns]
-    return out
+    return _map_text(df, _restore)
 
 
 def to_csv_bom(df: pd.DataFrame, path: str | Path | IO[bytes]) -> str | Path | IO[bytes]:
     """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly.
 
     The one CSV writer of the tool (CLI and app): text cells that a spreadsheet
-    would run as formulas are defused first (:func:`defuse_formulas`).
+    would run as formulas are defused first (:func:`defuse_formulas`); rows end
+    in CRLF (RFC 4180).
     ``path`` may be a binary file object (the app's downloads).
     """
-    defuse_formulas(df).to_csv(path, index=False, encoding="utf-8-sig")
+    # CRLF (RFC 4180) also makes the csv module quote cells holding a bare CR, which would split a row
+    defuse_formulas(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return Path(path) if isinstance(path, (str, os.PathLike)) else path
 
 

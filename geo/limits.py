@@ -48,7 +48,7 @@ MAX_ZIP_RATIO = 100
 _RATIO_FROM_BYTES = 1 * MB  # small members may compress very well (styles, empty sheets)
 MAX_ZIP_MEMBERS = 10_000
 SENTENCE_CONTEXT_CHARS = 200
-MAX_SENTENCE_CHARS = 2000
+MAX_SENTENCE_CHARS = 300
 
 
 def check_size(path: str | Path, max_mb: float, *, size: int | None = None) -> None:

@@ -1037,7 +1037,8 @@ def _doc_context(nlp: _NLP, lines: list[str], default_district: str | None) -> t
         in_table = rows[n] and ((n > 0 and rows[n - 1]) or (n + 1 < len(rows) and rows[n + 1]))
         header = (n < 3 and "。" not in line and not in_table) or bool(issuer.search(line))
         weight = 3.0 if header else 1.0
-        for _, _, res in _place_mentions(nlp, line, None):
+        places = [r for s in _bounded(_sentences_of(line)) for r in _place_mentions(nlp, s, None)]  # tokens reused later
+        for _, _, res in places:
             votes[res.district] = votes.get(res.district, 0) + weight
             if res.kind == "subdistrict":
                 all_subs.setdefault(res.name, []).append(res)
