@@ -115,7 +115,7 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     if len(zeros) < 4:
         return None
     odd = sum(i % 2 for i in zeros)
-    if max(odd, len(zeros) - odd) < 0.9 * len(zeros):
+    if max(odd, len(zeros) - odd) < 0.8 * len(zeros):  # 一 (U+4E00) and the like put some on the other side
         return None
     enc = "utf_16_le" if odd * 2 > len(zeros) else "utf_16_be"
     text = data[: len(data) - len(data) % 2].decode(enc, errors="replace")
