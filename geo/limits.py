@@ -21,6 +21,7 @@ limit                     value    applies to
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def _too_large(p: Path, what_zh: str, what_en: str) -> InputError:
                       f"the archive is too large when unpacked ({what_en}); it may be a zip bomb and was not read.", p)
 
 
-def check_zip(path: str | Path) -> None:
+def check_zip(path: str | Path, *, data: bytes | None = None) -> None:
     """Check a zip container (.docx, .xlsx, zipped shapefile) before it is parsed.
 
     The sizes come from the zip directory, which Python's :mod:`zipfile` also
@@ -79,10 +80,13 @@ def check_zip(path: str | Path) -> None:
         Too many members, more than :data:`MAX_UNZIPPED_MB` in total, or a
         member expanding more than :data:`MAX_ZIP_RATIO` times. Files that are
         not zip archives pass: their reader names the format problem.
+
+    ``data``, when given, holds the file's bytes (an upload not yet written);
+    ``path`` then only names it in the message.
     """
     p = Path(path)
     try:
-        with zipfile.ZipFile(p) as zf:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else p) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return
