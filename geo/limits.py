@@ -12,7 +12,7 @@ limit                     value    applies to
 ``MAX_TEXT_MB``           20       a policy text (.txt/.docx/.pdf) read by ``extract``
 ``MAX_TABLE_MB``          100      a facility table (CSV/XLSX) read by any command
 ``MAX_UNZIPPED_MB``       200      all members of a zip container (.docx, .xlsx, .zip)
-``MAX_ZIP_RATIO``         100      expansion ratio of one member larger than 1 MB
+``MAX_ZIP_RATIO``         200      expansion ratio of one member larger than 1 MB
 ``MAX_ZIP_MEMBERS``       10000    members of a zip container
 ``SENTENCE_CONTEXT_CHARS`` 200     characters of context kept either side of a mention
 ``MAX_SENTENCE_CHARS``    2000     longer sentences are cut into pieces before analysis
@@ -28,14 +28,14 @@ from pathlib import Path
 from .errors import InputError
 
 __all__ = [
-    "MAX_UPLOAD_MB",
-    "MAX_TEXT_MB",
-    "MAX_TABLE_MB",
-    "MAX_UNZIPPED_MB",
-    "MAX_ZIP_RATIO",
-    "MAX_ZIP_MEMBERS",
-    "SENTENCE_CONTEXT_CHARS",
     "MAX_SENTENCE_CHARS",
+    "MAX_TABLE_MB",
+    "MAX_TEXT_MB",
+    "MAX_UNZIPPED_MB",
+    "MAX_UPLOAD_MB",
+    "MAX_ZIP_MEMBERS",
+    "MAX_ZIP_RATIO",
+    "SENTENCE_CONTEXT_CHARS",
     "check_size",
     "check_zip",
 ]
@@ -45,7 +45,7 @@ MAX_UPLOAD_MB = 50
 MAX_TEXT_MB = 20
 MAX_TABLE_MB = 100
 MAX_UNZIPPED_MB = 200
-MAX_ZIP_RATIO = 100
+MAX_ZIP_RATIO = 200
 _RATIO_FROM_BYTES = 1 * MB  # small members may compress very well (styles, empty sheets)
 MAX_ZIP_MEMBERS = 10_000
 SENTENCE_CONTEXT_CHARS = 200

@@ -1350,8 +1350,8 @@ def cli_extract(args) -> int:
         if str(Path(src)) not in bad and not (df["source"] == Path(src).name).any():
             print(f"  {Path(src).name}: " + ("未找到设施提及" if lang == "zh" else "no facility mentions found"))
     if problems:
-        print((f"  未能读取 {len(problems)} 个文件（见上方错误）" if lang == "zh"
-               else f"  {len(problems)} file(s) could not be read (see the errors above)"))
+        print(f"  未能读取 {len(problems)} 个文件（见上方错误）" if lang == "zh"
+              else f"  {len(problems)} file(s) could not be read (see the errors above)")
     if gaz.note:
         print(f"  {gaz.note}", file=sys.stderr)
     print(("已写出 " if lang == "zh" else "written ") + str(out))

@@ -17,13 +17,13 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
+from test_pipeline import lonlat, make_toy, toy_args
 
 from geo import facilities as F
 from geo import report
 from geo.cli import main
 from geo.errors import InputError
 from geo.io import defuse_formulas, restore_formulas, to_csv_bom
-from test_pipeline import lonlat, make_toy, toy_args
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 DDE = "=cmd|' /C notepad'!A1"
@@ -119,7 +119,7 @@ def test_report_xlsx_has_no_formula_cells(evil_run, capsys):
 
 
 def test_report_gap_labels_built_from_names_are_text(evil_run):
-    base, out = evil_run
+    _, out = evil_run
     outputs = report.load_outdir(out)
     gaps = outputs.gaps
     assert len(gaps), "the toy must have gaps for this test to mean anything"
@@ -146,8 +146,8 @@ def test_report_zip_of_csvs_is_defused(evil_run):
 def test_app_path_from_result_is_defused(evil_run, tmp_path):
     """The app's downloads: CoverageOutputs.from_result on the in-memory result, XLSX and ZIP into buffers."""
     from geo.areas import load_network_file
-    from geo.pipeline import run_coverage
     from geo.boundaries import read_boundaries
+    from geo.pipeline import run_coverage
 
     base, _ = evil_run
     inp = base / "in"
@@ -238,4 +238,20 @@ def test_coverage_cli_pile_of_facilities_is_one_line(tmp_path, capsys, monkeypat
     errors = [e for e in err if "error" in e]
     assert len(errors) == 1 and "too many facilities" in errors[0]
     assert not any("Traceback" in e for e in err)
+    assert not out.exists()
+
+
+def test_zipped_shapefile_bomb_is_refused_through_the_cli(tmp_path, capsys):
+    """A .zip road layer whose member unpacks 1000-fold: one line naming the size, not the format."""
+    files = make_toy(tmp_path / "in")
+    bomb = tmp_path / "roads.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("roads.shp", b"\0" * (8 * 1024 * 1024))
+    out = tmp_path / "out"
+    code = main(["--lang", "en", "coverage", "--network", str(bomb), "--facilities", files["facilities"],
+                 "-o", str(out)])
+    assert code == 2
+    errors = [e for e in capsys.readouterr().err.splitlines() if "error" in e]
+    assert len(errors) == 1 and "roads.zip" in errors[0] and "zip bomb" in errors[0]
+    assert "cannot read this vector file" not in errors[0]
     assert not out.exists()

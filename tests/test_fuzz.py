@@ -15,15 +15,13 @@ import io
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from geo import facilities as F  # noqa: E402
-from geo import texts  # noqa: E402
-from geo.categories import CATEGORIES  # noqa: E402
-from geo.errors import LifecircleError  # noqa: E402
+from geo import facilities as F
+from geo import texts
+from geo.categories import CATEGORIES
+from geo.errors import LifecircleError
 
 BUDGET = settings(max_examples=600, deadline=timedelta(seconds=10), derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
