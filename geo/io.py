@@ -78,17 +78,31 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
     Follows the OWASP CSV-injection guidance: cells starting with ``= + - @``,
     tab or carriage return get a leading apostrophe. Numeric columns are left
-    alone (``-3.5`` stays a number); ``df`` itself is not modified.
+    alone (``-3.5`` stays a number); ``df`` itself is not modified. Text columns
+    keep their dtype (no copy to Python objects unless a cell needs the prefix).
     """
-    return _map_text(df, _defuse)
+    return _map_text(df, _defuse, vectorized=_defuse_text)
 
 
-def _map_text(df: pd.DataFrame, func) -> pd.DataFrame:
+def _defuse_text(s: pd.Series) -> pd.Series:
+    hit = s.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+    if not hit.any():
+        return s
+    s = s.copy()
+    s[hit] = "'" + s[hit]
+    return s
+
+
+def _map_text(df: pd.DataFrame, func, vectorized=None) -> pd.DataFrame:
     out = df.copy(deep=False)
     for col in out.columns:
         s = out[col]
-        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
-            out[col] = s.astype(object).map(func)
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        if s.dtype == object:  # may mix text and other values
+            out[col] = s.map(func)
+        elif pd.api.types.is_string_dtype(s.dtype):
+            out[col] = vectorized(s) if vectorized is not None else s.map(func)
     out.columns = [func(c) for c in out.columns]
     return out
 

@@ -14,8 +14,8 @@ limit                     value    applies to
 ``MAX_UNZIPPED_MB``       200      all members of a zip container (.docx, .xlsx, .zip)
 ``MAX_ZIP_RATIO``         200      expansion ratio of one member larger than 1 MB
 ``MAX_ZIP_MEMBERS``       10000    members of a zip container
-``SENTENCE_CONTEXT_CHARS`` 200     characters of context kept either side of a mention
-``MAX_SENTENCE_CHARS``    2000     longer sentences are cut into pieces before analysis
+``MAX_SENTENCE_CHARS``    300      longer sentences are cut into pieces before analysis
+                                   (bounds the work per sentence and the context kept per mention)
 ========================  =======  ====================================================
 """
 
@@ -35,7 +35,6 @@ __all__ = [
     "MAX_UPLOAD_MB",
     "MAX_ZIP_MEMBERS",
     "MAX_ZIP_RATIO",
-    "SENTENCE_CONTEXT_CHARS",
     "check_size",
     "check_zip",
 ]
@@ -48,7 +47,6 @@ MAX_UNZIPPED_MB = 200
 MAX_ZIP_RATIO = 200
 _RATIO_FROM_BYTES = 1 * MB  # small members may compress very well (styles, empty sheets)
 MAX_ZIP_MEMBERS = 10_000
-SENTENCE_CONTEXT_CHARS = 200
 MAX_SENTENCE_CHARS = 300
 
 

@@ -144,17 +144,17 @@ def test_report_zip_of_csvs_is_defused(evil_run):
 
 
 def test_app_path_from_result_is_defused(evil_run, tmp_path):
-    """The app's downloads: CoverageOutputs.from_result on the in-memory result, XLSX and ZIP into buffers."""
-    from geo.areas import load_network_file
-    from geo.boundaries import read_boundaries
-    from geo.pipeline import run_coverage
+    """The app's downloads: StudyResult.outputs() (CoverageOutputs.from_result) in memory, XLSX and ZIP into buffers."""
+    from geo.cli import build_parser
+    from geo.pipeline import study_from_args
+    from geo.study import run_study
 
     base, _ = evil_run
-    inp = base / "in"
-    net = load_network_file(str(inp / "roads.gpkg"))
-    facs = F.dedupe(F.read_facilities(inp / "facilities.csv"))
-    result = run_coverage(net, facs, read_boundaries(str(inp / "boundaries.geojson")))
-    outputs = report.CoverageOutputs.from_result(result, facilities=facs)
+    files = {k: str(base / "in" / f) for k, f in (("network", "roads.gpkg"), ("facilities", "facilities.csv"),
+                                                   ("buildings", "buildings.gpkg"),
+                                                   ("boundaries", "boundaries.geojson"))}
+    study = study_from_args(build_parser().parse_args(toy_args(files, tmp_path / "unused")))
+    outputs = run_study(study).outputs()
     xbuf, zbuf = io.BytesIO(), io.BytesIO()
     report.to_xlsx(outputs, xbuf, "zh")
     report.to_csv(outputs, zbuf, "zh")
@@ -226,14 +226,16 @@ def test_dedupe_pairs_are_counted_per_chunk(monkeypatch):
 
 
 def test_coverage_cli_pile_of_facilities_is_one_line(tmp_path, capsys, monkeypatch):
+    """A second facility list (layers are merged with dedupe) piling 400 distinct names on one spot."""
     files = make_toy(tmp_path / "in")
     n = 400
     x, y = lonlat(500, 5)
+    pile = tmp_path / "in" / "pile.csv"
     pd.DataFrame({"facility_id": [f"p:{i}" for i in range(n)], "name": [f"店{i:04d}号" for i in range(n)],
-                  "category": "canteen", "lon": x, "lat": y}).to_csv(files["facilities"], index=False)
+                  "category": "canteen", "lon": x, "lat": y}).to_csv(pile, index=False)
     monkeypatch.setattr(F, "MAX_DEDUPE_PAIRS", 1000)
     out = tmp_path / "out"
-    assert main(["--lang", "en", *toy_args(files, out)]) == 2
+    assert main(["--lang", "en", *toy_args(files, out, "--facilities", str(pile))]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     errors = [e for e in err if "error" in e]
     assert len(errors) == 1 and "too many facilities" in errors[0]
