@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Iterable
 
@@ -356,8 +357,10 @@ def _read_table(p: Path, sheet) -> pd.DataFrame | gpd.GeoDataFrame:
         check_size(p, MAX_TABLE_MB)
         check_zip(p)
         try:
-            return pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str,
-                                 engine="openpyxl" if suffix != ".xls" else None)
+            with warnings.catch_warnings():  # openpyxl's notes on styles and extensions: library noise
+                warnings.simplefilter("ignore")
+                return pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                                     engine="openpyxl" if suffix != ".xls" else None)
         except Exception as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"无法读取 Excel 文件（{first}）。", f"cannot read the Excel file ({first}).", p) from None

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import zipfile
-from pathlib import Path
 
-import pytest
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def data_dir(shared_data):
-    from app_area import prepared_data_dir
-
-    return prepared_data_dir(str(shared_data))
-
-
-@pytest.fixture
-def app(data_dir, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+# the prepared area and the app on it: the fixtures of test_app (pytest registers them by their own names)
+from test_app import CJK
+from test_app import app as _app  # noqa: F401
+from test_app import data_dir as _data_dir  # noqa: F401
 
 
 def _bomb_docx(tmp_path) -> bytes:
