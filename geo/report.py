@@ -611,7 +611,7 @@ def _excel_value(v: Any) -> Any:
 
 
 def _xlsx_cell(ws: Any, value: Any) -> Any:
-    """A write-only cell; text is always a text cell (openpyxl would make ``=…`` a live formula)."""
+    """A write-only cell; text is always a text cell (openpyxl would make ``=…`` a live formula, ``#N/A`` an error)."""
     from openpyxl.cell import WriteOnlyCell
 
     c = WriteOnlyCell(ws, value=value)
@@ -662,7 +662,7 @@ def to_xlsx(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, streets: 
         for row in sh.frame.itertuples(index=False, name=None):
             vals: list[Any] = [_excel_value(v) for v in row]
             for j, fmt in enumerate(fmts):
-                if (fmt or sh.key == "params" or isinstance(vals[j], str) and vals[j].startswith("=")) \
+                if (fmt or sh.key == "params" or isinstance(vals[j], str) and vals[j][:1] in ("=", "#")) \
                         and vals[j] is not None:
                     c = _xlsx_cell(ws, vals[j])
                     if fmt:

@@ -257,3 +257,16 @@ def test_zipped_shapefile_bomb_is_refused_through_the_cli(tmp_path, capsys):
     assert len(errors) == 1 and "roads.zip" in errors[0] and "zip bomb" in errors[0]
     assert "cannot read this vector file" not in errors[0]
     assert not out.exists()
+
+
+def test_xlsx_error_looking_names_stay_text(evil_run):
+    """openpyxl would store '#N/A' as an error cell: names are text, whatever they look like."""
+    _, out = evil_run
+    outputs = report.load_outdir(out)
+    outputs.facilities.loc[0, "name"] = "#N/A"
+    buf = io.BytesIO()
+    report.to_xlsx(outputs, buf, "en")
+    buf.seek(0)
+    wb = openpyxl.load_workbook(buf)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == "#N/A"]
+    assert cells and all(c.data_type == "s" for c in cells)
