@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", action="append", default=[], metavar="CAT=M|CAT=Nmin",
                    help="a category threshold in metres (park=300) or walking minutes (elderly_care=10min); "
                         f"categories: {', '.join(CATEGORY_KEYS)}")
-    s.add_argument("--no-planned", action="store_true", help="exclude planned facilities (before-the-plan scenario)")
+    s.add_argument("--no-planned", action="store_true",
+                   help="exclude planned and under-construction facilities (before-the-plan scenario)")
     s.add_argument("-o", "--outdir", required=True, help="output directory")
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")
