@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import zipfile
 
-# the prepared area and the app on it: the fixtures of test_app (pytest registers them by their own names)
-from test_app import CJK
-from test_app import app as _app  # noqa: F401
-from test_app import data_dir as _data_dir  # noqa: F401
+from test_app import CJK  # fixtures `app` and `data_dir`: conftest.py
 
 
 def _bomb_docx(tmp_path) -> bytes:
