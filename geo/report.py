@@ -34,7 +34,14 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
 from .coverage import named_streets
 from .errors import InputError, ui_lang
 from .i18n import column_label, localize_columns
-from .io import atomic_file, read_vector, recover_dir, restore_formulas, temp_dir, to_csv_bom
+from .io import (
+    atomic_file,
+    read_vector,
+    recover_dir,
+    restore_formulas,
+    temp_dir,
+    to_csv_bom,
+)
 
 __all__ = [
     "ATTRIBUTION",
