@@ -233,3 +233,18 @@ def test_cli_extract_no_readable_file_writes_nothing(tmp_path, capsys):
     assert code == 2
     assert out.read_text(encoding="utf-8") == "earlier" and not list(tmp_path.glob(".facilities*"))
     assert len(err) == 2 and "bad.txt" in err[0] and "nope.txt" in err[1]
+
+
+def test_errors_survive_copies_of_the_table_that_lists_them(tmp_path):
+    """extract_files keeps the errors of unreadable files in df.attrs; pandas deep-copies attrs on slicing."""
+    import copy
+    import pickle
+
+    good = tmp_path / "good.txt"
+    good.write_text(TEXT, encoding="utf-8")
+    df = texts.extract_files([good, tmp_path / "nope.txt"], errors="collect")
+    part = df[texts.COLUMNS]  # deep-copies attrs
+    (exc,) = part.attrs["problems"]
+    assert isinstance(exc, InputError) and exc.message("en").endswith("file not found; check the path.")
+    again = pickle.loads(pickle.dumps(copy.deepcopy(exc)))
+    assert (again.zh, again.en, again.path) == (exc.zh, exc.en, exc.path)

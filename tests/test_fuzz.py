@@ -84,6 +84,46 @@ def test_extract_mentions_on_random_texts(workdir, text):
     assert (df["sentence"].str.len() <= texts.MAX_SENTENCE_CHARS).all()
 
 
+# a real .docx whose word/document.xml is replaced by random, often broken, WordprocessingML
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+xml_bits = st.sampled_from(["<w:body>", "</w:body>", "<w:p>", "</w:p>", "<w:r>", "</w:r>", "<w:t>", "</w:t>",
+                            "<w:tbl>", "</w:tbl>", "<w:tr>", "<w:tc>", "</w:tc>", "</w:tr>", "<w:sectPr/>", "<foo>",
+                            "新建社区食堂", "殷行街道", "&amp;", "&bogus;", "<!--", "-->", "<?xml?>", "\x00", "]]>"])
+document_xml = st.one_of(
+    st.lists(xml_bits, max_size=40).map(lambda b: f"<w:document {_W}>" + "".join(b) + "</w:document>"),
+    st.lists(xml_bits, max_size=40).map("".join),
+    st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
+)
+
+
+@pytest.fixture(scope="module")
+def docx_template(workdir) -> dict[str, bytes]:
+    import zipfile
+
+    import docx
+
+    p = workdir / "template.docx"
+    d = docx.Document()
+    d.add_paragraph("殷行街道年内新建一家社区食堂。")
+    d.save(p)
+    with zipfile.ZipFile(p) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+@BUDGET
+@given(body=document_xml)
+def test_read_text_on_docx_with_random_document_xml(workdir, docx_template, body):
+    import zipfile
+
+    p = workdir / "random.docx"
+    with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in docx_template.items():
+            zf.writestr(name, body.encode("utf-8", errors="surrogatepass") if name == "word/document.xml" else data)
+    text = _no_crash(texts.read_text, p)
+    if text is not None:
+        texts.extract_mentions(text, source=p.name)
+
+
 HEADERS = ["name", "名称", "category", "类别", "type", "lon", "lat", "经度", "纬度", "x", "y", "status", "状态",
            "source", "facility_id", "id", "match_status", "备注", "", "lon", "=1+1"]
 cell = st.one_of(
