@@ -204,7 +204,11 @@ def _to_simplified(text: str, force: bool = False) -> str:
 
 @contextlib.contextmanager
 def _quiet_libraries(*loggers: str):
-    """Capture what parsing libraries print, warn or log (pypdf ...): it never appears beside our lines."""
+    """Capture what parsing libraries print, warn or log (pypdf ...): it never appears beside our lines.
+
+    What they said goes to this module's debug log. The stdout/stderr redirection is
+    process-wide: in the app, another session printing during a read is captured too.
+    """
     saved = []
     for name in loggers:
         lg = logging.getLogger(name)
