@@ -507,8 +507,7 @@ def main() -> int:
 
     rd, cityseer_why = None, ""
     try:
-        import cityseer  # noqa: F401 (installed?)
-        from importlib.metadata import version
+        from importlib.metadata import version  # PackageNotFoundError (an ImportError) when not installed
 
         cityseer_why = f"cityseer {version('cityseer')}"
         # cityseer assigns a data point to the nearest street front (an edge's two ends), never to a lone node:
