@@ -506,8 +506,8 @@ def main() -> int:
         print(f"(c) pandana: skipped: {pandana_why}")
 
     rd, cityseer_why = None, ""
-    try:
-        from importlib.metadata import version  # PackageNotFoundError (an ImportError) when not installed
+    try:  # version() raises PackageNotFoundError, an ImportError, when cityseer is not installed
+        from importlib.metadata import version
 
         cityseer_why = f"cityseer {version('cityseer')}"
         # cityseer assigns a data point to the nearest street front (an edge's two ends), never to a lone node:
