@@ -33,7 +33,7 @@ import shapely
 from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
 from .categories import category_for_fclass, osmnx_tags
-from .errors import InputError
+from .errors import InputError, LifecircleError, no_internet
 from .io import as_wgs84, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
 from .outdir import check_not_input, check_outdir, kept_files, owned_dir
@@ -460,10 +460,22 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
     facilities cover the place's boundary buffered by 1.5 km, so facilities just
     outside still serve it.
     """
-    import osmnx as ox
-
     progress = progress or null_progress
     check_area_out(Path(data_dir) / "areas" / area)
+    try:
+        return _prepare_online(area, place, Path(data_dir), progress)
+    except LifecircleError:
+        raise
+    except Exception as exc:  # requests/urllib3 connection errors, DNS, timeouts: say "no internet"
+        offline = no_internet(exc)
+        if offline is not None:
+            raise offline from None
+        raise
+
+
+def _prepare_online(area: str, place: str, data_dir: Path, progress: Progress) -> Path:
+    import osmnx as ox
+
     cache = Path(data_dir) / "cache" / "osmnx"
     cache.mkdir(parents=True, exist_ok=True)
     ox.settings.use_cache = True
@@ -586,11 +598,23 @@ def cli_prepare(args) -> int:
 
     zh = ui_lang() == "zh"
     progress = stderr_progress()
-    if args.place and not args.from_dir:
-        out = prepare_online(args.area, args.place, Path(args.data_dir), progress)
+    mirror = Path(args.from_dir) if args.from_dir else _default_mirror()
+    if getattr(args, "subdistrict", None):
+        from .offline import missing_message, prepare_subdistrict, survey_subdistrict
+
+        survey = survey_subdistrict(args.subdistrict, mirror, args.district)
+        print(("{s}（{d}）：共享数据中已有" if zh else "{s} ({d}): what the shared data has")
+              .format(s=survey.subdistrict, d=survey.district))
+        for line in survey.lines():
+            print("  " + line)
+        if not args.network and survey.network is None:
+            raise InputError(*missing_message(survey))
+        out = prepare_subdistrict(survey.subdistrict, mirror, args.network, buildings=args.buildings,
+                                  area=args.area, data_dir=Path(args.data_dir), progress=progress, survey=survey)
+    elif args.place and not args.from_dir:
+        out = prepare_online(args.area or "online_area", args.place, Path(args.data_dir), progress)
     else:
-        out = prepare_offline(args.area, Path(args.from_dir) if args.from_dir else _default_mirror(),
-                              Path(args.data_dir), progress)
+        out = prepare_offline(args.area or "xinjiangwan", mirror, Path(args.data_dir), progress)
     meta = json.loads((out / "area.json").read_text(encoding="utf-8"))
     print(("研究区 {a}（{n}）已写入 {o}" if zh else "study area {a} ({n}) written to {o}")
           .format(a=meta["area"], n=meta.get("name", ""), o=out))

@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, no_internet
 from .io import as_wgs84, read_vector
 
 __all__ = ["BOUNDARY_COLUMNS", "read_boundaries", "normalize_boundaries", "boundaries_from_place", "detect_name_column"]
@@ -105,6 +105,9 @@ def boundaries_from_place(query: str | list[str]) -> gpd.GeoDataFrame:
     try:
         gdf = ox.geocode_to_gdf(query)
     except Exception as exc:  # osmnx raises InsufficientResponseError, TypeError ...
+        offline = no_internet(exc)  # no connection is not "place not found"
+        if offline is not None:
+            raise offline from None
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"无法在 OSM 中找到该地名的边界（{first}）。", f"cannot geocode the place to a boundary ({first}).",
                          str(query)) from None

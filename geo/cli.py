@@ -54,10 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("prepare", help="prepare a study area under data/areas/<area>/")
-    s.add_argument("--area", default="xinjiangwan", help="area id (folder name under data/areas)")
+    s.add_argument("--area", help="area id (folder name under data/areas; default xinjiangwan, or the pinyin "
+                   "of --subdistrict)")
     s.add_argument("--from", dest="from_dir", metavar="DIR", help="offline mirror directory, e.g. ../shared/data")
     s.add_argument("--place", help='place query for OSM online, e.g. "新江湾城街道, 杨浦区, 上海市"')
     s.add_argument("--data-dir", default="data", help="root of prepared data (default: data)")
+    s.add_argument("--subdistrict", metavar="NAME",
+                   help="another 街道 offline: clip what --from has for it (POIs, green, official lists, boundary) "
+                        "and report per layer; without --network it says what is missing")
+    s.add_argument("--district", metavar="NAME", help="district of --subdistrict when the name is ambiguous")
+    s.add_argument("--network", metavar="FILE", help="walking network for --subdistrict: OSM XML/PBF, a "
+                   "GeoJSON/GPKG/SHP line layer or a zipped shapefile")
+    s.add_argument("--buildings", metavar="FILE", help="building footprints for --subdistrict (optional)")
 
     s = sub.add_parser("coverage", help="walking coverage of facilities on a network")
     _add_inputs(s)

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["LifecircleError", "InputError", "ui_lang", "warn", "os_error"]
+__all__ = ["LifecircleError", "InputError", "NoInternetError", "ui_lang", "warn", "os_error", "no_internet"]
 
 
 def ui_lang() -> str:
@@ -53,6 +53,65 @@ class LifecircleError(Exception):
 
 class InputError(LifecircleError):
     """Bad or unusable input (file missing, unreadable, wrong CRS, empty ...)."""
+
+
+class NoInternetError(InputError):
+    """OpenStreetMap cannot be reached (no connection, DNS failure, timeout): not a bad place name."""
+
+    def __init__(self, detail: str = "", path: str | Path | None = None):
+        more = f"（{detail}）" if detail else ""
+        super().__init__(
+            f"无法连接 OpenStreetMap（没有网络）{more}。地名未被检查。请改用离线准备："
+            "在“研究区”页选择区和街道，或运行 lifecircle prepare --subdistrict 街道名 --from ../shared/data --network 路网文件。",
+            f"cannot reach OpenStreetMap (no internet){' (' + detail + ')' if detail else ''}; the place name was "
+            "not checked. Prepare the area offline instead: pick the district and 街道 in the Study area view, or run "
+            "lifecircle prepare --subdistrict NAME --from ../shared/data --network FILE.",
+            path)
+
+
+def _connection_failure(exc: BaseException) -> str | None:
+    """What kind of network failure ``exc`` is (``"DNS"``, ``"timeout"``, ``"connection"``), or None."""
+    import socket
+    import urllib.error
+
+    kinds: list[type] = []
+    try:
+        import requests
+
+        kinds += [requests.exceptions.ConnectionError, requests.exceptions.Timeout]
+    except ImportError:  # pragma: no cover - osmnx depends on requests
+        pass
+    try:
+        import urllib3
+
+        kinds += [urllib3.exceptions.NewConnectionError, urllib3.exceptions.MaxRetryError,
+                  urllib3.exceptions.TimeoutError, urllib3.exceptions.ProtocolError]
+    except ImportError:  # pragma: no cover
+        pass
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    found = None
+    while e is not None and id(e) not in seen:  # the whole chain: requests wraps urllib3 wraps socket
+        seen.add(id(e))
+        if isinstance(e, socket.gaierror) or "NameResolution" in type(e).__name__ \
+                or "Name or service not known" in str(e) or "Temporary failure in name resolution" in str(e):
+            return "DNS"
+        if isinstance(e, (socket.timeout, TimeoutError)) or "Timeout" in type(e).__name__:
+            found = found or "timeout"
+        elif isinstance(e, (ConnectionError, urllib.error.URLError, *kinds)):
+            found = found or "connection"
+        nxt = [e.__cause__, e.__context__, getattr(e, "reason", None), *(e.args[:1] or [None])]
+        e = next((x for x in nxt if isinstance(x, BaseException) and id(x) not in seen), None)
+    return found
+
+
+def no_internet(exc: BaseException) -> NoInternetError | None:
+    """A :class:`NoInternetError` when ``exc`` is a network failure (connection, DNS, timeout), else None.
+
+    HTTP answers (404, 429, 5xx) and "nothing found" are not network failures.
+    """
+    kind = _connection_failure(exc)
+    return NoInternetError(kind) if kind else None
 
 
 def warn(zh: str, en: str) -> str:

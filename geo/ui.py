@@ -248,6 +248,44 @@ def prepare_from_file(area: str, network_file: Path, progress) -> Path:
         return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
 
 
+BUILDING_TYPES = ("geojson", "gpkg", "json", "zip")
+
+
+def mirror_dir() -> Path:
+    """The offline mirror the app clips from: ``$LIFECIRCLE_SHARED/data`` or ``<repo>/../shared/data``."""
+    shared = os.environ.get("LIFECIRCLE_SHARED")
+    return (Path(shared) if shared else REPO.parent / "shared").resolve() / "data"
+
+
+@st.cache_resource(show_spinner=False)
+def gazetteer():
+    """The Shanghai gazetteer (:func:`geo.gazetteer.load_gazetteer`), once per app process."""
+    from .gazetteer import load_gazetteer
+
+    return load_gazetteer()
+
+
+def subdistricts_of(district: str) -> list[str]:
+    """The 街道/镇 of a district in the gazetteer, sorted."""
+    s = gazetteer().subdistricts
+    return sorted(s.loc[s["district"] == district, "name"])
+
+
+def survey_subdistrict(subdistrict: str, district: str, mirror: str | Path):
+    """Step 2 of another 街道 offline (:func:`geo.offline.survey_subdistrict`) against the app's mirror."""
+    from .offline import survey_subdistrict as _survey
+
+    return _survey(subdistrict, _resolve(mirror), district, gazetteer())
+
+
+def prepare_subdistrict(survey: Any, network: Path | None, buildings: Path | None, area: str, progress) -> Path:
+    """Step 3: :func:`geo.offline.prepare_subdistrict` into the app's data folder."""
+    from .offline import prepare_subdistrict as _prep
+
+    return _prep(survey.subdistrict, survey.mirror, network, buildings=buildings, area=_safe_id(area),
+                 data_dir=data_dir(), progress=progress, survey=survey)
+
+
 @st.cache_resource(show_spinner=False)
 def clean_temp_on_start() -> int:
     """Once per app process: remove upload/offline temporary folders that dead processes left."""
