@@ -68,12 +68,65 @@ def prepare_and_open(prepare) -> None:
     """Run ``prepare(progress)`` with a progress bar, then open the area it wrote."""
     bar = st.progress(0.0, text=t("preparing", lang))
     path = prepare(lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+    # a freshly prepared area starts clean, even under an id used before: no layers or texts of another area
+    for key in ("layers", "geocoded"):
+        st.session_state.get(key, {}).pop(path.name, None)
     st.session_state["area_id"] = path.name
     flash("success", t("area_ready", lang, path=str(path)))
     st.rerun()
 
 
+def subdistrict_steps() -> None:
+    """Another 街道 offline: 1 pick it, 2 see what the shared data has, 3 give only what is missing."""
+    st.subheader(t("area_subdistrict", lang))
+    gaz = ui.gazetteer()
+    if gaz.note:
+        st.caption(gaz.note)
+    dists = sorted(gaz.districts["name"])
+    if not dists:
+        return
+    c1, c2 = st.columns(2)
+    district = c1.selectbox(t("step1_district", lang), dists, key="off_district",
+                            index=dists.index("杨浦区") if "杨浦区" in dists else 0)
+    subs = ui.subdistricts_of(district)
+    sub = c2.selectbox(t("step1_subdistrict", lang), subs, key="off_subdistrict")
+    mirror = st.text_input(t("mirror_dir", lang), value=str(ui.mirror_dir()), key="off_mirror")
+    if sub and st.button(t("step2_survey", lang), key="survey"):
+        try:
+            st.session_state["subdistrict_survey"] = ui.survey_subdistrict(sub, district, mirror)
+        except LifecircleError as exc:
+            show_error(exc)
+    sv = st.session_state.get("subdistrict_survey")
+    if sv is None or sv.subdistrict != sub:
+        return
+    st.markdown(t("step2_found", lang, name=sv.subdistrict, mirror=str(sv.mirror)))
+    for line in sv.lines(lang):
+        st.write("• " + line)
+    from geo.offline import NETWORK_FORMATS, area_id_for, missing_message
+
+    need = "network" in sv.missing
+    if need:
+        st.info(missing_message(sv)[0 if lang == "zh" else 1])
+    st.markdown(t("step3_give", lang))
+    net_up = st.file_uploader(t("step3_network", lang, formats=NETWORK_FORMATS[0 if lang == "zh" else 1]),
+                              type=list(ui.NETWORK_TYPES), key=f"up_net_{sub}", max_upload_size=ui.MAX_UPLOAD_MB)
+    net_local = st.text_input(t("local_path", lang), key=f"local_net_{sub}")
+    bld_up = st.file_uploader(t("step3_buildings", lang), type=list(ui.BUILDING_TYPES), key=f"up_bld_{sub}",
+                              max_upload_size=ui.MAX_UPLOAD_MB)
+    new_id = st.text_input(t("area_id", lang), value=area_id_for(sv.subdistrict), key=f"off_area_{sub}")
+    if st.button(t("prepare", lang), key="prepare_subdistrict", disabled=need and not (net_up or net_local)):
+        try:
+            with ui.temp_dir("upload") as folder:
+                net = ui.save_upload(net_up, ui.NETWORK_TYPES, folder=folder / "network") if net_up else \
+                    ui.require_local(net_local) if net_local else None
+                bld = ui.save_upload(bld_up, ui.BUILDING_TYPES, folder=folder / "buildings") if bld_up else None
+                prepare_and_open(lambda progress: ui.prepare_subdistrict(sv, net, bld, new_id, progress))
+        except LifecircleError as exc:
+            show_error(exc)
+
+
 def area_view() -> None:
+    subdistrict_steps()
     st.subheader(t("area_online", lang))
     with st.form("online"):
         place = st.text_input(t("place", lang), value="新江湾城街道, 杨浦区, 上海市")
@@ -121,6 +174,7 @@ if "thresholds" not in state:
     state["thresholds"] = {c: Threshold(CATEGORIES[c].threshold_m, "m") for c in CATEGORY_KEYS}
 speeds: dict = state.setdefault("speeds", {})  # walking profile -> m/min the planner set
 layers: dict = state.setdefault("layers", {}).setdefault(area_id, {})  # this area's own layers: digest -> layer
+geocoded: dict = state.setdefault("geocoded", {})  # area id -> the mention table read from its texts
 
 with st.sidebar:
     st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
@@ -311,10 +365,10 @@ def material_view() -> None:
             with ui.temp_dir("upload") as folder:
                 paths = [ui.save_upload(u, ui.TEXT_TYPES, folder=folder / str(i)) for i, u in enumerate(ups)]
                 with st.spinner(t("extracting", lang)):
-                    st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path))
+                    geocoded[area_id] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path))
         except LifecircleError as exc:
             show_error(exc)
-    geo_df = st.session_state.get("geocoded")
+    geo_df = geocoded.get(area_id)
     if geo_df is None:
         return
     corr_path = ui.corrections_path(area_id)
@@ -369,7 +423,7 @@ def material_view() -> None:
     if st.button(t("use_text_facilities", lang, n=len(fac)), key="use_text", disabled=not len(fac)):
         # the mention table is kept in the workspace and read with the corrections file at every run,
         # so a correction saved later changes the result too
-        path = ui.keep_geocoded(st.session_state["geocoded"], area_id)
+        path = ui.keep_geocoded(geocoded[area_id], area_id)
         layer = FacilityLayer.of_file("texts", path, corrections=str(corr_path), name=t("texts_layer", lang))
         for k in [k for k, v in layers.items() if v.kind == "texts"]:
             layers.pop(k)

@@ -27,7 +27,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .categories import CATEGORIES
-from .errors import InputError
+from .errors import InputError, no_internet
 from .io import require_file
 
 __all__ = [
@@ -369,6 +369,9 @@ def fetch_walk_graph(query: str | None = None, polygon=None, *,
             else:
                 G = ox.graph_from_place(query, network_type="walk", retain_all=True, simplify=False)
     except Exception as exc:
+        offline = no_internet(exc)
+        if offline is not None:
+            raise offline from None
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(f"无法在线获取 {what} 的 OSM 步行网络（{first}）。请检查网络或地名，或改用离线数据（--from）。",
                          f"cannot fetch the OSM walking network for {what} online ({first}); check the connection "

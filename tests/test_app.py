@@ -314,7 +314,7 @@ def test_policy_text_upload_shows_mentions_with_match_status(app):
     app.run()
     app.button(key="extract").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    geo_df = app.session_state["geocoded"]
+    geo_df = app.session_state["geocoded"]["xinjiangwan"]  # the mention table is kept per area
     assert {"name", "category", "status", "match_status", "match_score"} <= set(geo_df.columns)
     by_cat = dict(zip(geo_df["category"], geo_df["status"]))
     assert by_cat.get("canteen") == "planned" and "park" in by_cat

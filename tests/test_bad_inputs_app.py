@@ -44,7 +44,7 @@ def test_zip_bomb_docx_upload_is_an_error(app, tmp_path):
                              "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     assert len(app.error) == 1 and CJK.search(app.error[0].value)
     assert "压缩炸弹" in app.error[0].value and "Word" not in app.error[0].value
-    assert "geocoded" not in app.session_state
+    assert "xinjiangwan" not in app.session_state["geocoded"]
     _still_usable(app)
 
 
