@@ -129,9 +129,9 @@ def area_view() -> None:
     subdistrict_steps()
     st.subheader(t("area_online", lang))
     with st.form("online"):
-        place = st.text_input(t("place", lang), value="新江湾城街道, 杨浦区, 上海市")
-        new_id = st.text_input(t("area_id", lang), value="online_area")
-        go = st.form_submit_button(t("prepare", lang))
+        place = st.text_input(t("place", lang), value="新江湾城街道, 杨浦区, 上海市", key="online_place")
+        new_id = st.text_input(t("area_id", lang), value="online_area", key="online_id")
+        go = st.form_submit_button(t("prepare", lang), key="prepare_online")
     if go:
         try:
             prepare_and_open(lambda progress: ui.prepare_online(new_id, place, progress))

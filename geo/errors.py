@@ -58,15 +58,19 @@ class InputError(LifecircleError):
 class NoInternetError(InputError):
     """OpenStreetMap cannot be reached (no connection, DNS failure, timeout): not a bad place name."""
 
-    def __init__(self, detail: str = "", path: str | Path | None = None):
-        more = f"（{detail}）" if detail else ""
+    def __init__(self, kind: str = "", path: str | Path | None = None):
+        zh_d, en_d = _FAILURES.get(kind, ("", ""))
         super().__init__(
-            f"无法连接 OpenStreetMap（没有网络）{more}。地名未被检查。请改用离线准备："
+            f"无法连接 OpenStreetMap（没有网络）{'：' + zh_d if zh_d else ''}，因此地名未被检查。请改用离线准备："
             "在“研究区”页选择区和街道，或运行 lifecircle prepare --subdistrict 街道名 --from ../shared/data --network 路网文件。",
-            f"cannot reach OpenStreetMap (no internet){' (' + detail + ')' if detail else ''}; the place name was "
-            "not checked. Prepare the area offline instead: pick the district and 街道 in the Study area view, or run "
+            f"cannot reach OpenStreetMap (no internet){': ' + en_d if en_d else ''}, so the place name was not "
+            "checked. Prepare the area offline instead: pick the district and 街道 in the Study area view, or run "
             "lifecircle prepare --subdistrict NAME --from ../shared/data --network FILE.",
             path)
+
+
+_FAILURES = {"DNS": ("域名解析失败", "the DNS lookup failed"), "timeout": ("连接超时", "the connection timed out"),
+             "connection": ("连接失败", "the connection failed")}
 
 
 def _connection_failure(exc: BaseException) -> str | None:

@@ -186,9 +186,9 @@ def test_no_internet_is_not_place_not_found(tmp_path, monkeypatch):
         areas.prepare_online("x", "南码头路街道, 浦东新区, 上海市", data_dir=tmp_path)
     zh, en = err.value.message("zh"), err.value.message("en")
     assert zh.startswith("无法连接 OpenStreetMap（没有网络）") and "找到" not in zh and "--subdistrict" in zh
-    assert en.startswith("cannot reach OpenStreetMap (no internet) (DNS)") and "offline" in en
+    assert en.startswith("cannot reach OpenStreetMap (no internet): the DNS lookup failed") and "offline" in en
     assert no_internet(requests.exceptions.ReadTimeout("read timed out")).message("en").startswith(
-        "cannot reach OpenStreetMap (no internet) (timeout)")
+        "cannot reach OpenStreetMap (no internet): the connection timed out")
     assert no_internet(requests.exceptions.HTTPError("429 Too Many Requests")) is None  # a server answer
 
     class InsufficientResponseError(Exception):  # what osmnx raises when Nominatim finds nothing
@@ -218,7 +218,7 @@ def test_no_internet_during_download_and_in_the_cli(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("LIFECIRCLE_LANG", "zh")
     assert main(["prepare", "--area", "x", "--place", "南码头路街道", "--data-dir", str(tmp_path)]) == 2
     err = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("[")]  # progress lines start with [
-    assert len(err) == 1 and "无法连接 OpenStreetMap（没有网络）（timeout）" in err[0] and "Traceback" not in err[0]
+    assert len(err) == 1 and "无法连接 OpenStreetMap（没有网络）：连接超时" in err[0] and "Traceback" not in err[0]
     err = err[0]
     assert len(err.splitlines()) == 1 and "无法连接 OpenStreetMap（没有网络）" in err and "Traceback" not in err
     assert not (tmp_path / "areas" / "x").exists()
@@ -293,3 +293,19 @@ def test_app_three_steps_and_no_inherited_uploads(empty_app, mirror, wjc_roads, 
     # 五角场's material is still its own
     assert layer.digest in at.session_state["layers"]["wujiaochang"]
     assert "wujiaochang" in at.session_state["geocoded"]
+
+
+def test_app_online_form_says_no_internet(empty_app, monkeypatch):
+    import osmnx as ox
+
+    def offline_geocode(query, *a, **k):
+        raise _dns_failure()
+
+    monkeypatch.setattr(ox, "geocode_to_gdf", offline_geocode)
+    at = empty_app
+    at.text_input(key="online_place").set_value("南码头路街道, 浦东新区, 上海市")
+    at.button(key="prepare_online").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error if "OpenStreetMap" in e.value]  # (the other: no default area yet)
+    assert len(errors) == 1 and errors[0].startswith("无法连接 OpenStreetMap（没有网络）"), errors
+    assert "找到" not in errors[0] and "离线" in errors[0]
