@@ -39,8 +39,8 @@ from .gazetteer import Gazetteer, load_gazetteer
 from .io import as_wgs84, read_vector, require_file
 from .progress import null_progress
 
-__all__ = ["NETWORK_FORMATS", "LayerFound", "Survey", "resolve_subdistrict", "survey_subdistrict",
-           "prepare_subdistrict", "area_id_for", "missing_message"]
+__all__ = ["NETWORK_FORMATS", "LayerFound", "Survey", "area_id_for", "missing_message", "prepare_subdistrict",
+           "resolve_subdistrict", "survey_subdistrict"]
 
 #: The walking-network files :func:`geo.network.load_network` reads (zh, en).
 NETWORK_FORMATS = ("OSM XML（.osm）或 PBF（.osm.pbf）；GeoJSON / GPKG / SHP 道路线图层；压缩的 Shapefile（.zip）",
@@ -190,9 +190,8 @@ def _official(table: Path, name: str, near: shapely.Geometry) -> tuple[gpd.GeoDa
     # rows keep their identity through read_facility_table when the table has an id column
     idcol = next((c for c in ("request_id", "id", "facility_id", "编号") if c in raw.columns), None)
     named_ids: set[str] = set(raw.loc[by_col, idcol].astype(str)) if idcol else set()
-    in_name = g["facility_id"].astype(str).map(lambda f: any(f == i or f.endswith(":" + i) or f.endswith("/" + i)
-                                                               for i in named_ids)) if named_ids else \
-        pd.Series(False, index=g.index)
+    # read_facility_table names a row "official:<id>"
+    in_name = g["facility_id"].astype(str).str.split(":", n=1).str[-1].isin(named_ids)
     inside = g.intersects(near) if len(g) else pd.Series(False, index=g.index)
     keep = in_name | inside
     out = g[keep].reset_index(drop=True)
@@ -332,8 +331,8 @@ def prepare_subdistrict(subdistrict: str, from_dir: str | Path, network: str | P
     if not len(net.edges):
         raise InputError("路网为空（没有可步行的道路）。", "the network is empty (no walkable ways).", net_file)
     extent, near = network_extent(net), network_extent(net, FACILITY_BUFFER_M)
-    notes = [f"Another 街道 offline: {sv.subdistrict} ({sv.district}); data clipped from {sv.mirror}, "
-             f"network from {net_file.name}."]
+    notes = [(f"Another 街道 offline: {sv.subdistrict} ({sv.district}); data clipped from {sv.mirror}, "
+              f"network from {net_file.name}.")]
     if sv.boundary_kind == "subdistrict":
         bnd = sv.boundary
         if not bnd.intersects(extent).any():

@@ -7,7 +7,6 @@ hand-made street grid in Pudong.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -277,7 +276,9 @@ def test_app_three_steps_and_no_inherited_uploads(empty_app, mirror, wjc_roads, 
         "lat": [float("nan")], "sentence": ["新建某养老院。"]})
     at.radio(key="view").set_value("material").run()
     assert not at.exception, [e.value for e in at.exception]
-    editors = lambda: [e for e in at.data_editor if e.key == "editor"]  # noqa: E731
+    def editors() -> list:
+        return [e for e in at.data_editor if e.key == "editor"]
+
     assert editors() and [m for m in at.markdown if "list.csv" in m.value]  # shown in 五角场
     # another 街道: prepared and opened, it starts with none of it
     at.radio(key="view").set_value("area").run()
