@@ -599,6 +599,9 @@ def cli_prepare(args) -> int:
     zh = ui_lang() == "zh"
     progress = stderr_progress()
     mirror = Path(args.from_dir) if args.from_dir else _default_mirror()
+    extra = [f for f in ("network", "buildings", "district") if getattr(args, f, None)]
+    if extra and not getattr(args, "subdistrict", None):
+        raise InputError(f"--{extra[0]} 只能与 --subdistrict 一起使用。", f"--{extra[0]} goes with --subdistrict.")
     if getattr(args, "subdistrict", None):
         from .offline import missing_message, prepare_subdistrict, survey_subdistrict
 

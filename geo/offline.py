@@ -112,6 +112,11 @@ def resolve_subdistrict(name: str, district: str | None = None, gazetteer: Gazet
         The name is no Shanghai 街道/镇 of the gazetteer.
     """
     gaz = gazetteer or load_gazetteer()
+    if district:  # 浦东 or 浦东新区
+        d = gaz.resolve(district, kind="district")
+        if d is None:
+            raise InputError(f"名录中没有区“{district}”。", f"no district '{district}' in the gazetteer.")
+        district = d.name
     res = gaz.resolve(name, district=district, kind="subdistrict")
     if res is None or (district and res.district and res.district != district):
         where = f"（{district}）" if district else ""

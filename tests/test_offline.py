@@ -73,6 +73,9 @@ def _grid(folder: Path, lon: float, lat: float, n: int = 4, step: float = 0.002)
 def test_wujiaochang_three_steps(mirror, wjc_roads, shared_data, tmp_path):
     # 1. pick: a written form resolves to the gazetteer's 街道
     assert offline.resolve_subdistrict("五角场", "杨浦区") == ("五角场街道", "杨浦区")
+    assert offline.resolve_subdistrict("五角厂街道", "杨浦") == ("五角场街道", "杨浦区")  # typo, short district
+    with pytest.raises(InputError):
+        offline.resolve_subdistrict("五角场", "浦东新区")  # not a 街道 of that district
 
     # 2. survey: what the copy has, clipped
     sv = offline.survey_subdistrict("五角场", mirror, "杨浦区")
@@ -144,6 +147,9 @@ def test_cli_subdistrict(mirror, wjc_roads, tmp_path, capsys, monkeypatch):
     # a 街道 that is not in the gazetteer: one line, exit 2
     assert main(["prepare", "--subdistrict", "火星街道", "--from", str(mirror), "--data-dir", str(tmp_path)]) == 2
     assert "no 街道" in capsys.readouterr().err
+    # the network alone is for another 街道: said, not ignored
+    assert main(["prepare", "--from", str(mirror), "--network", str(wjc_roads), "--data-dir", str(tmp_path)]) == 2
+    assert "--network goes with --subdistrict" in capsys.readouterr().err
 
 
 def test_subdistrict_without_boundary_uses_network_within_district(mirror, shared_data, tmp_path):
