@@ -38,8 +38,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -75,7 +76,7 @@ class T(NamedTuple):
     wall: float
     cpu: float
 
-    def __add__(self, o: "T") -> "T":  # type: ignore[override]
+    def __add__(self, o: T) -> T:  # type: ignore[override]
         return T(self.wall + o.wall, self.cpu + o.cpu)
 
 
@@ -445,11 +446,11 @@ def main() -> int:
     n_ego = sum(len(v) for v in fac_nodes.values())
     print(f"(b) osmnx tutorial: ego_graph per facility on the osmnx MultiDiGraph ({G.number_of_edges():,} directed edges; "
           f"{n_ego} ego graphs), 9 categories: {fmt_t(tb)} (graph conversion, {fmt_s(t_g.cpu)} CPU, not counted)")
-    del G
+    G = None  # free the MultiDiGraph before building the next graph
     G2 = simple_graph(net)
     tb_lean, rb_lean = best_of(lambda: run_networkx(G2, fac_xy, THRESHOLDS), 1 if tb.cpu > 5 else 2)
     print(f"(b') same on a bare nx.Graph (undirected, simple, only 'length'; networkx's best case): {fmt_t(tb_lean)}")
-    del G2
+    G2 = None
 
     rc = None
     if pandana_ok:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -304,7 +304,7 @@ def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, faci
         layers["network"] = {"nodes": net.n_nodes, "edges": int(len(net.edges)),
                              "km": float(net.edges["length_m"].sum() / 1000.0)}
         meta = {**meta, "area": area, "crs": str(net.crs.to_string() if hasattr(net.crs, "to_string") else net.crs),
-                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                 "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION}
         (tmp / "area.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=json_default),
                                        encoding="utf-8")
@@ -414,10 +414,10 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     context = {k: (_clip_to(v, near) if v is not None else None) for k, v in context.items()}
 
     progress(0.9, "writing")
-    meta = {"name": name, "place": place, "source": {"mode": "offline", "from": str(root),
-                                                     "inputs": {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if isinstance(v, list) else v)
-                                                                for k, v in inp.items()},
-                                                     "facilities": sources},
+    inputs = {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if isinstance(v, list) else v)
+              for k, v in inp.items()}
+    meta = {"name": name, "place": place,
+            "source": {"mode": "offline", "from": str(root), "inputs": inputs, "facilities": sources},
             "notes": notes}
     out = _write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
                       boundaries=bnd, buildings=bld, context=context)

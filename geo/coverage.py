@@ -38,8 +38,8 @@ convert to WGS-84).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -123,7 +123,7 @@ class Sources:
         return int(self.edge.shape[0])
 
     @classmethod
-    def build(cls, edge, t0_m, t1_m, leg_m, facility) -> "Sources":
+    def build(cls, edge, t0_m, t1_m, leg_m, facility) -> Sources:
         """Sources from arrays, in canonical (deterministic) order."""
         edge = np.asarray(edge, np.int64)
         t0 = np.asarray(t0_m, float)
@@ -133,7 +133,7 @@ class Sources:
         order = np.lexsort((fac, leg, t1, t0, edge))
         return cls(edge[order], t0[order], t1[order], leg[order], fac[order])
 
-    def subset(self, mask: np.ndarray) -> "Sources":
+    def subset(self, mask: np.ndarray) -> Sources:
         """The sources where ``mask`` is True (order kept)."""
         return Sources(self.edge[mask], self.t0_m[mask], self.t1_m[mask], self.leg_m[mask], self.facility[mask])
 

@@ -181,7 +181,8 @@ class Gazetteer:
         raw = (raw or "").strip()
         if len(raw) < 2:
             return None
-        want = (lambda k: kind is None or k == kind)
+        def want(k: str) -> bool:
+            return kind is None or k == kind
         hit = self._alias.get(raw)
         if hit and want(hit[1]):
             return self._res(hit[0], hit[1], "exact" if raw == hit[0] else "root", 100.0, raw)

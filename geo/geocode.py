@@ -23,9 +23,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -452,7 +452,7 @@ def _natural(osm_id: str) -> tuple:
 
 
 def _normalize_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
-    from .facilities import norm_key, status_lookup, category_lookup
+    from .facilities import category_lookup, norm_key, status_lookup
 
     df = mentions.copy()
     for c in MENTION_COLUMNS:
@@ -896,9 +896,10 @@ def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = 
         if cand is not None and cand.geometry.intersects(geom.buffer(1e-6)):
             geom = cand.geometry
         oid = f"{r.get('osm_type') or 'osm'}/{r['osm_id']}" if r.get("osm_id") else ""
+        status = (f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score"))
+                  else r["match_status"])
         detail = "; ".join(x for x in (Path(str(r.get("source") or "")).name,
-                                       f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "",
-                                       f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score")) else r["match_status"]) if x)
+                                       f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "", status) if x)
         records.append({"facility_id": fid, "name": r["name"],
                         "category": r["category"], "status": r["status"] or "existing",
                         "source": "manual" if manual else "text", "source_detail": detail, "geometry": geom})

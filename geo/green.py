@@ -22,8 +22,19 @@ import pandas as pd
 import shapely
 
 from .categories import PARK_CLASSES, ParkClass
-from .coverage import (ALL_AREA, Distances, Snap, _boundaries, _rep_xy, _to_crs, assign_subdistrict,
-                       distance_at, distance_field, facility_sources, snap_points)
+from .coverage import (
+    ALL_AREA,
+    Distances,
+    Snap,
+    _boundaries,
+    _rep_xy,
+    _to_crs,
+    assign_subdistrict,
+    distance_at,
+    distance_field,
+    facility_sources,
+    snap_points,
+)
 from .errors import InputError, warn
 from .network import WalkNetwork
 

@@ -132,7 +132,7 @@ class WalkNetwork:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> "WalkNetwork":
+    def load(cls, folder: str | Path) -> WalkNetwork:
         """Read a network written by :meth:`save`.
 
         Raises

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -20,8 +20,16 @@ import pandas as pd
 import shapely
 
 from . import facilities as fac
-from .areas import (ATTRIBUTION, FACILITY_BUFFER_M, json_default, load_area, load_network_file, network_extent, quiet_libraries,
-                    with_building_ids)
+from .areas import (
+    ATTRIBUTION,
+    FACILITY_BUFFER_M,
+    json_default,
+    load_area,
+    load_network_file,
+    network_extent,
+    quiet_libraries,
+    with_building_ids,
+)
 from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, compute_distances, named_streets, summarize

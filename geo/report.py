@@ -23,9 +23,10 @@ import math
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -77,7 +78,8 @@ _T: dict[str, tuple[str, str]] = {
     "overall": ("总体覆盖（全部街道）", "Overall coverage (all subdistricts)"),
     "sec_sub": ("分街道覆盖", "Coverage by subdistrict"),
     "sec_sub_note": ("建筑覆盖率 = 步行网络距离在阈值内的建筑比例；道路覆盖率 = 阈值内的道路长度比例；不可达 = 与设施不连通的建筑。",
-                     "Share of buildings (street length) within the walking threshold on the network; unreachable = not connected to any facility."),
+                     "Share of buildings (street length) within the walking threshold on the network; "
+                     "unreachable = not connected to any facility."),
     "sec_green": ("500米见绿覆盖率", "500 m green-space coverage"),
     "sec_green_note": ("按 GB/T 50563-2010 公园绿地服务半径：≥0.5公顷公园绿地服务500米，0.2-0.5公顷服务300米。",
                        "By GB/T 50563-2010 park service radius: parks ≥ 0.5 ha serve 500 m, 0.2-0.5 ha serve 300 m."),
@@ -172,7 +174,7 @@ class CoverageOutputs:
 
     @classmethod
     def from_result(cls, result: Any, *, facilities: gpd.GeoDataFrame | None = None,
-                    boundaries: gpd.GeoDataFrame | None = None) -> "CoverageOutputs":
+                    boundaries: gpd.GeoDataFrame | None = None) -> CoverageOutputs:
         """Wrap an in-memory :class:`geo.coverage.CoverageResult` (the app's download buttons).
 
         Layers may be in any CRS; the writers convert to WGS-84.
@@ -968,14 +970,23 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     InputError
         No CJK font is installed (run ``scripts/setup``).
     """
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
-    from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                    TableStyle)
-    from xml.sax.saxutils import escape
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     font = _pdf_font()
     base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12.5, wordWrap="CJK")

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -356,7 +357,7 @@ def exporter(outputs: Any, kind: str, lang: str):
     return build
 
 
-def geometry_store() -> "Callable[[str], str]":
+def geometry_store() -> Callable[[str], str]:
     """``store(geojson_text) -> url``: map geometry as static files, fetched (and cached) by the browser.
 
     Files are named by content hash under ``static/geo/``, so an unchanged layer

@@ -33,9 +33,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 import folium
 import geopandas as gpd
@@ -467,7 +467,8 @@ class _Legend(_RawMacro):
           var legend = L.control({position: {{ this.position|tojson }}});
           legend.onAdd = function () {
             var div = L.DomUtil.create('div', 'lifecircle-legend');
-            div.style.cssText = 'background:rgba(255,255,255,.92);padding:5px 8px;font:11px/1.4 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px';
+            div.style.cssText = 'background:rgba(255,255,255,.92);padding:5px 8px;font:11px/1.4 sans-serif;'
+              + 'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px';
             var head = document.createElement('b');
             head.textContent = {{ this.title|tojson }} + ' \u25BE';
             head.style.cursor = 'pointer';
@@ -593,7 +594,7 @@ def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets:
     return m
 
 
-_GEOM_CACHE: "dict[tuple, str]" = {}
+_GEOM_CACHE: dict[tuple, str] = {}
 _GEOM_CACHE_MAX = 48
 
 

@@ -169,13 +169,13 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
     runs: dict[str, list[float]] = {}
     for i in range(3):  # every value new: nothing is served from the summary cache
         runs.setdefault("threshold", []).append(
-            timed(lambda: app.number_input(key=f"thr_{app.session_state['category']}").set_value(350.0 + 50 * i)))
+            timed(lambda i=i: app.number_input(key=f"thr_{app.session_state['category']}").set_value(350.0 + 50 * i)))
         runs.setdefault("category", []).append(
-            timed(lambda: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
+            timed(lambda i=i: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
         runs.setdefault("speed", []).append(
-            timed(lambda: app.number_input(key=f"speed_{app.session_state['profile']}").set_value(60.0 + 5 * i)))
+            timed(lambda i=i: app.number_input(key=f"speed_{app.session_state['profile']}").set_value(60.0 + 5 * i)))
         runs.setdefault("profile", []).append(
-            timed(lambda: app.radio(key="profile").set_value("elderly" if i % 2 == 0 else "default")))
+            timed(lambda i=i: app.radio(key="profile").set_value("elderly" if i % 2 == 0 else "default")))
         runs.setdefault("plain rerun", []).append(timed(lambda: app))
     med = {k: statistics.median(v) for k, v in runs.items()}
     print("\nAppTest warm timings (median of 3, new values): "
@@ -221,7 +221,7 @@ def test_language_switch(app):
 
 def test_bad_upload_shows_chinese_error_and_keeps_state(app):
     app.radio(key="view").set_value("material").run()
-    app.file_uploader(key="up_official").upload("名录.csv", "名称,备注\n某设施,无坐标\n".encode("utf-8"), "text/csv")
+    app.file_uploader(key="up_official").upload("名录.csv", "名称,备注\n某设施,无坐标\n".encode(), "text/csv")
     app.run()
     app.button(key="add_official").click().run()
     assert not app.exception
@@ -249,7 +249,7 @@ def test_upload_checks_type_size_and_emptiness(tmp_path):
         save_upload(Up("big.csv", b"x" * (2 * 1024 * 1024)), ("csv",), max_mb=1, folder=tmp_path)
     with pytest.raises(InputError):
         save_upload(Up("empty.csv", b""), ("csv",), folder=tmp_path)
-    p = save_upload(Up("../../名录.csv", "a,b\n".encode()), ("csv",), folder=tmp_path)
+    p = save_upload(Up("../../名录.csv", b"a,b\n"), ("csv",), folder=tmp_path)
     assert p.parent == tmp_path and p.read_text() == "a,b\n"  # no path traversal
 
 

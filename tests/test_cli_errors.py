@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString
+from test_pipeline import make_toy, toy_args
 
 from geo.cli import main
-from test_pipeline import make_toy, toy_args
 
 
 def _snapshot(folder):

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 import shapely
+from scipy.sparse import csgraph
 from shapely.geometry import LineString, Point, box
 
 from geo import coverage as cv

@@ -6,8 +6,7 @@ import os
 
 import pytest
 
-from geo.gazetteer import (_from_osm_boundaries, gazetteer_dir, gazetteer_from_records, load_gazetteer,
-                           subdistrict_roots)
+from geo.gazetteer import _from_osm_boundaries, gazetteer_dir, gazetteer_from_records, load_gazetteer, subdistrict_roots
 
 # a tiny gazetteer built here: the matching logic must not depend on downloaded data
 SMALL = gazetteer_from_records(

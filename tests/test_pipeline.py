@@ -13,8 +13,8 @@ from pyproj import Transformer
 from shapely.geometry import LineString
 
 from geo.cli import main
-from geo.pipeline import OUTPUT_FILES, parse_thresholds
 from geo.errors import InputError
+from geo.pipeline import OUTPUT_FILES, parse_thresholds
 
 UTM = "EPSG:32651"
 X0, Y0 = 355_000.0, 3_465_000.0  # a spot in Shanghai, UTM 51N metres

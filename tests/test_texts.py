@@ -8,8 +8,6 @@ mentions, with category, status and subdistrict). Generic mentions ("增设社�
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +15,17 @@ import pytest
 
 from geo import cli
 from geo.errors import InputError
-from geo.texts import (COLUMNS, EXTRA_COLUMNS, clean_text, decode_bytes, extract_files, extract_mentions,
-                       parse_chinese_number, read_text, split_sentences)
+from geo.texts import (
+    COLUMNS,
+    EXTRA_COLUMNS,
+    clean_text,
+    decode_bytes,
+    extract_files,
+    extract_mentions,
+    parse_chinese_number,
+    read_text,
+    split_sentences,
+)
 
 LABELS = Path(__file__).parent / "data" / "seed_labels.csv"
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -193,7 +200,9 @@ def seed_frames(seeds_dir) -> dict[str, pd.DataFrame]:
 def _named_match(a: str, b: str) -> bool:
     from rapidfuzz import fuzz
 
-    strip = lambda s: s.replace("“", "").replace("”", "").replace("《", "").replace("》", "")
+    def strip(s: str) -> str:
+        return s.replace("“", "").replace("”", "").replace("《", "").replace("》", "")
+
     a, b = strip(a), strip(b)
     return a == b or fuzz.ratio(a, b) >= 90
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_texts import _score
 
 from geo.texts import extract_mentions, read_text
-from test_texts import _score
 
 DATA = Path(__file__).parent / "data"
 HELDOUT = DATA / "heldout"
