@@ -45,7 +45,7 @@ def labels() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def frames() -> dict[str, pd.DataFrame]:
+def frames(gazetteer) -> dict[str, pd.DataFrame]:  # names resolved against the gazetteer
     files = sorted(HELDOUT.glob("*.txt"))
     assert len(files) == 12
     return {f.name: extract_mentions(read_text(f), source=f.name) for f in files}
