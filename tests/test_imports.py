@@ -57,7 +57,7 @@ def test_runtime_imports_are_declared() -> None:
 def test_test_imports_are_declared() -> None:
     declared = {_dist(r) for r in PYPROJECT["project"]["dependencies"]}
     declared |= {_dist(r) for r in PYPROJECT["project"]["optional-dependencies"]["test"]}
-    local = {"geo", "conftest", "app_area"} | {p.stem for p in (REPO / "tests").glob("*.py")}
+    local = {"geo", "conftest"} | {p.stem for p in (REPO / "tests").glob("*.py")}
     files = sorted((REPO / "tests").glob("*.py"))  # bench/ has its own bench/requirements.txt
     assert _undeclared(files, declared, local) == []
 

@@ -117,17 +117,8 @@ def test_parse_thresholds():
 
 
 # ---------------------------------------------------------------------------- real data
-@pytest.fixture(scope="module")
-def real_run(shared_data, tmp_path_factory):
-    base = tmp_path_factory.mktemp("xjw")
-    assert main(["prepare", "--from", str(shared_data), "--data-dir", str(base / "data")]) == 0
-    out = base / "out"
-    assert main(["coverage", "--area", str(base / "data" / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
-    return out
-
-
-def test_real_coverage_plausible(real_run, shared_data):
-    out = real_run
+def test_real_coverage_plausible(real_outdir, shared_data):
+    out = real_outdir
     sub = pd.read_csv(out / "subdistricts.csv", encoding="utf-8-sig")
     for col in ("subdistrict", "category", "threshold_m", "buildings", "buildings_covered", "street_km",
                 "street_km_covered", "network_share_in_area"):
@@ -165,9 +156,9 @@ def test_real_coverage_plausible(real_run, shared_data):
     assert 120 <= x.loc["park", "street_km"] <= 240
 
 
-def test_real_network_distance_never_beats_straight_line(real_run):
+def test_real_network_distance_never_beats_straight_line(real_outdir):
     """Independent check: a walk along straight segments is never shorter than the crow flies."""
-    out = real_run
+    out = real_outdir
     b = gpd.read_file(out / "buildings.gpkg").to_crs(UTM)
     parks = gpd.read_file(out / "facilities.gpkg").to_crs(UTM)
     parks = parks[parks["category"] == "park"]

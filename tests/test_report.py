@@ -346,16 +346,7 @@ def test_cli_report_writes_xlsx_and_rejects_bad_input(outdir, tmp_path, capsys):
 # ---------------------------------------------------------------- real data (../shared)
 
 
-@pytest.fixture(scope="module")
-def real_outdir(shared_data, tmp_path_factory) -> Path:
-    """`lifecircle prepare --from ../shared/data` + `lifecircle coverage --area` into a temporary folder."""
-    base = tmp_path_factory.mktemp("real")
-    assert main(["prepare", "--from", str(shared_data), "--data-dir", str(base / "data")]) == 0
-    out = base / "out"
-    assert main(["coverage", "--area", str(base / "data" / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
-    return out
-
-
+# real_outdir (tests/conftest.py): `lifecircle coverage --area` on the area prepared once per session
 @pytest.mark.shared
 def test_real_outdir_reports(real_outdir, tmp_path, capsys):
     from openpyxl import load_workbook
