@@ -34,7 +34,7 @@ from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
 from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError
-from .io import as_wgs84, atomic_dir, read_vector, require_file
+from .io import WGS84, as_wgs84, atomic_dir, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
 from .progress import null_progress, stderr_progress
 
@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
-WGS84 = "EPSG:4326"
 FACILITY_BUFFER_M = 1500.0  # facilities just outside the study area still serve it
 Progress = Callable[[float, str], None]
 

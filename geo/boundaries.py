@@ -9,12 +9,11 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import InputError
-from .io import as_wgs84, read_vector
+from .io import WGS84, as_wgs84, read_vector
 
 __all__ = ["BOUNDARY_COLUMNS", "read_boundaries", "normalize_boundaries", "boundaries_from_place", "detect_name_column"]
 
 BOUNDARY_COLUMNS = ["subdistrict", "district", "geometry"]
-WGS84 = "EPSG:4326"
 
 _NAME_CANDIDATES = ("subdistrict", "街道", "街道名称", "街镇", "乡镇", "name:zh", "name_zh", "name", "NAME",
                     "名称", "town", "township", "jdmc", "xzmc", "NAME_3")

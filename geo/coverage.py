@@ -50,6 +50,7 @@ from scipy.sparse import csgraph
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .errors import InputError, warn
+from .io import WGS84
 from .network import WalkNetwork
 
 __all__ = [
@@ -1067,7 +1068,7 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
         out[todo[ok]] = names
     todo = np.flatnonzero(out == "")
     if len(todo):
-        ll = gpd.GeoSeries(pts[todo], crs=net.crs).to_crs(4326)
+        ll = gpd.GeoSeries(pts[todo], crs=net.crs).to_crs(WGS84)
         out[todo] = [f"{p.x:.5f}E, {p.y:.5f}N" for p in ll]
     return out
 

@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import connected_components
 from .categories import CATEGORIES, SOURCES, STATUSES, category_for_fclass, category_for_tags
 from .coords import in_china, normalize_datum, to_wgs84
 from .errors import InputError, warn
-from .io import as_wgs84, read_vector, require_file
+from .io import METRIC_CRS, WGS84, as_wgs84, read_vector, require_file
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -58,8 +58,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FACILITY_COLUMNS = ["facility_id", "name", "category", "status", "source", "source_detail", "geometry"]
-WGS84 = "EPSG:4326"
-METRIC_CRS = "EPSG:32651"  # UTM 51N, Shanghai
 
 GEOFABRIK_LAYERS = ("gis_osm_pois_free_1", "gis_osm_pois_a_free_1")
 GEOFABRIK_GREEN = "green_areas.geojson"

@@ -37,7 +37,7 @@ from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_
 from .coords import in_china
 from .errors import InputError, ui_lang
 from .i18n import MATCH_STATUSES, match_label
-from .io import as_wgs84, atomic_file, read_vector, require_file, to_csv_bom
+from .io import METRIC_CRS, WGS84, as_wgs84, atomic_file, read_vector, require_file, to_csv_bom
 
 __all__ = [
     "MATCH_COLUMNS",
@@ -57,8 +57,6 @@ __all__ = [
     "cli_geocode",
 ]
 
-WGS84 = "EPSG:4326"
-METRIC_CRS = "EPSG:32651"  # UTM 51N, Shanghai
 
 MENTION_COLUMNS = ["name", "category", "status", "count", "district", "subdistrict", "source", "sentence"]
 MATCH_COLUMNS = ["mention_key", "match_status", "match_score", "osm_id", "osm_type", "osm_name", "lon", "lat",

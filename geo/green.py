@@ -36,6 +36,7 @@ from .coverage import (
     snap_points,
 )
 from .errors import InputError, warn
+from .io import METRIC_CRS
 from .network import WalkNetwork
 
 __all__ = ["GreenDistances", "classify_parks", "green_distances", "green_table", "green_check", "TOO_SMALL"]
@@ -73,7 +74,7 @@ def classify_parks(parks: gpd.GeoDataFrame, crs=None, *, classes=PARK_CLASSES) -
     """
     cl = _sorted(classes)
     if crs is None:
-        crs = parks.estimate_utm_crs() if len(parks) else "EPSG:32651"
+        crs = parks.estimate_utm_crs() if len(parks) else METRIC_CRS
     p = _to_crs(parks, crs, "公园") if len(parks) else parks.set_crs(crs, allow_override=True)
     poly = p.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy() & ~p.geometry.is_empty.to_numpy()
     p = p[poly].reset_index(drop=True)

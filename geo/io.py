@@ -14,7 +14,12 @@ import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["require_file", "read_vector", "as_wgs84", "to_csv_bom", "atomic_dir", "atomic_file"]
+__all__ = ["WGS84", "METRIC_CRS", "require_file", "read_vector", "as_wgs84", "to_csv_bom", "atomic_dir", "atomic_file"]
+
+#: CRS of every layer on disk and of every layer the API hands out
+WGS84 = "EPSG:4326"
+#: metric CRS computations use in Shanghai (UTM 51N); elsewhere ``estimate_utm_crs()``
+METRIC_CRS = "EPSG:32651"
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip"}
 
@@ -57,7 +62,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, require_crs: bool
 
 def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``gdf`` in EPSG:4326 (itself when it already is, or has no CRS)."""
-    return gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
+    return gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
 
 
 def to_csv_bom(df: pd.DataFrame, path: str | Path) -> Path:

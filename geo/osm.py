@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .categories import CATEGORIES
 from .errors import InputError
-from .io import require_file
+from .io import WGS84, require_file
 
 __all__ = [
     "walk_filter",
@@ -140,7 +140,7 @@ def polygon_4326(polygon: Any) -> BaseGeometry | None:
     if isinstance(polygon, (gpd.GeoSeries, gpd.GeoDataFrame)):
         gs = polygon.geometry if isinstance(polygon, gpd.GeoDataFrame) else polygon
         if gs.crs is not None:
-            gs = gs.to_crs(4326)
+            gs = gs.to_crs(WGS84)
         return gs.union_all()
     return polygon
 
@@ -184,7 +184,7 @@ def _read_ways(path: str | Path, polygon=None) -> tuple[gpd.GeoDataFrame, list[n
         raise _bad_osm(p, exc) from None
     df = pd.DataFrame(rows, columns=["osm_id", "name", "highway", "u_node", "v_node"])
     geom = [shapely.LineString(c) for c in coords]
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326), crs=4326)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=WGS84), crs=WGS84)
     poly = polygon_4326(polygon)
     if poly is not None and len(gdf):
         keep = gdf.intersects(poly).to_numpy()
@@ -273,7 +273,7 @@ def read_osm_features(path: str | Path, polygon=None) -> gpd.GeoDataFrame:
         raise _bad_osm(p, exc) from None
     df = pd.DataFrame(recs, columns=cols, dtype=object)
     df.insert(0, "osm_id", ids)
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
     poly = polygon_4326(polygon)
     if poly is not None and len(gdf):
         gdf = gdf[gdf.intersects(poly)].reset_index(drop=True)

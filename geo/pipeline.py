@@ -34,7 +34,7 @@ from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, compute_distances, named_streets, summarize
 from .errors import InputError, ui_lang, warn
-from .io import as_wgs84, atomic_dir, read_vector, to_csv_bom
+from .io import WGS84, as_wgs84, atomic_dir, read_vector, to_csv_bom
 from .network import WalkNetwork
 from .progress import null_progress, stderr_progress
 
@@ -42,7 +42,6 @@ __all__ = ["OUTPUT_FILES", "run_coverage", "write_outputs", "parse_thresholds", 
 
 OUTPUT_FILES = ("subdistricts.csv", "streets.gpkg", "buildings.gpkg", "gaps.geojson", "green.csv",
                 "facilities.gpkg", "params.json")
-WGS84 = "EPSG:4326"
 
 
 def _sources_cited(speed_source: str | None) -> dict:

@@ -36,7 +36,7 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
 from .coverage import named_streets
 from .errors import InputError, ui_lang
 from .i18n import column_label, localize_columns
-from .io import atomic_file, read_vector
+from .io import METRIC_CRS, WGS84, as_wgs84, atomic_file, read_vector
 
 __all__ = [
     "ATTRIBUTION",
@@ -164,8 +164,8 @@ class CoverageOutputs:
     streets: gpd.GeoDataFrame
     params: dict = field(default_factory=dict)
     green: pd.DataFrame = field(default_factory=pd.DataFrame)
-    gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=4326))
-    facilities: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=4326))
+    gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=WGS84))
+    facilities: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=WGS84))
     buildings: gpd.GeoDataFrame | None = None
     boundaries: gpd.GeoDataFrame | None = None
     outdir: Path | None = None
@@ -182,7 +182,7 @@ class CoverageOutputs:
         params = dict(getattr(result, "params", {}) or {})
         params.setdefault("warnings", list(getattr(result, "warnings", []) or []))
         green = getattr(result, "green", None)
-        empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+        empty = gpd.GeoDataFrame(geometry=[], crs=WGS84)
         return cls(subdistricts=result.subdistricts, streets=result.streets, params=params,
                    green=green if green is not None else pd.DataFrame(),
                    gaps=result.gaps if getattr(result, "gaps", None) is not None else empty,
@@ -324,11 +324,11 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
         if not p.is_file():
             return None
         g = read_vector(p)
-        return g.to_crs(4326) if g.crs is not None and not g.crs.equals("EPSG:4326") else g
+        return as_wgs84(g)
 
     streets = vec("streets.gpkg")
     green = _read_table(d / "green.csv") if (d / "green.csv").is_file() else pd.DataFrame()
-    empty = lambda: gpd.GeoDataFrame(geometry=[], crs=4326)  # noqa: E731
+    empty = lambda: gpd.GeoDataFrame(geometry=[], crs=WGS84)  # noqa: E731
     boundaries = vec("boundaries.gpkg")
     if boundaries is None and (d / "boundaries.geojson").is_file():
         boundaries = vec("boundaries.geojson")
@@ -337,7 +337,7 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
         area_dir = (params.get("inputs") or {}).get("area") if isinstance(params.get("inputs"), dict) else None
         if isinstance(area_dir, str) and (Path(area_dir) / "boundaries.gpkg").is_file():
             with contextlib.suppress(InputError):
-                boundaries = read_vector(Path(area_dir) / "boundaries.gpkg").to_crs(4326)
+                boundaries = read_vector(Path(area_dir) / "boundaries.gpkg").to_crs(WGS84)
     return CoverageOutputs(
         area=area,
         subdistricts=subdistricts,
@@ -366,7 +366,7 @@ class Sheet(NamedTuple):
 def _points_lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     if not len(gdf):
         return np.array([], float), np.array([], float)
-    pts = gdf.geometry.to_crs(4326).representative_point() if gdf.crs is not None else gdf.geometry.representative_point()
+    pts = gdf.geometry.to_crs(WGS84).representative_point() if gdf.crs is not None else gdf.geometry.representative_point()
     return np.round(pts.x.to_numpy(), 6), np.round(pts.y.to_numpy(), 6)
 
 
@@ -689,14 +689,14 @@ def to_geopackage(outputs: CoverageOutputs, dest: Dest) -> Dest:
 
     with _sink(dest, ".gpkg") as tmp:
         for name, gdf in _layers(outputs).items():
-            g = gdf.to_crs(4326) if gdf.crs is not None else gdf.set_crs(4326)
+            g = gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
             pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG")
     return dest
 
 
 def to_geojson(layer: gpd.GeoDataFrame, dest: Dest) -> Dest:
     """Write one layer as GeoJSON in WGS-84 (NaN as null)."""
-    g = layer if layer.crs is None else layer.to_crs(4326)
+    g = layer if layer.crs is None else layer.to_crs(WGS84)
     data = g.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
     if isinstance(dest, (str, os.PathLike)):
         with atomic_file(dest) as tmp:
@@ -712,11 +712,11 @@ def to_geojson(layer: gpd.GeoDataFrame, dest: Dest) -> Dest:
 def _map_crs(outputs: CoverageOutputs) -> Any:
     base = outputs.streets if len(outputs.streets) else outputs.boundaries
     if base is None or not len(base):
-        return "EPSG:32651"
+        return METRIC_CRS
     try:
-        return base.to_crs(4326).estimate_utm_crs()
+        return base.to_crs(WGS84).estimate_utm_crs()
     except Exception:
-        return "EPSG:32651"
+        return METRIC_CRS
 
 
 def _metric(outputs: CoverageOutputs, name: str) -> tuple[gpd.GeoDataFrame | None, Any]:
@@ -730,7 +730,7 @@ def _metric(outputs: CoverageOutputs, name: str) -> tuple[gpd.GeoDataFrame | Non
         if gdf is None:
             cache[name] = None
         else:
-            cache[name] = (gdf if gdf.crs is not None else gdf.set_crs(4326)).to_crs(crs)
+            cache[name] = (gdf if gdf.crs is not None else gdf.set_crs(WGS84)).to_crs(crs)
     return cache[name], crs
 
 

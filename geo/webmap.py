@@ -49,6 +49,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from .categories import CATEGORY_KEYS, PARK_CLASSES, SOURCES, label
+from .io import WGS84
 
 __all__ = [
     "OSM_ATTRIBUTION",
@@ -75,7 +76,6 @@ __all__ = [
     "CATEGORY_COLORS",
 ]
 
-WGS84 = "EPSG:4326"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 UNREACHABLE_COLOR = "#9e9e9e"
