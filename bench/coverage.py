@@ -45,11 +45,6 @@ from typing import NamedTuple
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIFECIRCLE_SHARED", REPO.parent / "shared"))
-ROADS = SHARED / "data" / "networks" / "xinjiangwan" / "roads.geojson"
-BUILDINGS = SHARED / "data" / "networks" / "xinjiangwan" / "buildings.geojson"
-GEOFABRIK = SHARED / "data" / "osm-shanghai-2025-03-18"
-AREA = REPO / "data" / "areas" / "xinjiangwan"
 sys.path.insert(0, str(REPO))
 
 import geopandas as gpd  # noqa: E402
@@ -60,10 +55,16 @@ from scipy.spatial import cKDTree  # noqa: E402
 
 from geo import coverage as cov  # noqa: E402
 from geo.categories import CATEGORIES, CATEGORY_KEYS  # noqa: E402
+from geo.io import METRIC_CRS  # noqa: E402
 from geo.network import WalkNetwork, network_from_lines  # noqa: E402
+from geo.settings import shared_dir  # noqa: E402
 
+SHARED = shared_dir()
+ROADS = SHARED / "data" / "networks" / "xinjiangwan" / "roads.geojson"
+BUILDINGS = SHARED / "data" / "networks" / "xinjiangwan" / "buildings.geojson"
+GEOFABRIK = SHARED / "data" / "osm-shanghai-2025-03-18"
+AREA = REPO / "data" / "areas" / "xinjiangwan"
 warnings.filterwarnings("ignore")
-METRIC_CRS = "EPSG:32651"
 THRESHOLDS: dict[str, float] = {k: CATEGORIES[k].threshold_m for k in CATEGORY_KEYS}
 SAMPLED_PER_CAT = 12  # facility count for a category with no POI in the area
 SEED = 20250318

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from .errors import InputError
 from .io import WGS84, as_wgs84, atomic_dir, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
 from .progress import null_progress, stderr_progress
+from .settings import shared_dir
 
 __all__ = [
     "ATTRIBUTION",
@@ -533,8 +533,7 @@ def load_area(path: str | Path, *, context: bool = True) -> StudyArea:
 
 # --------------------------------------------------------------------------- CLI
 def _default_mirror() -> Path:
-    shared = os.environ.get("LIFECIRCLE_SHARED")
-    return Path(shared) / "data" if shared else Path("..") / "shared" / "data"
+    return shared_dir() / "data"
 
 
 def quiet_libraries(func):

