@@ -14,12 +14,14 @@ residential; this is stated in the params and warnings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from .categories import PARK_CLASSES, ParkClass
 from .coverage import (
@@ -39,7 +41,7 @@ from .errors import InputError, warn
 from .io import METRIC_CRS
 from .network import WalkNetwork
 
-__all__ = ["GreenDistances", "classify_parks", "green_distances", "green_table", "green_check", "TOO_SMALL"]
+__all__ = ["GreenDistances", "park_classes", "classify_parks", "green_distances", "green_table", "green_check", "TOO_SMALL"]
 
 TOO_SMALL = "too_small"  # park_class of parks below every class
 
@@ -62,6 +64,26 @@ def _sorted(classes) -> tuple[ParkClass, ...]:
     return tuple(sorted(cl, key=lambda c: (-c.min_area_m2, c.radius_m, c.key)))
 
 
+def park_classes(area_m2: ArrayLike, classes: Iterable[ParkClass] = PARK_CLASSES) -> tuple[np.ndarray, np.ndarray]:
+    """GB/T 50563 size class of each park area: the one park classifier (the map and the check use it).
+
+    Returns
+    -------
+    keys : ndarray of object
+        The largest class met (``large``, ``small``), else :data:`TOO_SMALL`.
+    radius_m : ndarray of float
+        That class's service radius; NaN below every class.
+    """
+    area = np.asarray(area_m2, float)
+    keys = np.full(area.shape, TOO_SMALL, object)
+    radius = np.full(area.shape, np.nan)
+    for c in reversed(_sorted(classes)):  # small to large: the largest class met wins
+        met = area >= c.min_area_m2
+        keys[met] = c.key
+        radius[met] = c.radius_m
+    return keys, radius
+
+
 def classify_parks(parks: gpd.GeoDataFrame, crs=None, *, classes=PARK_CLASSES) -> gpd.GeoDataFrame:
     """Polygon parks with ``area_m2``, ``park_class`` (largest class met, else ``'too_small'``) and ``radius_m``.
 
@@ -79,12 +101,7 @@ def classify_parks(parks: gpd.GeoDataFrame, crs=None, *, classes=PARK_CLASSES) -
     poly = p.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy() & ~p.geometry.is_empty.to_numpy()
     p = p[poly].reset_index(drop=True)
     area = shapely.area(np.asarray(p.geometry.values, dtype=object)) if len(p) else np.zeros(0)
-    pc = np.full(len(p), TOO_SMALL, object)
-    rad = np.full(len(p), np.nan)
-    for c in reversed(cl):  # small to large: the largest class met wins
-        m = area >= c.min_area_m2
-        pc[m] = c.key
-        rad[m] = c.radius_m
+    pc, rad = park_classes(area, cl)
     p["area_m2"] = area
     p["park_class"] = pd.array(pc, dtype="string")
     p["radius_m"] = rad

@@ -49,6 +49,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from .categories import CATEGORY_KEYS, PARK_CLASSES, SOURCES, label
+from .green import park_classes
 from .io import WGS84
 
 __all__ = [
@@ -954,15 +955,6 @@ PARK_COLORS = {"large": "#1b7837", "small": "#7fbf7b", None: "#d9f0d3"}
 GREEN_COLORS = {"served": "#4daf4a", "outside_300": "#fdae61", "outside_500": "#d7191c"}
 
 
-def park_class(area_m2: Iterable[float]) -> np.ndarray:
-    """GB/T 50563 size class key of each park (``large``, ``small`` or None below 0.2 ha)."""
-    a = np.asarray(list(area_m2) if not isinstance(area_m2, (np.ndarray, pd.Series)) else area_m2, float)
-    out = np.full(a.shape, None, dtype=object)
-    for pc in sorted(PARK_CLASSES, key=lambda p: p.min_area_m2):
-        out[a >= pc.min_area_m2] = pc.key
-    return out
-
-
 def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | None,
               boundaries: gpd.GeoDataFrame | None = None, context: Mapping[str, gpd.GeoDataFrame] | None = None,
               park_dist_m: Iterable[float] | None = None, lang: str = "zh", assets: str = "inline",
@@ -974,7 +966,8 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
     ----------
     parks : GeoDataFrame
         Park polygons; ``park_class`` column if present (GB/T 50563 class key or
-        empty below 0.2 ha), else classed by ``area_m2`` / the metric area.
+        ``too_small`` below 0.2 ha), else classed by :func:`geo.green.park_classes` of
+        ``area_m2`` / the metric area.
     buildings : GeoDataFrame
         Residential buildings (every building counts as housing when untyped).
     park_dist_m : array, optional
@@ -991,7 +984,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
             klass = p["park_class"].to_numpy(object)
         else:
             area = p["area_m2"] if "area_m2" in p.columns else _wgs(p).to_crs(_wgs(p).estimate_utm_crs()).area
-            klass = park_class(area)
+            klass, _ = park_classes(area)
         names = {pc.key: (pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES}
         small = "<0.2公顷（不计入）" if lang == "zh" else "< 0.2 ha (not counted)"
         props = {"name": p["name"].fillna("").astype(str).to_numpy() if "name" in p.columns else np.full(len(p), ""),
