@@ -33,6 +33,7 @@ from .categories import CATEGORIES, SOURCES, STATUSES, category_for_fclass, cate
 from .coords import in_china, normalize_datum, to_wgs84
 from .errors import InputError, warn
 from .io import METRIC_CRS, WGS84, as_wgs84, read_vector, require_file
+from .names import clean_name, nfkc
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -253,7 +254,11 @@ def from_osm_file(path: str | Path, mask=None) -> gpd.GeoDataFrame:
 
 # --------------------------------------------------------------------------- tables
 def norm_key(s: object) -> str:
-    return re.sub(r"[\s\-_/]+", "_", str(s).strip().lower()).strip("_")
+    """A header or vocabulary word as a lookup key (``Elderly Care`` → ``elderly_care``).
+
+    For identifiers only; names are compared through :func:`geo.names.clean_name`.
+    """
+    return re.sub(r"[\s\-_/]+", "_", nfkc(s).lower()).strip("_")
 
 
 def category_lookup() -> dict[str, str]:
@@ -521,16 +526,8 @@ def combine(*gdfs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-_BRACKETS = re.compile(r"[（(【\[].*?[)）】\]]")
-_PUNCT = re.compile(r"[\s·・.,，。、\-—_'\"“”]+")
-
-
-def _clean_name(name: str) -> str:
-    return _PUNCT.sub("", _BRACKETS.sub("", str(name or ""))).lower()
-
-
 def _similar_names(a: str, b: str, min_ratio: float = 80.0) -> bool:
-    a, b = _clean_name(a), _clean_name(b)
+    a, b = clean_name(a), clean_name(b)
     if not a or not b:
         return False
     if a == b or fuzz.ratio(a, b) >= min_ratio:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from .coords import in_china
 from .errors import InputError, ui_lang
 from .i18n import MATCH_STATUSES, match_label
 from .io import METRIC_CRS, WGS84, as_wgs84, atomic_file, read_vector, require_file, to_csv_bom
+from .names import clean_name, nfkc, strip_punct
 
 __all__ = [
     "MATCH_COLUMNS",
@@ -65,8 +65,6 @@ CORRECTION_COLUMNS = ["key", "osm_id", "lon", "lat", "name", "category", "status
 NAME_TAGS = ("name", "name:zh", "alt_name", "official_name", "old_name")
 CANDIDATE_COLUMNS = ["candidate_id", "osm_id", "osm_type", *NAME_TAGS, "category", "fclass", "source_file", "geometry"]
 
-_BRACKETS = re.compile(r"[（(【\[〔［][^）)】\]〕］]*[）)】\]〕］]")
-_PUNCT = re.compile(r"[\s·・•.,，。、;；:：\-—–_~'\"“”‘’&＆/|]+")
 _BRANCH = re.compile(r"分馆|分院|新馆|分中心|分部|分店|分园|分校|院区|校区|东馆|西馆|南馆|北馆|新院|二期|三期|一期")
 _ADMIN_SUFFIX = re.compile(r"(街道办事处|街道|新区|地区|镇|乡|区|县|市)$")
 _KEYWORDS: tuple[tuple[str, str], ...] = tuple(sorted(((k, c.key) for c in CATEGORIES.values() for k in c.keywords),
@@ -79,15 +77,9 @@ _GENERIC_PREFIX = re.compile(r"^(社区|街道|区|市|本区|全区|各|新建|
 
 
 # --------------------------------------------------------------------------- names
-def _nfkc(s: object) -> str:
-    if s is None or (isinstance(s, float) and s != s):
-        return ""
-    return unicodedata.normalize("NFKC", str(s)).strip()
-
-
 def _branch_words(name: str) -> frozenset[str]:
     """Branch markers (分馆, 分院, 新馆, 院区 ...), brackets included: they must agree on both sides."""
-    return frozenset(_BRANCH.findall(_PUNCT.sub("", _nfkc(name))))
+    return frozenset(_BRANCH.findall(strip_punct(name)))
 
 
 def normalize_name(name: object, *, district: str = "", districts: Iterable[str] = ()) -> tuple[str, str]:
@@ -103,7 +95,7 @@ def normalize_name(name: object, *, district: str = "", districts: Iterable[str]
         ``上海``/district prefixes (``图书馆``). ``short`` is ``''`` when it is only
         a category word, so generic names never match on it.
     """
-    s = _PUNCT.sub("", _BRACKETS.sub("", _nfkc(name))).lower()
+    s = clean_name(name)
     s = re.sub(r"^上海市", "", s)
     if district and s.startswith("区") and not s.startswith(tuple(districts)):
         s = district + s[1:]
@@ -131,7 +123,7 @@ def name_category(name: object) -> str | None:
     >>> name_category("杨浦区图书馆滨江分馆")
     'culture'
     """
-    head = _head(_PUNCT.sub("", _nfkc(name)))
+    head = _head(strip_punct(name))
     return _KEYWORD_CAT[head[1]] if head else None
 
 
@@ -185,11 +177,11 @@ def mention_key(row: Mapping) -> str:
 
     Counted mentions (no name) use a hash of their sentence instead of the name.
     """
-    src = Path(_nfkc(row.get("source", ""))).name
-    name = _nfkc(row.get("name", ""))
+    src = Path(nfkc(row.get("source", ""))).name
+    name = nfkc(row.get("name", ""))
     if not name:
-        name = "#" + hashlib.sha1(_nfkc(row.get("sentence", "")).encode("utf-8")).hexdigest()[:10]
-    return f"{src}|{name}|{_nfkc(row.get('category', ''))}"
+        name = "#" + hashlib.sha1(nfkc(row.get("sentence", "")).encode("utf-8")).hexdigest()[:10]
+    return f"{src}|{name}|{nfkc(row.get('category', ''))}"
 
 
 # --------------------------------------------------------------------------- candidates
@@ -359,7 +351,7 @@ def candidates_online(names: Iterable[str], polygon, *, nominatim: bool = True,
     found = [n for t in NAME_TAGS for n in cands[t] if n]
     found_norm = [normalize_name(n) for n in found]
     extra = []
-    for name in dict.fromkeys(n for n in names if _nfkc(n)):
+    for name in dict.fromkeys(n for n in names if nfkc(n)):
         f, sh = normalize_name(name)
         if found_norm and _score_matrix([f], [sh], *zip(*found_norm)).max() >= min_score:
             continue
@@ -396,7 +388,7 @@ def _boundary_frames(boundaries) -> list[gpd.GeoDataFrame]:
 
 
 def _place_key(name: object) -> str:
-    s = _PUNCT.sub("", _nfkc(name))
+    s = strip_punct(name)
     s = re.sub(r"^上海市?", "", s)
     return _ADMIN_SUFFIX.sub("", s) or s
 
@@ -427,7 +419,7 @@ def _gazetteer(boundaries) -> dict[str, _Place]:
         g = gdf.to_crs(METRIC_CRS) if gdf.crs is not None else gdf.set_crs(WGS84).to_crs(METRIC_CRS)
         dist_col = g["district"] if "district" in cols and ncol != "district" else pd.Series("", index=g.index)
         for name, dist, geom in zip(g[ncol], dist_col, g.geometry.values):
-            name = _nfkc(name)
+            name = nfkc(name)
             if not name or geom is None:
                 continue
             lvl = level.rstrip("s") if level in ("district", "districts", "subdistrict", "subdistricts") else (
@@ -436,7 +428,7 @@ def _gazetteer(boundaries) -> dict[str, _Place]:
             if key in places:
                 places[key].geom = shapely.union(places[key].geom, geom)
             else:
-                places[key] = _Place(name, lvl, _nfkc(dist), geom)
+                places[key] = _Place(name, lvl, nfkc(dist), geom)
     return places
 
 
@@ -457,7 +449,7 @@ def _normalize_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
         if c not in df.columns:
             df[c] = ""
     for c in ("name", "category", "status", "district", "subdistrict", "source", "sentence"):
-        df[c] = [_nfkc(v) for v in df[c]]
+        df[c] = [nfkc(v) for v in df[c]]
     cats, slook = category_lookup(), status_lookup()
     df["category"] = [v if v in CATEGORIES else cats.get(norm_key(v), v) if v else "" for v in df["category"]]
     df["status"] = [slook.get(norm_key(v), v) if v else "existing" for v in df["status"]]
@@ -591,7 +583,7 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
 
         # the mention may be any category its name or its row names (体育公园: sports and park); the
         # candidate its OSM class or its name's head word (金杨文化中心 is amenity=community_centre)
-        plain = _PUNCT.sub("", name)
+        plain = strip_punct(name)
         m_cats = {c for c in (row["category"],) if c in CATEGORIES} | {c for kw, c in _KEYWORDS if kw in plain}
         m_branch = _branch_words(name)
         in_scope = np.ones(len(cands), bool)
@@ -743,7 +735,7 @@ def read_corrections(path: str | Path) -> pd.DataFrame:
             df[c] = ""
     df = df[CORRECTION_COLUMNS].copy()
     for c in ("key", "osm_id", "name", "category", "status", "note"):
-        df[c] = [_nfkc(v) for v in df[c]]
+        df[c] = [nfkc(v) for v in df[c]]
     df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
     df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
     _check_lonlat(df["lon"].to_numpy(float), df["lat"].to_numpy(float), p)
@@ -775,7 +767,7 @@ def save_correction(corrections_path: str | Path, key: str, *, osm_id: str | Non
         Coordinates outside China, unknown category or status.
     """
     p = Path(corrections_path)
-    if not _nfkc(key):
+    if not nfkc(key):
         raise InputError("校正缺少 key。", "a correction needs a key.", p)
     if category and category not in CATEGORIES:
         raise InputError(f"未知类别“{category}”（可用：{', '.join(CATEGORIES)}）。",
@@ -789,8 +781,8 @@ def save_correction(corrections_path: str | Path, key: str, *, osm_id: str | Non
         raise InputError("经度和纬度须同时给出。", "give both longitude and latitude.", p)
     _check_lonlat(x, y, p)
     old = read_corrections(p) if p.exists() and p.stat().st_size else pd.DataFrame(columns=CORRECTION_COLUMNS)
-    row = {"key": _nfkc(key), "osm_id": _nfkc(osm_id), "lon": x[0], "lat": y[0], "name": _nfkc(name),
-           "category": _nfkc(category), "status": _nfkc(status), "note": _nfkc(note)}
+    row = {"key": nfkc(key), "osm_id": nfkc(osm_id), "lon": x[0], "lat": y[0], "name": nfkc(name),
+           "category": nfkc(category), "status": nfkc(status), "note": nfkc(note)}
     df = pd.concat([old[old["key"] != row["key"]], pd.DataFrame([row])], ignore_index=True)
     df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
     df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
