@@ -273,10 +273,11 @@ def osmnx_tags() -> dict[str, bool | list[str]]:
     tags: dict[str, bool | list[str]] = {}
     for c in _CATS:
         for k, vals in c.osm_tags.items():
-            if vals is True or tags.get(k) is True:
+            prev = tags.get(k)
+            if vals is True or prev is True:
                 tags[k] = True
             else:
-                tags[k] = sorted(set(tags.get(k, [])) | set(vals))
+                tags[k] = sorted({*(prev or []), *vals})
     return tags
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -52,6 +53,9 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .errors import InputError, warn
 from .io import WGS84
 from .network import WalkNetwork
+
+if TYPE_CHECKING:
+    from .green import GreenDistances
 
 __all__ = [
     "Snap",
@@ -179,7 +183,7 @@ class Distances:
     snap_too_far: np.ndarray | None = None
     building_dist: dict[str, np.ndarray] = field(default_factory=dict)
     building_nearest: dict[str, np.ndarray] = field(default_factory=dict)
-    green: object | None = None  # geo.green.GreenDistances
+    green: GreenDistances | None = None
     warnings: list[str] = field(default_factory=list)
     params: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
@@ -609,12 +613,12 @@ def covered_length(net: WalkNetwork, field: DistanceField, threshold_m: float) -
     dv = field.node_dist[ei.v] if len(field.node_dist) else np.full(ne, np.nan)
     src = field.sources
     edges = [np.arange(ne), np.arange(ne), src.edge]
-    lo = [np.zeros(ne), L - (T - dv), src.t0_m - (T - src.leg_m)]
-    hi = [T - du, L.copy(), src.t1_m + (T - src.leg_m)]
+    starts = [np.zeros(ne), L - (T - dv), src.t0_m - (T - src.leg_m)]
+    ends = [T - du, L.copy(), src.t1_m + (T - src.leg_m)]
     ok = [~np.isnan(du) & (du <= T), ~np.isnan(dv) & (dv <= T), src.leg_m <= T]
     e = np.concatenate([a[m] for a, m in zip(edges, ok)])
-    lo = np.concatenate([a[m] for a, m in zip(lo, ok)])
-    hi = np.concatenate([a[m] for a, m in zip(hi, ok)])
+    lo = np.concatenate([a[m] for a, m in zip(starts, ok)])
+    hi = np.concatenate([a[m] for a, m in zip(ends, ok)])
     lo = np.clip(lo, 0.0, L[e])
     hi = np.clip(hi, 0.0, L[e])
     if len(e) == 0:
@@ -777,6 +781,7 @@ def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
     Keyed on the layer's content, so reruns with the same boundaries skip the
     re-projection, the dissolve and the point-in-polygon tests.
     """
+    key: tuple[Any, ...]
     if boundaries is None:
         key = ("assign", None)
     else:
@@ -792,7 +797,7 @@ def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
             dist._cache["mid_xy"] = shapely.get_coordinates(
                 shapely.line_interpolate_point(ei.geoms, 0.5, normalized=True))
         ssub = assign_subdistrict(dist._cache["mid_xy"], b)
-        bsub = assign_subdistrict(dist.building_xy, b) if dist.buildings is not None else None
+        bsub = assign_subdistrict(dist.building_xy, b) if dist.building_xy is not None else None
         hit = dist._cache[key] = (b, ssub, bsub)
     return hit
 
@@ -898,7 +903,7 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     warnings = list(dist.warnings)
 
     # streets (built in one concat: 9 x 3 column inserts on a copy cost more than the arithmetic)
-    cols: dict[str, np.ndarray] = {"subdistrict": ssub}
+    cols: dict[str, Any] = {"subdistrict": ssub}
     covered = {}
     for c in dist.categories:
         d = dist.edge_mid_dist[c]
@@ -914,6 +919,7 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     # buildings
     bgdf = None
     if dist.buildings is not None:
+        assert dist.building_snap is not None  # snapped together with the buildings
         cols = {"snap_m": dist.building_snap.snap_m, "snap_too_far": dist.snap_too_far}
         for c in dist.categories:
             d = dist.building_dist[c]
@@ -1094,6 +1100,7 @@ def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
     """Pairs of buildings whose footprints are within ``link_m`` (cached)."""
     key = ("bpairs", float(link_m))
     if key not in dist._cache:
+        assert dist.buildings is not None
         geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
         dist._cache[key] = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=link_m)
     return dist._cache[key]
@@ -1136,6 +1143,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
         adj = sp.csr_matrix((np.ones(int(pk.sum())), (pos[pairs[0][pk]], pos[pairs[1][pk]])), shape=(len(unc), len(unc)))
         _, lab = csgraph.connected_components(adj, directed=False)
         nlab = int(lab.max()) + 1
+        assert dist.building_snap is not None
         e = dist.building_snap.edge[unc]
         unc_len = ei.length_m - covered
         street = np.zeros(nlab)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -165,7 +166,7 @@ def green_table(gd: GreenDistances, building_subdistrict: np.ndarray, subdistric
     for s in subdistricts:
         m = building_subdistrict == s
         nb = int(m.sum())
-        row = {"subdistrict": s, "buildings": nb}
+        row: dict[str, Any] = {"subdistrict": s, "buildings": nb}
         for c in order:
             row[f"buildings_{suffix[c.key]}"] = int(within[c.key][m].sum())
         row["buildings_served"] = int(served[m].sum())
@@ -208,7 +209,8 @@ def green_check(source: WalkNetwork | Distances, parks: gpd.GeoDataFrame, buildi
         access_tol_m = source.params.get("access_tol_m", access_tol_m)
     else:
         net = source
-    if buildings is None and isinstance(source, Distances) and source.building_snap is not None:
+    if (buildings is None and isinstance(source, Distances) and source.building_snap is not None
+            and source.building_xy is not None):
         snap, too_far, bxy = source.building_snap, source.snap_too_far, source.building_xy
     else:
         if buildings is None:

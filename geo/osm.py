@@ -80,9 +80,9 @@ def _tag_ok(tags: dict, key: str, op: str | None, val: str | None) -> bool:
     if op is None:
         return v is not None
     if op == "!~":
-        return v is None or re.search(val, v) is None
+        return v is None or re.search(val or "", v) is None
     if op == "~":
-        return v is not None and re.search(val, v) is not None
+        return v is not None and re.search(val or "", v) is not None
     if op == "!=":
         return v != val
     return v == val
@@ -163,7 +163,7 @@ def _read_ways(path: str | Path, polygon=None) -> tuple[gpd.GeoDataFrame, list[n
     try:
         fp = osmium.FileProcessor(f, osmium.osm.NODE | osmium.osm.WAY).with_locations()
         for o in fp:
-            if not o.is_way() or "highway" not in o.tags:
+            if not isinstance(o, osmium.osm.Way) or "highway" not in o.tags:
                 continue
             tags = _tags(o)
             if not is_walkable(tags, clauses):
@@ -244,7 +244,7 @@ def read_osm_features(path: str | Path, polygon=None) -> gpd.GeoDataFrame:
 
     try:
         for o in osmium.FileProcessor(f).with_areas():
-            if o.is_node():
+            if isinstance(o, osmium.osm.Node):
                 if not len(o.tags):
                     continue
                 tags = _tags(o)
@@ -252,7 +252,7 @@ def read_osm_features(path: str | Path, polygon=None) -> gpd.GeoDataFrame:
                     continue
                 ids.append(f"node/{o.id}")
                 geoms.append(shapely.Point(o.location.lon, o.location.lat))
-            elif o.is_area():
+            elif isinstance(o, osmium.osm.Area):
                 tags = _tags(o)
                 if not wanted(tags):
                     continue
@@ -368,7 +368,7 @@ def fetch_walk_graph(query: str | None = None, polygon=None, *,
                 G = ox.graph_from_polygon(polygon_4326(polygon), network_type="walk", retain_all=True,
                                           simplify=False)
             else:
-                G = ox.graph_from_place(query, network_type="walk", retain_all=True, simplify=False)
+                G = ox.graph_from_place(str(query), network_type="walk", retain_all=True, simplify=False)
     except Exception as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(f"无法在线获取 {what} 的 OSM 步行网络（{first}）。请检查网络或地名，或改用离线数据（--from）。",
