@@ -101,8 +101,9 @@ def boundaries_from_place(query: str | list[str]) -> gpd.GeoDataFrame:
     """
     import osmnx as ox
 
+    q: str | list[str | dict[str, str]] = query if isinstance(query, str) else list(query)
     try:
-        gdf = ox.geocode_to_gdf(query)
+        gdf = ox.geocode_to_gdf(q)
     except Exception as exc:  # osmnx raises InsufficientResponseError, TypeError ...
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"无法在 OSM 中找到该地名的边界（{first}）。", f"cannot geocode the place to a boundary ({first}).",

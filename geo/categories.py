@@ -268,9 +268,9 @@ def category_for_tags(tags: dict) -> str | None:
     return None
 
 
-def osmnx_tags() -> dict[str, bool | list[str]]:
+def osmnx_tags() -> dict[str, bool | str | list[str]]:
     """Union of every category's OSM tags, in osmnx ``features_from_*`` ``tags`` form."""
-    tags: dict[str, bool | list[str]] = {}
+    tags: dict[str, bool | str | list[str]] = {}
     for c in _CATS:
         for k, vals in c.osm_tags.items():
             prev = tags.get(k)

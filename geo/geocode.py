@@ -157,7 +157,7 @@ def _score_matrix(full: Sequence[str], short: Sequence[str], var_full: Sequence[
     """
     if not len(full) or not len(var_full):
         return np.zeros((len(full), len(var_full)), np.float32)
-    kw = dict(dtype=np.float32, workers=-1)
+    kw: dict[str, Any] = {"dtype": np.float32, "workers": -1}
     score = process.cdist(full, var_full, scorer=fuzz.ratio, **kw)
     score[np.array([not f for f in full])] = 0.0
     r_short = process.cdist(short, var_short, scorer=fuzz.ratio, **kw)
@@ -811,7 +811,7 @@ def read_corrections(path: str | Path) -> pd.DataFrame:
         pts = gdf.to_crs(WGS84).geometry if len(gdf) else gdf.geometry
         is_pt = np.asarray(pts.geom_type == "Point") if len(gdf) else np.zeros(0, bool)
         for col, coord in (("lon", "x"), ("lat", "y")):
-            from_geom = np.where(is_pt, getattr(pts.where(is_pt), coord, np.nan), np.nan) if len(gdf) else []
+            from_geom: np.ndarray | list[float] = np.where(is_pt, getattr(pts.where(is_pt), coord, np.nan), np.nan) if len(gdf) else []
             given = pd.to_numeric(df[col], errors="coerce") if col in df.columns else pd.Series(np.nan, index=df.index)
             df[col] = np.where(given.notna(), given, from_geom)
     else:
@@ -913,38 +913,40 @@ def apply_corrections(geocoded: pd.DataFrame, corrections_path: str | Path, *,
         if c in out.columns:
             out[c] = out[c].astype(object)
     used = set()
-    for c in corr.to_dict("records"):
-        keys = [i for i, k in enumerate(out["mention_key"]) if k == c["key"]]
+    pos = {col: k for k, col in enumerate(out.columns)}
+    for fix in corr.to_dict("records"):
+        keys = [i for i, k in enumerate(out["mention_key"]) if k == fix["key"]]
         if not keys:
             continue
-        used.add(c["key"])
+        used.add(fix["key"])
         for i in keys:
-            lon, lat = c["lon"], c["lat"]
+            lon, lat = fix["lon"], fix["lat"]
             zh, en = ["人工校正"], ["manual correction"]
-            if c["osm_id"]:
-                cand = _candidate_by_osm_id(candidates, c["osm_id"], str(out["osm_type"].iat[i] or ""))
+            if fix["osm_id"]:
+                cand = _candidate_by_osm_id(candidates, fix["osm_id"], str(out["osm_type"].iat[i] or ""))
                 if cand is not None:
                     p = cand.geometry.representative_point()
                     if not np.isfinite(lon):
                         lon, lat = p.x, p.y
-                    out.iat[i, out.columns.get_loc("osm_name")] = cand["name"]
-                    out.iat[i, out.columns.get_loc("osm_type")] = cand["osm_type"]
-                elif str(out["osm_id"].iat[i]) == c["osm_id"].split("/")[-1] and not np.isfinite(lon):
+                    out.iat[i, pos["osm_name"]] = cand["name"]
+                    out.iat[i, pos["osm_type"]] = cand["osm_type"]
+                elif str(out["osm_id"].iat[i]) == fix["osm_id"].split("/")[-1] and not np.isfinite(lon):
                     lon, lat = out["lon"].iat[i], out["lat"].iat[i]
                 elif not np.isfinite(lon):
-                    zh.append(f"未找到 OSM {c['osm_id']}，请补充经纬度")
-                    en.append(f"OSM {c['osm_id']} not among the candidates; add lon/lat")
-                out.iat[i, out.columns.get_loc("osm_id")] = c["osm_id"].split("/")[-1]
+                    zh.append(f"未找到 OSM {fix['osm_id']}，请补充经纬度")
+                    en.append(f"OSM {fix['osm_id']} not among the candidates; add lon/lat")
+                out.iat[i, pos["osm_id"]] = fix["osm_id"].split("/")[-1]
             for col in ("name", "category", "status"):
-                if c[col]:
-                    out.iat[i, out.columns.get_loc(col)] = c[col]
-            if c["note"]:
-                zh.append(c["note"]), en.append(c["note"])
-            out.iat[i, out.columns.get_loc("lon")] = lon
-            out.iat[i, out.columns.get_loc("lat")] = lat
-            out.iat[i, out.columns.get_loc("match_status")] = "manual"
-            out.iat[i, out.columns.get_loc("candidates")] = ""
-            out.iat[i, out.columns.get_loc("reason")] = _bi(zh, en)
+                if fix[col]:
+                    out.iat[i, pos[col]] = fix[col]
+            if fix["note"]:
+                zh.append(fix["note"])
+                en.append(fix["note"])
+            out.iat[i, pos["lon"]] = lon
+            out.iat[i, pos["lat"]] = lat
+            out.iat[i, pos["match_status"]] = "manual"
+            out.iat[i, pos["candidates"]] = ""
+            out.iat[i, pos["reason"]] = _bi(zh, en)
     out.attrs = dict(geocoded.attrs)
     out.attrs["unused_corrections"] = sorted(set(corr["key"]) - used)
     return out
