@@ -72,7 +72,7 @@ def to_csv_bom(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_dir(outdir: str | Path) -> Iterator[Path]:
+def atomic_dir(outdir: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``outdir`` only if the block succeeds.
 
     Nothing partial is ever left in ``outdir``: on error the temporary folder
@@ -96,7 +96,7 @@ def atomic_dir(outdir: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path (same suffix) that is renamed to ``path`` on success."""
     dst = Path(path)
     dst.parent.mkdir(parents=True, exist_ok=True)

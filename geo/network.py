@@ -425,7 +425,7 @@ def network_from_lines(lines: gpd.GeoDataFrame, *, snap_tol_m: float = 2.5, node
                          "the line layer has no coordinate reference system (CRS); assign one (e.g. EPSG:4326) and retry.",
                          source)
     lines = lines[lines.geometry.notna() & ~lines.geometry.is_empty]
-    params = {"snap_tol_m": float(snap_tol_m), "node_crossings": bool(node_crossings), "grid_m": GRID_M}
+    params: dict[str, Any] = {"snap_tol_m": float(snap_tol_m), "node_crossings": bool(node_crossings), "grid_m": GRID_M}
     # 1. exclusion
     if exclude is None and {"elev_median_offset_m", "elev_frac15m"} <= set(lines.columns):
         exclude = ELEVATED_QUERY

@@ -433,7 +433,8 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
         add(_t("sec_thr", lang), label(cat, lang), f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}",
             c.standard if c else "")
     params = outputs.params
-    sources = params.get("sources") if isinstance(params.get("sources"), dict) else {}
+    given = params.get("sources")
+    sources = given if isinstance(given, dict) else {}
     prof = PROFILES.get(outputs.profile)
     speed_source = sources.get("walking_speed") or params.get("speed_source") or (
         prof.source if prof and math.isclose(prof.speed_m_per_min, speed) else "")
@@ -666,6 +667,7 @@ def to_csv(outputs: CoverageOutputs, dest: Dest, lang: str | None = "zh") -> Des
                 for sh in sheets:
                     zf.writestr(f"{sh.key}.csv", payload(sh))
         return dest
+    assert isinstance(dest, (str, os.PathLike))  # not a file object: those are zipped above
     folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
     for sh in sheets:
@@ -741,6 +743,7 @@ def _street_segments(outputs: CoverageOutputs) -> tuple[list[np.ndarray], np.nda
         import shapely
 
         streets, _ = _metric(outputs, "streets")
+        assert streets is not None  # CoverageOutputs.streets is a (possibly empty) layer
         parts, rows = shapely.get_parts(np.asarray(streets.geometry.values, dtype=object), return_index=True)
         coords, idx = shapely.get_coordinates(parts, return_index=True)
         cuts = np.flatnonzero(np.diff(idx)) + 1
@@ -754,7 +757,7 @@ def _decorate(ax: Any, lang: str, outputs: CoverageOutputs, small: bool = False)
 
     ax.set_aspect("equal")
     streets, _ = _metric(outputs, "streets")
-    if len(streets):
+    if streets is not None and len(streets):
         x0, y0, x1, y1 = streets.total_bounds
         pad = 0.03 * max(x1 - x0, y1 - y0, 100.0)
         ax.set_xlim(x0 - pad, x1 + pad)
@@ -860,7 +863,7 @@ def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *
         cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, extend="max")
         cbar.set_label(_t("dist_m", lang))
         cbar.ax.axhline(thr, color="red", linewidth=1.5)
-        sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: m / speed, lambda t: t * speed))
+        sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: np.divide(m, speed), lambda t: np.multiply(t, speed)))
         sec.set_ylabel(_t("walk_min", lang))
         fig.suptitle(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10, y=0.985)
         if handles:
