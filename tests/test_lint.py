@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from importlib.machinery import SourceFileLoader
@@ -17,46 +18,46 @@ lint = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(lint)
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(LINT), *args], cwd=REPO, capture_output=True, text=True)
+def _run(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    # mypy caches a lone file by its module name: files named alike in earlier runs must not be reused
+    env = dict(os.environ, MYPY_CACHE_DIR=str(cache)) if cache else None
+    return subprocess.run([sys.executable, str(LINT), *args], cwd=REPO, capture_output=True, text=True, env=env)
+
+
+def _lint_file(tmp_path: Path, name: str, source: str, baseline: dict | None = None,
+               *flags: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run scripts/lint on one new file against a baseline (default: empty); returns the result and the baseline."""
+    path = tmp_path / name
+    path.write_text(source, encoding="utf-8")
+    base = tmp_path / "baseline.json"
+    base.write_text(json.dumps({str(path) if k == "*" else k: v for k, v in (baseline or {}).items()}), encoding="utf-8")
+    return _run("--baseline", str(base), *flags, str(path), cache=tmp_path / ".mypy_cache"), base
+
+
+TYPE_ERROR = 'def f(x: int) -> int:\n    return x\n\n\nf("a")\n'
 
 
 def test_new_mypy_error_fails_and_clean_file_passes(tmp_path: Path) -> None:
-    baseline = tmp_path / "baseline.json"
-    baseline.write_text("{}", encoding="utf-8")
-    bad = tmp_path / "bad.py"
-    bad.write_text('def f(x: int) -> int:\n    return x\n\n\nf("a")\n', encoding="utf-8")
-    res = _run("--baseline", str(baseline), str(bad))
+    res, _ = _lint_file(tmp_path, "bad.py", TYPE_ERROR)
     assert res.returncode == 1, res.stderr
     assert "NEW mypy errors" in res.stderr and "bad.py: 1 mypy errors, baseline allows 0" in res.stderr
     assert 'incompatible type "str"' in res.stdout  # the error itself is shown
 
-    good = tmp_path / "good.py"
-    good.write_text('def f(x: int) -> int:\n    return x\n\n\nf(1)\n', encoding="utf-8")
-    res = _run("--baseline", str(baseline), str(good))
+    res, _ = _lint_file(tmp_path, "good.py", TYPE_ERROR.replace('"a"', "1"))
     assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_new_ruff_error_fails(tmp_path: Path) -> None:
-    baseline = tmp_path / "baseline.json"
-    baseline.write_text("{}", encoding="utf-8")
-    bad = tmp_path / "unused.py"
-    bad.write_text("import os\n", encoding="utf-8")
-    res = _run("--baseline", str(baseline), str(bad))
+    res, _ = _lint_file(tmp_path, "unused.py", "import os\n")
     assert res.returncode == 1
     assert "F401" in res.stdout and "ruff FAILED" in res.stderr
 
 
 def test_baseline_may_only_shrink(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.py"
-    bad.write_text('x: int = "a"\n', encoding="utf-8")
-    key = str(bad)
-    baseline = tmp_path / "baseline.json"
-    baseline.write_text(json.dumps({key: 3}), encoding="utf-8")
-    res = _run("--baseline", str(baseline), "--shrink", key)
+    res, base = _lint_file(tmp_path, "bad.py", TYPE_ERROR, {"*": 3}, "--shrink")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "fewer errors" in res.stderr
-    assert json.loads(baseline.read_text(encoding="utf-8")) == {key: 1}
+    assert json.loads(base.read_text(encoding="utf-8")) == {str(tmp_path / "bad.py"): 1}
 
 
 def test_compare_counts() -> None:
