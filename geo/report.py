@@ -712,12 +712,15 @@ def to_geojson(layer: gpd.GeoDataFrame, dest: Dest) -> Dest:
 
 
 def _map_crs(outputs: CoverageOutputs) -> Any:
+    """The metric CRS of the maps: :func:`geo.network.metric_crs` of the streets (or boundaries)."""
+    from .network import metric_crs
+
     base = outputs.streets if len(outputs.streets) else outputs.boundaries
-    if base is None or not len(base):
+    if base is None or not len(base) or base.crs is None:
         return METRIC_CRS
     try:
-        return base.to_crs(WGS84).estimate_utm_crs()
-    except Exception:
+        return metric_crs(base)
+    except Exception:  # no finite extent
         return METRIC_CRS
 
 
