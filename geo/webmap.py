@@ -82,7 +82,7 @@ LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 UNREACHABLE_COLOR = "#9e9e9e"
 
 # one colour per category (tab10 + one), stable order of the taxonomy table
-_TAB = [to_hex(c) for c in colormaps["tab10"].colors] + ["#17becf"]
+_TAB = [to_hex(c) for c in colormaps["tab10"](np.arange(10))] + ["#17becf"]
 CATEGORY_COLORS: dict[str, str] = {k: _TAB[i % len(_TAB)] for i, k in enumerate(CATEGORY_KEYS)}
 SOURCE_STROKE: dict[str, str] = {"osm": "#444444", "official": "#000000", "text": "#1565c0", "manual": "#d81b60"}
 
@@ -858,7 +858,7 @@ def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, floa
             if not _is_wgs84(layer.crs):  # project the box, not every feature
                 b = gpd.GeoSeries([shapely.box(*b)], crs=layer.crs).to_crs(WGS84).total_bounds
             if np.all(np.isfinite(b)):
-                return tuple(float(x) for x in b)
+                return float(b[0]), float(b[1]), float(b[2]), float(b[3])
     return None
 
 
