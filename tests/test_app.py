@@ -303,7 +303,7 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
     assert int(without.loc["新江湾城街道", "覆盖建筑数"]) == 0  # neither OSM nor the official list has a canteen
 
 
-def test_policy_text_upload_shows_mentions_with_match_status(app, gazetteer):
+def test_policy_text_upload_shows_mentions_with_match_status(gazetteer, app):
     text = ("新江湾城街道2024年工作要点：年内新建2家长者食堂，改造提升新江湾城公园，"
             "推进新江湾城社区市民健身中心更新。").encode("gb18030")
     app.radio(key="view").set_value("material").run()
@@ -329,7 +329,7 @@ def test_policy_text_upload_shows_mentions_with_match_status(app, gazetteer):
     assert any(c.value.startswith("匹配结果：") and "未匹配" in c.value for c in app.caption)
 
 
-def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir, gazetteer):
+def test_table_correction_is_saved_and_reapplied_next_session(gazetteer, app, data_dir):
     """Coordinates typed into the extraction table go to <area>/corrections.csv and come back in a new session."""
     from streamlit.testing.v1 import AppTest
 

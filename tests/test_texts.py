@@ -195,7 +195,7 @@ def test_docx_paragraphs_and_tables(tmp_path):
 
 # ---- the seeds -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def seed_frames(seeds_dir) -> dict[str, pd.DataFrame]:
+def seed_frames(seeds_dir, gazetteer) -> dict[str, pd.DataFrame]:
     files = sorted(seeds_dir.glob("*.txt"))
     assert len(files) == 5
     return {f.name: extract_mentions(read_text(f), source=f.name) for f in files}
