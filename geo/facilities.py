@@ -29,7 +29,15 @@ from rapidfuzz import fuzz
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .categories import CATEGORIES, SOURCES, STATUSES, category_for_fclass, category_for_tags
+from .categories import (
+    CATEGORIES,
+    SCENARIO_STATUSES,
+    SOURCES,
+    STATUS_ALIASES,
+    STATUSES,
+    category_for_fclass,
+    category_for_tags,
+)
 from .coords import in_china, normalize_datum, to_wgs84
 from .errors import InputError, warn
 from .io import METRIC_CRS, WGS84, as_wgs84, read_vector, require_file
@@ -290,7 +298,12 @@ def category_lookup() -> dict[str, str]:
 
 
 def status_lookup() -> dict[str, str]:
+    """Every spelling of a status an official list may use (keys, labels and
+    :data:`geo.categories.STATUS_ALIASES`: 在建/已开工 → building, 已建成 → existing …)."""
     out = {}
+    for key, words in STATUS_ALIASES.items():
+        for w in words:
+            out[norm_key(w)] = key
     for key, (zh, en) in STATUSES.items():
         for w in (key, zh, en):
             out[norm_key(w)] = key
@@ -542,7 +555,7 @@ def _osm_number(fid: str) -> str | None:
 
 
 _SOURCE_RANK = {s: i for i, s in enumerate(("osm", "official", "manual", "text"))}
-_STATUS_RANK = {"existing": 0, "upgrading": 1, "planned": 2}
+_STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}  # existing, upgrading, building, planned
 
 
 def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.8) -> gpd.GeoDataFrame:
@@ -613,9 +626,15 @@ def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.
 
 
 def filter_scenario(gdf: gpd.GeoDataFrame, include_planned: bool) -> gpd.GeoDataFrame:
-    """The facilities of a scenario: all, or without ``planned`` ones (before the plan)."""
+    """The facilities of a scenario (:data:`geo.categories.SCENARIO_STATUSES`).
+
+    After the plan (``include_planned``): every facility, also those under
+    construction (``building``) and ``planned``. Before the plan: what stands
+    today, ``existing`` and ``upgrading`` (a site being upgraded serves before
+    and after); ``building`` and ``planned`` ones are left out.
+    """
     if include_planned:
         return gdf
-    out = gdf[gdf["status"] != "planned"]
+    out = gdf[gdf["status"].isin(SCENARIO_STATUSES["before"])]
     out.attrs = dict(gdf.attrs)
     return out

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, overload
 
 import geopandas as gpd
 import pandas as pd
@@ -65,10 +66,17 @@ def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
 
 
-def to_csv_bom(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly."""
+@overload
+def to_csv_bom(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path: ...
+@overload
+def to_csv_bom(df: pd.DataFrame, path: IO[bytes]) -> IO[bytes]: ...
+def to_csv_bom(df: pd.DataFrame, path: str | os.PathLike[str] | IO[bytes]) -> Path | IO[bytes]:
+    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly.
+
+    To a path (returned as a Path) or into a binary file object (returned as is).
+    """
     df.to_csv(path, index=False, encoding="utf-8-sig")
-    return Path(path)
+    return Path(path) if isinstance(path, (str, os.PathLike)) else path
 
 
 @contextlib.contextmanager

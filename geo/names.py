@@ -7,8 +7,11 @@ equal in one module are equal in every other.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+
+import pandas as pd
 
 __all__ = ["nfkc", "strip_punct", "clean_name"]
 
@@ -17,12 +20,12 @@ _PUNCT = re.compile(r"[\s·・•.,，。、;；:：\-—–_~'\"“”‘’&�
 
 
 def nfkc(s: object) -> str:
-    """``s`` as NFKC text without surrounding space; ``''`` for None and NaN.
+    """``s`` as NFKC text without surrounding space; ``''`` for a missing value (None, NaN, NA).
 
     >>> nfkc(" ＡＢＣ１ ")
     'ABC1'
     """
-    if s is None or (isinstance(s, float) and s != s):
+    if s is None or s is pd.NA or (isinstance(s, float) and not math.isfinite(s)):
         return ""
     return unicodedata.normalize("NFKC", str(s)).strip()
 
