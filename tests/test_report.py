@@ -420,3 +420,12 @@ def test_from_result_converts_metric_layers(outputs, tmp_path):
     np.testing.assert_allclose(back.total_bounds, outputs.gaps.total_bounds, atol=1e-6)
     fac = next(sh for sh in report.report_tables(wrapped) if sh.key == "gaps").frame
     assert fac["lon"].between(121, 122).all() and fac["lat"].between(31, 32).all()
+
+
+def test_to_csv_bom_into_a_buffer():
+    """The app keeps a geocoded table through a byte buffer (ui.keep_geocoded): BOM first, readable back."""
+    buf = io.BytesIO()
+    assert to_csv_bom(pd.DataFrame({"名称": ["新江湾城公园"], "lon": [121.5]}), buf) is buf
+    assert buf.getvalue().startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(buf.getvalue()), encoding="utf-8-sig")
+    assert back.to_dict("records") == [{"名称": "新江湾城公园", "lon": 121.5}]
