@@ -51,6 +51,7 @@ __all__ = [
     "from_osm_features",
     "from_osm_file",
     "read_facility_table",
+    "require_facilities",
     "read_facilities",
     "category_lookup",
     "status_lookup",
@@ -448,8 +449,10 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
         rows = np.flatnonzero(outside)
         eg = rows[0]
         swapped = bool(in_china(lat[eg], lon[eg]))
-        hint_zh = "（经纬度可能填反了）" if swapped else ""
-        hint_en = " (longitude and latitude look swapped)" if swapped else ""
+        metres = abs(lon[eg]) > 180 or abs(lat[eg]) > 90
+        hint_zh = "（经纬度可能填反了）" if swapped else "（看起来是投影坐标（米），请提供经纬度（度））" if metres else ""
+        hint_en = (" (longitude and latitude look swapped)" if swapped else
+                   " (they look like projected metres; give longitude/latitude in degrees)" if metres else "")
         raise InputError(f"{len(rows)} 行坐标不在中国范围内，例如第 {eg + 2} 行（{lon[eg]}, {lat[eg]}）{hint_zh}。",
                          f"{len(rows)} rows have coordinates outside China, e.g. row {eg + 2} ({lon[eg]}, {lat[eg]}){hint_en}.", p)
     warnings = []
@@ -497,6 +500,19 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     }, geometry=gpd.GeoSeries(list(geoms), crs=WGS84).values, crs=WGS84)
     out = out[ok].reset_index(drop=True)
     return _add_warnings(normalize_facilities(out), warnings)
+
+
+def require_facilities(gdf: gpd.GeoDataFrame, path: str | Path) -> gpd.GeoDataFrame:
+    """``gdf``, or InputError when a facility file yielded no facility at all.
+
+    E.g. every coordinate is missing or not a number, or an OSM extract has
+    none near the network. The CLI and the app refuse such a file alike.
+    """
+    if len(gdf) == 0:
+        raise InputError("文件中没有可用的设施：没有一行同时有类别和有效的数字经纬度（OSM 文件：路网附近没有设施）。",
+                         "no usable facility in the file: no row has both a category and valid numeric "
+                         "longitude/latitude (OSM files: none near the network).", Path(path).name)
+    return gdf
 
 
 # --------------------------------------------------------------------------- dispatch

@@ -962,6 +962,12 @@ def cli_geocode(args) -> int:
     zh = ui_lang() == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
+    from .io import check_writable
+    from .outdir import check_not_input
+
+    check_writable(out)
+    check_not_input(out, [args.facilities, *args.pois, *(getattr(args, "boundaries", None) or []),
+                          getattr(args, "corrections", None)])
     boundaries = _read_boundary_args(getattr(args, "boundaries", None))
     corrections = getattr(args, "corrections", None)
     if corrections:

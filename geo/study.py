@@ -409,10 +409,7 @@ def _read_layer(layer: FacilityLayer, area: Any, near: shapely.Geometry) -> gpd.
         return _read_texts_layer(layer)
     out = fac.read_facilities(layer.path, mask=near, datum=layer.datum) if layer.datum != "wgs84" \
         else fac.read_facilities(layer.path, mask=near)
-    if not len(out):
-        raise InputError("该文件中没有可用的设施（需要类别和坐标）。", "no usable facility in this file (need category and coordinates).",
-                         layer.path)
-    return out
+    return fac.require_facilities(out, layer.path)
 
 
 def _merge_layers(parts: list[gpd.GeoDataFrame], counts: list[dict]) -> tuple[gpd.GeoDataFrame, list[str]]:

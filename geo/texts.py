@@ -1397,6 +1397,11 @@ def cli_extract(args) -> int:
     out = Path(args.output)
     if out.suffix.lower() != ".csv":
         raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)
+    from .io import check_writable
+    from .outdir import check_not_input
+
+    check_writable(out)
+    check_not_input(out, args.texts)
     df = extract_files(args.texts, errors="collect")
     problems = df.attrs.get("problems", [])
     if problems:

@@ -10,7 +10,6 @@ and turns uploads into files the API can read.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from .errors import InputError
+from .io import clean_stale_temp, make_temp_dir, temp_dir
 from .settings import REPO, data_dir, data_dir_is_set
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "check_upload",
     "keep_upload",
     "save_upload",
+    "clean_temp_on_start",
     "threshold_table",
     "thresholds_from_table",
 ]
@@ -176,7 +177,7 @@ def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UP
                 folder: str | Path | None = None) -> Path:
     """Write an ``st.file_uploader`` file to a temporary folder after :func:`check_upload`."""
     name, data = check_upload(uploaded, allowed, max_mb=max_mb)
-    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="lifecircle-upload-"))
+    folder = Path(folder) if folder else make_temp_dir("upload")  # removed by clean_temp_on_start once we exit
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / name
     out.write_bytes(data)
@@ -229,23 +230,24 @@ def prepare_from_file(area: str, network_file: Path, progress) -> Path:
 
     from .areas import prepare_offline
 
-    folder = Path(tempfile.mkdtemp(prefix="lifecircle-offline-"))
     name = network_file.name.lower()
     target = name if name.endswith((".osm", ".pbf", ".osm.xml")) else "roads" + Path(name).suffix
-    shutil.copyfile(network_file, folder / target)
-    return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
+    with temp_dir("offline") as folder:  # only needed while preparing
+        shutil.copyfile(network_file, folder / target)
+        return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
+
+
+@st.cache_resource(show_spinner=False)
+def clean_temp_on_start() -> int:
+    """Once per app process: remove upload/offline temporary folders that dead processes left."""
+    return clean_stale_temp()
 
 
 def read_official(path: Path, datum: str) -> gpd.GeoDataFrame:
     """An official facility list in the Facilities schema (coordinates converted from ``datum``)."""
-    from .facilities import read_facility_table
+    from .facilities import read_facility_table, require_facilities
 
-    tab = read_facility_table(path, datum=datum)
-    if len(tab) == 0:
-        raise InputError("文件中没有可用的设施（需要类别和经纬度列）。",
-                         "no usable facilities in the file (need category and longitude/latitude columns).",
-                         path.name)
-    return tab
+    return require_facilities(read_facility_table(path, datum=datum), path)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)

