@@ -23,6 +23,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -137,13 +138,12 @@ def _parse(raw: pd.DataFrame, path: Path) -> CorrectionsTable:
     rows = []
     for i, r in enumerate(raw.to_dict("records")):
         rowno = i + 2
-        rec = {c: nfkc(r.get(c)) for c in CORRECTION_COLUMNS}
+        rec: dict[str, Any] = {c: nfkc(r.get(c)) for c in CORRECTION_COLUMNS}
         if not rec["key"]:
             if any(nfkc(v) for v in r.values()):
                 problems.append((rowno, "缺少 key，无法对应到设施", "no key, so it matches no facility"))
             continue
-        lon = pd.to_numeric(pd.Series([rec["lon"] or np.nan]), errors="coerce").iat[0]
-        lat = pd.to_numeric(pd.Series([rec["lat"] or np.nan]), errors="coerce").iat[0]
+        lon, lat = pd.to_numeric(pd.Series([rec["lon"] or np.nan, rec["lat"] or np.nan]), errors="coerce").to_numpy(float)
         if (rec["lon"] and not np.isfinite(lon)) or (rec["lat"] and not np.isfinite(lat)):
             problems.append((rowno, f"经纬度不是数字（{rec['lon']}, {rec['lat']}）",
                              f"longitude/latitude are not numbers ({rec['lon']}, {rec['lat']})"))
