@@ -434,7 +434,9 @@ def facility_sources(net: WalkNetwork, facilities: gpd.GeoDataFrame, *, access_t
     n = len(fac)
     geoms = np.asarray(fac.geometry.values, dtype=object) if n else np.empty(0, object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms) if n else np.zeros(0, bool)
-    tid = np.where(empty, -1, shapely.get_type_id(np.where(empty, None, geoms))) if n else np.zeros(0, int)
+    present = geoms.copy()
+    present[empty] = None
+    tid = np.where(empty, -1, shapely.get_type_id(present)) if n else np.zeros(0, int)
     is_point = (tid == 0) | (tid == 4)
     is_area = (tid > 0) & ~is_point
     snap_m = np.full(n, np.nan)

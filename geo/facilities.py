@@ -482,7 +482,7 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     else:
         status = pd.Series("existing", index=df.index)
     if "match_status" in df.columns:  # `lifecircle geocode` output: its `source` column is the text file
-        src = pd.Series(np.where(df["match_status"].astype(str) == "manual", "manual", "text"), index=df.index)
+        src: pd.Series = pd.Series(np.where(df["match_status"].astype(str) == "manual", "manual", "text"), index=df.index)
     elif "source" in df.columns:
         src = df["source"].astype(object).where(df["source"].isin(list(SOURCES)), source).astype(str)
     else:
