@@ -36,13 +36,14 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import ElementAddToElement
 from jinja2 import Template
 from matplotlib import colormaps
@@ -201,7 +202,8 @@ def geometry_json(geoms, *, ndigits: int = 6) -> str:
     arr = np.asarray(geoms, dtype=object)
     if len(arr) == 0:
         return '{"type":"FeatureCollection","features":[]}'
-    arr = np.where(shapely.is_empty(arr) | pd.isna(arr), None, arr)
+    arr = arr.copy()
+    arr[shapely.is_empty(arr) | pd.isna(arr)] = None
     arr = _round_coords(arr, ndigits)
     parts = shapely.to_geojson(arr)
     feats = [f'{{"type":"Feature","properties":{{"i":{i}}},"geometry":{g if g is not None else "null"}}}'
@@ -388,10 +390,10 @@ class FastGeoJson(folium.map.Layer):
         jinja compile the whole GeoJSON as a template (~0.1 s per MB); the
         script is added verbatim instead.
         """
-        if self.show:
+        if self.show and self._parent is not None:
             self.add_child(_AddTo(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
                            name=self.get_name() + "_add")
-        figure = self.get_root()
+        figure = cast(Figure, self.get_root())
         figure.script.add_child(_RawScript(self._template.module.script(self, kwargs)), name=self.get_name())
         for element in self._children.values():
             element.render(**kwargs)
@@ -425,7 +427,7 @@ class _RawMacro(MacroElement):
     """
 
     def render(self, **kwargs) -> None:
-        figure = self.get_root()
+        figure = cast(Figure, self.get_root())
         parts = self._template.module.__dict__
         for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
             fn = parts.get(part)
@@ -782,11 +784,11 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
     status = f["status"].fillna("existing").astype(str) if "status" in f else pd.Series("existing", index=f.index)
     source = f["source"].fillna("osm").astype(str) if "source" in f else pd.Series("osm", index=f.index)
     planned = status.ne("existing").to_numpy()
-    styles = {
+    styles: dict[str, Iterable] = {
         "fillColor": [CATEGORY_COLORS.get(c, "#333333") for c in cat],
         "color": [SOURCE_STROKE.get(s, "#444444") for s in source],
         "fillOpacity": np.where(planned, 0.15, 0.9),
-        "dashArray": np.where(planned, "3 3", None),
+        "dashArray": np.array(["3 3" if p else None for p in planned], dtype=object),
         "weight": np.where(source.isin(["official", "manual", "text"]).to_numpy(), 2.5, 1.0),
     }
     props = {
