@@ -82,3 +82,22 @@ def real_outdir(prepared_data_dir: Path, tmp_path_factory: pytest.TempPathFactor
     out = tmp_path_factory.mktemp("real") / "out"
     assert main(["coverage", "--area", str(prepared_data_dir / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
     return out
+
+
+# --------------------------------------------------------------------------- the app on the prepared default area
+@pytest.fixture(scope="module")
+def data_dir(prepared_data_dir: Path) -> Path:
+    """The data dir of the session's prepared default area (what the app reads)."""
+    return prepared_data_dir
+
+
+@pytest.fixture
+def app(data_dir: Path, monkeypatch):
+    """``app.py`` run once under Streamlit's AppTest on the prepared default area."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(data_dir))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
