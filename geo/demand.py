@@ -159,7 +159,8 @@ def demand_weights(demand: gpd.GeoDataFrame, *, persons_per_household: float = P
     levels, no_levels = _numbers(demand[col], "层数", col)
     levels = np.where(levels > 0, levels, 1.0)
     if demand.crs is None:
-        raise InputError("需求图层没有坐标参考系（CRS），无法计算占地面积。", "the demand layer has no CRS, so footprint areas cannot be computed.")
+        raise InputError("需求图层没有坐标参考系（CRS），无法计算占地面积。",
+                         "the demand layer has no CRS, so footprint areas cannot be computed.")
     area = demand.to_crs(metric_crs(demand)).geometry.area.to_numpy(float)  # 0 for points
     w = area * levels
     params = {"n_without_levels": no_levels}

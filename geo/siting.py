@@ -701,7 +701,8 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
         notes.append(warn(f"{cat_zh}：没有候选点能在 {T:g} 米内覆盖尚未覆盖的建筑，未提出选址。",
                           f"{cat_en}: no candidate brings any uncovered building within {T:g} m; no site proposed."))
     elif len(sol.chosen) < count:
-        notes.append(warn(f"{cat_zh}：{len(sol.chosen)} 处新设施已覆盖候选点能覆盖的全部建筑，其余 {count - len(sol.chosen)} 处不再增加覆盖，未列出。",
+        notes.append(warn(f"{cat_zh}：{len(sol.chosen)} 处新设施已覆盖候选点能覆盖的全部建筑，"
+                          f"其余 {count - len(sol.chosen)} 处不再增加覆盖，未列出。",
                           f"{cat_en}: {len(sol.chosen)} new sites already cover all that the candidates can reach; "
                           f"the other {count - len(sol.chosen)} would add nothing and are not listed."))
     n_unreach = int((~coverable).sum()) if len(pool) else 0
@@ -907,7 +908,8 @@ def cli_site(args) -> int:
         print(head)
         print(p["weighting_note"])
         if res.lscp is not None:
-            opt = "" if p["lscp_status"] == "optimal" else (f"（下界 {p['lscp_bound']:g}）" if zh else f" (lower bound {p['lscp_bound']:g})")
+            opt = "" if p["lscp_status"] == "optimal" else (
+                f"（下界 {p['lscp_bound']:g}）" if zh else f" (lower bound {p['lscp_bound']:g})")
             print(f"覆盖全部可达建筑最少需新增 {p['lscp_sites']} 处{opt}" if zh else
                   f"fewest new sites to cover every reachable building: {p['lscp_sites']}{opt}")
         if len(res.sites):

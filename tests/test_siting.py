@@ -286,12 +286,8 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- the real area
 @pytest.fixture(scope="module")
-def area(shared_data, tmp_path_factory):
-    from geo.areas import prepare_offline
-
-    root = tmp_path_factory.mktemp("site-data")
-    prepare_offline("xinjiangwan", shared_data, data_dir=root)
-    return root / "areas" / "xinjiangwan"
+def area(prepared_data_dir):
+    return prepared_data_dir / "areas" / "xinjiangwan"
 
 
 @pytest.fixture(scope="module")
