@@ -8,6 +8,7 @@ Run with ``.venv/bin/streamlit run app.py``; the default study area is
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -16,17 +17,41 @@ from streamlit_folium import st_folium
 from geo import report, ui, webmap
 from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
 from geo.coords import DATUMS
+from geo.coverage import gap_labels
 from geo.errors import LifecircleError
 from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label, t
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
 T0 = time.perf_counter()
 
+LANGS = ("zh", "en")
+
+
+def keep_key(key: str, options: Sequence[str], fmt: Callable[[str, str], str]) -> None:
+    """Turn a choice widget's state back into an option key before the widget is drawn.
+
+    Streamlit keeps a radio's or selectbox's value as its *formatted* option
+    (the label shown). Our labels depend on the language, so after a language
+    switch the state can hold a label of the other language ('一般步行' for
+    ``default``), which Streamlit hands back as the value. Any label, in either
+    language, is mapped back to its key; anything else is dropped (default).
+    """
+    v = st.session_state.get(key)
+    if v is None or v in options:
+        return
+    back = {fmt(o, lg): o for o in options for lg in LANGS}
+    if v in back:
+        st.session_state[key] = back[v]
+    else:
+        del st.session_state[key]
+
+
 # ----------------------------------------------------------------------------- sidebar: language, area
 with st.sidebar:
-    lang = st.radio("语言 / Language", ["zh", "en"], format_func=lambda k: "中文" if k == "zh" else "English",
+    lang = st.radio("语言 / Language", LANGS, format_func=lambda k: "中文" if k == "zh" else "English",
                     horizontal=True, key="lang")
 st.title(t("app_title", lang))
+strip = st.container()  # the summary strip: filled once the result is known, shown above everything else
 
 area_id = st.session_state.get("area_id", ui.DEFAULT_AREA)
 area_path = ui.area_dir(area_id)
@@ -43,6 +68,7 @@ except LifecircleError as exc:
 VIEWS = ["map", "green", "material", "area", "export"]
 if area is None:
     VIEWS = ["area"]
+keep_key("view", VIEWS, lambda k, lg: t(f"view_{k}", lg))
 view = st.radio(t("view", lang), VIEWS, format_func=lambda k: t(f"view_{k}", lang), horizontal=True,
                 key="view", label_visibility="collapsed")
 
@@ -113,15 +139,22 @@ if area is None:
 # ----------------------------------------------------------------------------- sidebar: analysis parameters
 with st.sidebar:
     st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
+    subs = ui.subdistricts(area.boundaries)
+    scope_opts = [ui.ALL_SUBDISTRICTS, *subs]
+    keep_key("scope", scope_opts, lambda k, lg: t("scope_all", lg) if k == ui.ALL_SUBDISTRICTS else k)
+    scope = st.selectbox(t("scope", lang), scope_opts, key="scope", help=t("scope_help", lang),
+                         format_func=lambda k: t("scope_all", lang) if k == ui.ALL_SUBDISTRICTS else k)
+    keep_key("category", CATEGORY_KEYS, label)
     cat = st.selectbox(t("category", lang), CATEGORY_KEYS, format_func=lambda k: label(k, lang), key="category")
+    keep_key("profile", list(PROFILES), label)
     profile = st.radio(t("profile", lang), list(PROFILES), format_func=lambda k: label(k, lang), key="profile",
                        horizontal=True)
     speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
                             value=PROFILES[profile].speed_m_per_min, key=f"speed_{profile}",
-                            help=PROFILES[profile].source)
+                            help=PROFILES[profile].cite(lang))
     thr = st.number_input(t("threshold", lang), min_value=50.0, max_value=5000.0, step=50.0, format="%.0f",
-                          value=CATEGORIES[cat].threshold_m, key=f"thr_{cat}", help=CATEGORIES[cat].standard)
-    st.caption(t("threshold_caption", lang, minutes=thr / speed, standard=CATEGORIES[cat].standard))
+                          value=CATEGORIES[cat].threshold_m, key=f"thr_{cat}", help=CATEGORIES[cat].cite(lang))
+    st.caption(t("threshold_caption", lang, minutes=thr / speed, standard=CATEGORIES[cat].cite(lang)))
     include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
                                 help=t("include_planned_help", lang))
     show_buildings = st.checkbox(t("show_buildings", lang), value=True, key="show_buildings")
@@ -168,22 +201,44 @@ def num_config(df: pd.DataFrame, **extra) -> dict:
     return cfg
 
 
+# ----------------------------------------------------------------------------- summary strip (top of the page)
+def summary_strip() -> None:
+    """The selected 街道's covered share for every category, visible without scrolling."""
+    shares = ui.scope_shares(result.subdistricts, scope)
+    if not len(shares):
+        return
+    name = t("scope_all", lang) if scope == ui.ALL_SUBDISTRICTS else scope
+    basis = t("strip_buildings" if shares["basis"].iloc[0] == "buildings" else "strip_streets", lang)
+    st.caption(t("strip_caption", lang, scope=name, basis=basis))
+    for col, row in zip(st.columns(len(shares)), shares.to_dict("records")):
+        fmt = "{:.0f}" if row["basis"] == "buildings" else "{:.2f} km"
+        col.metric(label(row["category"], lang), "—" if pd.isna(row["share"]) else f"{row['share']:.1%}",
+                   help=t("strip_help", lang, threshold=row["threshold_m"], minutes=row["threshold_min"],
+                          covered=fmt.format(row["covered"]), total=fmt.format(row["total"])))
+
+
+with strip:
+    summary_strip()
+
+
 # ----------------------------------------------------------------------------- views
 def map_view() -> None:
-    gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
+    cat_gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
+    gaps, n_outside, n_other = ui.scope_gaps(cat_gaps, scope)
     left, right = st.columns([3, 2])
     with right:
         st.markdown(f"**{t('gaps_title', lang, category=label(cat, lang))}**")
-        center = zoom = None
+        center, zoom = ui.scope_view(area.boundaries, scope)
         if len(gaps):
             shown = gaps.drop(columns="geometry").sort_values("rank")
-            # rank, the size of the gap (uncovered buildings; street length when it has no buildings), where
+            shown["label"] = gap_labels(shown, lang)
+            # rank, the size of the gap (uncovered buildings; street length when it has no buildings), 街道, where
             size = "n_buildings" if (shown.get("n_buildings", pd.Series(dtype=float)) > 0).any() else "street_m"
-            cols = [c for c in ("rank", size, "label") if c in shown]
+            cols = [c for c in ("rank", size, "subdistrict", "label") if c in shown]
             tbl = localize_columns(shown[cols].round({"street_m": 0}), lang)
             small = st.column_config.NumberColumn(width="small")
             sel = st.dataframe(tbl, hide_index=True, on_select="rerun", selection_mode="single-row",
-                               key=f"gap_table_{cat}", height=260,
+                               key=f"gap_table_{cat}_{scope}", height=260,
                                column_config=num_config(shown[cols], rank=small, n_buildings=small,
                                                         street_m=st.column_config.NumberColumn(format="%.0f",
                                                                                                width="small")))
@@ -192,15 +247,19 @@ def map_view() -> None:
                 g = gaps.sort_values("rank").iloc[[rows[0]]].to_crs(4326)
                 c = g.geometry.iloc[0].centroid
                 center, zoom = (c.y, c.x), 17
-                st.caption(t("zoomed_to", lang, label=str(g["label"].iloc[0])))
+                st.caption(t("zoomed_to", lang, label=str(gap_labels(g, lang).iloc[0])))
             else:
                 st.caption(t("gap_hint", lang))
         else:
             st.info(t("no_gaps", lang))
+        if n_other and scope != ui.ALL_SUBDISTRICTS:
+            st.caption(t("gaps_other", lang, n=n_other))
+        if n_outside:
+            st.caption(t("gaps_outside", lang, n=n_outside))
         if result.warnings:
             with st.expander(t("warnings", lang, n=len(result.warnings))):
                 for w in result.warnings:
-                    st.write("• " + w)
+                    st.write("• " + w.text(lang))
     with left:
         # the base (shapes, context, boundaries) stays the same for every category, threshold, speed and
         # scenario, so the browser keeps the map and the planner's view; only the overlay is swapped
@@ -213,7 +272,7 @@ def map_view() -> None:
         # render=False: st_folium renders the map itself once more anyway (same page, half the work)
         st_folium(base, render=False, key="main_map", height=600, use_container_width=True, returned_objects=[],
                   feature_group_to_add=overlay, center=center, zoom=zoom)
-    sub = result.subdistricts
+    sub = ui.in_scope(result.subdistricts, scope)
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
     cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min"])  # in the title
     st.dataframe(sub_table(cur), hide_index=True, key="sub_table", column_config=num_config(cur))
@@ -226,7 +285,7 @@ def green_view() -> None:
         st.info(t("no_green", lang))
         return
     st.caption(t("green_caption", lang))
-    g = result.green
+    g = ui.in_scope(result.green, scope)
     cols = st.columns(max(1, len(g)))
     for col, row in zip(cols, g.to_dict("records")):
         v = row.get("share_served")
@@ -248,6 +307,7 @@ def material_view() -> None:
         up = st.file_uploader(t("upload_official", lang), type=list(ui.TABLE_TYPES), key="up_official",
                               max_upload_size=ui.MAX_UPLOAD_MB)
     with c2:
+        keep_key("datum", list(DATUMS), lambda k, lg: DATUMS[k][0 if lg == "zh" else 1])
         datum = st.selectbox(t("datum", lang), list(DATUMS), format_func=lambda k: DATUMS[k][0 if lang == "zh" else 1],
                              key="datum")
     if up is not None and st.button(t("add_official", lang), key="add_official"):
@@ -257,7 +317,7 @@ def material_view() -> None:
             extra_store[f"official:{up.name}"] = tab
             flash("success", t("official_added", lang, n=len(tab), name=up.name))
             for w in tab.attrs.get("warnings", []):
-                flash("warning", w)
+                flash("warning", w.text(lang))
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from .categories import CATEGORY_KEYS, PROFILES
-from .errors import LifecircleError, ui_lang
+from .errors import LifecircleError
 
 __all__ = ["build_parser", "main"]
 
@@ -30,7 +29,7 @@ HANDLERS = {
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     p = argparse.ArgumentParser(prog="lifecircle", description="15分钟社区生活圈步行覆盖分析 / 15-minute life-circle walking coverage")
-    p.add_argument("--lang", choices=["zh", "en"], help="message language (default: LIFECIRCLE_LANG or zh)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of messages and reports (default: zh)")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("prepare", help="prepare a study area under data/areas/<area>/")
@@ -75,15 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lifecircle`` console script."""
     args = build_parser().parse_args(argv)
-    if args.lang:
-        os.environ["LIFECIRCLE_LANG"] = args.lang
     module, func = HANDLERS[args.command].split(":")
     try:
         handler = getattr(importlib.import_module(module), func)
         return int(handler(args) or 0)
     except LifecircleError as exc:
-        word = "错误" if ui_lang() == "zh" else "error"
-        print(f"lifecircle {args.command}: {word}: {exc.message()}", file=sys.stderr)
+        word = "错误" if args.lang == "zh" else "error"
+        print(f"lifecircle {args.command}: {word}: {exc.message(args.lang)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

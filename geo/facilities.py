@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .categories import CATEGORIES, SOURCES, STATUSES, category_for_fclass, category_for_tags
 from .coords import in_china, normalize_datum, to_wgs84
-from .errors import InputError, warn
+from .errors import InputError, Message, warn
 from .io import as_wgs84, read_vector, require_file
 
 __all__ = [
@@ -74,10 +74,10 @@ def empty_facilities() -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
 
 
-def _add_warnings(gdf: gpd.GeoDataFrame, messages: Iterable[str]) -> gpd.GeoDataFrame:
+def _add_warnings(gdf: gpd.GeoDataFrame, messages: Iterable[Message]) -> gpd.GeoDataFrame:
     msgs = list(gdf.attrs.get("warnings", [])) + [m for m in messages if m]
     for m in msgs:
-        log.info(m)
+        log.info(m.en)
     gdf.attrs["warnings"] = msgs
     return gdf
 

@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_tags, osmnx_tags
 from .coords import in_china
-from .errors import InputError, ui_lang
+from .errors import InputError
 from .i18n import MATCH_STATUSES, match_label
 from .io import as_wgs84, atomic_file, read_vector, require_file, to_csv_bom
 
@@ -981,7 +981,7 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
 
 def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
-    zh = ui_lang() == "zh"
+    zh = getattr(args, "lang", "zh") == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
     boundaries = _read_boundary_args(getattr(args, "boundaries", None))

@@ -24,7 +24,7 @@ import shapely
 from .categories import PARK_CLASSES, ParkClass
 from .coverage import (ALL_AREA, Distances, Snap, _boundaries, _rep_xy, _to_crs, assign_subdistrict,
                        distance_at, distance_field, facility_sources, snap_points)
-from .errors import InputError, warn
+from .errors import InputError, Message, warn
 from .network import WalkNetwork
 
 __all__ = ["GreenDistances", "classify_parks", "green_distances", "green_table", "green_check", "TOO_SMALL"]
@@ -40,7 +40,7 @@ class GreenDistances:
     classes: tuple[ParkClass, ...]
     dist: dict[str, np.ndarray]  # class key -> building distance (m), NaN if none reachable
     params: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
 
 def _sorted(classes) -> tuple[ParkClass, ...]:

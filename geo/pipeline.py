@@ -25,7 +25,7 @@ from .areas import (ATTRIBUTION, FACILITY_BUFFER_M, json_default, load_area, loa
 from .boundaries import read_boundaries
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, compute_distances, named_streets, summarize
-from .errors import InputError, ui_lang, warn
+from .errors import InputError, Message, warn
 from .io import as_wgs84, atomic_dir, read_vector, to_csv_bom
 from .network import WalkNetwork
 from .progress import null_progress, stderr_progress
@@ -39,7 +39,8 @@ WGS84 = "EPSG:4326"
 
 def _sources_cited(speed_source: str | None) -> dict:
     """Thresholds' standards from the taxonomy table (never restated here)."""
-    out = {c.key: {"label": c.zh, "threshold_m": c.threshold_m, "standard": c.standard} for c in CATEGORIES.values()}
+    out = {c.key: {"label": c.zh, "label_en": c.en, "threshold_m": c.threshold_m, "standard": c.standard,
+                   "standard_en": c.standard_en} for c in CATEGORIES.values()}
     return {"categories": out, "walking_speed": speed_source}
 
 
@@ -137,7 +138,7 @@ def run_coverage(network: WalkNetwork, facilities: gpd.GeoDataFrame, boundaries:
         "facilities_planned_dropped": int(len(facilities) - len(used)),
         "sources": _sources_cited(speed_source),
         "attribution": ATTRIBUTION,
-        "warnings": result.warnings,
+        "warnings": [w.to_dict() for w in result.warnings],
     })
     result.facilities = used.to_crs(WGS84)  # what was used, for facilities.gpkg
     progress(1.0, "coverage done")
@@ -185,7 +186,7 @@ def write_outputs(result: CoverageResult, outdir: str | Path, *,
         if facilities is not None:
             _gpkg_safe(as_wgs84(facilities)).to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         params = dict(result.params)
-        params["warnings"] = list(result.warnings)
+        params["warnings"] = [Message.coerce(w).to_dict() for w in result.warnings]
         params.setdefault("attribution", ATTRIBUTION)
         params["files"] = sorted(p.name for p in tmp.iterdir()) + ["params.json"]
         (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
@@ -210,12 +211,12 @@ def parse_thresholds(items: list[str]) -> dict[str, float]:
     return out
 
 
-def summary_table(result: CoverageResult, lang: str | None = None) -> pd.DataFrame:
+def summary_table(result: CoverageResult, lang: str = "zh") -> pd.DataFrame:
     """Per subdistrict × category: share of buildings covered and of street length covered, in %.
 
     Cells read ``buildings% / street%`` (``-`` where a subdistrict has no buildings).
     """
-    zh = (lang or ui_lang()) == "zh"
+    zh = lang == "zh"
     df = result.subdistricts
 
     def pct(v) -> str:
@@ -257,7 +258,8 @@ def _read_buildings(path: str) -> gpd.GeoDataFrame:
 @quiet_libraries
 def cli_coverage(args) -> int:
     """``lifecircle coverage``: compute and write OUTDIR, print a summary table."""
-    zh = ui_lang() == "zh"
+    lang = getattr(args, "lang", "zh")
+    zh = lang == "zh"
     outdir = Path(args.outdir)
     _prepare_outdir(outdir)
     thresholds = parse_thresholds(args.threshold)
@@ -297,14 +299,14 @@ def cli_coverage(args) -> int:
                           thresholds=thresholds, include_planned=not args.no_planned, progress=progress,
                           inputs=inputs)
     write_outputs(result, outdir)
-    tab = summary_table(result)
+    tab = summary_table(result, lang)
     speed = result.params.get("speed_m_per_min")
     print(("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）" if zh else
            "walking coverage (buildings % / street length %; speed {s:g} m/min)").format(s=speed))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(tab.to_string())
     for w in result.warnings:
-        print(("警告：" if zh else "warning: ") + w, file=sys.stderr)
+        print(("警告：" if zh else "warning: ") + w.text(lang), file=sys.stderr)
     print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
     print(ATTRIBUTION)
     return 0

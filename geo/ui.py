@@ -382,3 +382,89 @@ def geometry_store() -> "Callable[[str], str]":
         return url
 
     return store
+
+
+# --------------------------------------------------------------------------- scoped to one 街道
+ALL_SUBDISTRICTS = "*"  # the subdistrict selector's "all" option (never a 街道 name)
+
+
+def subdistricts(boundaries: gpd.GeoDataFrame | None) -> list[str]:
+    """The area's 街道 names, in the boundary layer's order (empty without boundaries)."""
+    if boundaries is None or not len(boundaries) or "subdistrict" not in boundaries.columns:
+        return []
+    return list(dict.fromkeys(str(s) for s in boundaries["subdistrict"] if pd.notna(s) and str(s)))
+
+
+def in_scope(df: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Rows of ``df`` (a ``subdistrict`` column) in the selected 街道; all rows for :data:`ALL_SUBDISTRICTS`."""
+    if scope == ALL_SUBDISTRICTS or df is None or "subdistrict" not in df.columns:
+        return df
+    return df[df["subdistrict"].astype(object) == scope]
+
+
+def scope_gaps(gaps: gpd.GeoDataFrame, scope: str) -> tuple[gpd.GeoDataFrame, int, int]:
+    """(the gaps listed for ``scope``, how many lie outside every 街道, how many are in other 街道).
+
+    A gap belongs to the 街道 of its representative point (``geo.coverage``);
+    gaps outside every 街道 are never listed, also not under "all".
+    """
+    if not len(gaps) or "subdistrict" not in gaps.columns:
+        return gaps, 0, 0
+    sub = gaps["subdistrict"].astype(object)
+    inside = sub.notna().to_numpy()
+    mine = inside if scope == ALL_SUBDISTRICTS else (sub == scope).to_numpy()
+    return gaps[mine], int((~inside).sum()), int((inside & ~mine).sum())
+
+
+def scope_shares(subdistricts_table: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Covered share per category in the selected 街道 (or all 街道 together), for the summary strip.
+
+    Returns
+    -------
+    DataFrame
+        ``category, basis, covered, total, share, threshold_m, threshold_min``;
+        ``basis`` is ``buildings`` when the scope has buildings, else ``streets``
+        (``covered``/``total`` in km of street), the same for every category.
+    """
+    from .categories import CATEGORY_KEYS
+
+    df = in_scope(subdistricts_table, scope)
+    cols = ["category", "basis", "covered", "total", "share", "threshold_m", "threshold_min"]
+    if df is None or not len(df):
+        return pd.DataFrame(columns=cols)
+    g = df.groupby("category", sort=False).agg(buildings=("buildings", "sum"), covered_b=("buildings_covered", "sum"),
+                                               km=("street_km", "sum"), covered_km=("street_km_covered", "sum"),
+                                               threshold_m=("threshold_m", "first"),
+                                               threshold_min=("threshold_min", "first"))
+    by_buildings = bool(g["buildings"].sum() > 0)
+    covered = g["covered_b"] if by_buildings else g["covered_km"]
+    total = g["buildings"] if by_buildings else g["km"]
+    out = pd.DataFrame({"category": g.index, "basis": "buildings" if by_buildings else "streets",
+                        "covered": covered.to_numpy(), "total": total.to_numpy(),
+                        "share": (covered / total.where(total > 0)).to_numpy(),
+                        "threshold_m": g["threshold_m"].to_numpy(), "threshold_min": g["threshold_min"].to_numpy()})
+    order = {k: i for i, k in enumerate(CATEGORY_KEYS)}
+    return out.sort_values("category", key=lambda s: s.map(order)).reset_index(drop=True)[cols]
+
+
+def scope_view(boundaries: gpd.GeoDataFrame | None, scope: str, *, width_px: int = 800, height_px: int = 600
+               ) -> tuple[tuple[float, float] | None, int | None]:
+    """Map centre (lat, lon) and zoom that fit the selected 街道 (the whole area for "all"), or (None, None)."""
+    import math
+
+    if boundaries is None or not len(boundaries):
+        return None, None
+    b = in_scope(boundaries, scope)
+    if not len(b):
+        return None, None
+    from .io import as_wgs84
+
+    minx, miny, maxx, maxy = as_wgs84(b).total_bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    dx = max((maxx - minx) / 360.0, 1e-9)
+    dy = max((merc(maxy) - merc(miny)) / (2 * math.pi), 1e-9)
+    zoom = math.floor(math.log2(min(width_px / (256 * dx), height_px / (256 * dy))))
+    return ((miny + maxy) / 2, (minx + maxx) / 2), max(3, min(zoom, 18))

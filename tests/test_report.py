@@ -146,7 +146,9 @@ def test_load_outdir_reads_every_table(outputs, outdir):
     assert len(outputs.gaps) == 4 and len(outputs.facilities) == 4 and len(outputs.boundaries) == 2
     assert outputs.speed_m_per_min == 72.0 and outputs.thresholds["park"] == 500.0
     assert outputs.area_name.startswith("杨浦区")
-    assert outputs.warnings == ["路网仅覆盖五角场街道面积的一部分"]
+    # an older params.json with plain-string warnings still reads (the same text in both languages)
+    assert [w.text("zh") for w in outputs.warnings] == ["路网仅覆盖五角场街道面积的一部分"]
+    assert [w.text("en") for w in outputs.warnings] == ["路网仅覆盖五角场街道面积的一部分"]
 
 
 def test_load_outdir_errors_name_the_file(tmp_path, outdir):
