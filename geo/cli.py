@@ -23,6 +23,7 @@ HANDLERS = {
     "extract": "geo.texts:cli_extract",
     "geocode": "geo.geocode:cli_geocode",
     "report": "geo.report:cli_report",
+    "app": "geo.ui:cli_app",
 }
 
 
@@ -68,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="export a coverage output folder as XLSX or PDF")
     s.add_argument("outdir", help="output folder of `lifecircle coverage`")
     s.add_argument("-o", "--output", required=True, help="report.xlsx | report.pdf")
+
+    s = sub.add_parser("app", help="serve the app with its caches filled first (the first page draws at once)")
+    s.add_argument("--area", default="xinjiangwan", help="prepared area to warm (default: xinjiangwan)")
+    s.add_argument("streamlit_args", nargs=argparse.REMAINDER,
+                   help="options passed to `streamlit run`, e.g. --server.port 8502")
     return p
 
 

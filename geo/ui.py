@@ -468,3 +468,71 @@ def scope_view(boundaries: gpd.GeoDataFrame | None, scope: str, *, width_px: int
     dy = max((merc(maxy) - merc(miny)) / (2 * math.pi), 1e-9)
     zoom = math.floor(math.log2(min(width_px / (256 * dx), height_px / (256 * dy))))
     return ((miny + maxy) / 2, (minx + maxx) / 2), max(3, min(zoom, 18))
+
+
+# --------------------------------------------------------------------------- a warm server
+def warm(area: str = DEFAULT_AREA) -> float:
+    """Fill the app's caches for the default view of ``area`` in this process; returns the seconds spent.
+
+    The first page of a fresh ``streamlit run app.py`` process used to import
+    folium, streamlit-folium and matplotlib and compute the area's distances
+    and summary *inside the browser session's first script run* (~12 s on an
+    idle 2-core machine, minutes under load): the page showed the map's place
+    blank until then. Run before the server listens (:func:`cli_app`), the
+    first page finds all of it cached and only draws. Same cached calls and
+    keys as ``app.py`` (default thresholds, profile and scenario); nothing
+    here changes what the app computes.
+    """
+    import logging
+    import time
+
+    t0 = time.perf_counter()
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    # the app's heavy imports, once per process -- but NOT streamlit_folium: its component registers with
+    # the server only when first imported inside a script run; imported here, every page would get a 404
+    # for the map's iframe ("trouble loading the streamlit_folium.st_folium component") and no map
+    import folium.plugins  # noqa: F401  (what streamlit_folium imports: most of its import time)
+
+    from . import report, webmap  # noqa: F401
+    from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES
+    from .errors import LifecircleError
+
+    path = area_dir(area)
+    try:
+        a = load_area(area_stamp(path), str(path))
+    except LifecircleError:
+        return time.perf_counter() - t0  # not prepared: the app says what to run
+    stamp = area_stamp(path)
+    fac, key = scenario(a.facilities, [], True)
+    dist = distances(stamp, key, a, fac)
+    thresholds = tuple((c, float(CATEGORIES[c].threshold_m)) for c in CATEGORY_KEYS)
+    speed = float(PROFILES["default"].speed_m_per_min)
+    res = summary(stamp, key, thresholds, speed, dist, a.boundaries)
+    # the map's layers as GeoJSON (memoised on their content) and its templates, compiled once per process
+    cat = CATEGORY_KEYS[0]
+    base = webmap.coverage_base(streets=res.streets, boundaries=a.boundaries, buildings=res.buildings,
+                                context=a.context)
+    base.add_child(webmap.coverage_overlay(category=cat, threshold_m=thresholds[0][1], speed_m_per_min=speed,
+                                           streets=res.streets, buildings=res.buildings, facilities=fac,
+                                           gaps=res.gaps))
+    base.get_root().render()
+    return time.perf_counter() - t0
+
+
+def cli_app(args: Any) -> int:
+    """``lifecircle app [--area A] [STREAMLIT OPTIONS]``: warm the caches (:func:`warm`), then serve ``app.py``.
+
+    The port opens only once the default view is computed, so the first
+    browser page draws its map at once instead of waiting on a cold process.
+    """
+    import sys
+
+    from streamlit.web import cli as stcli
+
+    seconds = warm(args.area)
+    print(("缓存已就绪（{s:.1f} 秒），启动应用…" if getattr(args, "lang", "zh") == "zh" else
+           "caches ready ({s:.1f} s), starting the app…").format(s=seconds), file=sys.stderr)
+    extra = [a for a in (args.streamlit_args or []) if a != "--"]
+    sys.argv = ["streamlit", "run", str(REPO / "app.py"), *extra]
+    return int(stcli.main(standalone_mode=False) or 0)

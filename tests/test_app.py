@@ -125,10 +125,10 @@ def app(data_dir, monkeypatch):
 
 
 def _table(at, key="sub_table"):
-    """The current category's subdistrict table (first frame with a subdistrict and no category column)."""
+    """The current category's subdistrict table (first frame with a subdistrict, no category, no gap rank)."""
     for df in at.dataframe:
         v = df.value
-        if ({"街道", "Subdistrict"} & set(v.columns)) and not ({"设施类别", "Category"} & set(v.columns)):
+        if ({"街道", "Subdistrict"} & set(v.columns)) and not ({"设施类别", "Category", "排名", "Rank"} & set(v.columns)):
             return v
     raise AssertionError("no subdistrict table on the page")
 
