@@ -27,23 +27,23 @@ T0 = time.perf_counter()
 LANGS = ("zh", "en")
 
 
-def keep_key(key: str, options: Sequence[str], fmt: Callable[[str, str], str]) -> None:
-    """Turn a choice widget's state back into an option key before the widget is drawn.
+def choice(widget: Callable, text: str, options: Sequence[str], key: str, fmt: Callable[[str, str], str],
+           lang: str, **kw) -> str:
+    """A radio or selectbox whose value is an option *key*, kept in ``st.session_state[key]`` across languages.
 
-    Streamlit keeps a radio's or selectbox's value as its *formatted* option
-    (the label shown). Our labels depend on the language, so after a language
-    switch the state can hold a label of the other language ('一般步行' for
-    ``default``), which Streamlit hands back as the value. Any label, in either
-    language, is mapped back to its key; anything else is dropped (default).
+    Streamlit keeps a choice widget's value as the label it shows, and our
+    labels change with the language: after a switch the browser sent back a
+    label of the other language, which ``format_func`` (``label()`` returns an
+    unknown key unchanged) let through as the value -- ``KeyError: '一般步行'``
+    at ``PROFILES[profile]``. So the widget is keyed per language
+    (``<key>.<lang>``: it only ever sees its own labels) and is seeded, after a
+    switch, from the key chosen, which lives under ``key``.
     """
-    v = st.session_state.get(key)
-    if v is None or v in options:
-        return
-    back = {fmt(o, lg): o for o in options for lg in LANGS}
-    if v in back:
-        st.session_state[key] = back[v]
-    else:
-        del st.session_state[key]
+    cur = st.session_state.get(key)
+    index = list(options).index(cur) if cur in options else 0
+    value = widget(text, options, index=index, format_func=lambda k: fmt(k, lang), key=f"{key}.{lang}", **kw)
+    st.session_state[key] = value
+    return value
 
 
 # ----------------------------------------------------------------------------- sidebar: language, area
@@ -68,9 +68,8 @@ except LifecircleError as exc:
 VIEWS = ["map", "green", "material", "area", "export"]
 if area is None:
     VIEWS = ["area"]
-keep_key("view", VIEWS, lambda k, lg: t(f"view_{k}", lg))
-view = st.radio(t("view", lang), VIEWS, format_func=lambda k: t(f"view_{k}", lang), horizontal=True,
-                key="view", label_visibility="collapsed")
+view = choice(st.radio, t("view", lang), VIEWS, "view", lambda k, lg: t(f"view_{k}", lg), lang, horizontal=True,
+              label_visibility="collapsed")
 
 
 def show_error(exc: LifecircleError) -> None:
@@ -139,16 +138,11 @@ if area is None:
 # ----------------------------------------------------------------------------- sidebar: analysis parameters
 with st.sidebar:
     st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
-    subs = ui.subdistricts(area.boundaries)
-    scope_opts = [ui.ALL_SUBDISTRICTS, *subs]
-    keep_key("scope", scope_opts, lambda k, lg: t("scope_all", lg) if k == ui.ALL_SUBDISTRICTS else k)
-    scope = st.selectbox(t("scope", lang), scope_opts, key="scope", help=t("scope_help", lang),
-                         format_func=lambda k: t("scope_all", lang) if k == ui.ALL_SUBDISTRICTS else k)
-    keep_key("category", CATEGORY_KEYS, label)
-    cat = st.selectbox(t("category", lang), CATEGORY_KEYS, format_func=lambda k: label(k, lang), key="category")
-    keep_key("profile", list(PROFILES), label)
-    profile = st.radio(t("profile", lang), list(PROFILES), format_func=lambda k: label(k, lang), key="profile",
-                       horizontal=True)
+    cat = choice(st.selectbox, t("category", lang), CATEGORY_KEYS, "category", label, lang)
+    scope_opts = [ui.ALL_SUBDISTRICTS, *ui.subdistricts(area.boundaries)]
+    scope = choice(st.selectbox, t("scope", lang), scope_opts, "scope",
+                   lambda k, lg: t("scope_all", lg) if k == ui.ALL_SUBDISTRICTS else k, lang, help=t("scope_help", lang))
+    profile = choice(st.radio, t("profile", lang), list(PROFILES), "profile", label, lang, horizontal=True)
     speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
                             value=PROFILES[profile].speed_m_per_min, key=f"speed_{profile}",
                             help=PROFILES[profile].cite(lang))
@@ -307,9 +301,8 @@ def material_view() -> None:
         up = st.file_uploader(t("upload_official", lang), type=list(ui.TABLE_TYPES), key="up_official",
                               max_upload_size=ui.MAX_UPLOAD_MB)
     with c2:
-        keep_key("datum", list(DATUMS), lambda k, lg: DATUMS[k][0 if lg == "zh" else 1])
-        datum = st.selectbox(t("datum", lang), list(DATUMS), format_func=lambda k: DATUMS[k][0 if lang == "zh" else 1],
-                             key="datum")
+        datum = choice(st.selectbox, t("datum", lang), list(DATUMS), "datum",
+                       lambda k, lg: DATUMS[k][0 if lg == "zh" else 1], lang)
     if up is not None and st.button(t("add_official", lang), key="add_official"):
         try:
             path = ui.save_upload(up, ui.TABLE_TYPES)

@@ -152,7 +152,7 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
         real = getattr(cov, fn)
         monkeypatch.setattr(cov, fn, lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
     before = _table(app, "sub_table")
-    app.selectbox(key="category").set_value("park").run()
+    app.selectbox(key="category.zh").set_value("park").run()
     after = _table(app, "sub_table")
     assert not app.exception
     assert not before.equals(after)
@@ -171,11 +171,11 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
         runs.setdefault("threshold", []).append(
             timed(lambda: app.number_input(key=f"thr_{app.session_state['category']}").set_value(350.0 + 50 * i)))
         runs.setdefault("category", []).append(
-            timed(lambda: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
+            timed(lambda: app.selectbox(key="category.zh").set_value(["health", "market", "culture"][i])))
         runs.setdefault("speed", []).append(
             timed(lambda: app.number_input(key=f"speed_{app.session_state['profile']}").set_value(60.0 + 5 * i)))
         runs.setdefault("profile", []).append(
-            timed(lambda: app.radio(key="profile").set_value("elderly" if i % 2 == 0 else "default")))
+            timed(lambda: app.radio(key="profile.zh").set_value("elderly" if i % 2 == 0 else "default")))
         runs.setdefault("plain rerun", []).append(timed(lambda: app))
     med = {k: statistics.median(v) for k, v in runs.items()}
     print("\nAppTest warm timings (median of 3, new values): "
@@ -220,14 +220,14 @@ def test_language_switch(app):
 
 
 def test_bad_upload_shows_chinese_error_and_keeps_state(app):
-    app.radio(key="view").set_value("material").run()
+    app.radio(key="view.zh").set_value("material").run()
     app.file_uploader(key="up_official").upload("名录.csv", "名称,备注\n某设施,无坐标\n".encode("utf-8"), "text/csv")
     app.run()
     app.button(key="add_official").click().run()
     assert not app.exception
     assert app.error and CJK.search(app.error[0].value)
     assert "Traceback" not in app.error[0].value
-    app.radio(key="view").set_value("map").run()
+    app.radio(key="view.zh").set_value("map").run()
     assert "新江湾城街道" in _table(app, "sub_table").iloc[:, 0].tolist()  # nothing lost
 
 
@@ -265,20 +265,20 @@ def test_missing_default_area_names_the_command(tmp_path, monkeypatch):
 
 
 def test_green_and_export_views(app):
-    app.radio(key="view").set_value("green").run()
+    app.radio(key="view.zh").set_value("green").run()
     assert not app.exception
     labels = [m.label for m in app.metric]
     assert any("500米见绿覆盖率" in x for x in labels)
-    app.radio(key="view").set_value("export").run()
+    app.radio(key="view.zh").set_value("export").run()
     assert not app.exception
     assert len(app.get("download_button")) == 5
 
 
 def _add_official(app, csv_text: str, datum: str) -> None:
-    app.radio(key="view").set_value("material").run()
+    app.radio(key="view.zh").set_value("material").run()
     app.file_uploader(key="up_official").upload("官方名录.csv", csv_text.encode("utf-8"), "text/csv")
     app.run()
-    app.selectbox(key="datum").set_value(datum).run()
+    app.selectbox(key="datum.zh").set_value(datum).run()
     app.button(key="add_official").click().run()
     assert not app.exception, [e.value for e in app.exception]
 
@@ -296,8 +296,8 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
     assert abs(p.x - lon) < 1e-5 and abs(p.y - lat) < 1e-5
     assert abs(glon[0] - lon) > 1e-3
     # the planned canteen covers buildings only in the "after the plan" scenario
-    app.radio(key="view").set_value("map").run()
-    app.selectbox(key="category").set_value("canteen").run()
+    app.radio(key="view.zh").set_value("map").run()
+    app.selectbox(key="category.zh").set_value("canteen").run()
     with_plan = _table(app).set_index(_table(app).columns[0])
     assert int(with_plan.loc["新江湾城街道", "覆盖建筑数"]) > 0
     app.toggle(key="include_planned").set_value(False).run()
@@ -308,7 +308,7 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
 def test_policy_text_upload_shows_mentions_with_match_status(app):
     text = ("新江湾城街道2024年工作要点：年内新建2家长者食堂，改造提升新江湾城公园，"
             "推进新江湾城社区市民健身中心更新。").encode("gb18030")
-    app.radio(key="view").set_value("material").run()
+    app.radio(key="view.zh").set_value("material").run()
     app.file_uploader(key="up_texts").upload("工作要点.txt", text, "text/plain")
     app.run()
     app.button(key="extract").click().run()
@@ -343,7 +343,7 @@ def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir):
     lon, lat = 121.5066, 31.3357
 
     def extract(at):
-        at.radio(key="view").set_value("material").run()
+        at.radio(key="view.zh").set_value("material").run()
         at.file_uploader(key="up_texts").upload("工作要点.txt", text, "text/plain")
         at.run()
         at.button(key="extract").click().run()
