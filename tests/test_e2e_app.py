@@ -19,7 +19,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from test_e2e import _VECTOR_JS, ARGS, CHROMIUM, MAP_IFRAME, _free_port  # noqa: E402  (same browser flags)
+from test_e2e import (  # same browser flags
+    _VECTOR_JS,
+    ARGS,
+    CHROMIUM,
+    MAP_IFRAME,
+    _free_port,
+)
 
 pytestmark = pytest.mark.e2e
 TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
@@ -73,6 +79,8 @@ class Server:
 
 def _map_drawn(page, timeout_s: float) -> int:
     """Poll until the map in the streamlit-folium iframe has all its layers loaded; vector layer count."""
+    from playwright.sync_api import Error
+
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         try:
@@ -82,8 +90,8 @@ def _map_drawn(page, timeout_s: float) -> int:
             if n > 0:
                 frame.evaluate(TWO_FRAMES_JS)  # the canvas draws on the next animation frame
                 return n
-        except Exception:  # no iframe yet, or it was replaced between the calls
-            pass
+        except Error:  # no iframe yet, or it was replaced between the calls
+            n = -1
         time.sleep(0.02)
     return -1
 
