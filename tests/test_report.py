@@ -434,3 +434,19 @@ def test_from_result_converts_metric_layers(outputs, tmp_path):
     np.testing.assert_allclose(back.total_bounds, outputs.gaps.total_bounds, atol=1e-6)
     fac = next(sh for sh in report.report_tables(wrapped) if sh.key == "gaps").frame
     assert fac["lon"].between(121, 122).all() and fac["lat"].between(31, 32).all()
+
+
+def test_gap_sheet_speaks_the_report_language_and_names_the_subdistrict(outputs):
+    import dataclasses
+
+    gaps = outputs.gaps.assign(subdistrict=["甲街道", None, "乙街道", "甲街道"],
+                               label_en=["≈320 m NW of 国权北路", "", "next to 殷行路", "政立路"])
+    out = dataclasses.replace(outputs, gaps=gaps)
+    for lang, want in (("en", ["≈320 m NW of 国权北路", "淞沪路", "next to 殷行路", "政立路"]),
+                       ("zh", ["国权北路", "淞沪路", "殷行路", "政立路"])):
+        sheet = next(sh for sh in report.report_tables(out, lang) if sh.key == "gaps").frame
+        by_rank = sheet.set_index(["category", "rank"]).loc[
+            [(report.label(c, lang), r) for c, r in zip(gaps["category"], gaps["rank"])]]
+        assert by_rank["label"].tolist() == want  # one location column, in the report's language
+        assert "label_en" not in sheet.columns
+        assert [v if isinstance(v, str) else None for v in by_rank["subdistrict"]] == ["甲街道", None, "乙街道", "甲街道"]
