@@ -19,9 +19,11 @@ from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
 from geo.coords import DATUMS
 from geo.coverage import gap_labels
 from geo.errors import LifecircleError
+from geo.study import FacilityLayer, Study, Threshold
 from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label, t
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
+ui.clean_temp_on_start()
 T0 = time.perf_counter()
 
 LANGS = ("zh", "en")
@@ -37,12 +39,15 @@ def choice(widget: Callable, text: str, options: Sequence[str], key: str, fmt: C
     unknown key unchanged) let through as the value -- ``KeyError: '一般步行'``
     at ``PROFILES[profile]``. So the widget is keyed per language
     (``<key>.<lang>``: it only ever sees its own labels) and is seeded, after a
-    switch, from the key chosen, which lives under ``key``.
+    switch, from the key chosen, which lives under ``key``. A key set from
+    outside (opening a saved study) restarts the widget from it.
     """
     cur = st.session_state.get(key)
+    if cur is not None and cur != st.session_state.get(f"{key}._shown"):
+        st.session_state.pop(f"{key}.{lang}", None)
     index = list(options).index(cur) if cur in options else 0
     value = widget(text, options, index=index, format_func=lambda k: fmt(k, lang), key=f"{key}.{lang}", **kw)
-    st.session_state[key] = value
+    st.session_state[key] = st.session_state[f"{key}._shown"] = value
     return value
 
 
@@ -57,7 +62,7 @@ area_id = st.session_state.get("area_id", ui.DEFAULT_AREA)
 area_path = ui.area_dir(area_id)
 area = None
 try:
-    area = ui.load_area(ui.area_stamp(area_path), str(area_path))
+    area = ui.load_area(area_path)
 except LifecircleError as exc:
     if area_id == ui.DEFAULT_AREA and not (area_path / "area.json").exists():
         st.error(t("area_missing", lang, path=str(area_path)))
@@ -83,7 +88,7 @@ def flash(kind: str, text: str) -> None:
 
 
 for _kind, _text in st.session_state.pop("_flash", []):
-    {"success": st.success, "warning": st.warning}[_kind](_text)
+    {"success": st.success, "warning": st.warning, "error": st.error}[_kind](_text)
 
 
 # ----------------------------------------------------------------------------- load another area
@@ -117,8 +122,9 @@ def area_view() -> None:
     off_id = st.text_input(t("area_id", lang), value="my_area", key="offline_id")
     if st.button(t("prepare", lang), key="prepare_offline", disabled=not (up or local)):
         try:
-            src = ui.save_upload(up, ui.NETWORK_TYPES) if up else ui.require_local(local)
-            prepare_and_open(lambda progress: ui.prepare_from_file(off_id, src, progress))
+            with ui.temp_dir("upload") as folder:
+                src = ui.save_upload(up, ui.NETWORK_TYPES, folder=folder) if up else ui.require_local(local)
+                prepare_and_open(lambda progress: ui.prepare_from_file(off_id, src, progress))
         except LifecircleError as exc:
             show_error(exc)
 
@@ -135,7 +141,15 @@ if area is None:
     area_view()
     st.stop()
 
-# ----------------------------------------------------------------------------- sidebar: analysis parameters
+# ----------------------------------------------------------------------------- the study: every parameter in one value
+# kept in plain session state (not only in widgets, whose state Streamlit drops when they are not drawn), so a
+# threshold or a speed set once holds for the whole session, whatever category or walker is shown
+state = st.session_state
+if "thresholds" not in state:
+    state["thresholds"] = {c: Threshold(CATEGORIES[c].threshold_m, "m") for c in CATEGORY_KEYS}
+speeds: dict = state.setdefault("speeds", {})  # walking profile -> m/min the planner set
+layers: dict = state.setdefault("layers", {}).setdefault(area_id, {})  # this area's own layers: digest -> layer
+
 with st.sidebar:
     st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
     cat = choice(st.selectbox, t("category", lang), CATEGORY_KEYS, "category", label, lang)
@@ -144,28 +158,44 @@ with st.sidebar:
                    lambda k, lg: t("scope_all", lg) if k == ui.ALL_SUBDISTRICTS else k, lang, help=t("scope_help", lang))
     profile = choice(st.radio, t("profile", lang), list(PROFILES), "profile", label, lang, horizontal=True)
     speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
-                            value=PROFILES[profile].speed_m_per_min, key=f"speed_{profile}",
-                            help=PROFILES[profile].cite(lang))
-    thr = st.number_input(t("threshold", lang), min_value=50.0, max_value=5000.0, step=50.0, format="%.0f",
-                          value=CATEGORIES[cat].threshold_m, key=f"thr_{cat}", help=CATEGORIES[cat].cite(lang))
-    st.caption(t("threshold_caption", lang, minutes=thr / speed, standard=CATEGORIES[cat].cite(lang)))
+                            value=float(speeds.get(profile, PROFILES[profile].speed_m_per_min)),
+                            key=f"speed_{profile}", help=PROFILES[profile].cite(lang))
+    speeds[profile] = float(speed)
+    with st.expander(t("thresholds_title", lang), expanded=False):
+        cc = st.column_config
+        edited = st.data_editor(
+            ui.threshold_table(state["thresholds"], speed, lang), hide_index=True,
+            key=f"thresholds_{state.get('thresholds_version', 0)}", disabled=["category", "threshold_m",
+                                                                               "threshold_min", "standard"],
+            column_config={"category": cc.TextColumn(column_label("category", lang)),
+                           "value": cc.NumberColumn(t("thr_value", lang), min_value=0.1, format="%g"),
+                           "unit": cc.SelectboxColumn(t("thr_unit", lang), options=["m", "min"], required=True,
+                                                      format_func=lambda u: t(f"unit_{u}", lang)),
+                           "threshold_m": cc.NumberColumn(column_label("threshold_m", lang), format="%.0f"),
+                           "threshold_min": cc.NumberColumn(column_label("threshold_min", lang), format="%.1f"),
+                           "standard": cc.TextColumn(t("thr_standard", lang))})
+        state["thresholds"] = ui.thresholds_from_table(edited, state["thresholds"], speed)
+        st.caption(t("thresholds_help", lang))
+    thr_spec = state["thresholds"][cat]
+    thr = thr_spec.metres(speed)
+    st.caption(t("threshold_caption_kind", lang, threshold=thr_spec.text(lang), metres=thr, minutes=thr / speed,
+                 kind=thr_spec.kind(lang), standard=CATEGORIES[cat].cite(lang)))
     include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
                                 help=t("include_planned_help", lang))
     show_buildings = st.checkbox(t("show_buildings", lang), value=True, key="show_buildings")
     online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
                                help=t("online_tiles_help", lang))
 
-thresholds = tuple((c, float(st.session_state.get(f"thr_{c}", CATEGORIES[c].threshold_m))) for c in CATEGORY_KEYS)
-stamp = ui.area_stamp(area_path)
-extra = list(st.session_state.get("extra_facilities", {}).values())
-facilities, scenario = ui.scenario(area.facilities, extra, include_planned)
+study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
+              profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
+              speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
 try:
     with st.spinner(t("computing", lang)):
-        dist = ui.distances(stamp, scenario, area, facilities)
-        result = ui.summary(stamp, scenario, thresholds, float(speed), dist, area.boundaries)
+        run = ui.run(study)
 except LifecircleError as exc:
     show_error(exc)
     st.stop()
+result, facilities, dist = run.coverage, run.facilities, run.distances
 assets = ui.leaflet_url()
 store = ui.geometry_store()
 
@@ -293,7 +323,6 @@ def green_view() -> None:
 
 
 def material_view() -> None:
-    extra_store: dict = st.session_state.setdefault("extra_facilities", {})
     # --- official facility list
     st.subheader(t("official_title", lang))
     c1, c2 = st.columns([3, 2])
@@ -305,23 +334,29 @@ def material_view() -> None:
                        lambda k, lg: DATUMS[k][0 if lg == "zh" else 1], lang)
     if up is not None and st.button(t("add_official", lang), key="add_official"):
         try:
-            path = ui.save_upload(up, ui.TABLE_TYPES)
+            path = ui.keep_upload(up, ui.TABLE_TYPES, area_id)  # kept in the workspace: the study can read it again
             tab = ui.read_official(path, datum)
-            extra_store[f"official:{up.name}"] = tab
-            flash("success", t("official_added", lang, n=len(tab), name=up.name))
+            layer = FacilityLayer.of_file("table", path, datum=datum, name=up.name)
+            again = layer.digest in layers
+            layers[layer.digest] = layer  # the same file twice is one layer
+            flash("success", t("official_again" if again else "official_added", lang, n=len(tab), name=up.name))
             for w in tab.attrs.get("warnings", []):
                 flash("warning", w.text(lang))
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
-    if extra_store:
+    if layers:
         st.write(t("own_layers", lang))
-        for k, v in list(extra_store.items()):
+        counts = {x.get("digest"): x.get("features") for x in run.params.get("facility_layers", [])}
+        for k, v in list(layers.items()):
             a, b = st.columns([4, 1])
-            a.write(f"• {k} — {len(v)}")
+            a.write(f"• {v.describe(lang)} — {counts.get(k, '?')}")
             if b.button(t("remove", lang), key=f"rm_{k}"):
-                extra_store.pop(k)
+                layers.pop(k)
                 st.rerun()
+        merged = int(run.params.get("facilities_merged", 0))
+        if merged:
+            st.caption(t("merged_note", lang, n=merged))
 
     # --- policy texts
     st.subheader(t("texts_title", lang))
@@ -329,15 +364,16 @@ def material_view() -> None:
                            key="up_texts", max_upload_size=ui.MAX_UPLOAD_MB)
     if ups and st.button(t("extract", lang), key="extract"):
         try:
-            paths = [ui.save_upload(u, ui.TEXT_TYPES) for u in ups]
-            with st.spinner(t("extracting", lang)):
-                st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, stamp)
+            with ui.temp_dir("upload") as folder:
+                paths = [ui.save_upload(u, ui.TEXT_TYPES, folder=folder / str(i)) for i, u in enumerate(ups)]
+                with st.spinner(t("extracting", lang)):
+                    st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path))
         except LifecircleError as exc:
             show_error(exc)
     geo_df = st.session_state.get("geocoded")
     if geo_df is None:
         return
-    corr_path = ui.corrections_path(area_path)
+    corr_path = ui.corrections_path(area_id)
     geo_df = ui.reapply_corrections(geo_df, corr_path)
     st.caption(t("match_counts", lang, counts=", ".join(f"{match_label(k, lang)}: {v}" for k, v in
                                                          geo_df["match_status"].value_counts().items())))
@@ -387,13 +423,61 @@ def material_view() -> None:
             show_error(exc)
     fac = ui.geocoded_facilities(geo_df)
     if st.button(t("use_text_facilities", lang, n=len(fac)), key="use_text", disabled=not len(fac)):
-        extra_store["text:policy"] = fac
+        # the mention table is kept in the workspace and read with the corrections file at every run,
+        # so a correction saved later changes the result too
+        path = ui.keep_geocoded(st.session_state["geocoded"], area_id)
+        layer = FacilityLayer.of_file("texts", path, corrections=str(corr_path), name=t("texts_layer", lang))
+        for k in [k for k, v in layers.items() if v.kind == "texts"]:
+            layers.pop(k)
+        layers[layer.digest] = layer
         st.rerun()
+
+
+def open_study(name: str) -> None:
+    """Callback: load a saved study into the widgets' state before they are drawn."""
+    try:
+        saved = Study.load(ui.workspace(area_id).study_path(name))
+    except LifecircleError as exc:
+        flash("error", exc.message(lang))
+        return
+    state["thresholds"] = {c: saved.threshold(c) for c in CATEGORY_KEYS}
+    state["thresholds_version"] = state.get("thresholds_version", 0) + 1  # a fresh table shows the loaded values
+    state["profile"] = saved.profile
+    if saved.speed_m_per_min:
+        speeds[saved.profile] = float(saved.speed_m_per_min)
+    state.pop(f"speed_{saved.profile}", None)
+    state["include_planned"] = saved.include_planned
+    layers.clear()
+    layers.update({x.digest or x.path: x for x in saved.layers if x.kind != "area"})
+    state["study_name"] = saved.name or name
+    flash("success", t("study_opened", lang, name=name))
+
+
+def study_box() -> None:
+    """Save the study on screen, or open a saved one (the planner's workspace, which prepare never touches)."""
+    ws = ui.workspace(area_id)
+    st.markdown(f"**{t('study_title', lang)}**")
+    a, b = st.columns(2)
+    with a:
+        name = st.text_input(t("study_name", lang), value=state.get("study_name") or "study", key="study_name_input")
+        if st.button(t("save_study", lang), key="save_study"):
+            try:
+                path = study.replace(name=name).save(ws.study_path(name))
+                state["study_name"] = name
+                st.success(t("study_saved", lang, path=str(path)))
+            except LifecircleError as exc:
+                show_error(exc)
+    with b:
+        saved = ws.list_studies()
+        pick = st.selectbox(t("saved_studies", lang), saved, key="pick_study", disabled=not saved)
+        st.button(t("open_study", lang), key="open_study", disabled=not saved, on_click=open_study, args=(pick,))
 
 
 def export_view() -> None:
     st.caption(t("export_caption", lang))
-    outputs = report.CoverageOutputs.from_result(result, facilities=facilities, boundaries=area.boundaries)
+    st.caption(t("export_scenario", lang, scenario=study.scenario_label(lang),
+                 layers="; ".join(x.get("label", "") for x in run.params.get("facility_layers", []))))
+    outputs = run.outputs()
     name = f"lifecircle_{area_id}_{cat}"
     for kind, mime in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                        ("csv", "application/zip"), ("gpkg", "application/geopackage+sqlite3"),
@@ -401,6 +485,7 @@ def export_view() -> None:
         st.download_button(t(f"export_{kind}", lang), data=ui.exporter(outputs, kind, lang),
                            file_name=f"{name}.{ 'zip' if kind == 'csv' else kind}", mime=mime,
                            key=f"dl_{kind}", on_click="ignore")
+    study_box()
 
 
 {"map": map_view, "green": green_view, "material": material_view, "area": area_view, "export": export_view}[view]()

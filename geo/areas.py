@@ -34,8 +34,9 @@ from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
 from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError
-from .io import as_wgs84, atomic_dir, read_vector, require_file
+from .io import as_wgs84, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
+from .outdir import check_not_input, check_outdir, kept_files, owned_dir
 from .progress import null_progress, stderr_progress
 
 __all__ = [
@@ -280,11 +281,31 @@ def _spec_inputs(spec: AreaSpec, root: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- writing
+#: What ``prepare`` writes into an area folder; anything else there is the planner's and survives a re-prepare.
+AREA_FILES = ("area.json", "network", "facilities.gpkg", "boundaries.gpkg", "buildings.gpkg", "context.gpkg")
+
+
+def _legacy_area(out_root: Path) -> dict[str, str]:
+    """An area folder written before the manifest (geo.outdir): its layout."""
+    return {n: "prepare" for n in AREA_FILES} if (out_root / "area.json").is_file() else {}
+
+
+def check_area_out(out_root: Path, inputs: list | None = None) -> None:
+    """Before the work: the area folder can be written, is none of the inputs, holds no foreign ``network`` ...
+
+    Other files there are the planner's: kept (hard links), never refused.
+    """
+    check_not_input(out_root, inputs or [], replaces=AREA_FILES)
+    check_outdir(out_root, "prepare", AREA_FILES, force=True, legacy=_legacy_area(out_root))
+
+
 def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, facilities: gpd.GeoDataFrame,
                 boundaries: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
                 context: dict[str, gpd.GeoDataFrame]) -> Path:
     layers = {}
-    with atomic_dir(out_root) as tmp:
+    legacy = _legacy_area(out_root)
+    with owned_dir(out_root, "prepare", AREA_FILES, force=True, legacy=legacy) as tmp:
+        kept = kept_files(out_root, "prepare", legacy)  # linked into the new folder when it replaces the old
         net.save(tmp / "network")
         facilities.to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         layers["facilities"] = {"features": int(len(facilities)),
@@ -303,7 +324,7 @@ def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, faci
                              "km": float(net.edges["length_m"].sum() / 1000.0)}
         meta = {**meta, "area": area, "crs": str(net.crs.to_string() if hasattr(net.crs, "to_string") else net.crs),
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION}
+                "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION, "kept_files": kept}
         (tmp / "area.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=json_default),
                                        encoding="utf-8")
     return out_root
@@ -352,6 +373,7 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     """
     progress = progress or null_progress
     root = require_file(from_dir)
+    check_area_out(Path(data_dir) / "areas" / area, [root])
     spec = AREAS.get(area)
     if spec is not None and (root / spec.roads).exists():
         inp, name, place, notes = _spec_inputs(spec, root), spec.name, spec.place, list(spec.notes)
@@ -435,6 +457,7 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
     import osmnx as ox
 
     progress = progress or null_progress
+    check_area_out(Path(data_dir) / "areas" / area)
     cache = Path(data_dir) / "cache" / "osmnx"
     cache.mkdir(parents=True, exist_ok=True)
     ox.settings.use_cache = True

@@ -60,7 +60,8 @@ def test_toy_distances_and_outputs(tmp_path, capsys):
     files = make_toy(tmp_path / "in")
     out = tmp_path / "out"
     assert main(["--lang", "en", *toy_args(files, out, "--threshold", "park=1000", "--profile", "elderly")]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "named_streets.csv"])  # roads have names
+    # roads have names; .lifecircle.json names the files coverage owns (geo.outdir)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "named_streets.csv", ".lifecircle.json"])
     b = gpd.read_file(out / "buildings.gpkg")
     # building leg 20 + 900 along A + park leg 10 = 930; clinic: 20 + 0 + 5 = 25
     assert b["dist_m_park"].iloc[0] == pytest.approx(930, abs=1.0)
@@ -111,8 +112,12 @@ def test_toy_scenarios_and_default_threshold(tmp_path):
 
 
 def test_parse_thresholds():
-    assert parse_thresholds(["park=300", "health=800.5"]) == {"park": 300.0, "health": 800.5}
-    for bad in (["park"], ["karaoke=300"], ["park=-1"], ["park=abc"]):
+    from geo.study import Threshold
+
+    assert parse_thresholds(["park=300", "health=800.5m", "elderly_care=10min", "canteen=7.5 分钟"]) == {
+        "park": Threshold(300.0, "m"), "health": Threshold(800.5, "m"), "elderly_care": Threshold(10.0, "min"),
+        "canteen": Threshold(7.5, "min")}
+    for bad in (["park"], ["karaoke=300"], ["park=-1"], ["park=abc"], ["park=10h"], ["park=0min"]):
         with pytest.raises(InputError):
             parse_thresholds(bad)
 
