@@ -249,41 +249,18 @@ with strip:
 def map_view() -> None:
     cat_gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
     gaps, n_outside, n_other = ui.scope_gaps(cat_gaps, scope)
+    ranked = gaps.sort_values("rank") if len(gaps) else gaps
+    table_key = f"gap_table_{cat}_{scope}"
+    # the row picked in the gap list (its state exists before the list is drawn): the map is drawn first, so
+    # the browser starts loading it before the list's grid
+    picked = ((st.session_state.get(table_key) or {}).get("selection") or {}).get("rows") or []
+    center, zoom = ui.scope_view(area.boundaries, scope)
+    zoomed = None
+    if picked and picked[0] < len(ranked):
+        zoomed = ranked.iloc[[picked[0]]].to_crs(4326)
+        c = zoomed.geometry.iloc[0].centroid
+        center, zoom = (c.y, c.x), 17
     left, right = st.columns([3, 2])
-    with right:
-        st.markdown(f"**{t('gaps_title', lang, category=label(cat, lang))}**")
-        center, zoom = ui.scope_view(area.boundaries, scope)
-        if len(gaps):
-            shown = gaps.drop(columns="geometry").sort_values("rank")
-            shown["label"] = gap_labels(shown, lang)
-            # rank, the size of the gap (uncovered buildings; street length when it has no buildings), 街道, where
-            size = "n_buildings" if (shown.get("n_buildings", pd.Series(dtype=float)) > 0).any() else "street_m"
-            cols = [c for c in ("rank", size, "subdistrict", "label") if c in shown]
-            tbl = localize_columns(shown[cols].round({"street_m": 0}), lang)
-            small = st.column_config.NumberColumn(width="small")
-            sel = st.dataframe(tbl, hide_index=True, on_select="rerun", selection_mode="single-row",
-                               key=f"gap_table_{cat}_{scope}", height=260,
-                               column_config=num_config(shown[cols], rank=small, n_buildings=small,
-                                                        street_m=st.column_config.NumberColumn(format="%.0f",
-                                                                                               width="small")))
-            rows = sel.selection.rows if sel is not None else []
-            if rows:
-                g = gaps.sort_values("rank").iloc[[rows[0]]].to_crs(4326)
-                c = g.geometry.iloc[0].centroid
-                center, zoom = (c.y, c.x), 17
-                st.caption(t("zoomed_to", lang, label=str(gap_labels(g, lang).iloc[0])))
-            else:
-                st.caption(t("gap_hint", lang))
-        else:
-            st.info(t("no_gaps", lang))
-        if n_other and scope != ui.ALL_SUBDISTRICTS:
-            st.caption(t("gaps_other", lang, n=n_other))
-        if n_outside:
-            st.caption(t("gaps_outside", lang, n=n_outside))
-        if result.warnings:
-            with st.expander(t("warnings", lang, n=len(result.warnings))):
-                for w in result.warnings:
-                    st.write("• " + w.text(lang))
     with left:
         # the base (shapes, context, boundaries) stays the same for every category, threshold, speed and
         # scenario, so the browser keeps the map and the planner's view; only the overlay is swapped
@@ -296,6 +273,34 @@ def map_view() -> None:
         # render=False: st_folium renders the map itself once more anyway (same page, half the work)
         st_folium(base, render=False, key="main_map", height=600, use_container_width=True, returned_objects=[],
                   feature_group_to_add=overlay, center=center, zoom=zoom)
+    with right:
+        st.markdown(f"**{t('gaps_title', lang, category=label(cat, lang))}**")
+        if len(gaps):
+            shown = ranked.drop(columns="geometry")
+            shown["label"] = gap_labels(shown, lang)
+            # rank, the size of the gap (uncovered buildings; street length when it has no buildings), 街道, where
+            size = "n_buildings" if (shown.get("n_buildings", pd.Series(dtype=float)) > 0).any() else "street_m"
+            cols = [c for c in ("rank", size, "subdistrict", "label") if c in shown]
+            tbl = localize_columns(shown[cols].round({"street_m": 0}), lang)
+            small = st.column_config.NumberColumn(width="small")
+            st.dataframe(tbl, hide_index=True, on_select="rerun", selection_mode="single-row", key=table_key,
+                         height=260, column_config=num_config(shown[cols], rank=small, n_buildings=small,
+                                                              street_m=st.column_config.NumberColumn(
+                                                                  format="%.0f", width="small")))
+            if zoomed is not None:
+                st.caption(t("zoomed_to", lang, label=str(gap_labels(zoomed, lang).iloc[0])))
+            else:
+                st.caption(t("gap_hint", lang))
+        else:
+            st.info(t("no_gaps", lang))
+        if n_other and scope != ui.ALL_SUBDISTRICTS:
+            st.caption(t("gaps_other", lang, n=n_other))
+        if n_outside:
+            st.caption(t("gaps_outside", lang, n=n_outside))
+        if result.warnings:
+            with st.expander(t("warnings", lang, n=len(result.warnings))):
+                for w in result.warnings:
+                    st.write("• " + w.text(lang))
     sub = ui.in_scope(result.subdistricts, scope)
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
     cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min"])  # in the title
