@@ -1,7 +1,8 @@
 """15分钟社区生活圈 — the planner's app.
 
 Thin by design: widgets, cached calls into ``geo`` (see ``geo/ui.py``), rendering.
-Run with ``.venv/bin/streamlit run app.py``; the default study area is
+Run with ``.venv/bin/lifecircle app`` (caches filled before the port opens) or ``.venv/bin/streamlit run app.py``;
+the default study area is
 ``data/areas/xinjiangwan`` (``LIFECIRCLE_DATA_DIR`` moves ``data/``).
 """
 
