@@ -32,23 +32,31 @@ LANGS = ("zh", "en")
 
 def choice(widget: Callable, text: str, options: Sequence[str], key: str, fmt: Callable[[str, str], str],
            lang: str, **kw) -> str:
-    """A radio or selectbox whose value is an option *key*, kept in ``st.session_state[key]`` across languages.
+    """A radio or selectbox whose value is an option *key* that survives a language switch.
 
     Streamlit keeps a choice widget's value as the label it shows, and our
-    labels change with the language: after a switch the browser sent back a
-    label of the other language, which ``format_func`` (``label()`` returns an
-    unknown key unchanged) let through as the value -- ``KeyError: '一般步行'``
-    at ``PROFILES[profile]``. So the widget is keyed per language
-    (``<key>.<lang>``: it only ever sees its own labels) and is seeded, after a
-    switch, from the key chosen, which lives under ``key``. A key set from
-    outside (opening a saved study) restarts the widget from it.
+    labels change with the language: with one widget for both languages the
+    browser sent back a label of the other language, which ``format_func``
+    (``label()`` returns an unknown key unchanged) let through as the value --
+    ``KeyError: '一般步行'`` at ``PROFILES[profile]``. So each language has its
+    own widget (``key`` in Chinese, ``<key>.en`` in English), which only ever
+    sees its own labels, started from the option last chosen in either
+    language (``st.session_state["_chosen"]``). ``st.session_state[key]`` set
+    from outside (opening a saved study) is taken in either language.
     """
-    cur = st.session_state.get(key)
-    if cur is not None and cur != st.session_state.get(f"{key}._shown"):
-        st.session_state.pop(f"{key}.{lang}", None)
-    index = list(options).index(cur) if cur in options else 0
-    value = widget(text, options, index=index, format_func=lambda k: fmt(k, lang), key=f"{key}.{lang}", **kw)
-    st.session_state[key] = st.session_state[f"{key}._shown"] = value
+    state = st.session_state
+    chosen: dict = state.setdefault("_chosen", {})
+    wkey = key if lang == "zh" else f"{key}.{lang}"
+    if wkey != key and key in state:  # set from outside while the Chinese widget is not drawn
+        outside = state.pop(key)
+        if outside in options and outside != chosen.get(key):
+            chosen[key] = outside
+            state.pop(wkey, None)
+    cur = chosen.get(key)
+    # a widget whose state exists (its own, or set from outside) must not also get an index
+    start = {} if wkey in state else {"index": list(options).index(cur) if cur in options else 0}
+    value = widget(text, options, format_func=lambda k: fmt(k, lang), key=wkey, **start, **kw)
+    chosen[key] = value
     return value
 
 

@@ -128,22 +128,7 @@ def test_scope_helpers_on_toy_subdistricts():
 
 
 # --------------------------------------------------------------------------- AppTest on the prepared default area
-@pytest.fixture(scope="module")
-def data_dir(shared_data):
-    from app_area import prepared_data_dir
-
-    return prepared_data_dir(str(shared_data))
-
-
-@pytest.fixture
-def app(data_dir, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+# fixtures `data_dir` and `app` live in conftest.py (test_bad_inputs_app uses them too)
 
 
 def set_threshold(at, category: str, value: float, unit: str | None = None):
@@ -185,7 +170,7 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
         real = getattr(cov, fn)
         monkeypatch.setattr(cov, fn, lambda *a, _real=real, **k: calls.append(1) or _real(*a, **k))
     before = _table(app, "sub_table")
-    app.selectbox(key="category.zh").set_value("park").run()
+    app.selectbox(key="category").set_value("park").run()
     after = _table(app, "sub_table")
     assert not app.exception
     assert not before.equals(after)
@@ -204,11 +189,11 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
         runs.setdefault("threshold", []).append(
             timed(lambda: set_threshold(app, app.session_state["category"], 350.0 + 50 * i)))
         runs.setdefault("category", []).append(
-            timed(lambda: app.selectbox(key="category.zh").set_value(["health", "market", "culture"][i])))
+            timed(lambda: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
         runs.setdefault("speed", []).append(
             timed(lambda: app.number_input(key=f"speed_{app.session_state['profile']}").set_value(60.0 + 5 * i)))
         runs.setdefault("profile", []).append(
-            timed(lambda: app.radio(key="profile.zh").set_value("elderly" if i % 2 == 0 else "default")))
+            timed(lambda: app.radio(key="profile").set_value("elderly" if i % 2 == 0 else "default")))
         runs.setdefault("plain rerun", []).append(timed(lambda: app))
     med = {k: statistics.median(v) for k, v in runs.items()}
     print("\nAppTest warm timings (median of 3, new values): "
@@ -254,14 +239,14 @@ def test_language_switch(app):
 
 
 def test_bad_upload_shows_chinese_error_and_keeps_state(app):
-    app.radio(key="view.zh").set_value("material").run()
+    app.radio(key="view").set_value("material").run()
     app.file_uploader(key="up_official").upload("名录.csv", "名称,备注\n某设施,无坐标\n".encode("utf-8"), "text/csv")
     app.run()
     app.button(key="add_official").click().run()
     assert not app.exception
     assert app.error and CJK.search(app.error[0].value)
     assert "Traceback" not in app.error[0].value
-    app.radio(key="view.zh").set_value("map").run()
+    app.radio(key="view").set_value("map").run()
     assert "新江湾城街道" in _table(app, "sub_table").iloc[:, 0].tolist()  # nothing lost
 
 
@@ -299,20 +284,20 @@ def test_missing_default_area_names_the_command(tmp_path, monkeypatch):
 
 
 def test_green_and_export_views(app):
-    app.radio(key="view.zh").set_value("green").run()
+    app.radio(key="view").set_value("green").run()
     assert not app.exception
     labels = [m.label for m in app.metric]
     assert any("500米见绿覆盖率" in x for x in labels)
-    app.radio(key="view.zh").set_value("export").run()
+    app.radio(key="view").set_value("export").run()
     assert not app.exception
     assert len(app.get("download_button")) == 5
 
 
 def _add_official(app, csv_text: str, datum: str) -> None:
-    app.radio(key="view.zh").set_value("material").run()
+    app.radio(key="view").set_value("material").run()
     app.file_uploader(key="up_official").upload("官方名录.csv", csv_text.encode("utf-8"), "text/csv")
     app.run()
-    app.selectbox(key="datum.zh").set_value(datum).run()
+    app.selectbox(key="datum").set_value(datum).run()
     app.button(key="add_official").click().run()
     assert not app.exception, [e.value for e in app.exception]
 
@@ -334,8 +319,8 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
     assert abs(p.x - lon) < 1e-5 and abs(p.y - lat) < 1e-5
     assert abs(glon[0] - lon) > 1e-3
     # the planned canteen covers buildings only in the "after the plan" scenario
-    app.radio(key="view.zh").set_value("map").run()
-    app.selectbox(key="category.zh").set_value("canteen").run()
+    app.radio(key="view").set_value("map").run()
+    app.selectbox(key="category").set_value("canteen").run()
     with_plan = _table(app).set_index(_table(app).columns[0])
     assert int(with_plan.loc["新江湾城街道", "覆盖建筑数"]) > 0
     app.toggle(key="include_planned").set_value(False).run()
@@ -346,7 +331,7 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
 def test_policy_text_upload_shows_mentions_with_match_status(app):
     text = ("新江湾城街道2024年工作要点：年内新建2家长者食堂，改造提升新江湾城公园，"
             "推进新江湾城社区市民健身中心更新。").encode("gb18030")
-    app.radio(key="view.zh").set_value("material").run()
+    app.radio(key="view").set_value("material").run()
     app.file_uploader(key="up_texts").upload("工作要点.txt", text, "text/plain")
     app.run()
     app.button(key="extract").click().run()
@@ -382,7 +367,7 @@ def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir, sha
     lon, lat = 121.5066, 31.3357
 
     def extract(at):
-        at.radio(key="view.zh").set_value("material").run()
+        at.radio(key="view").set_value("material").run()
         at.file_uploader(key="up_texts").upload("工作要点.txt", text, "text/plain")
         at.run()
         at.button(key="extract").click().run()
@@ -425,22 +410,22 @@ def test_thresholds_and_speed_are_kept_across_category_and_walker(app):
     """A threshold set once holds whatever category or walker is shown; a time threshold shrinks for the elderly."""
     set_threshold(app, "health", 500.0).run()
     set_threshold(app, "park", 8.0, "min").run()
-    app.selectbox(key="category.zh").set_value("park").run()
-    app.radio(key="profile.zh").set_value("elderly").run()
+    app.selectbox(key="category").set_value("park").run()
+    app.radio(key="profile").set_value("elderly").run()
     app.number_input(key="speed_elderly").set_value(55.0).run()
-    app.radio(key="profile.zh").set_value("default").run()
-    app.selectbox(key="category.zh").set_value("health").run()
+    app.radio(key="profile").set_value("default").run()
+    app.selectbox(key="category").set_value("health").run()
     assert not app.exception, [e.value for e in app.exception]
     th = app.session_state["thresholds"]
     assert (th["health"].value, th["health"].unit) == (500.0, "m") and (th["park"].value, th["park"].unit) == (8.0, "min")
     assert any("（500 米 / 6.9 分钟）" in m.value for m in app.markdown)  # the health table uses 500 m, not 1000 m
-    app.radio(key="profile.zh").set_value("elderly").run()
+    app.radio(key="profile").set_value("elderly").run()
     assert app.number_input(key="speed_elderly").value == 55.0  # the walker's speed came back with the walker
-    app.selectbox(key="category.zh").set_value("park").run()
+    app.selectbox(key="category").set_value("park").run()
     assert any("（440 米 / 8.0 分钟）" in m.value for m in app.markdown)  # 8 min at 55 m/min
     table = app.data_editor(key="thresholds_0").value.set_index("category")
     assert table.loc["公园绿地", "threshold_m"] == 440 and table.loc["医疗卫生", "threshold_m"] == 500
-    app.radio(key="profile.zh").set_value("default").run()
+    app.radio(key="profile").set_value("default").run()
 
 
 def test_save_and_open_a_study(app, data_dir):
@@ -449,7 +434,7 @@ def test_save_and_open_a_study(app, data_dir):
 
     set_threshold(app, "culture", 700.0).run()
     app.toggle(key="include_planned").set_value(False).run()
-    app.radio(key="view.zh").set_value("export").run()
+    app.radio(key="view").set_value("export").run()
     app.text_input(key="study_name_input").set_value("方案A").run()
     app.button(key="save_study").click().run()
     assert not app.exception and not app.error
@@ -493,7 +478,7 @@ def test_subdistrict_selector_scopes_gaps_tables_and_summary_strip(app, engine):
     subs = engine.subdistricts
     gaps = engine.gaps[engine.gaps["category"] == "elderly_care"].sort_values("rank")
     for sub in ("新江湾城街道", "五角场街道"):
-        app.selectbox(key="scope.zh").set_value(sub).run()
+        app.selectbox(key="scope").set_value(sub).run()
         assert not app.exception, [e.value for e in app.exception]
         assert _table(app)["街道"].tolist() == [sub]  # the current category's table: this 街道 only
         full = next(d.value for d in app.dataframe if "设施类别" in d.value.columns)
@@ -516,7 +501,7 @@ def test_subdistrict_selector_scopes_gaps_tables_and_summary_strip(app, engine):
             assert not any({"排名"} & set(d.value.columns) for d in app.dataframe)
         n_other = int((gaps["subdistrict"].notna() & (gaps["subdistrict"] != sub)).sum())
         assert n_other == 0 or any(f"其余 {n_other} 处缺口在其他街道" in c.value for c in app.caption)
-    app.selectbox(key="scope.zh").set_value("*").run()
+    app.selectbox(key="scope").set_value("*").run()
     inside = gaps[gaps["subdistrict"].notna()]
     lst = _gap_list(app)
     assert lst["排名"].tolist() == inside["rank"].tolist() and set(lst["街道"]) == set(inside["subdistrict"])
