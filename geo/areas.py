@@ -196,11 +196,9 @@ def _clip_to(gdf: gpd.GeoDataFrame, polygon: shapely.Geometry) -> gpd.GeoDataFra
     return out
 
 
-def repair_summary(repair: dict, lang: str | None = None) -> list[str]:
+def repair_summary(repair: dict, lang: str = "zh") -> list[str]:
     """Human lines describing a network repair report (before/after connectivity)."""
-    from .errors import ui_lang
-
-    zh = (lang or ui_lang()) == "zh"
+    zh = lang == "zh"
     b, a = repair.get("before", {}), repair.get("after", {})
     lines = []
     if b:
@@ -427,7 +425,7 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
         inside = _clip_to(g, near)
         parts.append(inside)
         sources[t.name] = {"path": str(t), "features": int(len(g)), "within_1_5km_of_network": int(len(inside)),
-                           "warnings": list(g.attrs.get("warnings", []))}
+                           "warnings": [w.to_dict() for w in g.attrs.get("warnings", [])]}
     merged = fac.combine(*parts)
     facilities = fac.dedupe(merged)
     sources["deduplicated"] = {"before": int(len(merged)), "after": int(len(facilities))}
@@ -580,9 +578,8 @@ def quiet_libraries(func):
 @quiet_libraries
 def cli_prepare(args) -> int:
     """``lifecircle prepare``: build a study area and print its repair report."""
-    from .errors import ui_lang
-
-    zh = ui_lang() == "zh"
+    lang = getattr(args, "lang", "zh")
+    zh = lang == "zh"
     progress = stderr_progress()
     if args.place and not args.from_dir:
         out = prepare_online(args.area, args.place, Path(args.data_dir), progress)
@@ -592,7 +589,7 @@ def cli_prepare(args) -> int:
     meta = json.loads((out / "area.json").read_text(encoding="utf-8"))
     print(("研究区 {a}（{n}）已写入 {o}" if zh else "study area {a} ({n}) written to {o}")
           .format(a=meta["area"], n=meta.get("name", ""), o=out))
-    for line in repair_summary(meta.get("repair", {})):
+    for line in repair_summary(meta.get("repair", {}), lang):
         print("  " + line)
     layers = meta.get("layers", {})
     net = layers.get("network", {})

@@ -29,7 +29,10 @@ Model
   ``dist_m_<cat>`` NaN (NaN distance <=> unreachable flag).
 - Streets are reported per edge at the edge midpoint; buildings and edges are
   assigned to subdistricts by point-in-polygon of the building's representative
-  point and of the edge's midpoint.
+  point and of the edge's midpoint; a gap by its representative point (its
+  ``subdistrict`` is None when that lies outside every boundary).
+- Gaps carry ``label`` (Chinese, e.g. "安徒生童话乐园西北约320米") and
+  ``label_en`` ("≈320 m NW of 安徒生童话乐园"): names stay as OSM has them.
 
 Distances are in the network's metric CRS; results keep that CRS (writers
 convert to WGS-84).
@@ -50,7 +53,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
-from .errors import InputError, warn
+from .errors import InputError, Message, warn
 from .io import WGS84
 from .network import WalkNetwork
 
@@ -71,6 +74,7 @@ __all__ = [
     "compute_distances",
     "summarize",
     "assign_subdistrict",
+    "gap_labels",
     "named_streets",
     "ACCESS_STEP_M",
     "ALL_AREA",
@@ -184,7 +188,7 @@ class Distances:
     building_dist: dict[str, np.ndarray] = field(default_factory=dict)
     building_nearest: dict[str, np.ndarray] = field(default_factory=dict)
     green: GreenDistances | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     params: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -199,7 +203,7 @@ class CoverageResult:
     gaps: gpd.GeoDataFrame
     green: pd.DataFrame | None
     params: dict
-    warnings: list[str]
+    warnings: list[Message]
     green_parks: gpd.GeoDataFrame | None = None
 
 
@@ -675,7 +679,7 @@ def compute_distances(net: WalkNetwork, facilities: gpd.GeoDataFrame, buildings:
     if unknown:
         raise InputError(f"未知的设施类别：{', '.join(unknown)}。可用类别：{', '.join(CATEGORY_KEYS)}。",
                          f"unknown categories: {', '.join(unknown)}; known: {', '.join(CATEGORY_KEYS)}.")
-    warnings: list[str] = []
+    warnings: list[Message] = []
     fac_all = _to_crs(facilities, net.crs, "设施") if len(facilities) else facilities.set_crs(net.crs, allow_override=True)
     catcol = fac_all["category"].astype(object)
     extra = sorted({str(c) for c in catcol.dropna().unique()} - set(cats))
@@ -967,6 +971,9 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     if label_features is None:
         label_features = _named_facilities(dist)
     gaps = _gaps(dist, th, covered, label_features, gap_link_m)
+    # a gap's 街道: its representative point, the same assignment as the buildings' (None outside every 街道)
+    gaps.insert(gaps.columns.get_loc("label"), "subdistrict",
+                assign_subdistrict(_rep_xy(gaps), b) if len(gaps) else np.empty(0, object))
 
     green = green_parks = None
     if dist.green is not None and bgdf is not None:
@@ -1048,12 +1055,14 @@ def _named_facilities(dist: Distances) -> gpd.GeoDataFrame | None:
     return dist._cache["named_facilities"]
 
 
-def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None) -> np.ndarray:
-    """Nearest named street, else nearest named feature, else 'lon, lat'."""
+def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest named street, else nearest named feature, else 'lon, lat': (Chinese, English) labels."""
     n = len(anchor_xy)
     out = np.full(n, "", object)
+    out_en = np.full(n, "", object)
     if n == 0:
-        return out
+        return out, out_en
     pts = shapely.points(anchor_xy)
     layers = []
     if "name" in net.edges.columns:
@@ -1070,22 +1079,25 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
         pairs = shapely.STRtree(geoms).query_nearest(pts[todo], all_matches=True)
         first, _ = _first_per_input(pairs, len(todo))
         ok = first >= 0
-        names = nm[has][first[ok]]
+        names = names_en = nm[has][first[ok]]
         if lay is not net.edges:  # a feature, not a street: say where the gap lies from it
-            names = _relative_labels(names, geoms[first[ok]], pts[todo[ok]])
+            names, names_en = _relative_labels(names, geoms[first[ok]], pts[todo[ok]])
         out[todo[ok]] = names
+        out_en[todo[ok]] = names_en
     todo = np.flatnonzero(out == "")
     if len(todo):
         ll = gpd.GeoSeries(pts[todo], crs=net.crs).to_crs(WGS84)
-        out[todo] = [f"{p.x:.5f}E, {p.y:.5f}N" for p in ll]
-    return out
+        out[todo] = out_en[todo] = [f"{p.x:.5f}E, {p.y:.5f}N" for p in ll]
+    return out, out_en
 
 
 _DIRECTIONS_ZH = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
+_DIRECTIONS_EN = ("E", "NE", "N", "NW", "W", "SW", "S", "SE")
 
 
-def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near_m: float = 30.0) -> np.ndarray:
-    """'<name>西北约320米' for points away from the named feature, '<name>旁' next to it.
+def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near_m: float = 30.0
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """'<name>西北约320米' / '≈320 m NW of <name>' away from the named feature, '<name>旁' / 'next to <name>' near it.
 
     Gaps near one big park would otherwise all carry the same label.
     """
@@ -1094,8 +1106,20 @@ def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near
     d = xy[:, 1] - xy[:, 0]
     dist_m = np.hypot(d[:, 0], d[:, 1])
     octant = np.round(np.degrees(np.arctan2(d[:, 1], d[:, 0])) / 45.0).astype(int) % 8
-    return np.array([f"{n}旁" if m <= near_m else f"{n}{_DIRECTIONS_ZH[o]}约{int(round(m, -1))}米"
-                     for n, m, o in zip(names, dist_m, octant)], dtype=object)
+    rounded = [int(round(m, -1)) for m in dist_m]
+    zh = [f"{n}旁" if m <= near_m else f"{n}{_DIRECTIONS_ZH[o]}约{r}米"
+          for n, m, o, r in zip(names, dist_m, octant, rounded)]
+    en = [f"next to {n}" if m <= near_m else f"≈{r} m {_DIRECTIONS_EN[o]} of {n}"
+          for n, m, o, r in zip(names, dist_m, octant, rounded)]
+    return np.array(zh, dtype=object), np.array(en, dtype=object)
+
+
+def gap_labels(gaps: pd.DataFrame, lang: str) -> pd.Series:
+    """The gaps' ``label`` in ``lang``: ``label_en`` in English (``label`` where missing, e.g. older outputs)."""
+    if lang == "zh" or "label_en" not in gaps.columns:
+        return gaps["label"]
+    en = gaps["label_en"]
+    return en.where(en.notna() & (en.astype(str) != ""), gaps["label"])
 
 
 def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
@@ -1117,7 +1141,7 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
             dist._cache[key] = _category_gaps(dist, c, th[c], covered[c], label_features, gap_link_m)
         if dist._cache[key] is not None:
             frames.append(dist._cache[key])
-    cols = ["category", "rank", "kind", "n_buildings", "street_m", "label"]
+    cols = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
     if not frames:
         return gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs=net.crs)
     out = pd.concat(frames, ignore_index=True)
@@ -1193,5 +1217,5 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
             ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
     else:
         anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
-    agg["label"] = _labels(anchor, net, label_features)
-    return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "geometry"]]
+    agg["label"], agg["label_en"] = _labels(anchor, net, label_features)
+    return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en", "geometry"]]

@@ -40,7 +40,7 @@ from .categories import (
     category_for_tags,
 )
 from .coords import in_china, normalize_datum, to_wgs84
-from .errors import InputError, warn
+from .errors import InputError, Message, warn
 from .io import METRIC_CRS, WGS84, as_wgs84, read_vector, require_file, restore_formulas
 from .limits import MAX_TABLE_MB, check_size, check_zip
 from .names import clean_name, nfkc
@@ -84,10 +84,10 @@ def empty_facilities() -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
 
 
-def _add_warnings(gdf: gpd.GeoDataFrame, messages: Iterable[str]) -> gpd.GeoDataFrame:
+def _add_warnings(gdf: gpd.GeoDataFrame, messages: Iterable[Message]) -> gpd.GeoDataFrame:
     msgs = list(gdf.attrs.get("warnings", [])) + [m for m in messages if m]
     for m in msgs:
-        log.info(m)
+        log.info(m.en)
     gdf.attrs["warnings"] = msgs
     return gdf
 

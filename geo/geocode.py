@@ -35,7 +35,7 @@ import shapely
 from rapidfuzz import fuzz, process
 
 from .categories import CATEGORIES, category_for_fclass, category_for_tags, osmnx_tags
-from .errors import InputError, ui_lang
+from .errors import InputError
 from .i18n import MATCH_STATUSES, match_label
 from .io import METRIC_CRS, WGS84, as_wgs84, atomic_file, require_file, to_csv_bom
 from .names import clean_name, nfkc, strip_punct
@@ -959,7 +959,7 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
 
 def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
-    zh = ui_lang() == "zh"
+    zh = getattr(args, "lang", "zh") == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
     from .io import check_writable

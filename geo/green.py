@@ -38,7 +38,7 @@ from .coverage import (
     facility_sources,
     snap_points,
 )
-from .errors import InputError, warn
+from .errors import InputError, Message, warn
 from .io import METRIC_CRS
 from .network import WalkNetwork
 
@@ -55,7 +55,7 @@ class GreenDistances:
     classes: tuple[ParkClass, ...]
     dist: dict[str, np.ndarray]  # class key -> building distance (m), NaN if none reachable
     params: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
 
 def _sorted(classes) -> tuple[ParkClass, ...]:

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
-from .coverage import named_streets
-from .errors import InputError, ui_lang
+from .coverage import gap_labels, named_streets
+from .errors import InputError, Message
 from .i18n import column_label, localize_columns
 from .io import (
     METRIC_CRS,
@@ -274,12 +274,13 @@ class CoverageOutputs:
         return "、".join(str(x) for x in subs[:6]) if subs else str(self.params.get("area", ""))
 
     @property
-    def warnings(self) -> list[str]:
-        """Warnings of the run, as one-line strings."""
+    def warnings(self) -> list[Message]:
+        """Warnings of the run, bilingual (old ``params.json`` with plain strings: the same text in both)."""
         w = self.params.get("warnings") or []
-        if isinstance(w, str):
-            return [w]
-        return [json.dumps(x, ensure_ascii=False) if isinstance(x, (dict, list)) else str(x) for x in w]
+        if isinstance(w, (str, dict)):
+            w = [w]
+        return [Message.coerce(x if isinstance(x, (str, dict, Message)) else json.dumps(x, ensure_ascii=False))
+                for x in w]
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -401,6 +402,9 @@ def _label_values(df: pd.DataFrame, lang: str) -> pd.DataFrame:
             out[col] = out[col].map(lambda v: label(str(v), lang) if isinstance(v, str) else v)
     if "gap_kind" in out.columns:
         out["gap_kind"] = out["gap_kind"].map(lambda v: _GAP_KINDS[v][lang != "zh"] if v in _GAP_KINDS else v)
+    if "label" in out.columns:  # one location column, in the report's language
+        out["label"] = gap_labels(out, lang)
+        out = out.drop(columns="label_en", errors="ignore")
     return out
 
 
@@ -466,7 +470,7 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
             value = f"{s['value']:g} {mins} × {speed:g} {_t('m_per_min', lang)} = {thr[cat]:.0f} {m} ({_t('kind_time', lang)})"
         else:
             value = f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}" + (f" ({_t('kind_distance', lang)})" if s else "")
-        add(_t("sec_thr", lang), label(cat, lang), value, c.standard if c else "")
+        add(_t("sec_thr", lang), label(cat, lang), value, c.cite(lang) if c else "")
     for layer in params.get("facility_layers") or []:
         if isinstance(layer, dict):
             where = layer.get("path") or str((params.get("inputs") or {}).get("area", ""))
@@ -481,16 +485,16 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
     given = params.get("sources")
     sources = given if isinstance(given, dict) else {}
     prof = PROFILES.get(outputs.profile)
-    speed_source = sources.get("walking_speed") or params.get("speed_source") or (
-        prof.source if prof and math.isclose(prof.speed_m_per_min, speed) else "")
+    speed_source = (prof.cite(lang) if prof and math.isclose(prof.speed_m_per_min, speed) else
+                    sources.get("walking_speed") or params.get("speed_source") or "")
     add(_t("sec_walk", lang), label(outputs.profile, lang),
         f"{speed:.1f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)", str(speed_source))
     for pc in PARK_CLASSES:
-        add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.source)
+        add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.cite(lang))
     for k, v in _flatten(params.get("inputs", {})):
         add(_t("sec_inputs", lang), k, v)
     for w in outputs.warnings:
-        add(_t("warnings", lang), "", w)
+        add(_t("warnings", lang), "", w.text(lang))
     # sources: the taxonomy's standards are listed above; anything else is shown as is
     rest = {k: v for k, v in sources.items() if k not in ("categories", "walking_speed")}
     for k, v in _flatten(rest) + _flatten(params.get("standards", {})):
@@ -1017,7 +1021,8 @@ _SUB_COLUMNS = (("subdistrict", ""), ("category", ""), ("threshold_m", "int"), (
 _GREEN_COLUMNS = (("subdistrict", ""), ("buildings", "int"), ("buildings_300m", "int"), ("buildings_500m", "int"),
                   ("share_300m", "pct"), ("share_500m", "pct"), ("share_served", "pct"))
 _GAP_SUMMARY_COLUMNS = (("category", ""), ("count", "int"), ("n_buildings", "int"), ("street_m", "int"))
-_GAP_COLUMNS = (("rank", "int"), ("gap_kind", ""), ("label", ""), ("n_buildings", "int"), ("street_m", "int"))
+_GAP_COLUMNS = (("rank", "int"), ("gap_kind", ""), ("subdistrict", ""), ("label", ""), ("n_buildings", "int"),
+                ("street_m", "int"))
 
 
 def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: int = 15, dpi: int = 150) -> Dest:
@@ -1160,7 +1165,7 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
             g = g.sort_values("rank")
         story.append(Paragraph(escape(_t("gaps_top", lang)), base))
         if len(g):
-            story.append(table(_label_values(g.head(max_gaps), lang), _GAP_COLUMNS, [c * cm for c in (1.2, 2.4, 8.0, 2.0, 2.4)]))
+            story.append(table(_label_values(g.head(max_gaps), lang), _GAP_COLUMNS, [c * cm for c in (1.2, 2.2, 2.6, 5.6, 2.0, 2.4)]))
         else:
             story.append(Paragraph(escape(_t("no_gaps", lang)), small))
         story.append(PageBreak())
@@ -1242,7 +1247,7 @@ def cli_report(args: Any) -> int:
     read = [n for n, cmd in owners(src, legacy).items() if cmd == "coverage"] if src.is_dir() else []
     check_not_input(out, [src / n for n in {*read, *READ_FILES}])
     outputs = load_outdir(args.outdir)
-    lang = ui_lang()
+    lang = getattr(args, "lang", "zh")
     kind = writers[suffix]
     if kind == "xlsx":
         to_xlsx(outputs, out, lang)

@@ -1471,9 +1471,7 @@ def cli_extract(args) -> int:
     """
     import sys
 
-    from .errors import ui_lang
-
-    lang = ui_lang()
+    lang = getattr(args, "lang", "zh")
     out = Path(args.output)
     if out.suffix.lower() != ".csv":
         raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)

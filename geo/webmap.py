@@ -816,8 +816,11 @@ def add_gaps(m: folium.Map | folium.FeatureGroup, gaps: gpd.GeoDataFrame | None,
         sub = g.loc[pts]
         g.loc[pts, "geometry"] = sub.to_crs(sub.estimate_utm_crs()).buffer(60).to_crs(WGS84)
     # otherwise the (metric) gaps go to _geom_json as they are: re-projected only when not memoised
-    fields = [c for c in ("rank", "label", "category", "n_buildings", "street_m") if c in g.columns]
+    from .coverage import gap_labels
+
+    fields = [c for c in ("rank", "label", "subdistrict", "category", "n_buildings", "street_m") if c in g.columns]
     props = {c: ([label(str(x), lang) for x in g[c]] if c == "category" else
+                 gap_labels(g, lang).to_numpy() if c == "label" else
                  (np.round(g[c].to_numpy(float)) if c == "street_m" else g[c].to_numpy())) for c in fields}
     FastGeoJson(_geom_json(g), name="服务缺口" if lang == "zh" else "Gaps",
                 base_style={"color": "#d50000", "weight": 2.5, "fillColor": "#ff1744", "fillOpacity": 0.18,

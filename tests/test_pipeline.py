@@ -88,7 +88,8 @@ def test_toy_distances_and_outputs(tmp_path, capsys):
     assert params["thresholds"]["park"] == 1000 and params["include_planned"] is True
     assert params["inputs"]["network"] == files["network"]
     assert "OpenStreetMap" in params["attribution"] and "GB" in params["sources"]["categories"]["park"]["standard"]
-    assert any("canteen" in w.lower() or "食堂" in w for w in params["warnings"])  # no facilities: warned
+    # no facilities: warned, in both languages ({"zh", "en"} objects)
+    assert any("canteen" in w["en"].lower() and "食堂" in w["zh"] for w in params["warnings"])
     captured = capsys.readouterr()
     assert "甲街道" in captured.out and "Parks and green space" in captured.out
     used = gpd.read_file(out / "facilities.gpkg")
@@ -154,7 +155,7 @@ def test_real_coverage_plausible(real_outdir, shared_data):
     # No OSM or official community canteen exists here: coverage is exactly 0, with a warning.
     assert x.loc["canteen", "buildings_covered"] == 0 and x.loc["canteen", "street_km_covered"] == 0
     params = json.loads((out / "params.json").read_text(encoding="utf-8"))
-    assert any("食堂" in w or "canteen" in w.lower() for w in params["warnings"])
+    assert any("食堂" in w["zh"] and "canteen" in w["en"].lower() for w in params["warnings"])
     # Sports: dozens of school and university pitches (measured 0.94); culture is scarce (0.23)
     assert x.loc["sports", "share_buildings_covered"] > x.loc["culture", "share_buildings_covered"]
     # covered street km can never exceed the network's total in the subdistrict (~180 km measured)

@@ -146,7 +146,9 @@ def test_load_outdir_reads_every_table(outputs, outdir):
     assert len(outputs.gaps) == 4 and len(outputs.facilities) == 4 and len(outputs.boundaries) == 2
     assert outputs.speed_m_per_min == 72.0 and outputs.thresholds["park"] == 500.0
     assert outputs.area_name.startswith("杨浦区")
-    assert outputs.warnings == ["路网仅覆盖五角场街道面积的一部分"]
+    # an older params.json with plain-string warnings still reads (the same text in both languages)
+    assert [w.text("zh") for w in outputs.warnings] == ["路网仅覆盖五角场街道面积的一部分"]
+    assert [w.text("en") for w in outputs.warnings] == ["路网仅覆盖五角场街道面积的一部分"]
 
 
 def test_load_outdir_errors_name_the_file(tmp_path, outdir):
@@ -429,3 +431,19 @@ def test_to_csv_bom_into_a_buffer():
     assert buf.getvalue().startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(io.BytesIO(buf.getvalue()), encoding="utf-8-sig")
     assert back.to_dict("records") == [{"名称": "新江湾城公园", "lon": 121.5}]
+
+
+def test_gap_sheet_speaks_the_report_language_and_names_the_subdistrict(outputs):
+    import dataclasses
+
+    gaps = outputs.gaps.assign(subdistrict=["甲街道", None, "乙街道", "甲街道"],
+                               label_en=["≈320 m NW of 国权北路", "", "next to 殷行路", "政立路"])
+    out = dataclasses.replace(outputs, gaps=gaps)
+    for lang, want in (("en", ["≈320 m NW of 国权北路", "淞沪路", "next to 殷行路", "政立路"]),
+                       ("zh", ["国权北路", "淞沪路", "殷行路", "政立路"])):
+        sheet = next(sh for sh in report.report_tables(out, lang) if sh.key == "gaps").frame
+        by_rank = sheet.set_index(["category", "rank"]).loc[
+            [(report.label(c, lang), r) for c, r in zip(gaps["category"], gaps["rank"])]]
+        assert by_rank["label"].tolist() == want  # one location column, in the report's language
+        assert "label_en" not in sheet.columns
+        assert [v if isinstance(v, str) else None for v in by_rank["subdistrict"]] == ["甲街道", None, "乙街道", "甲街道"]

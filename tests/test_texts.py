@@ -212,7 +212,7 @@ def test_bad_files_raise_input_error(tmp_path, name, content):
         p.write_bytes(content)
     with pytest.raises(InputError) as e:
         read_text(p)
-    assert name in e.value.message()
+    assert name in e.value.message("zh") and name in e.value.message("en")
 
 
 @pytest.mark.usefixtures("gazetteer")
