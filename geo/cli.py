@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--boundaries", action="append", default=[],
                    help="district or subdistrict boundaries to scope matches (repeatable: districts + subdistricts)")
     s.add_argument("--corrections", help="corrections file to re-apply (CSV or GeoJSON)")
+    s.add_argument("--provider", choices=["tianditu", "amap"],
+                   help="also look up what OSM lacks online (key from LIFECIRCLE_TIANDITU_KEY / LIFECIRCLE_AMAP_KEY)")
     s.add_argument("-o", "--output", required=True, help="geocoded.csv | .geojson | .gpkg")
 
     s = sub.add_parser("report", help="export a coverage output folder as XLSX or PDF")

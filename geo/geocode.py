@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -896,8 +897,10 @@ def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = 
         if cand is not None and cand.geometry.intersects(geom.buffer(1e-6)):
             geom = cand.geometry
         oid = f"{r.get('osm_type') or 'osm'}/{r['osm_id']}" if r.get("osm_id") else ""
+        online = str(r.get("provider") or "") not in ("", "osm", "nan")  # placed by geo.providers
         detail = "; ".join(x for x in (Path(str(r.get("source") or "")).name,
                                        f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "",
+                                       f"{r['provider']} {r.get('osm_name') or ''}".strip() if online else "",
                                        f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score")) else r["match_status"]) if x)
         records.append({"facility_id": fid, "name": r["name"],
                         "category": r["category"], "status": r["status"] or "existing",
@@ -979,6 +982,19 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
     return [read_boundaries(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
 
 
+def _cli_provider(name: str | None):
+    """The ``--provider`` client with its key from the environment; InputError when the key is missing."""
+    if not name:
+        return None
+    from .providers import KEY_ENV, make_provider, provider_label
+
+    provider = make_provider(name)
+    if provider is None:
+        raise InputError(f"使用{provider_label(name, 'zh')}需要密钥：请设置环境变量 {KEY_ENV[name]}。",
+                         f"{provider_label(name, 'en')} needs a key: set the environment variable {KEY_ENV[name]}.")
+    return provider
+
+
 def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
     zh = ui_lang() == "zh"
@@ -988,8 +1004,12 @@ def cli_geocode(args) -> int:
     corrections = getattr(args, "corrections", None)
     if corrections:
         read_corrections(corrections)  # fail early, before the slow part
+    provider = _cli_provider(getattr(args, "provider", None))  # fail early on a missing key
     candidates = load_candidates(args.pois)
     geocoded = geocode_mentions(mentions, candidates, boundaries=boundaries or None)
+    from .places import place_beyond_osm  # online providers, addresses, relative places
+
+    geocoded = place_beyond_osm(geocoded, candidates, provider)
     if corrections:
         geocoded = apply_corrections(geocoded, corrections, candidates=candidates)
     write_geocoded(geocoded, out)
@@ -1000,6 +1020,8 @@ def cli_geocode(args) -> int:
     if not boundaries:
         print("提示：未提供 --boundaries，匹配未限定区/街道范围。" if zh else
               "note: no --boundaries given, matches are not scoped to districts or subdistricts.")
+    if geocoded.attrs.get("provider_error"):
+        print(("警告：" if zh else "warning: ") + geocoded.attrs["provider_error"], file=sys.stderr)
     unmatched = geocoded.loc[geocoded["match_status"] == "unmatched", "name"]
     if len(unmatched):
         print(("未匹配的名称：" if zh else "unmatched names: ") + "、".join(dict.fromkeys(unmatched)))

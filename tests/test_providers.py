@@ -1,0 +1,315 @@
+"""Online providers (Tianditu, Amap), addresses and relative places — no network.
+
+Every HTTP answer is a recorded response from tests/data/providers/ (written to
+each API's documented format) served by a stub session that also counts calls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import prcoords
+import pytest
+import requests
+import shapely
+
+from geo import providers
+from geo.geocode import geocode_mentions, to_facilities, write_geocoded
+from geo.places import address_in_sentence, locate_official, locate_with_provider, resolve_relative
+from geo.providers import Amap, ProviderError, Tianditu, make_provider
+
+DATA = Path(__file__).parent / "data" / "providers"
+
+
+def recorded(name: str) -> dict:
+    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
+class _Resp:
+    def __init__(self, status: int, body):
+        self.status_code, self._body = status, body
+
+    def json(self):
+        if isinstance(self._body, (dict, list)):
+            return self._body
+        raise ValueError("not JSON")
+
+
+class StubSession:
+    """``requests.Session`` stand-in: ``route(url, params)`` names a recorded answer (or is an exception)."""
+
+    def __init__(self, route):
+        self.route = route if callable(route) else (lambda url, params: route)
+        self.calls: list[tuple[str, dict, float]] = []
+
+    def get(self, url, params=None, timeout=None):
+        self.calls.append((url, dict(params or {}), timeout))
+        r = self.route(url, params or {})
+        if isinstance(r, Exception):
+            raise r
+        rec = recorded(r)
+        return _Resp(rec["http_status"], rec["body"])
+
+
+def client(provider: str, answer, tmp_path: Path, **kw):
+    session = StubSession(answer)
+    cls = {"tianditu": Tianditu, "amap": Amap}[provider]
+    return cls("test-key", session=session, cache=tmp_path / "cache", min_interval=0, **kw), session
+
+
+def mentions(*rows: dict) -> pd.DataFrame:
+    """Geocoded mentions, as geocode_mentions leaves them when OSM has nothing (all unmatched)."""
+    base = {"category": "community_service", "status": "existing", "district": "杨浦区", "subdistrict": "",
+            "source": "plan.txt"}
+    df = pd.DataFrame([{**base, "sentence": r.get("name", ""), **r} for r in rows])
+    empty = gpd.GeoDataFrame({"name": pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    return geocode_mentions(df, empty)
+
+
+def metres(a, b) -> float:
+    """Haversine distance (m) between (lon, lat) pairs: independent of geo.places."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+GOOD = "延吉新村街道社区文化活动中心"
+
+
+# --------------------------------------------------------------------------- the five recorded cases, both providers
+@pytest.mark.parametrize("provider", ["tianditu", "amap"])
+def test_good_match_is_matched_in_wgs84(provider, tmp_path):
+    p, session = client(provider, f"{provider}_search_good", tmp_path)
+    out = locate_with_provider(mentions({"name": GOOD}), p)
+    row = out.iloc[0]
+    assert row["match_status"] == "matched"
+    assert row["provider"] == provider and row["match_confidence"] == pytest.approx(1.0)
+    assert row["osm_name"] == GOOD
+    poi = recorded(f"{provider}_search_good")["body"]["pois"][0]
+    raw = [float(v) for v in (poi.get("lonlat") or poi.get("location")).split(",")]
+    if provider == "tianditu":  # CGCS2000 = WGS-84: taken as given
+        assert (row["lon"], row["lat"]) == pytest.approx(tuple(raw), abs=1e-9)
+    else:  # Amap is GCJ-02: the stored point, shifted forward again, is the recorded one ...
+        back = prcoords.wgs_gcj(prcoords.Coords(row["lat"], row["lon"]))
+        assert (back.lon, back.lat) == pytest.approx(tuple(raw), abs=1e-6)
+        # ... and the GCJ-02 offset in Shanghai is a few hundred metres, not zero
+        assert 300 < metres(raw, (row["lon"], row["lat"])) < 700
+    assert len(session.calls) == 1 and session.calls[0][2] == providers.TIMEOUT_S
+
+
+@pytest.mark.parametrize("provider", ["tianditu", "amap"])
+def test_ambiguous_answer_is_ambiguous(provider, tmp_path):
+    p, _ = client(provider, f"{provider}_search_ambiguous", tmp_path)
+    row = locate_with_provider(mentions({"name": "阳光之家"}), p).iloc[0]
+    assert row["match_status"] == "ambiguous"
+    assert np.isnan(row["lon"]) and np.isnan(row["lat"])
+    assert row["candidates"].count("阳光之家") == 2
+    assert "\n" not in row["reason"]
+
+
+@pytest.mark.parametrize("provider", ["tianditu", "amap"])
+def test_no_answer_stays_unmatched_and_says_so(provider, tmp_path):
+    p, _ = client(provider, f"{provider}_search_none", tmp_path)
+    out = locate_with_provider(mentions({"name": "滨江党群服务驿站"}), p)
+    row = out.iloc[0]
+    assert row["match_status"] == "unmatched" and np.isnan(row["lon"])
+    assert ("天地图" if provider == "tianditu" else "高德") + "也未找到" in row["reason"]
+    assert "provider_error" not in out.attrs
+
+
+@pytest.mark.parametrize("provider, case, words", [
+    ("tianditu", "quota", "日访问量"), ("amap", "quota", "DAILY_QUERY_OVER_LIMIT"),
+    ("tianditu", "bad_key", "密钥被拒绝"), ("amap", "bad_key", "INVALID_USER_KEY"),
+])
+def test_quota_and_bad_key_give_one_line_and_stop(provider, case, words, tmp_path):
+    p, session = client(provider, f"{provider}_{case}", tmp_path)
+    out = locate_with_provider(mentions({"name": GOOD}, {"name": "阳光之家"}), p)
+    assert list(out["match_status"]) == ["unmatched", "unmatched"]
+    msg = out.attrs["provider_error"]
+    assert words in msg and "\n" not in msg and "未找到" not in msg
+    assert all("未在线查询" in r for r in out["reason"])
+    assert len(session.calls) == 1  # the second row was not sent after the failure
+    with pytest.raises(ProviderError) as exc:
+        client(provider, f"{provider}_{case}", tmp_path / "fresh")[0].search(GOOD)
+    assert exc.value.kind == case
+
+
+# --------------------------------------------------------------------------- keys, cache, pacing, network
+def test_no_key_means_no_call(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(requests.Session, "get", lambda *a, **k: calls.append(a) or pytest.fail("network used"))
+    for env in providers.KEY_ENV.values():
+        monkeypatch.delenv(env, raising=False)
+    assert make_provider("tianditu") is None and make_provider("amap", key="  ") is None
+    out = locate_with_provider(mentions({"name": GOOD, "sentence": f"{GOOD}位于延吉中路77号。"}), None)
+    assert out["match_status"].iat[0] == "unmatched"
+    assert out["address"].iat[0] == "延吉中路77号" and "未提供天地图/高德密钥" in out["reason"].iat[0]
+    assert calls == []
+    monkeypatch.setenv("LIFECIRCLE_AMAP_KEY", "from-env")
+    assert make_provider("amap").key == "from-env"
+    assert make_provider("amap", key="typed").key == "typed"  # the app's field wins
+
+
+def test_cli_provider_without_key_exits_2_before_any_call(monkeypatch, tmp_path, capsys):
+    from geo.cli import main
+
+    monkeypatch.delenv("LIFECIRCLE_TIANDITU_KEY", raising=False)
+    monkeypatch.setattr(requests.Session, "get", lambda *a, **k: pytest.fail("network used"))
+    src = tmp_path / "facilities.csv"
+    pd.DataFrame([{"name": GOOD, "category": "culture"}]).to_csv(src, index=False)
+    pois = tmp_path / "pois.csv"
+    pd.DataFrame([{"name": "杨浦公园", "category": "park", "lon": 121.5286, "lat": 31.2828}]).to_csv(pois, index=False)
+    code = main(["--lang", "zh", "geocode", str(src), "--pois", str(pois), "--provider", "tianditu",
+                 "-o", str(tmp_path / "out.csv")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "LIFECIRCLE_TIANDITU_KEY" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("provider", ["tianditu", "amap"])
+def test_second_call_comes_from_the_disk_cache(provider, tmp_path):
+    p1, s1 = client(provider, f"{provider}_search_good", tmp_path)
+    first = p1.search(GOOD, district="杨浦区")
+    p2, s2 = client(provider, f"{provider}_search_good", tmp_path)  # a new client, same cache folder
+    assert p2.search(GOOD, district="杨浦区") == first
+    assert len(s1.calls) == 1 and len(s2.calls) == 0
+    files = list((tmp_path / "cache" / provider).glob("*.json"))
+    assert len(files) == 1 and "test-key" not in files[0].read_text(encoding="utf-8")
+
+
+def test_errors_are_not_cached(tmp_path):
+    p, s = client("amap", "amap_quota", tmp_path)
+    for _ in range(2):
+        with pytest.raises(ProviderError):
+            p.search(GOOD)
+    assert len(s.calls) == 2 and not list((tmp_path / "cache").rglob("*.json"))
+
+
+def test_requests_are_spaced_per_provider(monkeypatch, tmp_path):
+    monkeypatch.setattr(providers, "_LAST_CALL", {})
+    now = [100.0]
+    slept = []
+
+    def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    p = Amap("k", session=StubSession("amap_search_none"), cache=False, clock=lambda: now[0], sleep=sleep)
+    p.search("甲")
+    now[0] += 0.1
+    p.search("乙")
+    assert slept == [pytest.approx(providers.MIN_INTERVAL_S["amap"] - 0.1)]
+    t = Tianditu("k", session=StubSession("tianditu_search_none"), cache=False, clock=lambda: now[0], sleep=sleep)
+    t.search("丙")  # another provider is not held back by Amap's pace
+    assert len(slept) == 1
+
+
+@pytest.mark.parametrize("exc, kind, words", [
+    (requests.ConnectionError("Name or service not known"), "offline", "没有网络"),
+    (requests.Timeout("read timed out"), "timeout", "没有应答"),
+])
+def test_network_failure_says_no_internet_not_not_found(exc, kind, words, tmp_path):
+    p, _ = client("tianditu", exc, tmp_path)
+    with pytest.raises(ProviderError) as e:
+        p.search(GOOD)
+    assert e.value.kind == kind and words in e.value.message("zh") and "未找到" not in e.value.message("zh")
+    out = locate_with_provider(mentions({"name": GOOD}), p)
+    assert out["match_status"].iat[0] == "unmatched" and words in out.attrs["provider_error"]
+
+
+# --------------------------------------------------------------------------- addresses
+@pytest.mark.parametrize("sentence, name, expected", [
+    ("新建的睦邻中心位于国和路1000号，明年开放。", "睦邻中心", "国和路1000号"),
+    ("长白社区文化活动中心（靖宇东路270号）完成改造。", "长白社区文化活动中心", "靖宇东路270号"),
+    ("助餐点设在政立路485-1号；另一处位于国权北路1688弄2号。", "助餐点", "政立路485-1号"),
+    ("延吉路沿线新增3处睦邻点。", "睦邻点", ""),  # a road but no number: no address
+    ("全区共有12号线站点5个。", "", ""),
+])
+def test_address_in_sentence(sentence, name, expected):
+    assert address_in_sentence(sentence, name) == expected
+
+
+def test_planned_facility_with_an_address_is_located_by_address(tmp_path):
+    p, session = client("tianditu", lambda url, params: "tianditu_geocode_good" if url.endswith("/geocoder")
+                        else pytest.fail("searched by name"), tmp_path)
+    out = locate_with_provider(mentions({"name": "国和社区睦邻中心", "status": "planned",
+                                         "sentence": "规划新建国和社区睦邻中心，位于国和路1000号。"}), p)
+    row = out.iloc[0]
+    assert row["match_status"] == "matched" and row["address"] == "国和路1000号"
+    assert (row["lon"], row["lat"]) == (121.520345, 31.304512) and row["match_confidence"] == 1.0
+    assert json.loads(session.calls[0][1]["ds"]) == {"keyWord": "上海市国和路1000号"}
+    fac = to_facilities(out)
+    assert list(fac["status"]) == ["planned"] and "tianditu" in fac["source_detail"].iat[0]
+
+
+def test_planned_facility_without_address_is_not_searched_by_name(tmp_path):
+    p, session = client("amap", "amap_search_good", tmp_path)
+    out = locate_with_provider(mentions({"name": GOOD, "status": "planned"}), p)
+    assert out["match_status"].iat[0] == "unmatched" and session.calls == []
+
+
+def _official_route(url, params):
+    assert url.endswith("/geocoder")
+    kw = json.loads(params["ds"])["keyWord"]
+    return "tianditu_geocode_good" if "平凉路" in kw else "tianditu_geocode_none"
+
+
+def test_official_rows_without_coordinates_go_through_the_provider(shared_data, tmp_path):
+    src = shared_data / "facilities" / "yangpu_official_facilities.csv"
+    raw = pd.read_csv(src)
+    lacking = raw[raw["wgs84_lon"].isna()]
+    assert len(lacking) == 2  # the shared list as documented
+
+    without = locate_official(src)  # no key: nothing called, both listed with the reason
+    assert len(without) == len(raw) - 2
+    assert list(without.attrs["unlocated"]["address"]) == list(lacking["official_address"])
+    assert all("密钥" in r for r in without.attrs["unlocated"]["reason"])
+
+    p, session = client("tianditu", _official_route, tmp_path)
+    found = locate_official(src, p)
+    assert len(session.calls) == 2 and len(found) == len(raw) - 1
+    row = found[found["facility_id"] == f"official:{lacking['request_id'].iat[0]}"].iloc[0]
+    assert row["name"] == lacking["facility_name"].iat[0] and row["category"] == "culture"
+    assert (row.geometry.x, row.geometry.y) == (121.520345, 31.304512)
+    assert list(found.attrs["unlocated"]["name"]) == [lacking["facility_name"].iat[1]]
+
+
+# --------------------------------------------------------------------------- relative places
+@pytest.fixture()
+def park_candidates() -> gpd.GeoDataFrame:
+    park = shapely.box(121.5270, 31.2810, 121.5310, 31.2850)
+    return gpd.GeoDataFrame({
+        "candidate_id": ["osm:area/1", "osm:area/2"], "osm_id": ["1", "2"], "osm_type": ["area", "area"],
+        "name": ["杨浦公园", "长白二村"], "category": ["park", ""], "fclass": ["park", "residential"],
+    }, geometry=[park, shapely.box(121.5400, 31.2900, 121.5420, 31.2920)], crs=4326)
+
+
+def test_relative_place_is_approximate_never_matched(park_candidates, tmp_path):
+    geo = mentions({"name": "市民健身驿站", "category": "sports",
+                    "sentence": "在杨浦公园旁新建一处市民健身驿站。"},
+                   {"name": "睦邻点", "sentence": "长白二村小区内的睦邻点完成改造。"},
+                   {"name": "党群服务站", "sentence": "在滨江公园旁设置党群服务站。"})  # no such OSM park
+    out = resolve_relative(geo, park_candidates)
+    assert list(out["match_status"]) == ["approximate", "approximate", "unmatched"]
+    rep = park_candidates.geometry.representative_point()
+    assert (out["lon"].iat[0], out["lat"].iat[0]) == (rep.iat[0].x, rep.iat[0].y)
+    assert out["osm_name"].iat[0] == "杨浦公园" and "杨浦公园旁" in out["reason"].iat[0]
+    assert out["osm_name"].iat[1] == "长白二村"
+    assert len(to_facilities(out)) == 0  # never used as a facility until confirmed
+    # nor when the written table is read back as a facility list
+    from geo.facilities import read_facility_table
+
+    path = write_geocoded(out, tmp_path / "geocoded.csv")
+    assert len(read_facility_table(path)) == 0
+
+
+def test_the_park_itself_is_not_its_own_anchor(park_candidates):
+    out = resolve_relative(mentions({"name": "杨浦公园", "category": "park",
+                                     "sentence": "杨浦公园内新建健身步道。"}), park_candidates)
+    # 杨浦公园 the mention is not placed "near 杨浦公园" (OSM would have matched it by name)
+    assert out["match_status"].iat[0] == "unmatched"
