@@ -18,6 +18,7 @@ from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
 from geo.coords import DATUMS
 from geo.errors import LifecircleError
 from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label, t
+from geo.providers import KEY_ENV, PROVIDERS, provider_label
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
 T0 = time.perf_counter()
@@ -239,8 +240,20 @@ def green_view() -> None:
     st.dataframe(sub_table(g), hide_index=True, column_config=num_config(g))
 
 
+def provider_choice():
+    """Optional online geocoding (Tianditu / Amap): the provider and its key (password field); None without a key."""
+    with st.expander(t("provider", lang)):
+        name = st.selectbox(t("provider", lang), ["", *PROVIDERS], key="provider", label_visibility="collapsed",
+                            format_func=lambda k: t("provider_none", lang) if not k else provider_label(k, lang))
+        key = st.text_input(t("provider_key", lang, env=KEY_ENV.get(name, "LIFECIRCLE_…_KEY")), type="password",
+                            key="provider_key", disabled=not name)
+        st.caption(t("provider_help", lang))
+    return ui.provider(name, key)
+
+
 def material_view() -> None:
     extra_store: dict = st.session_state.setdefault("extra_facilities", {})
+    provider = provider_choice()
     # --- official facility list
     st.subheader(t("official_title", lang))
     c1, c2 = st.columns([3, 2])
@@ -253,11 +266,12 @@ def material_view() -> None:
     if up is not None and st.button(t("add_official", lang), key="add_official"):
         try:
             path = ui.save_upload(up, ui.TABLE_TYPES)
-            tab = ui.read_official(path, datum)
+            tab = ui.read_official(path, datum, provider)
             extra_store[f"official:{up.name}"] = tab
             flash("success", t("official_added", lang, n=len(tab), name=up.name))
-            for w in tab.attrs.get("warnings", []):
-                flash("warning", w)
+            for w in [tab.attrs.get("provider_error"), *tab.attrs.get("warnings", [])]:
+                if w:
+                    flash("warning", w)
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
@@ -278,23 +292,25 @@ def material_view() -> None:
         try:
             paths = [ui.save_upload(u, ui.TEXT_TYPES) for u in ups]
             with st.spinner(t("extracting", lang)):
-                st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, stamp)
+                st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, stamp, provider)
         except LifecircleError as exc:
             show_error(exc)
     geo_df = st.session_state.get("geocoded")
     if geo_df is None:
         return
+    if geo_df.attrs.get("provider_error"):  # no internet, key refused, quota: one line, never "not found"
+        st.warning(geo_df.attrs["provider_error"])
     corr_path = ui.corrections_path(area_path)
     geo_df = ui.reapply_corrections(geo_df, corr_path)
     st.caption(t("match_counts", lang, counts=", ".join(f"{match_label(k, lang)}: {v}" for k, v in
                                                          geo_df["match_status"].value_counts().items())))
     st.markdown(t("correct_hint", lang, path=str(corr_path)))
     cols = [c for c in ("mention_key", "name", "category", "status", "match_status", "match_score", "osm_name",
-                        "lon", "lat", "sentence") if c in geo_df]
+                        "provider", "lon", "lat", "sentence") if c in geo_df]
     cc = st.column_config
     edited = st.data_editor(
         geo_df[cols], hide_index=True, key="editor", disabled=["mention_key", "match_status", "match_score",
-                                                              "osm_name", "sentence"],
+                                                              "osm_name", "provider", "sentence"],
         column_config={  # headers and choices in the UI language; the values stay taxonomy keys
             "mention_key": None,  # internal key, kept in the returned table for the corrections file
             "name": cc.TextColumn(column_label("name", lang)),
@@ -306,6 +322,7 @@ def material_view() -> None:
                                                format_func=lambda k: match_label(k, lang)),
             "match_score": cc.NumberColumn(column_label("match_score", lang), format="%.0f"),
             "osm_name": cc.TextColumn(column_label("osm_name", lang)),
+            "provider": cc.TextColumn(column_label("provider", lang)),
             "lon": cc.NumberColumn(column_label("lon", lang), format="%.6f"),
             "lat": cc.NumberColumn(column_label("lat", lang), format="%.6f"),
             "sentence": cc.TextColumn(column_label("sentence", lang), width="large"),

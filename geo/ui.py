@@ -237,11 +237,22 @@ def prepare_from_file(area: str, network_file: Path, progress) -> Path:
     return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
 
 
-def read_official(path: Path, datum: str) -> gpd.GeoDataFrame:
-    """An official facility list in the Facilities schema (coordinates converted from ``datum``)."""
-    from .facilities import read_facility_table
+def provider(name: str | None, key: str | None):
+    """The online geocoding client chosen in the app (key typed there, else its environment variable), or None."""
+    from .providers import make_provider
 
-    tab = read_facility_table(path, datum=datum)
+    return make_provider(name or None, key or None)
+
+
+def read_official(path: Path, datum: str, provider: Any = None) -> gpd.GeoDataFrame:
+    """An official facility list in the Facilities schema (coordinates converted from ``datum``).
+
+    Rows with an address but no coordinates are located with ``provider`` when
+    one is given, else listed in ``attrs["unlocated"]`` (:func:`geo.places.locate_official`).
+    """
+    from .places import locate_official
+
+    tab = locate_official(path, provider, datum=datum)
     if len(tab) == 0:
         raise InputError("文件中没有可用的设施（需要类别和经纬度列）。",
                          "no usable facilities in the file (need category and longitude/latitude columns).",
@@ -263,15 +274,17 @@ def _candidates(stamp: str, _area: Any):
     return _candidates_from_features(_area.facilities, "facilities.gpkg")
 
 
-def extract_and_geocode(paths: list[Path], area: Any, stamp: str) -> pd.DataFrame:
-    """Policy texts → facility mentions → matched to OSM candidates (texts + geocode modules)."""
+def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any = None) -> pd.DataFrame:
+    """Policy texts → facility mentions → matched to OSM candidates, then beyond OSM (:mod:`geo.places`)."""
     from .geocode import geocode_mentions
+    from .places import place_beyond_osm
     from .texts import extract_files
 
     mentions = extract_files(paths)
     if len(mentions) == 0:
         raise InputError("文本中没有找到设施。", "no facilities found in the texts.")
-    return geocode_mentions(mentions, _candidates(stamp, area), boundaries=area.boundaries)
+    candidates = _candidates(stamp, area)
+    return place_beyond_osm(geocode_mentions(mentions, candidates, boundaries=area.boundaries), candidates, provider)
 
 
 def corrections_path(area_path: Path) -> Path:

@@ -313,3 +313,67 @@ def test_the_park_itself_is_not_its_own_anchor(park_candidates):
                                      "sentence": "杨浦公园内新建健身步道。"}), park_candidates)
     # 杨浦公园 the mention is not placed "near 杨浦公园" (OSM would have matched it by name)
     assert out["match_status"].iat[0] == "unmatched"
+
+
+# --------------------------------------------------------------------------- CLI and app hooks
+def _amap_route(url, params):
+    return "amap_search_good" if params.get("keywords") == GOOD else "amap_search_none"
+
+
+def test_cli_geocode_with_provider_places_what_osm_lacks(monkeypatch, tmp_path, capsys):
+    from geo.cli import main
+
+    sessions = []
+    monkeypatch.setattr(requests, "Session", lambda: sessions.append(StubSession(_amap_route)) or sessions[-1])
+    monkeypatch.setenv("LIFECIRCLE_AMAP_KEY", "env-key")
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "data"))
+    src = tmp_path / "facilities.csv"
+    pd.DataFrame([{"name": GOOD, "category": "culture", "status": "existing", "district": "杨浦区",
+                   "sentence": f"{GOOD}完成改造。", "source": "plan.txt"},
+                  {"name": "杨浦公园", "category": "park", "status": "existing", "district": "杨浦区",
+                   "sentence": "杨浦公园整体改造。", "source": "plan.txt"}]).to_csv(src, index=False)
+    pois = tmp_path / "pois.csv"
+    pd.DataFrame([{"name": "杨浦公园", "category": "park", "lon": 121.5286, "lat": 31.2828}]).to_csv(pois, index=False)
+    out = tmp_path / "geocoded.csv"
+    assert main(["--lang", "zh", "geocode", str(src), "--pois", str(pois), "--provider", "amap", "-o", str(out)]) == 0
+    res = pd.read_csv(out, encoding="utf-8-sig").set_index("name")
+    assert res.loc[GOOD, "match_status"] == "matched" and res.loc[GOOD, "provider"] == "amap"
+    assert res.loc["杨浦公园", "provider"] == "osm"  # OSM matched it: never sent online
+    (session,) = sessions
+    assert [c[1]["keywords"] for c in session.calls] == [GOOD] and session.calls[0][1]["key"] == "env-key"
+    assert "已匹配 2" in capsys.readouterr().out
+
+
+@pytest.fixture()
+def app(shared_data, monkeypatch):
+    from app_area import prepared_data_dir
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(prepared_data_dir(str(shared_data))))
+    for env in providers.KEY_ENV.values():
+        monkeypatch.delenv(env, raising=False)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=240)
+    at.run()
+    at.radio(key="view").set_value("material").run()
+    return at
+
+
+@pytest.mark.parametrize("typed_key", ["typed-key", ""])
+def test_app_provider_choice_and_password_key(app, monkeypatch, typed_key):
+    sessions = []
+    monkeypatch.setattr(requests, "Session", lambda: sessions.append(StubSession(_amap_route)) or sessions[-1])
+    app.selectbox(key="provider").set_value("amap").run()
+    field = app.text_input(key="provider_key")
+    assert field.proto.type == field.proto.PASSWORD
+    field.input(typed_key).run()
+    app.file_uploader(key="up_texts").upload("要点.txt", f"杨浦区延吉新村街道：{GOOD}完成改造。".encode(), "text/plain")
+    app.run()
+    app.button(key="extract").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    geo_df = app.session_state["geocoded"].set_index("name")
+    calls = [c for s in sessions for c in s.calls]
+    if typed_key:
+        assert geo_df.loc[GOOD, "match_status"] == "matched" and geo_df.loc[GOOD, "provider"] == "amap"
+        assert calls and all(c[1]["key"] == "typed-key" for c in calls)
+    else:  # no key typed and none in the environment: nothing is called
+        assert calls == [] and geo_df.loc[GOOD, "match_status"] == "unmatched"
