@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -31,10 +30,19 @@ import pandas as pd
 import shapely
 
 from .errors import ui_lang
+from .geocode import _bi, _nfkc  # the geocode table's reason format and text normaliser
 from .providers import Place, Provider, ProviderError
 
-__all__ = ["PLACE_COLUMNS", "address_in_sentence", "relative_anchors", "ensure_place_columns",
-           "locate_with_provider", "resolve_relative", "place_beyond_osm", "locate_official"]
+__all__ = [
+    "PLACE_COLUMNS",
+    "address_in_sentence",
+    "ensure_place_columns",
+    "locate_official",
+    "locate_with_provider",
+    "place_beyond_osm",
+    "relative_anchors",
+    "resolve_relative",
+]
 
 PLACE_COLUMNS = ["provider", "match_confidence", "address"]
 WGS84 = "EPSG:4326"
@@ -45,22 +53,12 @@ _ADDRESS = re.compile(rf"(?:上海市)?(?:[{_CJK}]{{1,4}}区)?[{_CJK}0-9]{{1,12}
                       rf"[0-9０-９一二三四五六七八九十百千]+(?:[-—－][0-9]+)?(?:弄[0-9]+)?号")
 _ADDRESS_CUE = re.compile(r"(?:位于|坐落于|地处|地址[为是：:]?|设在|落户|在)$")
 # anchor words of a relative place, and the words that put a facility in/beside it
-_AREA_KW = ("公园", "绿地", "广场", "花园", "商场", "大厦")
-_HOME_KW = ("小区", "新村", "家园", "公寓", "苑")  # "X小区" alone already says where
+# (not 苑 alone: 健身苑 is a fitness station; an estate "X苑" is caught as "X苑小区")
+_AREA_KW = ("公园", "绿地", "广场", "花园", "商场", "大厦", "公寓")
+_HOME_KW = ("小区", "新村", "家园")  # "X小区" alone already says where
+_CLAUSE = re.compile(r"[。；;！!？?\n]")
 _RELATION = re.compile(r"^(内|里|旁边|旁|边上|附近|一侧|东侧|南侧|西侧|北侧|对面|周边|门口|入口处?|中)")
 _STOP = re.compile(rf"[^{_CJK}0-9A-Za-z]")
-
-
-def _nfkc(s: object) -> str:
-    import unicodedata
-
-    if s is None or (isinstance(s, float) and s != s):
-        return ""
-    return unicodedata.normalize("NFKC", str(s)).strip()
-
-
-def _bi(zh: Sequence[str], en: Sequence[str]) -> str:
-    return "，".join(zh) + " / " + ", ".join(en)
 
 
 def _add_reason(old: object, zh: str, en: str) -> str:
@@ -213,10 +211,13 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
     error: ProviderError | None = None
     pz, pe = provider.label if provider else ("", "")
     for i, row in enumerate(out.to_dict("records")):
-        if row["match_status"] != "unmatched":
+        if row["match_status"] not in ("unmatched", "not_applicable"):
             continue
         name = _nfkc(row.get("name"))
         addr = address_in_sentence(row.get("sentence", ""), name)
+        count = pd.to_numeric(pd.Series([row.get("count")]), errors="coerce").iat[0]
+        if row["match_status"] == "not_applicable" and not (addr and (np.isnan(count) or count <= 1)):
+            continue  # a counted mention is placed only when it is one facility at a given address
         if addr:
             out.iat[i, col("address")] = addr
         planned = row.get("status") == "planned"
@@ -235,9 +236,12 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
         if error is not None:
             out.iat[i, col("reason")] = _add_reason(row["reason"], f"未在线查询：{error.zh}", f"not looked up online: {error.en}")
             continue
+        district = _nfkc(row.get("district"))
+        if addr and district and not re.search(r"[区县]", addr):
+            addr = district + addr  # 江川路 is in one district, not every one
         query = addr or name
         try:
-            places = provider.geocode_address(addr) if addr else provider.search(name, district=row.get("district", ""))
+            places = provider.geocode_address(addr) if addr else provider.search(name, district=district)
         except ProviderError as exc:
             error = exc
             out.iat[i, col("reason")] = _add_reason(row["reason"], f"未在线查询：{exc.zh}", f"not looked up online: {exc.en}")
@@ -279,6 +283,15 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
     return out
 
 
+def _clause(sentence: str, at: int) -> tuple[int, int]:
+    """Start and end of the clause (between 。；！？) around position ``at``; the whole sentence when ``at < 0``."""
+    if at < 0:
+        return 0, len(sentence)
+    starts = [m.end() for m in _CLAUSE.finditer(sentence, 0, at)]
+    end = _CLAUSE.search(sentence, at)
+    return (starts[-1] if starts else 0), (end.start() if end else len(sentence))
+
+
 def _name_index(candidates: gpd.GeoDataFrame) -> dict[str, list[int]]:
     from .geocode import NAME_TAGS, normalize_name
 
@@ -318,13 +331,17 @@ def resolve_relative(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame, *, sa
         own = normalize_name(name)[0] if name else ""
         sentence = _nfkc(row.get("sentence"))
         at = sentence.find(name) if name else -1
+        lo, hi = _clause(sentence, at)
         best = None  # (distance to the name in the sentence, -length, anchor, relation, rows)
         for text, rel, end in relative_anchors(sentence, name):
+            if not lo <= end <= hi:
+                continue  # another clause speaks of another facility
             for k in range(len(text) - 2):
                 suffix = text[k:]
                 # "长白二村小区": OSM often names the estate without the word 小区
                 forms = [suffix] + ([suffix[:-2]] if suffix.endswith("小区") and len(suffix) > 4 else [])
-                key = next((f for f in (normalize_name(x)[0] for x in forms) if f != own and f in index), None)
+                # a distinctive name only: 健身苑 or 社区公园 alone (short form '') is no place
+                key = next((f for f, short in map(normalize_name, forms) if short and f != own and f in index), None)
                 if key is None:
                     continue
                 d = abs(end - at) if at >= 0 else 0
@@ -337,8 +354,9 @@ def resolve_relative(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame, *, sa
         _, _, anchor, rel, rows = best
         pts = [(float(rep.iat[r].x), float(rep.iat[r].y)) for r in dict.fromkeys(rows)]
         if any(_dist_m(pts[0], p) > same_place_m for p in pts[1:]):
-            out.iat[i, col("reason")] = _add_reason(row["reason"], f"原文提到“{anchor}{rel}”，但 OSM 中有多处同名，未定位",
-                                                    f"the text says {anchor}{rel}, but OSM has several places of that name")
+            out.iat[i, col("reason")] = _add_reason(
+                row["reason"], f"原文提到“{anchor}{rel}”，但 OSM 中有多处同名，未定位",
+                f"the text says {anchor}{rel}, but OSM has several places of that name")
             continue
         r = rows[0]
         out.iat[i, col("match_status")] = "approximate"
@@ -350,8 +368,8 @@ def resolve_relative(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame, *, sa
         out.iat[i, col("match_confidence")] = np.nan
         out.iat[i, col("reason")] = _bi(
             [f"原文说在“{anchor}{rel}”，按 OSM 中的“{cands['name'].iat[r]}”给出近似位置，请在地图上确认"],
-            [f"the text places it at '{anchor}{rel}'; approximate location of OSM '{cands['name'].iat[r]}', "
-             "confirm it on the map"])
+            [(f"the text places it at '{anchor}{rel}'; approximate location of OSM '{cands['name'].iat[r]}', "
+              "confirm it on the map")])
     return out
 
 
@@ -376,9 +394,20 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     listed in ``attrs["unlocated"]`` (``name, address, reason``), and the
     warnings (``attrs["warnings"]``) say how many and why.
     """
-    from .facilities import (_CATEGORY_NAMES, _ID_NAMES, _LAT_NAMES, _LON_NAMES, _NAME_NAMES, _find_col,
-                             _read_table, _to_float, category_lookup, norm_key, normalize_facilities,
-                             read_facility_table)
+    from .facilities import (
+        _CATEGORY_NAMES,
+        _ID_NAMES,
+        _LAT_NAMES,
+        _LON_NAMES,
+        _NAME_NAMES,
+        _find_col,
+        _read_table,
+        _to_float,
+        category_lookup,
+        norm_key,
+        normalize_facilities,
+        read_facility_table,
+    )
 
     p = Path(path)
     fac = read_facility_table(p, datum=datum)

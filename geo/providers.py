@@ -41,27 +41,29 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .coords import to_wgs84
 from .errors import LifecircleError
+from .geocode import _nfkc  # NFKC + strip, NaN-safe
 from .io import atomic_file
 
 __all__ = [
-    "PROVIDERS",
     "KEY_ENV",
     "MIN_INTERVAL_S",
+    "PROVIDERS",
     "TIMEOUT_S",
-    "Place",
-    "ProviderError",
-    "Provider",
-    "Tianditu",
     "Amap",
-    "provider_key",
-    "make_provider",
+    "Place",
+    "Provider",
+    "ProviderError",
+    "Tianditu",
     "cache_dir",
+    "make_provider",
+    "provider_key",
     "provider_label",
 ]
 
@@ -131,18 +133,12 @@ _PACE_LOCK = threading.Lock()
 _LAST_CALL: dict[str, float] = {}
 
 
-def _nfc(s: object) -> str:
-    import unicodedata
-
-    return "" if s is None else unicodedata.normalize("NFKC", str(s)).strip()
-
-
 def _similarity(query: str, found: str) -> float:
     """0-1 agreement of two names or addresses (NFKC, punctuation and 上海市 prefix ignored)."""
     from rapidfuzz import fuzz
 
     def norm(s: str) -> str:
-        s = re.sub(r"[\s()（）·,，.。\-—]+", "", _nfc(s))
+        s = re.sub(r"[\s()（）·,，.。\-—]+", "", _nfkc(s))
         return re.sub(r"^上海市?", "", s)
 
     a, b = norm(query), norm(found)
@@ -269,7 +265,7 @@ class Provider:
 
 
 # Tianditu gateway messages: these words mean a quota or rate limit; any other refusal is about the key
-_QUOTA_WORDS = re.compile(r"超|配额|额度|频繁|访问量|次数|quota|limit|exceed|frequent", re.I)
+_QUOTA_WORDS = re.compile(r"超|配额|额度|频繁|访问量|次数|quota|limit|exceed|frequent", re.IGNORECASE)
 
 
 class Tianditu(Provider):
@@ -288,7 +284,7 @@ class Tianditu(Provider):
 
     def _check(self, http_status: int, data: dict) -> None:
         if "status" not in data and ("msg" in data or "code" in data) or http_status in (401, 403, 429):
-            msg = _nfc(data.get("msg") or data.get("resolve") or "")
+            msg = _nfkc(data.get("msg") or data.get("resolve") or "")
             if http_status == 429 or _QUOTA_WORDS.search(msg):
                 raise self._err("quota", f"今日调用次数已用完或访问过于频繁（{msg or http_status}），请明天再试或换用其他密钥。",
                                 f"the daily quota is used up or requests are too frequent ({msg or http_status}); "
@@ -299,16 +295,16 @@ class Tianditu(Provider):
         if isinstance(status, dict):  # V2.0 search
             code = str(status.get("infocode", ""))
             if code not in ("1000", ""):
-                desc = _nfc(status.get("cndesc", ""))
+                desc = _nfkc(status.get("cndesc", ""))
                 raise self._err("refused", f"服务拒绝了查询（{code} {desc}）。", f"the service refused the query ({code} {desc}).")
         elif status is not None and str(status) not in ("0", "101"):  # geocoder: 0 ok, 101 no result
-            msg = _nfc(data.get("msg", ""))
+            msg = _nfkc(data.get("msg", ""))
             raise self._err("refused", f"服务出错（{status} {msg}）。", f"the service failed ({status} {msg}).")
         if http_status >= 400:
             raise self._err("refused", f"服务出错（HTTP {http_status}）。", f"the service failed (HTTP {http_status}).")
 
     def geocode_address(self, address: str) -> list[Place]:
-        q = _nfc(address)
+        q = _nfkc(address)
         if not q:
             return []
         if not q.startswith("上海"):
@@ -329,7 +325,7 @@ class Tianditu(Provider):
                       kind="address")]
 
     def search(self, name: str, *, district: str = "") -> list[Place]:
-        q = _nfc(name)
+        q = _nfkc(name)
         if not q:
             return []
         post = {"keyWord": q, "queryType": 12, "specify": self.specify, "start": 0, "count": 10}
@@ -343,9 +339,9 @@ class Tianditu(Provider):
                 lon, lat = float(xy[0]), float(xy[1])
             except (IndexError, ValueError):
                 continue
-            out.append(Place(name=_nfc(p.get("name")), address=_nfc(p.get("address")), lon=lon, lat=lat,
+            out.append(Place(name=_nfkc(p.get("name")), address=_nfkc(p.get("address")), lon=lon, lat=lat,
                              provider=self.name, confidence=_similarity(q, p.get("name", "")),
-                             ref=str(p.get("hotPointID", "")), district=_nfc(p.get("county"))))
+                             ref=str(p.get("hotPointID", "")), district=_nfkc(p.get("county"))))
         return _district_first(out, district)
 
 
@@ -371,7 +367,7 @@ class Amap(Provider):
     def _check(self, http_status: int, data: dict) -> None:
         if str(data.get("status")) == "1":
             return
-        code, info = str(data.get("infocode", "")), _nfc(data.get("info", ""))
+        code, info = str(data.get("infocode", "")), _nfkc(data.get("info", ""))
         if code in _AMAP_KEY:
             raise self._err("bad_key", f"密钥被拒绝（{info} {code}），请检查 {KEY_ENV[self.name]} 或应用中填写的密钥"
                             "（须为“Web服务”类型）。",
@@ -398,20 +394,20 @@ class Amap(Provider):
         if not rows:
             return []
         lon, lat = to_wgs84([r[1] for r in rows], [r[2] for r in rows], self.datum)
-        return [Place(name=_nfc(p.get("name")), address=_nfc(p.get("address")), lon=float(x), lat=float(y),
+        return [Place(name=_nfkc(p.get("name")), address=_nfkc(p.get("address")), lon=float(x), lat=float(y),
                       provider=self.name, confidence=score(p), kind=kind, ref=str(p.get("id", "")),
-                      district=_nfc(p.get("adname")))
+                      district=_nfkc(p.get("adname")))
                 for (p, _, _), x, y in zip(rows, lon, lat)]
 
     def search(self, name: str, *, district: str = "") -> list[Place]:
-        q = _nfc(name)
+        q = _nfkc(name)
         if not q:
             return []
         return _district_first(self._places(self._pois(q), lambda p: _similarity(q, p.get("name", "")), "poi"),
                                district)
 
     def geocode_address(self, address: str) -> list[Place]:
-        q = _nfc(address)
+        q = _nfkc(address)
         if not q:
             return []
         # a POI search on the address: the answer's address (or name) must agree with the query
@@ -421,7 +417,7 @@ class Amap(Provider):
 
 def _district_first(places: list[Place], district: str) -> list[Place]:
     """Places in ``district`` (when any is), best confidence first."""
-    d = re.sub(r"(区|县)$", "", _nfc(district))
+    d = re.sub(r"(区|县)$", "", _nfkc(district))
     if d:
         inside = [p for p in places if p.district and re.sub(r"(区|县)$", "", p.district) == d]
         places = inside or places

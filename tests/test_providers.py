@@ -20,7 +20,12 @@ import shapely
 
 from geo import providers
 from geo.geocode import geocode_mentions, to_facilities, write_geocoded
-from geo.places import address_in_sentence, locate_official, locate_with_provider, resolve_relative
+from geo.places import (
+    address_in_sentence,
+    locate_official,
+    locate_with_provider,
+    resolve_relative,
+)
 from geo.providers import Amap, ProviderError, Tianditu, make_provider
 
 DATA = Path(__file__).parent / "data" / "providers"
@@ -242,9 +247,23 @@ def test_planned_facility_with_an_address_is_located_by_address(tmp_path):
     row = out.iloc[0]
     assert row["match_status"] == "matched" and row["address"] == "国和路1000号"
     assert (row["lon"], row["lat"]) == (121.520345, 31.304512) and row["match_confidence"] == 1.0
-    assert json.loads(session.calls[0][1]["ds"]) == {"keyWord": "上海市国和路1000号"}
+    assert json.loads(session.calls[0][1]["ds"]) == {"keyWord": "上海市杨浦区国和路1000号"}
     fac = to_facilities(out)
     assert list(fac["status"]) == ["planned"] and "tianditu" in fac["source_detail"].iat[0]
+
+
+def test_one_unnamed_facility_at_an_address_is_located(tmp_path):
+    """The held-out Minhang reply: '拟在江川路1800号地块配建一处标准化菜市场' (a counted mention, count 1)."""
+    sentence = "街道正在协商，拟在江川路1800号地块配建一处标准化菜市场，建成后交由专业公司运营。"
+    geo = mentions({"name": "", "category": "market", "status": "planned", "count": 1, "district": "闵行区",
+                    "sentence": sentence},
+                   {"name": "", "category": "market", "status": "planned", "count": 3, "district": "闵行区",
+                    "sentence": "在江川路1800号周边新建3处菜市场。"})
+    assert list(geo["match_status"]) == ["not_applicable"] * 2
+    p, session = client("tianditu", "tianditu_geocode_good", tmp_path)
+    out = locate_with_provider(geo, p)
+    assert list(out["match_status"]) == ["matched", "not_applicable"]  # three markets are not one address
+    assert json.loads(session.calls[0][1]["ds"]) == {"keyWord": "上海市闵行区江川路1800号"} and len(session.calls) == 1
 
 
 def test_planned_facility_without_address_is_not_searched_by_name(tmp_path):
@@ -306,6 +325,21 @@ def test_relative_place_is_approximate_never_matched(park_candidates, tmp_path):
 
     path = write_geocoded(out, tmp_path / "geocoded.csv")
     assert len(read_facility_table(path)) == 0
+
+
+def test_generic_or_distant_anchors_are_not_used(park_candidates):
+    """Seen on the held-out Putuo summary: OSM has a feature named just 健身苑, and it sat in another clause."""
+    cands = pd.concat([park_candidates, gpd.GeoDataFrame(
+        {"candidate_id": ["osm:node/3", "osm:area/4"], "osm_id": ["3", "4"], "osm_type": ["node", "area"],
+         "name": ["健身苑", "社区公园"], "category": ["sports", "park"], "fclass": ["fitness_station", "park"]},
+        geometry=[shapely.Point(121.40, 31.25), shapely.box(121.41, 31.25, 121.42, 31.26)], crs=4326)],
+        ignore_index=True)
+    out = resolve_relative(mentions(
+        {"name": "真新文化活动中心", "sentence": "真新文化活动中心全年举办活动;建成益智健身苑点十一处。"},
+        {"name": "睦邻点", "sentence": "睦邻点完成改造；杨浦公园旁新建驿站。"},
+        {"name": "助餐点", "sentence": "在健身苑旁新建助餐点。"},
+        {"name": "助浴点", "sentence": "在社区公园旁新建助浴点。"}), cands)  # only a category word
+    assert list(out["match_status"]) == ["unmatched"] * 4
 
 
 def test_the_park_itself_is_not_its_own_anchor(park_candidates):
