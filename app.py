@@ -283,6 +283,10 @@ def material_view() -> None:
             if b.button(t("remove", lang), key=f"rm_{k}"):
                 extra_store.pop(k)
                 st.rerun()
+            missing = v.attrs.get("unlocated")
+            if missing is not None and len(missing):  # rows with no coordinates: what is missing and why
+                with a.expander(t("unlocated", lang, n=len(missing))):
+                    st.dataframe(localize_columns(missing, lang), hide_index=True)
 
     # --- policy texts
     st.subheader(t("texts_title", lang))

@@ -411,3 +411,15 @@ def test_app_provider_choice_and_password_key(app, monkeypatch, typed_key):
         assert calls and all(c[1]["key"] == "typed-key" for c in calls)
     else:  # no key typed and none in the environment: nothing is called
         assert calls == [] and geo_df.loc[GOOD, "match_status"] == "unmatched"
+
+
+def test_app_lists_official_rows_it_could_not_locate(app, shared_data):
+    src = shared_data / "facilities" / "yangpu_official_facilities.csv"
+    app.file_uploader(key="up_official").upload("名录.csv", src.read_bytes(), "text/csv")
+    app.run()
+    app.button(key="add_official").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("2 行未定位" in w.value and "密钥" in w.value for w in app.warning)
+    shown = [d.value for d in app.dataframe if "地址" in d.value.columns]
+    raw = pd.read_csv(src)
+    assert len(shown) == 1 and list(shown[0]["地址"]) == list(raw.loc[raw["wgs84_lon"].isna(), "official_address"])
