@@ -74,8 +74,9 @@ PROVIDERS: dict[str, tuple[str, str]] = {
 }
 # the one place keys are read from the environment
 KEY_ENV: dict[str, str] = {"tianditu": "LIFECIRCLE_TIANDITU_KEY", "amap": "LIFECIRCLE_AMAP_KEY"}
-# seconds between two requests to one provider. Amap's personal web-service keys allow 3 queries
-# per second (流量限制说明); Tianditu publishes daily quotas but no rate, so we stay as polite.
+# seconds between two requests to one provider (at most 2.5 a second): below the per-second limits
+# Amap sets for personal web-service keys (流量限制说明, a few queries a second) and polite to
+# Tianditu, which publishes daily quotas per key but no rate. A planner's text has tens of misses.
 MIN_INTERVAL_S: dict[str, float] = {"tianditu": 0.4, "amap": 0.4}
 TIMEOUT_S = 10.0
 SHANGHAI_TIANDITU = "156310000"  # 9-digit admin code (行政区划编码) of 上海市 for V2.0 search `specify`

@@ -378,6 +378,25 @@ def test_cli_geocode_with_provider_places_what_osm_lacks(monkeypatch, tmp_path, 
     assert "已匹配 2" in capsys.readouterr().out
 
 
+def test_cli_geocode_quota_is_one_warning_line_and_keeps_the_osm_result(monkeypatch, tmp_path, capsys):
+    from geo.cli import main
+
+    monkeypatch.setattr(requests, "Session", lambda: StubSession("amap_quota"))
+    monkeypatch.setenv("LIFECIRCLE_AMAP_KEY", "env-key")
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "data"))
+    src = tmp_path / "facilities.csv"
+    pd.DataFrame([{"name": GOOD, "category": "culture"}, {"name": "杨浦公园", "category": "park"}]).to_csv(src, index=False)
+    pois = tmp_path / "pois.csv"
+    pd.DataFrame([{"name": "杨浦公园", "category": "park", "lon": 121.5286, "lat": 31.2828}]).to_csv(pois, index=False)
+    out = tmp_path / "geocoded.csv"
+    assert main(["--lang", "en", "geocode", str(src), "--pois", str(pois), "--provider", "amap", "-o", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: Amap:") and "DAILY_QUERY_OVER_LIMIT" in err[0]
+    res = pd.read_csv(out, encoding="utf-8-sig").set_index("name")
+    assert res.loc["杨浦公园", "match_status"] == "matched" and res.loc[GOOD, "match_status"] == "unmatched"
+    assert "not looked up online" in res.loc[GOOD, "reason"]
+
+
 @pytest.fixture()
 def app(shared_data, monkeypatch):
     from app_area import prepared_data_dir
