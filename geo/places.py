@@ -57,7 +57,7 @@ _ADDRESS_CUE = re.compile(r"(?:位于|坐落于|地处|地址[为是：:]?|设�
 _AREA_KW = ("公园", "绿地", "广场", "花园", "商场", "大厦", "公寓")
 _HOME_KW = ("小区", "新村", "家园")  # "X小区" alone already says where
 _CLAUSE = re.compile(r"[。；;！!？?\n]")
-_RELATION = re.compile(r"^(内|里|旁边|旁|边上|附近|一侧|东侧|南侧|西侧|北侧|对面|周边|门口|入口处?|中)")
+_RELATION = re.compile(r"^(内|里|旁边|旁|边上|附近|一侧|东侧|南侧|西侧|北侧|对面|周边|门口|入口处?|中(?!心))")
 _STOP = re.compile(rf"[^{_CJK}0-9A-Za-z]")
 
 
@@ -98,7 +98,7 @@ def address_in_sentence(sentence: object, name: object = "") -> str:
         before = s[max(0, m.start() - 4):m.start()]
         text = m.group(0)
         # the lazy street part may have swallowed the cue (在国和路 ...): cut at the last cue word
-        cut = max((text.rfind(c) + len(c) for c in ("位于", "坐落于", "地处", "地址", "设在", "在", "于")
+        cut = max((text.rfind(c) + len(c) for c in ("位于", "坐落于", "地处", "地址", "设在", "在")
                    if c in text[:-2]), default=0)
         text = text[cut:].lstrip("为是：:")
         cued = cut > 0 or bool(_ADDRESS_CUE.search(before)) or before.endswith(("（", "("))
@@ -150,7 +150,8 @@ def ensure_place_columns(geocoded: pd.DataFrame) -> pd.DataFrame:
     out["provider"] = out["provider"].astype(object).where(out["provider"].notna(), "").astype(str)
     out["address"] = out["address"].astype(object).where(out["address"].notna(), "").astype(str)
     out["match_confidence"] = pd.to_numeric(out["match_confidence"], errors="coerce")
-    osm = out["match_status"].isin(["matched", "ambiguous"]) & out["provider"].eq("") & out["osm_id"].astype(str).ne("")
+    has_id = ~out["osm_id"].astype(str).isin(["", "nan", "None"])
+    osm = out["match_status"].isin(["matched", "ambiguous"]) & out["provider"].eq("") & has_id
     out.loc[osm, "provider"] = "osm"
     score = pd.to_numeric(out.get("match_score"), errors="coerce")
     fill = osm & out["match_confidence"].isna()
