@@ -248,7 +248,7 @@ def provider_choice():
         key = st.text_input(t("provider_key", lang, env=KEY_ENV.get(name, "LIFECIRCLE_…_KEY")), type="password",
                             key="provider_key", disabled=not name)
         st.caption(t("provider_help", lang))
-    return ui.provider(name, key)
+    return ui.geocoding_provider(name, key)
 
 
 def material_view() -> None:

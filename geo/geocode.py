@@ -996,7 +996,7 @@ def _cli_provider(name: str | None):
 
 
 def cli_geocode(args) -> int:
-    """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
+    """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] [--provider P] -o OUT``."""
     zh = ui_lang() == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part

@@ -237,7 +237,7 @@ def prepare_from_file(area: str, network_file: Path, progress) -> Path:
     return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
 
 
-def provider(name: str | None, key: str | None):
+def geocoding_provider(name: str | None, key: str | None):
     """The online geocoding client chosen in the app (key typed there, else its environment variable), or None."""
     from .providers import make_provider
 
