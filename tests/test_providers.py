@@ -163,6 +163,7 @@ def test_no_key_means_no_call(monkeypatch, tmp_path):
 def test_cli_provider_without_key_exits_2_before_any_call(monkeypatch, tmp_path, capsys):
     from geo.cli import main
 
+    monkeypatch.setenv("LIFECIRCLE_LANG", "zh")  # what --lang sets; restored after the test
     monkeypatch.delenv("LIFECIRCLE_TIANDITU_KEY", raising=False)
     monkeypatch.setattr(requests.Session, "get", lambda *a, **k: pytest.fail("network used"))
     src = tmp_path / "facilities.csv"
@@ -359,6 +360,7 @@ def test_cli_geocode_with_provider_places_what_osm_lacks(monkeypatch, tmp_path, 
 
     sessions = []
     monkeypatch.setattr(requests, "Session", lambda: sessions.append(StubSession(_amap_route)) or sessions[-1])
+    monkeypatch.setenv("LIFECIRCLE_LANG", "zh")  # what --lang sets; restored after the test
     monkeypatch.setenv("LIFECIRCLE_AMAP_KEY", "env-key")
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "data"))
     src = tmp_path / "facilities.csv"
@@ -382,6 +384,7 @@ def test_cli_geocode_quota_is_one_warning_line_and_keeps_the_osm_result(monkeypa
     from geo.cli import main
 
     monkeypatch.setattr(requests, "Session", lambda: StubSession("amap_quota"))
+    monkeypatch.setenv("LIFECIRCLE_LANG", "en")  # what --lang sets; restored after the test
     monkeypatch.setenv("LIFECIRCLE_AMAP_KEY", "env-key")
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "data"))
     src = tmp_path / "facilities.csv"
