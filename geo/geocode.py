@@ -982,19 +982,6 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
     return [read_boundaries(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
 
 
-def _cli_provider(name: str | None):
-    """The ``--provider`` client with its key from the environment; InputError when the key is missing."""
-    if not name:
-        return None
-    from .providers import KEY_ENV, make_provider, provider_label
-
-    provider = make_provider(name)
-    if provider is None:
-        raise InputError(f"使用{provider_label(name, 'zh')}需要密钥：请设置环境变量 {KEY_ENV[name]}。",
-                         f"{provider_label(name, 'en')} needs a key: set the environment variable {KEY_ENV[name]}.")
-    return provider
-
-
 def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] [--provider P] -o OUT``."""
     zh = ui_lang() == "zh"
@@ -1004,7 +991,9 @@ def cli_geocode(args) -> int:
     corrections = getattr(args, "corrections", None)
     if corrections:
         read_corrections(corrections)  # fail early, before the slow part
-    provider = _cli_provider(getattr(args, "provider", None))  # fail early on a missing key
+    from .providers import provider_from_env
+
+    provider = provider_from_env(getattr(args, "provider", None))  # fail early on a missing key
     candidates = load_candidates(args.pois)
     geocoded = geocode_mentions(mentions, candidates, boundaries=boundaries or None)
     from .places import place_beyond_osm  # online providers, addresses, relative places

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import ui_lang
+from .errors import InputError, ui_lang
 from .geocode import _bi, _nfkc  # the geocode table's reason format and text normaliser
 from .providers import Place, Provider, ProviderError
 
@@ -392,7 +393,7 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     reads them. Rows without coordinates but with an address (``address``,
     ``official_address``, ``地址`` ...) are looked up with ``provider``; the ones
     that stay unlocated (no key, no answer, too uncertain, provider failed) are
-    listed in ``attrs["unlocated"]`` (``name, address, reason``), and the
+    listed in ``attrs["unlocated"]`` (``name, category, address, reason``), and the
     warnings (``attrs["warnings"]``) say how many and why.
     """
     from .facilities import (
@@ -454,13 +455,14 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
             elif verdict == "ambiguous":
                 pz, pe = provider.label
                 why = (f"{pz}给出多处相近位置", f"{pe} gives several similar places")
+        category = lookup.get(norm_key(_nfkc(r[ccol])), "") if ccol else ""
         if place is None:
-            unlocated.append({"name": name, "address": addr, "reason": why[0] if zh else why[1]})
+            unlocated.append({"name": name, "category": category, "address": addr, "reason": why[0] if zh else why[1]})
             continue
         rid = _nfkc(r[icol]) if icol else ""
         located.append({
             "facility_id": rid if re.match(r"^[a-z]+:", rid) else f"official:{rid or f'{p.stem}:{k + 2}'}",
-            "name": name, "category": lookup.get(norm_key(_nfkc(r[ccol])), "") if ccol else "",
+            "name": name, "category": category,
             "status": "existing", "source": "official",
             "source_detail": f"{p.name} {provider.name} address={addr} confidence={place.confidence:.2f}",
             "geometry": shapely.Point(place.lon, place.lat)})
@@ -478,7 +480,38 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
         extra = normalize_facilities(gpd.GeoDataFrame(located, geometry="geometry", crs=WGS84))
         out = normalize_facilities(pd.concat([fac, extra], ignore_index=True))
     out.attrs = {**fac.attrs, "warnings": warnings,
-                 "unlocated": pd.DataFrame(unlocated, columns=["name", "address", "reason"])}
+                 "unlocated": pd.DataFrame(unlocated, columns=["name", "category", "address", "reason"])}
     if error is not None:
         out.attrs["provider_error"] = error.message()
     return out
+
+
+def cli_locate(args) -> int:
+    """``lifecircle locate table.csv [--datum D] [--provider P] -o located.csv``.
+
+    Writes every row (UTF-8 with BOM, WGS-84 ``lon``/``lat``): the located
+    facilities, then the unlocated rows with empty coordinates and their
+    ``reason``; ``lifecircle coverage --facilities`` reads it (and skips those).
+    """
+    from .io import atomic_file, to_csv_bom
+    from .providers import provider_from_env
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".csv":
+        raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)
+    provider = provider_from_env(getattr(args, "provider", None))  # before reading: a missing key stops here
+    fac = locate_official(args.table, provider, datum=args.datum)
+    pts = fac.geometry.representative_point()
+    table = pd.DataFrame(fac.drop(columns="geometry")).assign(lon=pts.x.round(7), lat=pts.y.round(7), reason="")
+    missing = fac.attrs.get("unlocated", pd.DataFrame(columns=["name", "category", "address", "reason"]))
+    rows = pd.concat([table, missing.assign(status="existing", source="official", lon=np.nan, lat=np.nan)],
+                     ignore_index=True)
+    with atomic_file(out) as tmp:
+        to_csv_bom(rows, tmp)
+    zh = ui_lang() == "zh"
+    for w in [fac.attrs.get("provider_error"), *fac.attrs.get("warnings", [])]:
+        if w:
+            print(("警告：" if zh else "warning: ") + w, file=sys.stderr)
+    print(f"已定位 {len(fac)} 个设施，{len(missing)} 行未定位 → {out}" if zh else
+           f"located {len(fac)} facilities, {len(missing)} rows not located → {out}")
+    return 0

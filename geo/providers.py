@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from .coords import to_wgs84
-from .errors import LifecircleError
+from .errors import InputError, LifecircleError
 from .geocode import _nfkc  # NFKC + strip, NaN-safe
 from .io import atomic_file
 
@@ -63,6 +63,7 @@ __all__ = [
     "Tianditu",
     "cache_dir",
     "make_provider",
+    "provider_from_env",
     "provider_key",
     "provider_label",
 ]
@@ -426,6 +427,23 @@ def _district_first(places: list[Place], district: str) -> list[Place]:
 
 
 _CLASSES: dict[str, type[Provider]] = {"tianditu": Tianditu, "amap": Amap}
+
+
+def provider_from_env(provider: str | None, **kw) -> Provider | None:
+    """The CLI's ``--provider`` client, its key from :data:`KEY_ENV`; ``None`` without ``--provider``.
+
+    Raises
+    ------
+    InputError
+        ``--provider`` given but its environment variable is not set (before any request).
+    """
+    if not provider:
+        return None
+    client = make_provider(provider, **kw)
+    if client is None:
+        raise InputError(f"使用{provider_label(provider, 'zh')}需要密钥：请设置环境变量 {KEY_ENV[provider]}。",
+                         f"{provider_label(provider, 'en')} needs a key: set the environment variable {KEY_ENV[provider]}.")
+    return client
 
 
 def make_provider(provider: str | None, key: str | None = None, **kw) -> Provider | None:

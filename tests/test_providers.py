@@ -445,3 +445,27 @@ def test_app_lists_official_rows_it_could_not_locate(app, shared_data):
     shown = [d.value for d in app.dataframe if "地址" in d.value.columns]
     raw = pd.read_csv(src)
     assert len(shown) == 1 and list(shown[0]["地址"]) == list(raw.loc[raw["wgs84_lon"].isna(), "official_address"])
+
+
+def test_cli_locate_official_list(shared_data, monkeypatch, tmp_path, capsys):
+    from geo.cli import main
+    from geo.facilities import read_facility_table
+
+    src = shared_data / "facilities" / "yangpu_official_facilities.csv"
+    raw = pd.read_csv(src)
+    monkeypatch.setenv("LIFECIRCLE_LANG", "zh")
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LIFECIRCLE_TIANDITU_KEY", "env-key")
+    monkeypatch.setattr(requests, "Session", lambda: StubSession(_official_route))
+    out = tmp_path / "located.csv"
+    assert main(["locate", str(src), "--provider", "tianditu", "-o", str(out)]) == 0
+    res = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(res) == len(raw)  # nothing lost: located rows, then the one left with its reason
+    assert res["lon"].notna().sum() == len(raw) - 1
+    assert res.loc[res["lon"].isna(), "reason"].str.contains("天地图未能可靠定位").all()
+    assert "已定位 130 个设施，1 行未定位" in capsys.readouterr().out
+    # and it is a facility list coverage reads, in WGS-84, the located address included
+    fac = read_facility_table(out)
+    assert len(fac) == len(raw) - 1
+    hit = fac[fac["name"] == raw.loc[raw["wgs84_lon"].isna(), "facility_name"].iat[0]].geometry.iat[0]
+    assert (hit.x, hit.y) == (121.520345, 31.304512)
