@@ -382,6 +382,7 @@ def place_beyond_osm(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None
 
 
 # --------------------------------------------------------------------------- official lists
+UNLOCATED_COLUMNS = ["facility_id", "name", "category", "address", "reason"]
 _ADDRESS_NAMES = ("address", "official_address", "地址", "详细地址", "设施地址", "addr", "位置")
 
 
@@ -393,7 +394,7 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     reads them. Rows without coordinates but with an address (``address``,
     ``official_address``, ``地址`` ...) are looked up with ``provider``; the ones
     that stay unlocated (no key, no answer, too uncertain, provider failed) are
-    listed in ``attrs["unlocated"]`` (``name, category, address, reason``), and the
+    listed in ``attrs["unlocated"]`` (:data:`UNLOCATED_COLUMNS`), and the
     warnings (``attrs["warnings"]``) say how many and why.
     """
     from .facilities import (
@@ -456,12 +457,14 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
                 pz, pe = provider.label
                 why = (f"{pz}给出多处相近位置", f"{pe} gives several similar places")
         category = lookup.get(norm_key(_nfkc(r[ccol])), "") if ccol else ""
-        if place is None:
-            unlocated.append({"name": name, "category": category, "address": addr, "reason": why[0] if zh else why[1]})
-            continue
         rid = _nfkc(r[icol]) if icol else ""
+        fid = rid if re.match(r"^[a-z]+:", rid) else f"official:{rid or f'{p.stem}:{k + 2}'}"
+        if place is None:
+            unlocated.append({"facility_id": fid, "name": name, "category": category, "address": addr,
+                              "reason": why[0] if zh else why[1]})
+            continue
         located.append({
-            "facility_id": rid if re.match(r"^[a-z]+:", rid) else f"official:{rid or f'{p.stem}:{k + 2}'}",
+            "facility_id": fid,
             "name": name, "category": category,
             "status": "existing", "source": "official",
             "source_detail": f"{p.name} {provider.name} address={addr} confidence={place.confidence:.2f}",
@@ -480,7 +483,7 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
         extra = normalize_facilities(gpd.GeoDataFrame(located, geometry="geometry", crs=WGS84))
         out = normalize_facilities(pd.concat([fac, extra], ignore_index=True))
     out.attrs = {**fac.attrs, "warnings": warnings,
-                 "unlocated": pd.DataFrame(unlocated, columns=["name", "category", "address", "reason"])}
+                 "unlocated": pd.DataFrame(unlocated, columns=UNLOCATED_COLUMNS)}
     if error is not None:
         out.attrs["provider_error"] = error.message()
     return out
@@ -503,7 +506,7 @@ def cli_locate(args) -> int:
     fac = locate_official(args.table, provider, datum=args.datum)
     pts = fac.geometry.representative_point()
     table = pd.DataFrame(fac.drop(columns="geometry")).assign(lon=pts.x.round(7), lat=pts.y.round(7), reason="")
-    missing = fac.attrs.get("unlocated", pd.DataFrame(columns=["name", "category", "address", "reason"]))
+    missing = fac.attrs.get("unlocated", pd.DataFrame(columns=UNLOCATED_COLUMNS))
     rows = pd.concat([table, missing.assign(status="existing", source="official", lon=np.nan, lat=np.nan)],
                      ignore_index=True)
     with atomic_file(out) as tmp:
