@@ -482,7 +482,7 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     if located:
         extra = normalize_facilities(gpd.GeoDataFrame(located, geometry="geometry", crs=WGS84))
         out = normalize_facilities(pd.concat([fac, extra], ignore_index=True))
-    out.attrs = {**fac.attrs, "warnings": warnings,
+    out.attrs = {**fac.attrs, "warnings": warnings, "located_by_address": len(located),
                  "unlocated": pd.DataFrame(unlocated, columns=UNLOCATED_COLUMNS)}
     if error is not None:
         out.attrs["provider_error"] = error.message()
@@ -515,6 +515,7 @@ def cli_locate(args) -> int:
     for w in [fac.attrs.get("provider_error"), *fac.attrs.get("warnings", [])]:
         if w:
             print(("警告：" if zh else "warning: ") + w, file=sys.stderr)
-    print(f"已定位 {len(fac)} 个设施，{len(missing)} 行未定位 → {out}" if zh else
-           f"located {len(fac)} facilities, {len(missing)} rows not located → {out}")
+    n_addr = fac.attrs.get("located_by_address", 0)
+    print(f"{len(fac)} 个设施（其中 {n_addr} 个按地址定位），{len(missing)} 行未定位 → {out}" if zh else
+          f"{len(fac)} facilities ({n_addr} located by address), {len(missing)} rows not located → {out}")
     return 0

@@ -463,7 +463,7 @@ def test_cli_locate_official_list(shared_data, monkeypatch, tmp_path, capsys):
     assert len(res) == len(raw)  # nothing lost: located rows, then the one left with its reason
     assert res["lon"].notna().sum() == len(raw) - 1
     assert res.loc[res["lon"].isna(), "reason"].str.contains("天地图未能可靠定位").all()
-    assert "已定位 130 个设施，1 行未定位" in capsys.readouterr().out
+    assert "130 个设施（其中 1 个按地址定位），1 行未定位" in capsys.readouterr().out
     # and it is a facility list coverage reads, in WGS-84, the located address included
     fac = read_facility_table(out)
     assert len(fac) == len(raw) - 1
