@@ -194,8 +194,8 @@ UI: dict[str, tuple[str, str]] = {
     "provider_none": ("不使用", "None"),
     "provider_key": ("密钥（留空则读取环境变量 {env}）", "Key (empty: read the environment variable {env})"),
     "provider_help": ("OSM 中找不到的设施和只有地址的官方名录行，用天地图或高德查询；结果缓存在 data/cache/providers。",
-                      "Facilities OSM does not know and official rows with only an address are looked up with "
-                      "Tianditu or Amap; answers are cached in data/cache/providers."),
+                      ("Facilities OSM does not know and official rows with only an address are looked up with "
+                       "Tianditu or Amap; answers are cached in data/cache/providers.")),
     "unlocated": ("未定位的名录行（{n}）", "Rows not located ({n})"),
     "place_on_map": ("在地图上放置未匹配的设施", "Place an unmatched facility on the map"),
     "clicked": ("已点击位置：{lon:.6f}, {lat:.6f}", "Clicked at {lon:.6f}, {lat:.6f}"),
