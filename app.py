@@ -17,6 +17,7 @@ from geo import report, ui, webmap
 from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
 from geo.coords import DATUMS
 from geo.errors import LifecircleError
+from geo.study import FacilityLayer, Study, Threshold
 from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label, t
 from geo.providers import KEY_ENV, PROVIDERS, provider_label
 
@@ -33,7 +34,7 @@ area_id = st.session_state.get("area_id", ui.DEFAULT_AREA)
 area_path = ui.area_dir(area_id)
 area = None
 try:
-    area = ui.load_area(ui.area_stamp(area_path), str(area_path))
+    area = ui.load_area(area_path)
 except LifecircleError as exc:
     if area_id == ui.DEFAULT_AREA and not (area_path / "area.json").exists():
         st.error(t("area_missing", lang, path=str(area_path)))
@@ -59,7 +60,7 @@ def flash(kind: str, text: str) -> None:
 
 
 for _kind, _text in st.session_state.pop("_flash", []):
-    {"success": st.success, "warning": st.warning}[_kind](_text)
+    {"success": st.success, "warning": st.warning, "error": st.error}[_kind](_text)
 
 
 # ----------------------------------------------------------------------------- load another area
@@ -111,35 +112,59 @@ if area is None:
     area_view()
     st.stop()
 
-# ----------------------------------------------------------------------------- sidebar: analysis parameters
+# ----------------------------------------------------------------------------- the study: every parameter in one value
+# kept in plain session state (not only in widgets, whose state Streamlit drops when they are not drawn), so a
+# threshold or a speed set once holds for the whole session, whatever category or walker is shown
+state = st.session_state
+if "thresholds" not in state:
+    state["thresholds"] = {c: Threshold(CATEGORIES[c].threshold_m, "m") for c in CATEGORY_KEYS}
+speeds: dict = state.setdefault("speeds", {})  # walking profile -> m/min the planner set
+layers: dict = state.setdefault("layers", {}).setdefault(area_id, {})  # this area's own layers: digest -> layer
+
 with st.sidebar:
     st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
     cat = st.selectbox(t("category", lang), CATEGORY_KEYS, format_func=lambda k: label(k, lang), key="category")
     profile = st.radio(t("profile", lang), list(PROFILES), format_func=lambda k: label(k, lang), key="profile",
                        horizontal=True)
     speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
-                            value=PROFILES[profile].speed_m_per_min, key=f"speed_{profile}",
-                            help=PROFILES[profile].source)
-    thr = st.number_input(t("threshold", lang), min_value=50.0, max_value=5000.0, step=50.0, format="%.0f",
-                          value=CATEGORIES[cat].threshold_m, key=f"thr_{cat}", help=CATEGORIES[cat].standard)
-    st.caption(t("threshold_caption", lang, minutes=thr / speed, standard=CATEGORIES[cat].standard))
+                            value=float(speeds.get(profile, PROFILES[profile].speed_m_per_min)),
+                            key=f"speed_{profile}", help=PROFILES[profile].source)
+    speeds[profile] = float(speed)
+    with st.expander(t("thresholds_title", lang), expanded=False):
+        cc = st.column_config
+        edited = st.data_editor(
+            ui.threshold_table(state["thresholds"], speed, lang), hide_index=True,
+            key=f"thresholds_{state.get('thresholds_version', 0)}", disabled=["category", "threshold_m",
+                                                                               "threshold_min", "standard"],
+            column_config={"category": cc.TextColumn(column_label("category", lang)),
+                           "value": cc.NumberColumn(t("thr_value", lang), min_value=0.1, format="%g"),
+                           "unit": cc.SelectboxColumn(t("thr_unit", lang), options=["m", "min"], required=True,
+                                                      format_func=lambda u: t(f"unit_{u}", lang)),
+                           "threshold_m": cc.NumberColumn(column_label("threshold_m", lang), format="%.0f"),
+                           "threshold_min": cc.NumberColumn(column_label("threshold_min", lang), format="%.1f"),
+                           "standard": cc.TextColumn(t("thr_standard", lang))})
+        state["thresholds"] = ui.thresholds_from_table(edited, state["thresholds"], speed)
+        st.caption(t("thresholds_help", lang))
+    thr_spec = state["thresholds"][cat]
+    thr = thr_spec.metres(speed)
+    st.caption(t("threshold_caption_kind", lang, threshold=thr_spec.text(lang), metres=thr, minutes=thr / speed,
+                 kind=thr_spec.kind(lang), standard=CATEGORIES[cat].standard))
     include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
                                 help=t("include_planned_help", lang))
     show_buildings = st.checkbox(t("show_buildings", lang), value=True, key="show_buildings")
     online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
                                help=t("online_tiles_help", lang))
 
-thresholds = tuple((c, float(st.session_state.get(f"thr_{c}", CATEGORIES[c].threshold_m))) for c in CATEGORY_KEYS)
-stamp = ui.area_stamp(area_path)
-extra = list(st.session_state.get("extra_facilities", {}).values())
-facilities, scenario = ui.scenario(area.facilities, extra, include_planned)
+study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
+              profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
+              speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
 try:
     with st.spinner(t("computing", lang)):
-        dist = ui.distances(stamp, scenario, area, facilities)
-        result = ui.summary(stamp, scenario, thresholds, float(speed), dist, area.boundaries)
+        run = ui.run(study)
 except LifecircleError as exc:
     show_error(exc)
     st.stop()
+result, facilities, dist = run.coverage, run.facilities, run.distances
 assets = ui.leaflet_url()
 store = ui.geometry_store()
 
@@ -252,7 +277,6 @@ def provider_choice():
 
 
 def material_view() -> None:
-    extra_store: dict = st.session_state.setdefault("extra_facilities", {})
     provider = provider_choice()
     # --- official facility list
     st.subheader(t("official_title", lang))
@@ -265,28 +289,40 @@ def material_view() -> None:
                              key="datum")
     if up is not None and st.button(t("add_official", lang), key="add_official"):
         try:
-            path = ui.save_upload(up, ui.TABLE_TYPES)
+            path = ui.keep_upload(up, ui.TABLE_TYPES, area_id)  # kept in the workspace: the study can read it again
             tab = ui.read_official(path, datum, provider)
-            extra_store[f"official:{up.name}"] = tab
-            flash("success", t("official_added", lang, n=len(tab), name=up.name))
+            layer_datum = datum
+            if tab.attrs.get("located_by_address"):  # rows placed by address: the study reads the located copy
+                path, layer_datum = ui.keep_located(tab, path, area_id), "wgs84"
+            layer = FacilityLayer.of_file("table", path, datum=layer_datum, name=up.name)
+            again = layer.digest in layers
+            layers[layer.digest] = layer  # the same file twice is one layer
+            unlocated = tab.attrs.get("unlocated")
+            if unlocated is not None and len(unlocated):
+                st.session_state.setdefault("unlocated", {})[layer.digest] = unlocated
+            flash("success", t("official_again" if again else "official_added", lang, n=len(tab), name=up.name))
             for w in [tab.attrs.get("provider_error"), *tab.attrs.get("warnings", [])]:
                 if w:
                     flash("warning", w)
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
-    if extra_store:
+    if layers:
         st.write(t("own_layers", lang))
-        for k, v in list(extra_store.items()):
+        counts = {x.get("digest"): x.get("features") for x in run.params.get("facility_layers", [])}
+        for k, v in list(layers.items()):
             a, b = st.columns([4, 1])
-            a.write(f"• {k} — {len(v)}")
+            a.write(f"• {v.describe(lang)} — {counts.get(k, '?')}")
             if b.button(t("remove", lang), key=f"rm_{k}"):
-                extra_store.pop(k)
+                layers.pop(k)
                 st.rerun()
-            missing = v.attrs.get("unlocated")
+            missing = st.session_state.get("unlocated", {}).get(k)
             if missing is not None and len(missing):  # rows with no coordinates: what is missing and why
                 with a.expander(t("unlocated", lang, n=len(missing))):
                     st.dataframe(localize_columns(missing, lang), hide_index=True)
+        merged = int(run.params.get("facilities_merged", 0))
+        if merged:
+            st.caption(t("merged_note", lang, n=merged))
 
     # --- policy texts
     st.subheader(t("texts_title", lang))
@@ -296,7 +332,7 @@ def material_view() -> None:
         try:
             paths = [ui.save_upload(u, ui.TEXT_TYPES) for u in ups]
             with st.spinner(t("extracting", lang)):
-                st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, stamp, provider)
+                st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path), provider)
         except LifecircleError as exc:
             show_error(exc)
     geo_df = st.session_state.get("geocoded")
@@ -304,7 +340,7 @@ def material_view() -> None:
         return
     if geo_df.attrs.get("provider_error"):  # no internet, key refused, quota: one line, never "not found"
         st.warning(geo_df.attrs["provider_error"])
-    corr_path = ui.corrections_path(area_path)
+    corr_path = ui.corrections_path(area_id)
     geo_df = ui.reapply_corrections(geo_df, corr_path)
     st.caption(t("match_counts", lang, counts=", ".join(f"{match_label(k, lang)}: {v}" for k, v in
                                                          geo_df["match_status"].value_counts().items())))
@@ -355,13 +391,61 @@ def material_view() -> None:
             show_error(exc)
     fac = ui.geocoded_facilities(geo_df)
     if st.button(t("use_text_facilities", lang, n=len(fac)), key="use_text", disabled=not len(fac)):
-        extra_store["text:policy"] = fac
+        # the mention table is kept in the workspace and read with the corrections file at every run,
+        # so a correction saved later changes the result too
+        path = ui.keep_geocoded(st.session_state["geocoded"], area_id)
+        layer = FacilityLayer.of_file("texts", path, corrections=str(corr_path), name=t("texts_layer", lang))
+        for k in [k for k, v in layers.items() if v.kind == "texts"]:
+            layers.pop(k)
+        layers[layer.digest] = layer
         st.rerun()
+
+
+def open_study(name: str) -> None:
+    """Callback: load a saved study into the widgets' state before they are drawn."""
+    try:
+        saved = Study.load(ui.workspace(area_id).study_path(name))
+    except LifecircleError as exc:
+        flash("error", exc.message(lang))
+        return
+    state["thresholds"] = {c: saved.threshold(c) for c in CATEGORY_KEYS}
+    state["thresholds_version"] = state.get("thresholds_version", 0) + 1  # a fresh table shows the loaded values
+    state["profile"] = saved.profile
+    if saved.speed_m_per_min:
+        speeds[saved.profile] = float(saved.speed_m_per_min)
+    state.pop(f"speed_{saved.profile}", None)
+    state["include_planned"] = saved.include_planned
+    layers.clear()
+    layers.update({x.digest or x.path: x for x in saved.layers if x.kind != "area"})
+    state["study_name"] = saved.name or name
+    flash("success", t("study_opened", lang, name=name))
+
+
+def study_box() -> None:
+    """Save the study on screen, or open a saved one (the planner's workspace, which prepare never touches)."""
+    ws = ui.workspace(area_id)
+    st.markdown(f"**{t('study_title', lang)}**")
+    a, b = st.columns(2)
+    with a:
+        name = st.text_input(t("study_name", lang), value=state.get("study_name") or "study", key="study_name_input")
+        if st.button(t("save_study", lang), key="save_study"):
+            try:
+                path = study.replace(name=name).save(ws.study_path(name))
+                state["study_name"] = name
+                st.success(t("study_saved", lang, path=str(path)))
+            except LifecircleError as exc:
+                show_error(exc)
+    with b:
+        saved = ws.list_studies()
+        pick = st.selectbox(t("saved_studies", lang), saved, key="pick_study", disabled=not saved)
+        st.button(t("open_study", lang), key="open_study", disabled=not saved, on_click=open_study, args=(pick,))
 
 
 def export_view() -> None:
     st.caption(t("export_caption", lang))
-    outputs = report.CoverageOutputs.from_result(result, facilities=facilities, boundaries=area.boundaries)
+    st.caption(t("export_scenario", lang, scenario=study.scenario_label(lang),
+                 layers="; ".join(x.get("label", "") for x in run.params.get("facility_layers", []))))
+    outputs = run.outputs()
     name = f"lifecircle_{area_id}_{cat}"
     for kind, mime in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                        ("csv", "application/zip"), ("gpkg", "application/geopackage+sqlite3"),
@@ -369,6 +453,7 @@ def export_view() -> None:
         st.download_button(t(f"export_{kind}", lang), data=ui.exporter(outputs, kind, lang),
                            file_name=f"{name}.{ 'zip' if kind == 'csv' else kind}", mime=mime,
                            key=f"dl_{kind}", on_click="ignore")
+    study_box()
 
 
 {"map": map_view, "green": green_view, "material": material_view, "area": area_view, "export": export_view}[view]()

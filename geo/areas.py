@@ -282,11 +282,34 @@ def _spec_inputs(spec: AreaSpec, root: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- writing
+#: What ``prepare`` writes into an area folder; anything else there is the planner's and survives a re-prepare.
+AREA_FILES = ("area.json", "network", "facilities.gpkg", "boundaries.gpkg", "buildings.gpkg", "context.gpkg")
+
+
+def _carry_over(old: Path, new: Path) -> list[str]:
+    """Copy every entry of ``old`` that ``prepare`` did not generate into ``new`` (the folder replacing it)."""
+    import shutil
+
+    kept = []
+    if not old.is_dir():
+        return kept
+    for entry in sorted(old.iterdir()):
+        if entry.name in AREA_FILES or (new / entry.name).exists():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, new / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, new / entry.name, follow_symlinks=False)
+        kept.append(entry.name)
+    return kept
+
+
 def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, facilities: gpd.GeoDataFrame,
                 boundaries: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
                 context: dict[str, gpd.GeoDataFrame]) -> Path:
     layers = {}
     with atomic_dir(out_root) as tmp:
+        kept = _carry_over(out_root, tmp)  # copies: if this write fails, the old folder is untouched
         net.save(tmp / "network")
         facilities.to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         layers["facilities"] = {"features": int(len(facilities)),
@@ -305,7 +328,7 @@ def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, faci
                              "km": float(net.edges["length_m"].sum() / 1000.0)}
         meta = {**meta, "area": area, "crs": str(net.crs.to_string() if hasattr(net.crs, "to_string") else net.crs),
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION}
+                "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION, "kept_files": kept}
         (tmp / "area.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=json_default),
                                        encoding="utf-8")
     return out_root

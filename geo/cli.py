@@ -49,8 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--buildings", help="building footprints (optional; without them streets are the demand)")
     s.add_argument("--speed", type=float, help="walking speed in metres per minute (overrides --profile)")
     s.add_argument("--profile", choices=sorted(PROFILES), default="default", help="walking profile")
-    s.add_argument("--threshold", action="append", default=[], metavar="CAT=M",
-                   help=f"override a category threshold in metres, e.g. park=300 (categories: {', '.join(CATEGORY_KEYS)})")
+    s.add_argument("--study", metavar="FILE", help="a saved study or an OUTDIR/params.json: run it again "
+                   "(holds every other input and parameter)")
+    s.add_argument("--threshold", action="append", default=[], metavar="CAT=M|CAT=Nmin",
+                   help="a category threshold in metres (park=300) or walking minutes (elderly_care=10min); "
+                        f"categories: {', '.join(CATEGORY_KEYS)}")
     s.add_argument("--no-planned", action="store_true", help="exclude planned facilities (before-the-plan scenario)")
     s.add_argument("-o", "--outdir", required=True, help="output directory")
 

@@ -35,10 +35,10 @@ import shapely
 from rapidfuzz import fuzz, process
 
 from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_tags, osmnx_tags
-from .coords import in_china
 from .errors import InputError, ui_lang
 from .i18n import MATCH_STATUSES, match_label
-from .io import as_wgs84, atomic_file, read_vector, require_file, to_csv_bom
+from .io import as_wgs84, atomic_file, require_file, to_csv_bom
+from .workspace import CORRECTION_COLUMNS, read_corrections, read_csv_text, reject_binary, save_correction
 
 __all__ = [
     "MATCH_COLUMNS",
@@ -64,7 +64,6 @@ METRIC_CRS = "EPSG:32651"  # UTM 51N, Shanghai
 MENTION_COLUMNS = ["name", "category", "status", "count", "district", "subdistrict", "source", "sentence"]
 MATCH_COLUMNS = ["mention_key", "match_status", "match_score", "osm_id", "osm_type", "osm_name", "lon", "lat",
                  "reason", "candidates"]
-CORRECTION_COLUMNS = ["key", "osm_id", "lon", "lat", "name", "category", "status", "note"]
 NAME_TAGS = ("name", "name:zh", "alt_name", "official_name", "old_name")
 CANDIDATE_COLUMNS = ["candidate_id", "osm_id", "osm_type", *NAME_TAGS, "category", "fclass", "source_file", "geometry"]
 
@@ -331,7 +330,7 @@ def load_candidates(paths: str | Path | Iterable[str | Path], *, boundaries=None
 
             parts.append(_candidates_from_features(osm.read_osm_features(p, polygon=mask), p.name))
         else:
-            _reject_binary(p, allowed=(".xlsx", ".xlsm", ".xls", ".gpkg", ".parquet", ".zip", ".fgb"))
+            reject_binary(p, allowed=(".xlsx", ".xlsm", ".xls", ".gpkg", ".parquet", ".zip", ".fgb"))
             parts.append(_candidates_from_table(p))
     out = _finish_candidates(parts)
     if mask is not None and len(out):
@@ -691,114 +690,7 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
 
 
 # --------------------------------------------------------------------------- corrections
-def _reject_binary(p: Path, allowed: Sequence[str] = ()) -> None:
-    """InputError for a binary file where text is expected (NUL bytes in the first 8 KB)."""
-    if p.suffix.lower() in allowed or not p.is_file():
-        return
-    with open(p, "rb") as fh:
-        head = fh.read(8192)
-    if b"\x00" in head:
-        raise InputError("这是二进制文件，不是文本表格（CSV）。", "this is a binary file, not a text table (CSV).", p)
-
-
-def _read_csv(p: Path) -> pd.DataFrame:
-    from .facilities import read_csv_any  # every Chinese encoding, one-line errors
-
-    _reject_binary(p)
-    return read_csv_any(p)
-
-
-def _check_lonlat(lon: np.ndarray, lat: np.ndarray, path) -> None:
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    bad = np.flatnonzero(ok & ~in_china(lon, lat))
-    if len(bad):
-        i = bad[0]
-        raise InputError(f"{len(bad)} 行坐标不在中国范围内，例如（{lon[i]}, {lat[i]}），请检查经纬度是否填反。",
-                         f"{len(bad)} rows have coordinates outside China, e.g. ({lon[i]}, {lat[i]}); "
-                         "check that longitude and latitude are not swapped.", path)
-
-
-def read_corrections(path: str | Path) -> pd.DataFrame:
-    """The corrections file (CSV in any Chinese encoding, or GeoJSON/GPKG points) as ``CORRECTION_COLUMNS``.
-
-    Raises
-    ------
-    InputError
-        Unreadable file, no ``key`` column, coordinates outside China.
-    """
-    p = require_file(path)
-    if p.suffix.lower() in (".geojson", ".json", ".gpkg"):
-        gdf = read_vector(p)
-        df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-        pts = gdf.to_crs(WGS84).geometry if len(gdf) else gdf.geometry
-        is_pt = np.asarray(pts.geom_type == "Point") if len(gdf) else np.zeros(0, bool)
-        for col, coord in (("lon", "x"), ("lat", "y")):
-            from_geom = np.where(is_pt, getattr(pts.where(is_pt), coord, np.nan), np.nan) if len(gdf) else []
-            given = pd.to_numeric(df[col], errors="coerce") if col in df.columns else pd.Series(np.nan, index=df.index)
-            df[col] = np.where(given.notna(), given, from_geom)
-    else:
-        df = _read_csv(p)
-    if "key" not in df.columns:
-        raise InputError(f"校正文件缺少 key 列（现有列：{', '.join(map(str, df.columns))}）。",
-                         f"the corrections file has no 'key' column (columns: {', '.join(map(str, df.columns))}).", p)
-    for c in CORRECTION_COLUMNS:
-        if c not in df.columns:
-            df[c] = ""
-    df = df[CORRECTION_COLUMNS].copy()
-    for c in ("key", "osm_id", "name", "category", "status", "note"):
-        df[c] = [_nfkc(v) for v in df[c]]
-    df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
-    df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
-    _check_lonlat(df["lon"].to_numpy(float), df["lat"].to_numpy(float), p)
-    return df[df["key"] != ""].drop_duplicates("key", keep="last").reset_index(drop=True)
-
-
-def _write_corrections(df: pd.DataFrame, path: Path) -> None:
-    with atomic_file(path) as tmp:
-        if path.suffix.lower() in (".geojson", ".json", ".gpkg"):
-            ok = df["lon"].notna() & df["lat"].notna()
-            geom = [shapely.Point(x, y) if k else None for x, y, k in zip(df["lon"], df["lat"], ok)]
-            gdf = gpd.GeoDataFrame(df.astype({c: object for c in df.columns}), geometry=geom, crs=WGS84)
-            gdf.to_file(tmp, driver="GPKG" if path.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio")
-        else:
-            to_csv_bom(df, tmp)
-
-
-def save_correction(corrections_path: str | Path, key: str, *, osm_id: str | None = None, lon: float | None = None,
-                    lat: float | None = None, name: str | None = None, category: str | None = None,
-                    status: str | None = None, note: str = "") -> pd.DataFrame:
-    """Add or replace the correction of one mention (by :func:`mention_key`) and write the file atomically.
-
-    The file is CSV (UTF-8 with BOM, opens in Excel) or GeoJSON/GPKG by suffix;
-    it is created when missing. Returns the whole corrections table.
-
-    Raises
-    ------
-    InputError
-        Coordinates outside China, unknown category or status.
-    """
-    p = Path(corrections_path)
-    if not _nfkc(key):
-        raise InputError("校正缺少 key。", "a correction needs a key.", p)
-    if category and category not in CATEGORIES:
-        raise InputError(f"未知类别“{category}”（可用：{', '.join(CATEGORIES)}）。",
-                         f"unknown category {category!r} (use {', '.join(CATEGORIES)}).", p)
-    if status and status not in STATUSES:
-        raise InputError(f"未知状态“{status}”（可用：{', '.join(STATUSES)}）。",
-                         f"unknown status {status!r} (use {', '.join(STATUSES)}).", p)
-    x = np.array([np.nan if lon is None else float(lon)])
-    y = np.array([np.nan if lat is None else float(lat)])
-    if np.isfinite(x[0]) != np.isfinite(y[0]):
-        raise InputError("经度和纬度须同时给出。", "give both longitude and latitude.", p)
-    _check_lonlat(x, y, p)
-    old = read_corrections(p) if p.exists() and p.stat().st_size else pd.DataFrame(columns=CORRECTION_COLUMNS)
-    row = {"key": _nfkc(key), "osm_id": _nfkc(osm_id), "lon": x[0], "lat": y[0], "name": _nfkc(name),
-           "category": _nfkc(category), "status": _nfkc(status), "note": _nfkc(note)}
-    df = pd.concat([old[old["key"] != row["key"]], pd.DataFrame([row])], ignore_index=True)
-    df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
-    df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
-    _write_corrections(df[CORRECTION_COLUMNS], p)
-    return df[CORRECTION_COLUMNS]
+# the corrections file is the planner's: reading and saving it live in geo.workspace
 
 
 def _candidate_by_osm_id(candidates: gpd.GeoDataFrame | None, osm_id: str, osm_type: str = ""):
@@ -834,6 +726,8 @@ def apply_corrections(geocoded: pd.DataFrame, corrections_path: str | Path, *,
     for c in ("osm_id", "osm_type", "osm_name", "candidates", "reason", "match_status", "name", "category", "status"):
         if c in out.columns:
             out[c] = out[c].astype(object)
+    for c in ("lon", "lat", "match_score"):  # a table read back from CSV may hold them as text
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     used = set()
     for c in corr.to_dict("records"):
         keys = [i for i, k in enumerate(out["mention_key"]) if k == c["key"]]
@@ -869,6 +763,7 @@ def apply_corrections(geocoded: pd.DataFrame, corrections_path: str | Path, *,
             out.iat[i, out.columns.get_loc("reason")] = _bi(zh, en)
     out.attrs = dict(geocoded.attrs)
     out.attrs["unused_corrections"] = sorted(set(corr["key"]) - used)
+    out.attrs["correction_problems"] = list(corr.attrs.get("problems", []))  # rows kept in the file, not used
     return out
 
 
@@ -962,7 +857,7 @@ def read_mentions(path: str | Path) -> pd.DataFrame:
     p = require_file(path)
     if p.is_dir():
         raise InputError("需要 CSV 文件，而不是文件夹。", "expected a CSV file, not a folder.", p)
-    df = _read_csv(p)
+    df = read_csv_text(p)
     missing = [c for c in ("name", "category") if c not in df.columns]
     if missing:
         raise InputError(f"缺少列 {', '.join(missing)}（现有列：{', '.join(map(str, df.columns))}）。"
@@ -1001,6 +896,9 @@ def cli_geocode(args) -> int:
     geocoded = place_beyond_osm(geocoded, candidates, provider)
     if corrections:
         geocoded = apply_corrections(geocoded, corrections, candidates=candidates)
+        for row, zh_text, en_text in geocoded.attrs.get("correction_problems", []):
+            print((f"警告：{corrections} 第 {row} 行未使用：{zh_text}" if zh else
+                   f"warning: {corrections} row {row} not used: {en_text}"), file=sys.stderr)
     write_geocoded(geocoded, out)
 
     counts = geocoded["match_status"].value_counts()

@@ -60,10 +60,13 @@ def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
 
 
-def to_csv_bom(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly."""
+def to_csv_bom(df: pd.DataFrame, path):
+    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly.
+
+    ``path`` is a file path (returned as a Path) or a binary buffer (``io.BytesIO``, returned as is).
+    """
     df.to_csv(path, index=False, encoding="utf-8-sig")
-    return Path(path)
+    return Path(path) if isinstance(path, (str, os.PathLike)) else path
 
 
 @contextlib.contextmanager

@@ -1,147 +1,39 @@
-"""``lifecircle coverage``: load inputs, compute walking coverage, write OUTDIR atomically, print a summary.
+"""``lifecircle coverage``: run a study, write its OUTDIR atomically, print a summary.
 
-:func:`run_coverage` is the API the CLI and the app share; :func:`write_outputs`
-writes the coverage OUTDIR of ``docs/ARCHITECTURE.md``::
+The study (:class:`geo.study.Study`) is built from the arguments or loaded
+with ``--study``; :func:`geo.study.run_study` computes it (the app and the
+notebook call the same function); :func:`write_outputs` writes the coverage
+OUTDIR of ``docs/ARCHITECTURE.md``::
 
     subdistricts.csv  streets.gpkg  buildings.gpkg  gaps.geojson  green.csv  facilities.gpkg  params.json
+
+``params.json`` holds the study, so ``lifecircle coverage --study OUTDIR/params.json``
+computes the same result again.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from . import facilities as fac
-from .areas import (ATTRIBUTION, FACILITY_BUFFER_M, json_default, load_area, load_network_file, network_extent, quiet_libraries,
-                    with_building_ids)
-from .boundaries import read_boundaries
-from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
-from .coverage import CoverageResult, compute_distances, named_streets, summarize
-from .errors import InputError, ui_lang, warn
-from .io import as_wgs84, atomic_dir, read_vector, to_csv_bom
-from .network import WalkNetwork
-from .progress import null_progress, stderr_progress
+from .areas import ATTRIBUTION, json_default, quiet_libraries
+from .categories import CATEGORY_KEYS, label
+from .coverage import CoverageResult, named_streets
+from .errors import InputError, ui_lang
+from .io import as_wgs84, atomic_dir, require_file, to_csv_bom
+from .progress import stderr_progress
+from .study import FacilityLayer, Study, StudyResult, Threshold, parse_threshold, run_study
 
-__all__ = ["OUTPUT_FILES", "run_coverage", "write_outputs", "parse_thresholds", "summary_table", "cli_coverage"]
+__all__ = ["OUTPUT_FILES", "write_outputs", "parse_thresholds", "study_from_args", "summary_table", "cli_coverage"]
 
 OUTPUT_FILES = ("subdistricts.csv", "streets.gpkg", "buildings.gpkg", "gaps.geojson", "green.csv",
                 "facilities.gpkg", "params.json")
-WGS84 = "EPSG:4326"
-
-
-def _sources_cited(speed_source: str | None) -> dict:
-    """Thresholds' standards from the taxonomy table (never restated here)."""
-    out = {c.key: {"label": c.zh, "threshold_m": c.threshold_m, "standard": c.standard} for c in CATEGORIES.values()}
-    return {"categories": out, "walking_speed": speed_source}
-
-
-def _check_overlap(net: WalkNetwork, boundaries: gpd.GeoDataFrame | None, path) -> None:
-    if boundaries is None or not len(boundaries):
-        return
-    ext = network_extent(net)
-    b = as_wgs84(boundaries)
-    if not b.intersects(ext).any():
-        raise InputError("边界与路网范围不相交：请检查边界文件是否对应该路网（以及坐标系是否正确）。",
-                         "the boundaries do not intersect the network; check that they belong to this network "
-                         "(and that their CRS is right).", path)
-
-
-def _outside_warning(facilities: gpd.GeoDataFrame, net: WalkNetwork,
-                     boundaries: gpd.GeoDataFrame | None) -> str | None:
-    """Count facilities outside the study area (boundaries, else the network extent)."""
-    if not len(facilities):
-        return None
-    if boundaries is not None and len(boundaries):
-        area = shapely.union_all(boundaries.to_crs(WGS84).geometry.values)
-    else:
-        area = network_extent(net)
-    outside = ~facilities.to_crs(WGS84).intersects(area)
-    n = int(outside.sum())
-    if not n:
-        return None
-    return warn(f"{n} 个设施位于研究区边界之外；它们在步行可达范围内时仍计入覆盖。",
-                f"{n} facilities lie outside the study area; they still count where they are within walking reach.")
-
-
-def run_coverage(network: WalkNetwork, facilities: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None,
-                 buildings: gpd.GeoDataFrame | None = None, *, profile: str = "default",
-                 speed_m_per_min: float | None = None, thresholds: dict[str, float] | None = None,
-                 include_planned: bool = True, progress: Callable[[float, str], None] | None = None,
-                 inputs: dict | None = None) -> CoverageResult:
-    """Walking coverage of every taxonomy category on ``network``.
-
-    Parameters
-    ----------
-    network : WalkNetwork
-    facilities : GeoDataFrame
-        Facilities schema (any source, see :mod:`geo.facilities`).
-    boundaries : GeoDataFrame or None
-        ``subdistrict`` (and ``district``) polygons; None reports one area.
-    buildings : GeoDataFrame, optional
-        Footprints; without them streets are the only demand.
-    profile : str
-        Walking profile key of :data:`geo.categories.PROFILES`.
-    speed_m_per_min : float, optional
-        Overrides the profile's speed.
-    thresholds : dict, optional
-        Per-category threshold overrides in metres.
-    include_planned : bool
-        False drops ``planned`` facilities (the before-the-plan scenario).
-    inputs : dict, optional
-        Input paths, recorded in ``params`` and named in errors.
-
-    Returns
-    -------
-    CoverageResult
-        With ``result.facilities`` set to the facilities used (WGS-84).
-    """
-    progress = progress or null_progress
-    inputs = dict(inputs or {})
-    if profile not in PROFILES:
-        raise InputError(f"未知的步行速度档：{profile}（可用：{', '.join(PROFILES)}）。",
-                         f"unknown walking profile: {profile} (use {', '.join(PROFILES)}).")
-    if speed_m_per_min is not None and not (math.isfinite(speed_m_per_min) and speed_m_per_min > 0):
-        raise InputError(f"步行速度必须是正数（米/分钟），得到 {speed_m_per_min!r}。",
-                         f"walking speed must be a positive number of metres per minute, got {speed_m_per_min!r}.")
-    _check_overlap(network, boundaries, inputs.get("boundaries"))
-    used = fac.filter_scenario(fac.normalize_facilities(facilities), include_planned)
-    warnings = list(facilities.attrs.get("warnings", []))
-    w = _outside_warning(used, network, boundaries)
-    if w:
-        warnings.append(w)
-
-    def sub(frac: float, msg: str) -> None:
-        progress(0.02 + 0.88 * frac, msg)
-
-    dist = compute_distances(network, used, buildings, progress=sub)
-    progress(0.92, "summarizing")
-    if speed_m_per_min is not None:
-        result = summarize(dist, boundaries, thresholds=thresholds, speed_m_per_min=float(speed_m_per_min))
-        speed_source = "user --speed"
-    else:
-        result = summarize(dist, boundaries, thresholds=thresholds, profile=profile)
-        speed_source = PROFILES[profile].source
-    result.warnings = warnings + [x for x in result.warnings if x not in warnings]
-    result.params.update({
-        "include_planned": bool(include_planned),
-        "inputs": {k: (str(v) if isinstance(v, Path) else v) for k, v in inputs.items()},
-        "facilities_by_source": {k: int(v) for k, v in used["source"].value_counts().items()},
-        "facilities_planned_dropped": int(len(facilities) - len(used)),
-        "sources": _sources_cited(speed_source),
-        "attribution": ATTRIBUTION,
-        "warnings": result.warnings,
-    })
-    result.facilities = used.to_crs(WGS84)  # what was used, for facilities.gpkg
-    progress(1.0, "coverage done")
-    return result
 
 
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -156,16 +48,18 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def write_outputs(result: CoverageResult, outdir: str | Path, *,
+def write_outputs(result: StudyResult | CoverageResult, outdir: str | Path, *,
                   facilities: gpd.GeoDataFrame | None = None) -> Path:
-    """Write the coverage OUTDIR atomically (nothing partial is ever left).
+    """Write the coverage OUTDIR of a study atomically (nothing partial is ever left).
 
     Files: ``subdistricts.csv``, ``green.csv`` and, when streets have names,
     ``named_streets.csv`` (UTF-8 with BOM),
     ``streets.gpkg``, ``buildings.gpkg`` (only with buildings), ``gaps.geojson``,
     ``facilities.gpkg`` and ``params.json``; geodata in WGS-84.
     """
-    facilities = facilities if facilities is not None else getattr(result, "facilities", None)
+    if isinstance(result, StudyResult):
+        facilities = result.facilities if facilities is None else facilities
+        result = result.coverage
     out = Path(outdir)
     with atomic_dir(out) as tmp:
         to_csv_bom(result.subdistricts, tmp / "subdistricts.csv")
@@ -193,21 +87,9 @@ def write_outputs(result: CoverageResult, outdir: str | Path, *,
     return out
 
 
-def parse_thresholds(items: list[str]) -> dict[str, float]:
-    """``["park=300", "health=800"]`` → ``{"park": 300.0, "health": 800.0}`` (InputError on bad syntax)."""
-    out = {}
-    for item in items or []:
-        key, sep, val = str(item).partition("=")
-        key = key.strip()
-        try:
-            metres = float(val)
-        except ValueError:
-            metres = float("nan")
-        if not sep or key not in CATEGORIES or not (math.isfinite(metres) and metres > 0):
-            raise InputError(f"--threshold {item!r} 无效：应为 类别=米数，类别取 {', '.join(CATEGORY_KEYS)}。",
-                             f"invalid --threshold {item!r}: use CATEGORY=METRES with one of {', '.join(CATEGORY_KEYS)}.")
-        out[key] = metres
-    return out
+def parse_thresholds(items: list[str]) -> dict[str, Threshold]:
+    """``["park=300", "elderly_care=10min"]`` → ``{"park": Threshold(300, "m"), ...}`` (InputError on bad syntax)."""
+    return dict(parse_threshold(item) for item in items or [])
 
 
 def summary_table(result: CoverageResult, lang: str | None = None) -> pd.DataFrame:
@@ -244,61 +126,43 @@ def _prepare_outdir(outdir: Path) -> None:
                              "so nothing is overwritten.", outdir)
 
 
-def _read_buildings(path: str) -> gpd.GeoDataFrame:
-    b = read_vector(path)
-    if not len(b):
-        raise InputError("建筑文件没有要素。", "the buildings file has no features.", path)
-    b = with_building_ids(b, Path(path).stem)
-    if not len(b):
-        raise InputError("建筑文件中没有面要素（建筑轮廓）。", "the buildings file has no polygons (footprints).", path)
-    return b
+def study_from_args(args: Any) -> Study:
+    """The :class:`Study` the ``coverage`` arguments describe (``--study FILE``, or the separate flags)."""
+    if getattr(args, "study", None):
+        given = [f for f in ("area", "network", "facilities", "boundaries", "buildings", "threshold", "speed")
+                 if getattr(args, f, None)]
+        if given or args.no_planned or args.profile != "default":
+            raise InputError("--study 已包含全部参数，不能再与 --area/--network/--facilities/--threshold 等同时使用。",
+                             "--study holds every parameter; do not combine it with --area/--network/--facilities/"
+                             "--threshold and the like.")
+        return Study.load(args.study).replace(lang=args.lang or ui_lang())
+    layers = tuple(FacilityLayer.of_file("table", f) for f in args.facilities or [])
+    if args.network and not layers:
+        raise InputError("请用 --facilities 给出至少一个设施文件。", "give at least one facilities file with --facilities.")
+    return Study(area=str(Path(args.area).resolve()) if args.area else "",
+                 network=str(Path(args.network).resolve()) if args.network else "",
+                 boundaries=str(Path(args.boundaries).resolve()) if args.boundaries else "",
+                 boundary_name=args.boundary_name or "",
+                 buildings=str(Path(args.buildings).resolve()) if args.buildings else "",
+                 layers=layers, thresholds=parse_thresholds(args.threshold), profile=args.profile,
+                 speed_m_per_min=args.speed, include_planned=not args.no_planned, lang=args.lang or ui_lang())
 
 
 @quiet_libraries
-def cli_coverage(args) -> int:
-    """``lifecircle coverage``: compute and write OUTDIR, print a summary table."""
+def cli_coverage(args: Any) -> int:
+    """``lifecircle coverage``: run the study the arguments describe, write OUTDIR, print a summary table."""
     zh = ui_lang() == "zh"
     outdir = Path(args.outdir)
     _prepare_outdir(outdir)
-    thresholds = parse_thresholds(args.threshold)
+    study = study_from_args(args)
     progress = stderr_progress()
-    inputs: dict = {}
-    if args.area:
-        area = load_area(args.area, context=False)
-        net, facilities, boundaries, buildings = area.network, area.facilities, area.boundaries, area.buildings
-        inputs["area"] = str(area.root)
-        if args.network:
-            raise InputError("--area 与 --network 只能二选一。", "give either --area or --network, not both.")
-    elif args.network:
-        progress(0.0, f"network: {args.network}")
-        net = load_network_file(args.network)
-        inputs["network"] = args.network
-        facilities = boundaries = buildings = None
-        if not args.facilities:
-            raise InputError("请用 --facilities 给出至少一个设施文件。", "give at least one facilities file with --facilities.")
-    else:
-        raise InputError("请给出 --area（已准备的研究区）或 --network（路网文件）。",
-                         "give --area (a prepared study area) or --network (a network file).")
-    near = network_extent(net, FACILITY_BUFFER_M)
-    if args.facilities:
-        parts = [facilities] if facilities is not None else []
-        for f in args.facilities:
-            progress(0.0, f"facilities: {f}")
-            parts.append(fac.read_facilities(f, mask=near))
-        inputs["facilities"] = list(args.facilities)
-        facilities = fac.dedupe(fac.combine(*parts))
-    if args.boundaries:
-        boundaries = read_boundaries(args.boundaries, args.boundary_name)
-        inputs["boundaries"] = args.boundaries
-    if args.buildings:
-        buildings = _read_buildings(args.buildings)
-        inputs["buildings"] = args.buildings
-    result = run_coverage(net, facilities, boundaries, buildings, profile=args.profile, speed_m_per_min=args.speed,
-                          thresholds=thresholds, include_planned=not args.no_planned, progress=progress,
-                          inputs=inputs)
+    for name in ("network", "boundaries", "buildings"):
+        if getattr(study, name):
+            require_file(getattr(study, name))
+    result = run_study(study, progress=progress)
     write_outputs(result, outdir)
-    tab = summary_table(result)
-    speed = result.params.get("speed_m_per_min")
+    tab = summary_table(result.coverage)
+    speed = result.study.speed
     print(("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）" if zh else
            "walking coverage (buildings % / street length %; speed {s:g} m/min)").format(s=speed))
     with pd.option_context("display.width", 200, "display.max_columns", 20):

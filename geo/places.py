@@ -489,6 +489,16 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     return out
 
 
+def located_table(facilities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """:func:`locate_official`'s result as one table: facilities with WGS-84 ``lon``/``lat``, then the
+    unlocated rows with empty coordinates and their ``reason`` (a facility list ``read_facility_table`` reads)."""
+    pts = facilities.geometry.representative_point()
+    table = pd.DataFrame(facilities.drop(columns="geometry")).assign(lon=pts.x.round(7), lat=pts.y.round(7), reason="")
+    missing = facilities.attrs.get("unlocated", pd.DataFrame(columns=UNLOCATED_COLUMNS))
+    return pd.concat([table, missing.assign(status="existing", source="official", lon=np.nan, lat=np.nan)],
+                     ignore_index=True)
+
+
 def cli_locate(args) -> int:
     """``lifecircle locate table.csv [--datum D] [--provider P] -o located.csv``.
 
@@ -504,13 +514,9 @@ def cli_locate(args) -> int:
         raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)
     provider = provider_from_env(getattr(args, "provider", None))  # before reading: a missing key stops here
     fac = locate_official(args.table, provider, datum=args.datum)
-    pts = fac.geometry.representative_point()
-    table = pd.DataFrame(fac.drop(columns="geometry")).assign(lon=pts.x.round(7), lat=pts.y.round(7), reason="")
     missing = fac.attrs.get("unlocated", pd.DataFrame(columns=UNLOCATED_COLUMNS))
-    rows = pd.concat([table, missing.assign(status="existing", source="official", lon=np.nan, lat=np.nan)],
-                     ignore_index=True)
     with atomic_file(out) as tmp:
-        to_csv_bom(rows, tmp)
+        to_csv_bom(located_table(fac), tmp)
     zh = ui_lang() == "zh"
     for w in [fac.attrs.get("provider_error"), *fac.attrs.get("warnings", [])]:
         if w:

@@ -73,6 +73,16 @@ _T: dict[str, tuple[str, str]] = {
     "profile": ("步行人群", "Walking profile"),
     "speed": ("步行速度", "Walking speed"),
     "scenario": ("情景", "Scenario"),
+    "scenario_after": ("规划后", "After the plan"),
+    "scenario_before": ("规划前", "Before the plan"),
+    "scenario_after_note": ("现状设施 + 规划设施", "existing + planned facilities"),
+    "scenario_before_note": ("仅现状设施（规划设施不计）", "existing facilities only (planned ones left out)"),
+    "kind_time": ("步行时间阈值，随步速变化", "walking-time threshold: depends on the speed"),
+    "kind_distance": ("步行距离阈值", "walking-distance threshold"),
+    "sec_layers": ("设施来源", "Facility sources"),
+    "datum": ("坐标系", "datum"),
+    "corrections": ("校正文件", "corrections"),
+    "merged": ("合并的重复设施", "duplicates merged"),
     "thresholds": ("各类设施步行阈值", "Walking thresholds by category"),
     "overall": ("总体覆盖（全部街道）", "Overall coverage (all subdistricts)"),
     "sec_sub": ("分街道覆盖", "Coverage by subdistrict"),
@@ -408,7 +418,8 @@ def _flatten(obj: Any, prefix: str = "", *, compact: bool = False, lang: str = "
 
 # params.json keys params_table shows in their own sections (or leaves out: crs is the metric CRS as PROJJSON)
 _PARAMS_SHOWN = {"thresholds", "speed_m_per_min", "speed", "profile", "inputs", "warnings", "sources", "standards",
-                 "attribution", "speed_source", "crs", "files", "area_name", "name"}
+                 "attribution", "speed_source", "crs", "files", "area_name", "name", "study", "scenario",
+                 "threshold_spec", "facility_layers", "facilities_merged", "include_planned", "area_source", "lang"}
 
 
 def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
@@ -426,11 +437,30 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
     speed = outputs.speed_m_per_min
     thr = outputs.thresholds
     m, mins = _t("m", lang), _t("min", lang)
+    params = outputs.params
+    scenario = params.get("scenario")
+    if isinstance(scenario, dict) and scenario.get("key"):
+        add(_t("scenario", lang), _t(f"scenario_{scenario['key']}", lang), _t(f"scenario_{scenario['key']}_note", lang))
+    spec = params.get("threshold_spec") if isinstance(params.get("threshold_spec"), dict) else {}
     for cat in outputs.categories:
         c = CATEGORIES.get(cat)
-        add(_t("sec_thr", lang), label(cat, lang), f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}",
-            c.standard if c else "")
-    params = outputs.params
+        s = spec.get(cat) if isinstance(spec.get(cat), dict) else {}
+        if s.get("unit") == "min":  # a walking time: the ground covered depends on the speed
+            value = f"{s['value']:g} {mins} × {speed:g} {_t('m_per_min', lang)} = {thr[cat]:.0f} {m} ({_t('kind_time', lang)})"
+        else:
+            value = f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}" + (f" ({_t('kind_distance', lang)})" if s else "")
+        add(_t("sec_thr", lang), label(cat, lang), value, c.standard if c else "")
+    for layer in params.get("facility_layers") or []:
+        if isinstance(layer, dict):
+            where = layer.get("path") or str((params.get("inputs") or {}).get("area", ""))
+            detail = "; ".join(x for x in (where, f"{_t('datum', lang)} {layer['datum'].upper()}"
+                                           if layer.get("kind") == "table" and layer.get("datum") else "",
+                                           f"{_t('corrections', lang)} {layer['corrections']}" if layer.get("corrections") else "",
+                                           f"sha1 {layer['digest']}" if layer.get("digest") else "") if x)
+            add(_t("sec_layers", lang), str(layer.get("label") or layer.get("kind")),
+                f"{layer.get('features', '')} {_t('facilities', lang)}", detail)
+    if params.get("facilities_merged"):
+        add(_t("sec_layers", lang), _t("merged", lang), str(params["facilities_merged"]))
     sources = params.get("sources") if isinstance(params.get("sources"), dict) else {}
     prof = PROFILES.get(outputs.profile)
     speed_source = sources.get("walking_speed") or params.get("speed_source") or (
@@ -1023,8 +1053,15 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     meta = [(_t("area", lang), outputs.area_name), (_t("date", lang), today),
             (_t("profile", lang), label(outputs.profile, lang)),
             (_t("speed", lang), f"{speed:.0f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)")]
-    if outputs.params.get("scenario"):
-        meta.append((_t("scenario", lang), "; ".join(v for _, v in _flatten(outputs.params["scenario"]))))
+    scenario = outputs.params.get("scenario")
+    if isinstance(scenario, dict) and scenario.get("key") in ("after", "before"):
+        meta.append((_t("scenario", lang), f"{_t('scenario_' + scenario['key'], lang)}："
+                     f"{_t('scenario_' + scenario['key'] + '_note', lang)}" if lang == "zh" else
+                     f"{_t('scenario_' + scenario['key'], lang)}: {_t('scenario_' + scenario['key'] + '_note', lang)}"))
+    layers = [x for x in outputs.params.get("facility_layers") or [] if isinstance(x, dict)]
+    if layers:
+        meta.append((_t("sec_layers", lang), "; ".join(f"{x.get('label') or x.get('kind')} ({x.get('features', '')})"
+                                                        for x in layers)))
     mt = Table([[P(k, base), P(v, base)] for k, v in meta], colWidths=[4 * cm, frame_w - 4 * cm], hAlign="LEFT")
     mt.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#BBBBBB"))]))
     story += [mt, Spacer(1, 0.6 * cm), Paragraph(escape(_t("thresholds", lang)), h2)]

@@ -30,13 +30,15 @@ __all__ = [
     "prepare_command",
     "area_stamp",
     "leaflet_url",
+    "study_cache",
     "load_area",
-    "facilities_key",
-    "scenario_facilities",
-    "scenario",
-    "distances",
-    "summary",
+    "run",
+    "workspace",
+    "check_upload",
+    "keep_upload",
     "save_upload",
+    "threshold_table",
+    "thresholds_from_table",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,83 +82,72 @@ def leaflet_url() -> str:
     return f"/{base}/app/static/leaflet" if base else "/app/static/leaflet"
 
 
-# --------------------------------------------------------------------------- cached API calls
-@st.cache_resource(max_entries=3, show_spinner=False)
-def load_area(stamp: str, path: str):
-    """:func:`geo.areas.load_area`, once per prepared area (keyed by :func:`area_stamp`)."""
-    from .areas import load_area as _load
+# --------------------------------------------------------------------------- the study and its cache
+@st.cache_resource(show_spinner=False)
+def study_cache():
+    """One bounded cache of areas, facility layers and distances for the whole server (:class:`geo.study.StudyCache`)."""
+    from .study import StudyCache
 
-    return _load(path)
-
-
-def facilities_key(facilities: gpd.GeoDataFrame) -> str:
-    """A content hash of a facility table (ids, categories, statuses, geometry)."""
-    if facilities is None or len(facilities) == 0:
-        return "empty"
-    cols = [c for c in ("facility_id", "category", "status", "source") if c in facilities.columns]
-    h = pd.util.hash_pandas_object(pd.DataFrame(facilities[cols]).astype(str), index=False).to_numpy()
-    wkb = facilities.geometry.to_wkb()
-    m = hashlib.sha1(h.tobytes())
-    for w in wkb:
-        m.update(w or b"")
-    return m.hexdigest()[:16]
+    return StudyCache(max_entries=16)
 
 
-def scenario_facilities(base: gpd.GeoDataFrame, extra: Iterable[gpd.GeoDataFrame], include_planned: bool
-                        ) -> gpd.GeoDataFrame:
-    """The area's facilities plus the planner's own (official lists, placed texts), for one scenario."""
-    from .facilities import combine, filter_scenario
+def threshold_table(thresholds: dict, speed: float, lang: str) -> pd.DataFrame:
+    """Every category's threshold as one editable table: value, unit (m/min), metres and minutes now, the standard."""
+    from .categories import CATEGORIES, CATEGORY_KEYS, label
 
-    frames = [f for f in extra if f is not None and len(f)]
-    allf = combine(base, *frames) if frames else base
-    return filter_scenario(allf, include_planned)
+    rows = []
+    for c in CATEGORY_KEYS:
+        t = thresholds[c]
+        rows.append({"category": label(c, lang), "value": t.value, "unit": t.unit, "threshold_m": round(t.metres(speed)),
+                     "threshold_min": round(t.minutes(speed), 1), "standard": CATEGORIES[c].standard})
+    return pd.DataFrame(rows, index=list(CATEGORY_KEYS))
 
 
-_SCENARIOS: list[tuple] = []  # (base, extra frames, include_planned, facilities, key), most recent last
+def thresholds_from_table(edited: pd.DataFrame, before: dict, speed: float) -> dict:
+    """The thresholds an edited :func:`threshold_table` holds.
 
-
-def scenario(base: gpd.GeoDataFrame, extra: list[gpd.GeoDataFrame], include_planned: bool
-             ) -> tuple[gpd.GeoDataFrame, str]:
-    """:func:`scenario_facilities` and its :func:`facilities_key`, reused while the inputs are the same objects.
-
-    Combining and hashing 500+ facilities cost ~40 ms on every rerun; the
-    planner's layers are replaced, never modified in place, so object identity
-    (the memo keeps the objects alive, so ids cannot be reused) is a safe key.
+    A row whose unit changed but not its value is converted at ``speed``
+    (500 m becomes 6.9 min), so switching the unit never changes the ground
+    covered; empty or non-positive values keep the previous threshold.
     """
-    for hit in _SCENARIOS:
-        if hit[0] is base and hit[2] == bool(include_planned) and len(hit[1]) == len(extra) \
-                and all(a is b for a, b in zip(hit[1], extra)):
-            return hit[3], hit[4]
-    fac = scenario_facilities(base, extra, include_planned)
-    _SCENARIOS.append((base, list(extra), bool(include_planned), fac, facilities_key(fac)))
-    del _SCENARIOS[:-8]
-    return _SCENARIOS[-1][3], _SCENARIOS[-1][4]
+    from .study import Threshold
+
+    out = dict(before)
+    for c, row in edited.iterrows():
+        old = before[c]
+        unit = row.get("unit") if row.get("unit") in ("m", "min") else old.unit
+        value = pd.to_numeric(pd.Series([row.get("value")]), errors="coerce").iat[0]
+        if not (pd.notna(value) and value > 0):
+            continue
+        if unit != old.unit and float(value) == old.value:
+            value = old.minutes(speed) if unit == "min" else old.metres(speed)
+            value = round(value, 2) if unit == "min" else round(value)
+        out[c] = Threshold(float(value), unit)
+    return out
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
-def distances(stamp: str, scenario: str, _area: Any, _facilities: gpd.GeoDataFrame):
-    """:func:`geo.coverage.compute_distances` once per (area, facility scenario) — the heavy step."""
-    from .coverage import compute_distances
-
-    return compute_distances(_area.network, _facilities, _area.buildings)
+def load_area(path: str | Path):
+    """:func:`geo.areas.load_area` once per ``area.json`` version (shared with :func:`run`)."""
+    return study_cache().area(path)
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
-def summary(stamp: str, scenario: str, thresholds: tuple[tuple[str, float], ...], speed: float,
-            _dist: Any, _boundaries: gpd.GeoDataFrame | None):
-    """:func:`geo.coverage.summarize` (cheap; cached so reruns that change nothing cost nothing).
+def run(study: Any):
+    """:func:`geo.study.run_study` with the server's cache: only what changed is computed again."""
+    from .study import run_study
 
-    The returned object is shared between reruns: callers must not modify it.
-    """
-    from .coverage import summarize
+    return run_study(study, cache=study_cache())
 
-    return summarize(_dist, _boundaries, thresholds=dict(thresholds), speed_m_per_min=speed)
+
+def workspace(area_id: str):
+    """The planner's folder for an area (:class:`geo.workspace.Workspace`), apart from what ``prepare`` rebuilds."""
+    from .workspace import Workspace
+
+    return Workspace.for_area(data_dir(), area_id)
 
 
 # --------------------------------------------------------------------------- uploads
-def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UPLOAD_MB,
-                folder: str | Path | None = None) -> Path:
-    """Write an ``st.file_uploader`` file to a temporary folder after checking it.
+def check_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UPLOAD_MB) -> tuple[str, bytes]:
+    """The name and bytes of an ``st.file_uploader`` file, after checking type, emptiness and size.
 
     Raises
     ------
@@ -177,6 +168,19 @@ def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UP
     if len(data) > max_mb * 1024 * 1024:
         raise InputError(f"文件超过 {max_mb:.0f} MB 的上传上限。", f"the file exceeds the {max_mb:.0f} MB upload limit.",
                          name)
+    return name, data
+
+
+def keep_upload(uploaded: Any, allowed: Iterable[str], area_id: str) -> Path:
+    """Check an upload and keep it in the area's workspace (the same file uploaded twice is kept once)."""
+    name, data = check_upload(uploaded, allowed)
+    return workspace(area_id).store_upload(name, data)
+
+
+def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UPLOAD_MB,
+                folder: str | Path | None = None) -> Path:
+    """Write an ``st.file_uploader`` file to a temporary folder after :func:`check_upload`."""
+    name, data = check_upload(uploaded, allowed, max_mb=max_mb)
     folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="lifecircle-upload-"))
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / name
@@ -287,9 +291,32 @@ def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any 
     return place_beyond_osm(geocode_mentions(mentions, candidates, boundaries=area.boundaries), candidates, provider)
 
 
-def corrections_path(area_path: Path) -> Path:
-    """Where the planner's corrections live (re-applied on every later run)."""
-    return Path(area_path) / "corrections.csv"
+def corrections_path(area_id: str) -> Path:
+    """Where the planner's corrections live: the area's workspace (re-applied on every later run)."""
+    return workspace(area_id).corrections
+
+
+def keep_located(facilities: gpd.GeoDataFrame, source: Path, area_id: str) -> Path:
+    """An official list with rows located by address, as a WGS-84 workspace file the study reads again."""
+    import io as _io
+
+    from .io import to_csv_bom
+    from .places import located_table
+
+    buf = _io.BytesIO()
+    to_csv_bom(located_table(facilities), buf)
+    return workspace(area_id).store_upload(f"{Path(source).stem}-located.csv", buf.getvalue())
+
+
+def keep_geocoded(geocoded: pd.DataFrame, area_id: str) -> Path:
+    """The geocoded mention table as a workspace file, so a study can read it again (with its corrections)."""
+    import io as _io
+
+    from .io import to_csv_bom
+
+    buf = _io.BytesIO()
+    to_csv_bom(geocoded, buf)
+    return workspace(area_id).store_upload("texts-geocoded.csv", buf.getvalue())
 
 
 def reapply_corrections(geocoded: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -124,6 +124,17 @@ def app(data_dir, monkeypatch):
     return at
 
 
+def set_threshold(at, category: str, value: float, unit: str | None = None):
+    """Edit one row of the sidebar's threshold table (as a planner typing into it)."""
+    from geo.categories import CATEGORY_KEYS
+
+    key = f"thresholds_{at.session_state['thresholds_version'] if 'thresholds_version' in at.session_state else 0}"
+    edit: dict = {"value": value} | ({"unit": unit} if unit else {})
+    at.session_state[key] = {"edited_rows": {list(CATEGORY_KEYS).index(category): edit}, "added_rows": [],
+                             "deleted_rows": []}
+    return at
+
+
 def _table(at, key="sub_table"):
     """The current category's subdistrict table (first frame with a subdistrict and no category column)."""
     for df in at.dataframe:
@@ -156,7 +167,7 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
     after = _table(app, "sub_table")
     assert not app.exception
     assert not before.equals(after)
-    app.number_input(key="thr_park").set_value(300.0).run()
+    set_threshold(app, "park", 300.0).run()
     thr = _table(app, "sub_table")
     assert not thr.equals(after)  # 300 m covers less than 500 m
 
@@ -169,7 +180,7 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
     runs: dict[str, list[float]] = {}
     for i in range(3):  # every value new: nothing is served from the summary cache
         runs.setdefault("threshold", []).append(
-            timed(lambda: app.number_input(key=f"thr_{app.session_state['category']}").set_value(350.0 + 50 * i)))
+            timed(lambda: set_threshold(app, app.session_state["category"], 350.0 + 50 * i)))
         runs.setdefault("category", []).append(
             timed(lambda: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
         runs.setdefault("speed", []).append(
@@ -202,7 +213,8 @@ def test_tables_read_like_a_report(app):
     assert len(full) == 2 * 9
     assert all(abs(v * 10 - round(v * 10)) < 1e-9 for v in full["步行阈值(分钟)"])  # 6.9, not 6.9444
     assert any("（500 米 / 6.9 分钟）" in m.value for m in app.markdown)  # the table title
-    assert app.number_input(key="thr_elderly_care").proto.format == "%.0f"  # 500, not 500.00
+    thr = app.data_editor(key="thresholds_0").value
+    assert thr["value"].iloc[0] == 500 and thr["unit"].iloc[0] == "m" and "TD/T 1062" in thr["standard"].iloc[0]
     app.radio(key="lang").set_value("en").run()
     cur = _table(app)
     assert {"Subdistrict", "Share of buildings covered", "Street length (km)"} <= set(cur.columns)
@@ -290,7 +302,11 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
     glon, glat = from_wgs84([lon], [lat], "gcj02")  # what an Amap-based list would hold
     _add_official(app, f"名称,类别,状态,经度,纬度\n测试长者食堂,canteen,planned,{glon[0]:.7f},{glat[0]:.7f}\n", "gcj02")
     assert any("已从 官方名录.csv 加入 1 个设施" in m.value for m in app.success)  # shown after the rerun
-    (tab,) = app.session_state["extra_facilities"].values()
+    (layer,) = app.session_state["layers"]["xinjiangwan"].values()
+    assert layer.kind == "table" and layer.datum == "gcj02" and "workspaces" in layer.path  # kept as the planner's file
+    from geo import ui
+
+    tab = ui.read_official(Path(layer.path), layer.datum)
     p = tab.geometry.iloc[0]
     # back on WGS-84 within ~1 m (1e-5 deg), although the file is ~500 m off in WGS-84 terms
     assert abs(p.x - lon) < 1e-5 and abs(p.y - lat) < 1e-5
@@ -320,7 +336,7 @@ def test_policy_text_upload_shows_mentions_with_match_status(app):
     assert set(geo_df["match_status"]) <= {"matched", "ambiguous", "unmatched", "manual", "not_applicable"}
     import json
 
-    (editor,) = app.data_editor  # the editable table is shown, one row per mention, with its match status
+    editor = app.data_editor(key="editor")  # the editable table is shown, one row per mention, with its match status
     shown = editor.value
     assert len(shown) == len(geo_df) and list(shown["match_status"]) == list(geo_df["match_status"])
     cfg = json.loads(editor.proto.columns)
@@ -331,14 +347,15 @@ def test_policy_text_upload_shows_mentions_with_match_status(app):
     assert any(c.value.startswith("匹配结果：") and "未匹配" in c.value for c in app.caption)
 
 
-def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir):
-    """Coordinates typed into the extraction table go to <area>/corrections.csv and come back in a new session."""
+def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir, shared_data):
+    """Coordinates typed into the extraction table go to the workspace's corrections.csv and come back in a new
+    session, also after `prepare` rebuilt the area (as scripts/run does at every start)."""
     from streamlit.testing.v1 import AppTest
 
     from geo.geocode import read_corrections
 
     text = "新江湾城街道2024年工作要点：改造提升新江湾城公园，推进新江湾城社区市民健身中心更新。".encode("gb18030")
-    corr = data_dir / "areas" / "xinjiangwan" / "corrections.csv"
+    corr = data_dir / "workspaces" / "xinjiangwan" / "corrections.csv"  # the planner's workspace, not the area
     key = "工作要点.txt|新江湾城社区市民健身中心|sports"
     lon, lat = 121.5066, 31.3357
 
@@ -348,7 +365,7 @@ def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir):
         at.run()
         at.button(key="extract").click().run()
         assert not at.exception, [e.value for e in at.exception]
-        return at.data_editor[0].value.set_index("mention_key")
+        return at.data_editor(key="editor").value.set_index("mention_key")
 
     corr.unlink(missing_ok=True)
     try:
@@ -363,9 +380,13 @@ def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir):
         saved = read_corrections(corr).set_index("key")
         assert saved.loc[key, "lon"] == pytest.approx(lon) and saved.loc[key, "lat"] == pytest.approx(lat)
         # the same session: the table now shows the placed facility as a manual correction
-        after = app.data_editor[0].value.set_index("mention_key")
+        after = app.data_editor(key="editor").value.set_index("mention_key")
         assert after.loc[key, "match_status"] == "manual" and after.loc[key, "lon"] == pytest.approx(lon)
         assert app.button(key="use_text").label.startswith("将 1 个")
+        # the area is prepared again (scripts/run does it at every start): the workspace is not touched
+        from geo.areas import prepare_offline
+
+        prepare_offline("xinjiangwan", shared_data, data_dir=data_dir)
         # a new session (the planner comes back tomorrow): extracting again re-applies the file
         fresh = AppTest.from_file(APP, default_timeout=240)
         fresh.run()
@@ -375,3 +396,59 @@ def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir):
         assert again.loc["工作要点.txt|新江湾城公园|park", "match_status"] != "manual"  # only the corrected row
     finally:
         corr.unlink(missing_ok=True)
+        corr.with_name("corrections.prev.csv").unlink(missing_ok=True)
+
+
+def test_thresholds_and_speed_are_kept_across_category_and_walker(app):
+    """A threshold set once holds whatever category or walker is shown; a time threshold shrinks for the elderly."""
+    set_threshold(app, "health", 500.0).run()
+    set_threshold(app, "park", 8.0, "min").run()
+    app.selectbox(key="category").set_value("park").run()
+    app.radio(key="profile").set_value("elderly").run()
+    app.number_input(key="speed_elderly").set_value(55.0).run()
+    app.radio(key="profile").set_value("default").run()
+    app.selectbox(key="category").set_value("health").run()
+    assert not app.exception, [e.value for e in app.exception]
+    th = app.session_state["thresholds"]
+    assert (th["health"].value, th["health"].unit) == (500.0, "m") and (th["park"].value, th["park"].unit) == (8.0, "min")
+    assert any("（500 米 / 6.9 分钟）" in m.value for m in app.markdown)  # the health table uses 500 m, not 1000 m
+    app.radio(key="profile").set_value("elderly").run()
+    assert app.number_input(key="speed_elderly").value == 55.0  # the walker's speed came back with the walker
+    app.selectbox(key="category").set_value("park").run()
+    assert any("（440 米 / 8.0 分钟）" in m.value for m in app.markdown)  # 8 min at 55 m/min
+    table = app.data_editor(key="thresholds_0").value.set_index("category")
+    assert table.loc["公园绿地", "threshold_m"] == 440 and table.loc["医疗卫生", "threshold_m"] == 500
+    app.radio(key="profile").set_value("default").run()
+
+
+def test_save_and_open_a_study(app, data_dir):
+    """The study on screen is saved to the workspace and opened again with its thresholds, walker and scenario."""
+    import json
+
+    set_threshold(app, "culture", 700.0).run()
+    app.toggle(key="include_planned").set_value(False).run()
+    app.radio(key="view").set_value("export").run()
+    app.text_input(key="study_name_input").set_value("方案A").run()
+    app.button(key="save_study").click().run()
+    assert not app.exception and not app.error
+    path = data_dir / "workspaces" / "xinjiangwan" / "studies" / "方案A.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["thresholds"]["culture"] == {"value": 700.0, "unit": "m"} and saved["include_planned"] is False
+    set_threshold(app, "culture", 1200.0).run()
+    app.toggle(key="include_planned").set_value(True).run()
+    app.selectbox(key="pick_study").set_value("方案A").run()
+    app.button(key="open_study").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.session_state["thresholds"]["culture"].value == 700.0 and app.session_state["include_planned"] is False
+    assert app.data_editor(key="thresholds_1").value.set_index("category").loc["文化设施", "value"] == 700.0
+    path.unlink()
+    app.toggle(key="include_planned").set_value(True).run()
+
+
+def test_same_official_list_twice_is_one_layer(app):
+    text = "名称,类别,经度,纬度\n测试书房,culture,121.5066,31.3357\n"
+    _add_official(app, text, "wgs84")
+    _add_official(app, text, "wgs84")
+    assert len(app.session_state["layers"]["xinjiangwan"]) == 1
+    assert any("同一文件只计一次" in m.value for m in app.success)
+    app.session_state["layers"]["xinjiangwan"].clear()

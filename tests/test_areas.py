@@ -16,7 +16,7 @@ from geo import areas
 from geo.cli import main
 from geo.errors import InputError
 
-AREA_JSON_KEYS = {"area", "name", "place", "crs", "source", "created", "repair", "layers", "attribution", "notes"}
+AREA_JSON_KEYS = {"area", "name", "place", "crs", "source", "created", "repair", "layers", "attribution", "notes", "kept_files"}
 
 
 @pytest.fixture(scope="module")

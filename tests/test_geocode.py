@@ -405,7 +405,7 @@ def test_cli_geocode_bad_input_exit_2_one_line(tmp_path, capsys, case):
         out = tmp_path / "geocoded.xlsx"
     elif case == "bad_corrections":
         corr = tmp_path / "corr.csv"
-        corr.write_text("key,lon,lat\nk,31.2,121.5\n", encoding="utf-8")
+        corr.write_text("name,lon,lat\nk,121.5,31.2\n", encoding="utf-8")  # no key column: nothing to apply
         extra = ["--corrections", str(corr)]
     code = main(["geocode", str(fac), "--pois", pois, *extra, "-o", str(out)])
     err = capsys.readouterr().err

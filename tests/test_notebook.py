@@ -28,6 +28,6 @@ def test_walkthrough_notebook_runs(shared, tmp_path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "compute_distances" in text and "XLSX" in text
+    assert "run_study" in text and "XLSX" in text and "'unit': 'min'" in text and "'metres': 600.0" in text
     html = "".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
     assert "leaflet" in html.lower()

@@ -110,8 +110,12 @@ def test_toy_scenarios_and_default_threshold(tmp_path):
 
 
 def test_parse_thresholds():
-    assert parse_thresholds(["park=300", "health=800.5"]) == {"park": 300.0, "health": 800.5}
-    for bad in (["park"], ["karaoke=300"], ["park=-1"], ["park=abc"]):
+    from geo.study import Threshold
+
+    assert parse_thresholds(["park=300", "health=800.5m", "elderly_care=10min", "canteen=7.5 分钟"]) == {
+        "park": Threshold(300.0, "m"), "health": Threshold(800.5, "m"), "elderly_care": Threshold(10.0, "min"),
+        "canteen": Threshold(7.5, "min")}
+    for bad in (["park"], ["karaoke=300"], ["park=-1"], ["park=abc"], ["park=10h"], ["park=0min"]):
         with pytest.raises(InputError):
             parse_thresholds(bad)
 

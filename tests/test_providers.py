@@ -469,3 +469,27 @@ def test_cli_locate_official_list(shared_data, monkeypatch, tmp_path, capsys):
     assert len(fac) == len(raw) - 1
     hit = fac[fac["name"] == raw.loc[raw["wgs84_lon"].isna(), "facility_name"].iat[0]].geometry.iat[0]
     assert (hit.x, hit.y) == (121.520345, 31.304512)
+
+
+def test_app_official_rows_located_by_address_reach_the_study(app, shared_data, monkeypatch):
+    monkeypatch.setattr(requests, "Session", lambda: StubSession(_official_route))
+    app.selectbox(key="provider").set_value("tianditu").run()
+    app.text_input(key="provider_key").input("typed-key").run()
+    src = shared_data / "facilities" / "yangpu_official_facilities.csv"
+    app.file_uploader(key="up_official").upload("名录.csv", src.read_bytes(), "text/csv")
+    app.run()
+    app.button(key="add_official").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    raw = pd.read_csv(src)
+    (layer,) = app.session_state["layers"]["xinjiangwan"].values()
+    # the study reads the located copy (WGS-84), kept in the workspace beside the upload
+    assert layer.datum == "wgs84" and layer.path.endswith("-located.csv") and "workspaces" in layer.path
+    from geo.facilities import read_facilities
+
+    fac = read_facilities(layer.path)
+    assert len(fac) == len(raw) - 1
+    placed = fac[fac["name"] == raw.loc[raw["wgs84_lon"].isna(), "facility_name"].iat[0]].geometry.iat[0]
+    assert (placed.x, placed.y) == (121.520345, 31.304512)
+    shown = [d.value for d in app.dataframe if "地址" in d.value.columns]
+    assert len(shown) == 1 and list(shown[0]["地址"]) == list(raw.loc[raw["wgs84_lon"].isna(), "official_address"])[1:]
+
