@@ -22,6 +22,7 @@ from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label
 from geo.providers import KEY_ENV, PROVIDERS, provider_label
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
+ui.clean_temp_on_start()
 T0 = time.perf_counter()
 
 # ----------------------------------------------------------------------------- sidebar: language, area
@@ -94,8 +95,9 @@ def area_view() -> None:
     off_id = st.text_input(t("area_id", lang), value="my_area", key="offline_id")
     if st.button(t("prepare", lang), key="prepare_offline", disabled=not (up or local)):
         try:
-            src = ui.save_upload(up, ui.NETWORK_TYPES) if up else ui.require_local(local)
-            prepare_and_open(lambda progress: ui.prepare_from_file(off_id, src, progress))
+            with ui.temp_dir("upload") as folder:
+                src = ui.save_upload(up, ui.NETWORK_TYPES, folder=folder) if up else ui.require_local(local)
+                prepare_and_open(lambda progress: ui.prepare_from_file(off_id, src, progress))
         except LifecircleError as exc:
             show_error(exc)
 
@@ -330,9 +332,11 @@ def material_view() -> None:
                            key="up_texts", max_upload_size=ui.MAX_UPLOAD_MB)
     if ups and st.button(t("extract", lang), key="extract"):
         try:
-            paths = [ui.save_upload(u, ui.TEXT_TYPES) for u in ups]
-            with st.spinner(t("extracting", lang)):
-                st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path), provider)
+            with ui.temp_dir("upload") as folder:
+                paths = [ui.save_upload(u, ui.TEXT_TYPES, folder=folder / str(i)) for i, u in enumerate(ups)]
+                with st.spinner(t("extracting", lang)):
+                    st.session_state["geocoded"] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path),
+                                                                          provider)
         except LifecircleError as exc:
             show_error(exc)
     geo_df = st.session_state.get("geocoded")

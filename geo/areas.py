@@ -34,8 +34,9 @@ from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
 from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError
-from .io import as_wgs84, atomic_dir, read_vector, require_file
+from .io import as_wgs84, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
+from .outdir import check_not_input, check_outdir, kept_files, owned_dir
 from .progress import null_progress, stderr_progress
 
 __all__ = [
@@ -286,30 +287,27 @@ def _spec_inputs(spec: AreaSpec, root: Path) -> dict:
 AREA_FILES = ("area.json", "network", "facilities.gpkg", "boundaries.gpkg", "buildings.gpkg", "context.gpkg")
 
 
-def _carry_over(old: Path, new: Path) -> list[str]:
-    """Copy every entry of ``old`` that ``prepare`` did not generate into ``new`` (the folder replacing it)."""
-    import shutil
+def _legacy_area(out_root: Path) -> dict[str, str]:
+    """An area folder written before the manifest (geo.outdir): its layout."""
+    return {n: "prepare" for n in AREA_FILES} if (out_root / "area.json").is_file() else {}
 
-    kept = []
-    if not old.is_dir():
-        return kept
-    for entry in sorted(old.iterdir()):
-        if entry.name in AREA_FILES or (new / entry.name).exists():
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, new / entry.name, symlinks=True)
-        else:
-            shutil.copy2(entry, new / entry.name, follow_symlinks=False)
-        kept.append(entry.name)
-    return kept
+
+def check_area_out(out_root: Path, inputs: list | None = None) -> None:
+    """Before the work: the area folder can be written, is none of the inputs, holds no foreign ``network`` ...
+
+    Other files there are the planner's: kept (hard links), never refused.
+    """
+    check_not_input(out_root, inputs or [], replaces=AREA_FILES)
+    check_outdir(out_root, "prepare", AREA_FILES, force=True, legacy=_legacy_area(out_root))
 
 
 def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, facilities: gpd.GeoDataFrame,
                 boundaries: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
                 context: dict[str, gpd.GeoDataFrame]) -> Path:
     layers = {}
-    with atomic_dir(out_root) as tmp:
-        kept = _carry_over(out_root, tmp)  # copies: if this write fails, the old folder is untouched
+    legacy = _legacy_area(out_root)
+    with owned_dir(out_root, "prepare", AREA_FILES, force=True, legacy=legacy) as tmp:
+        kept = kept_files(out_root, "prepare", legacy)  # linked into the new folder when it replaces the old
         net.save(tmp / "network")
         facilities.to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         layers["facilities"] = {"features": int(len(facilities)),
@@ -377,6 +375,7 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     """
     progress = progress or null_progress
     root = require_file(from_dir)
+    check_area_out(Path(data_dir) / "areas" / area, [root])
     spec = AREAS.get(area)
     if spec is not None and (root / spec.roads).exists():
         inp, name, place, notes = _spec_inputs(spec, root), spec.name, spec.place, list(spec.notes)
@@ -460,6 +459,7 @@ def prepare_online(area: str, place: str, data_dir: str | Path = Path("data"),
     import osmnx as ox
 
     progress = progress or null_progress
+    check_area_out(Path(data_dir) / "areas" / area)
     cache = Path(data_dir) / "cache" / "osmnx"
     cache.mkdir(parents=True, exist_ok=True)
     ox.settings.use_cache = True

@@ -20,7 +20,7 @@ Sources cited below
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -33,6 +33,10 @@ __all__ = [
     "ParkClass",
     "PARK_CLASSES",
     "STATUSES",
+    "VOCABULARY",
+    "GENERIC_TERMS",
+    "STATUS_ALIASES",
+    "SCENARIO_STATUSES",
     "SOURCES",
     "category_for_fclass",
     "category_for_tags",
@@ -58,9 +62,10 @@ class Category:
     fclass : tuple of str
         Geofabrik free-shapefile ``fclass`` values.
     keywords : tuple of str
-        Chinese head words as written in policy texts, longest first where
-        they overlap. The text reader builds its jieba user dictionary from
-        these; the geocoder uses them to check a name's category.
+        Chinese head words as written in policy texts, then those of
+        :data:`VOCABULARY` (the standards' facility lists and district brand
+        names). The text reader builds its jieba user dictionary from these;
+        the geocoder uses them to check a name's category.
     threshold_m : float
         Default walking threshold (network metres).
     standard : str
@@ -169,6 +174,66 @@ _CATS: tuple[Category, ...] = (
     ),
 )
 
+# Facility words from the standards and from the brands Shanghai districts use, by where each list
+# comes from. They join each category's ``keywords`` (the words seen in policy texts, above); the
+# text reader, the geocoder's category check and official-list category columns all read them.
+VOCABULARY: dict[str, dict[str, tuple[str, ...]]] = {
+    # 上海市15分钟社区生活圈规划导则（试行）2016, 社区公共服务设施配置一览表 (养老/医疗/文化/教育/体育/
+    # 商业/行政管理与其他) and its 公共空间 list
+    "SH2016": {
+        "elderly_care": ("老年人日间照料中心", "长者照护之家", "养老院", "老年活动室"),
+        "canteen": ("社区食堂", "助餐服务点"),
+        "park": ("社区公园", "小游园", "街头绿地", "广场"),
+        "culture": ("社区文化活动中心", "文化活动室", "社区学校", "老年学校", "青少年活动中心", "老年活动中心"),
+        "sports": ("综合健身馆", "游泳池", "游泳馆", "运动场", "健身点", "健身步道", "室外综合健身场地"),
+        "health": ("社区卫生服务中心", "卫生服务点", "卫生服务站"),
+        "community_service": ("社区事务受理服务中心", "社区服务中心", "社区服务站", "居委会", "生活服务中心"),
+        "market": ("菜市场", "菜场", "生鲜超市"),
+        "education": ("幼儿园", "托儿所", "小学", "初中", "中学"),
+    },
+    # GB 50180-2018 城市居住区规划设计标准, 附录B 表B.0.1 (15/10-minute) and 表B.0.3 (5-minute
+    # 居住街坊) facility lists, and 4.0.4 居住区公园
+    "GB 50180-2018": {
+        "elderly_care": ("养老院", "老年养护院", "托老所"),
+        "canteen": ("社区食堂",),
+        "park": ("居住区公园",),
+        "culture": ("文化活动中心", "文化活动站", "青少年活动站", "老年活动站"),
+        "sports": ("多功能运动场地", "运动场地", "健身房", "室外综合健身场地"),
+        "health": ("社区医院", "门诊部"),
+        "community_service": ("社区服务站", "街道办事处"),
+        "market": ("菜市场", "生鲜超市"),
+        "education": ("幼儿园", "托儿所", "小学", "初中"),
+    },
+    # names Shanghai districts give their community facilities (Pudong 家门口服务站/望江驿/滨江驿站,
+    # Yangpu 人人会客厅/人人讲堂/党建微花园, Jing'an/Putuo/Minhang 邻里汇/睦邻中心/社区客厅,
+    # city-wide 家庭医生工作室/长者照护之家/市民健身驿站/口袋公园/社区花园 …)
+    "brands": {
+        "elderly_care": ("长者照护之家", "综合为老服务中心", "养老综合体", "助浴点", "睦邻点"),
+        "canteen": ("长者食堂", "老年助餐点"),
+        "park": ("口袋公园", "社区花园", "微花园", "农园", "绿林", "城市森林", "滨江森林", "森林公园", "林荫道"),
+        "culture": ("城市书房", "书房", "讲堂", "文化一条街", "文化街", "文化客厅"),
+        "sports": ("市民健身驿站", "健身驿站", "市民球场", "百姓健身房", "益智健身苑点"),
+        "health": ("家庭医生工作室", "健康驿站", "健康小屋"),
+        "community_service": ("邻里汇", "睦邻中心", "社区客厅", "会客厅", "党群服务站", "党群服务中心", "望江驿",
+                              "滨江驿站", "市民驿站", "家门口服务站", "邻里中心"),
+        "market": ("标准化菜市场", "社区菜店"),
+        "education": ("宝宝屋", "托育点", "社区托育点"),
+    },
+}
+# Type names of green space (CJJ/T 85-2017 城市绿地分类标准; GB 50180-2018 4.0.4-4.0.7): they
+# classify green, they never name one ("对沿街绿地和单位附属绿地进行梳理").
+GENERIC_TERMS: tuple[str, ...] = (
+    "附属绿地", "单位附属绿地", "居住用地附属绿地", "道路附属绿地", "道路绿地", "沿街绿地", "街旁绿地", "街头绿地",
+    "防护绿地", "集中绿地", "宅旁绿地", "公共绿地", "广场绿地", "区域绿地", "公园绿地",
+)
+
+
+def _with_vocabulary(c: Category) -> Category:
+    extra = [w for table in VOCABULARY.values() for w in table.get(c.key, ())]
+    return replace(c, keywords=tuple(dict.fromkeys((*c.keywords, *extra))))
+
+
+_CATS = tuple(_with_vocabulary(c) for c in _CATS)
 CATEGORIES: dict[str, Category] = {c.key: c for c in _CATS}
 CATEGORY_KEYS: tuple[str, ...] = tuple(CATEGORIES)
 
@@ -215,8 +280,22 @@ PARK_CLASSES: tuple[ParkClass, ...] = (
 
 STATUSES: dict[str, tuple[str, str]] = {
     "existing": ("现状", "existing"),
-    "planned": ("规划", "planned"),
     "upgrading": ("改造提升", "upgrading"),
+    "building": ("在建", "under construction"),
+    "planned": ("规划", "planned"),
+}
+# Other words official lists use in a status column (the keys and labels above are always accepted).
+STATUS_ALIASES: dict[str, tuple[str, ...]] = {
+    "existing": ("已建", "已建成", "建成", "已完工", "现有", "运营", "在用", "已投用"),
+    "upgrading": ("改造", "改建", "扩建", "提升", "改扩建", "升级"),
+    "building": ("建设中", "施工中", "正在建设", "已开工"),
+    "planned": ("拟建", "待建", "新建", "规划新建", "计划"),
+}
+# The scenarios of a plan: before it only what stands (upgrading sites stay open or reopen);
+# after it also what is being built and what is planned.
+SCENARIO_STATUSES: dict[str, tuple[str, ...]] = {
+    "before": ("existing", "upgrading"),
+    "after": ("existing", "upgrading", "building", "planned"),
 }
 
 SOURCES: dict[str, tuple[str, str]] = {

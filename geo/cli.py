@@ -2,18 +2,25 @@
 
 Handlers live beside the code they drive (``geo.<module>.cli_<command>``) and
 take the parsed arguments; they return an exit code. Any
-:class:`~geo.errors.LifecircleError` becomes one line on stderr and exit code 2.
+:class:`~geo.errors.LifecircleError` becomes one line on stderr and exit code 2;
+so does an operating-system fault (``OSError``: permissions, read-only folders,
+a file where a folder is needed, a full disk), named with its path. Anything
+else is a bug: one line saying so (exit code 1), the traceback goes to a log file.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import importlib
 import os
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 from .categories import CATEGORY_KEYS, PROFILES
-from .errors import LifecircleError, ui_lang
+from .errors import LifecircleError, os_error, ui_lang
 
 __all__ = ["build_parser", "main"]
 
@@ -26,6 +33,9 @@ HANDLERS = {
     "locate": "geo.places:cli_locate",
     "report": "geo.report:cli_report",
 }
+
+FORCE_HELP = ("write into a folder that holds files lifecircle did not write (they are kept, never deleted); "
+              "without it such a folder is refused")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", action="append", default=[], metavar="CAT=M|CAT=Nmin",
                    help="a category threshold in metres (park=300) or walking minutes (elderly_care=10min); "
                         f"categories: {', '.join(CATEGORY_KEYS)}")
-    s.add_argument("--no-planned", action="store_true", help="exclude planned facilities (before-the-plan scenario)")
+    s.add_argument("--no-planned", action="store_true",
+                   help="exclude planned and under-construction facilities (before-the-plan scenario)")
     s.add_argument("-o", "--outdir", required=True, help="output directory")
+    s.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")
     s.add_argument("texts", nargs="+", help=".txt (any Chinese encoding), .docx or .pdf")
@@ -91,15 +103,51 @@ def main(argv: list[str] | None = None) -> int:
     if args.lang:
         os.environ["LIFECIRCLE_LANG"] = args.lang
     module, func = HANDLERS[args.command].split(":")
+    word = "错误" if ui_lang() == "zh" else "error"
     try:
+        from .io import clean_stale_temp
+
+        clean_stale_temp()
         handler = getattr(importlib.import_module(module), func)
         return int(handler(args) or 0)
     except LifecircleError as exc:
-        word = "错误" if ui_lang() == "zh" else "error"
         print(f"lifecircle {args.command}: {word}: {exc.message()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a fault nobody named: still one line with the path
+        err = os_error(exc)
+        print(f"lifecircle {args.command}: {word}: {err.message()}", file=sys.stderr)
+        return err.exit_code
+    except MemoryError:
+        print(f"lifecircle {args.command}: {word}: " + ("内存不足：输入太大。" if ui_lang() == "zh"
+                                                        else "out of memory: the input is too large."), file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in a log file
+        log = _log_traceback(args.command, exc)
+        first = (str(exc).splitlines() or [""])[0][:200]
+        what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        if ui_lang() == "zh":
+            print(f"lifecircle {args.command}: 内部错误（{what}）；详情已写入 {log}", file=sys.stderr)
+        else:
+            print(f"lifecircle {args.command}: internal error ({what}); details written to {log}", file=sys.stderr)
+        return 1
+
+
+def _log_traceback(command: str, exc: BaseException) -> Path | str:
+    """Write the traceback of ``exc`` to a log file; return its path (or a note when nothing is writable)."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = f"lifecircle {command}\n" + "".join(traceback.format_exception(exc))
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    for folder in (cache / "lifecircle" / "errors", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"lifecircle-error-{stamp}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return "(no writable folder for the log)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,10 +8,12 @@ with ``st.error``. Nothing else should reach the user as a traceback.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 from pathlib import Path
 
-__all__ = ["LifecircleError", "InputError", "ui_lang", "warn"]
+__all__ = ["LifecircleError", "InputError", "ui_lang", "warn", "os_error"]
 
 
 def ui_lang() -> str:
@@ -51,3 +53,38 @@ class InputError(LifecircleError):
 def warn(zh: str, en: str) -> str:
     """Format a one-line warning in the UI language (callers log or collect it)."""
     return zh if ui_lang() == "zh" else en
+
+
+_DENIED = ("没有权限（只读或受保护的位置）。请换一个文件夹，或检查权限。",
+           "permission denied (a read-only or protected location); choose another folder or check the permissions.")
+_OS_MESSAGES = {
+    errno.EACCES: _DENIED,
+    errno.EPERM: _DENIED,
+    errno.EROFS: ("文件系统是只读的。请换一个文件夹。", "the file system is read-only; choose another folder."),
+    errno.ENOTDIR: ("路径中有一级是文件而不是文件夹。", "part of this path is a file, not a folder."),
+    errno.EISDIR: ("这是一个文件夹，这里需要文件名。", "this is a folder; a file name is needed here."),
+    errno.ENOENT: ("文件或文件夹不存在。", "no such file or folder."),
+    errno.EEXIST: ("已存在同名的文件或文件夹。", "a file or folder of that name already exists."),
+    errno.ENOTEMPTY: ("文件夹不为空（可能有另一个运行正在写入）。请稍后重试。",
+                      "the folder is not empty (another run may be writing it); retry later."),
+    errno.ENOSPC: ("磁盘空间不足。请腾出空间后重试。", "no space left on the disk; free some space and retry."),
+    errno.EDQUOT: ("超出磁盘配额。请腾出空间后重试。", "disk quota exceeded; free some space and retry."),
+    errno.ENAMETOOLONG: ("路径太长。请用较短的路径。", "the path is too long; use a shorter one."),
+    errno.ELOOP: ("路径中的符号链接构成循环。", "the path has a loop of symbolic links."),
+    errno.EIO: ("读写设备出错（输入/输出错误）。", "the device failed to read or write (I/O error)."),
+}
+
+
+def os_error(exc: OSError, path: str | Path | None = None) -> InputError:
+    """A one-line :class:`InputError` for an operating-system fault, naming its path.
+
+    ``path`` (else ``exc.filename``: callers name what the user gave, not a
+    temporary name) is named; the text says what is wrong (permission,
+    read-only, a file where a folder is needed, disk full ...).
+    """
+    zh, en = _OS_MESSAGES.get(exc.errno, (f"系统错误：{exc.strerror or type(exc).__name__}。",
+                                          f"system error: {exc.strerror or type(exc).__name__}."))
+    where = path if path is not None else exc.filename if exc.filename not in (None, "") else None
+    if where is not None:  # a temporary name of geo.io.atomic_file/atomic_dir: name what it becomes
+        where = re.sub(r"\.([^/\\]+?)\.tmp-\d+-[a-z0-9_]{8}", r"\1", str(where))
+    return InputError(zh, en, where)

@@ -29,7 +29,8 @@ from rapidfuzz import fuzz
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .categories import CATEGORIES, SOURCES, STATUSES, category_for_fclass, category_for_tags
+from .categories import (CATEGORIES, SCENARIO_STATUSES, SOURCES, STATUS_ALIASES, STATUSES, category_for_fclass,
+                         category_for_tags)
 from .coords import in_china, normalize_datum, to_wgs84
 from .errors import InputError, warn
 from .io import as_wgs84, read_vector, require_file
@@ -42,6 +43,7 @@ __all__ = [
     "from_osm_features",
     "from_osm_file",
     "read_facility_table",
+    "require_facilities",
     "read_facilities",
     "category_lookup",
     "status_lookup",
@@ -287,7 +289,12 @@ def category_lookup() -> dict[str, str]:
 
 
 def status_lookup() -> dict[str, str]:
+    """Every spelling of a status an official list may use (keys, labels and
+    :data:`geo.categories.STATUS_ALIASES`: 在建/已开工 → building, 已建成 → existing …)."""
     out = {}
+    for key, words in STATUS_ALIASES.items():
+        for w in words:
+            out[norm_key(w)] = key
     for key, (zh, en) in STATUSES.items():
         for w in (key, zh, en):
             out[norm_key(w)] = key
@@ -435,8 +442,10 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
         rows = np.flatnonzero(outside)
         eg = rows[0]
         swapped = bool(in_china(lat[eg], lon[eg]))
-        hint_zh = "（经纬度可能填反了）" if swapped else ""
-        hint_en = " (longitude and latitude look swapped)" if swapped else ""
+        metres = abs(lon[eg]) > 180 or abs(lat[eg]) > 90
+        hint_zh = "（经纬度可能填反了）" if swapped else "（看起来是投影坐标（米），请提供经纬度（度））" if metres else ""
+        hint_en = (" (longitude and latitude look swapped)" if swapped else
+                   " (they look like projected metres; give longitude/latitude in degrees)" if metres else "")
         raise InputError(f"{len(rows)} 行坐标不在中国范围内，例如第 {eg + 2} 行（{lon[eg]}, {lat[eg]}）{hint_zh}。",
                          f"{len(rows)} rows have coordinates outside China, e.g. row {eg + 2} ({lon[eg]}, {lat[eg]}){hint_en}.", p)
     warnings = []
@@ -484,6 +493,19 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     }, geometry=gpd.GeoSeries(list(geoms), crs=WGS84).values, crs=WGS84)
     out = out[ok].reset_index(drop=True)
     return _add_warnings(normalize_facilities(out), warnings)
+
+
+def require_facilities(gdf: gpd.GeoDataFrame, path: str | Path) -> gpd.GeoDataFrame:
+    """``gdf``, or InputError when a facility file yielded no facility at all.
+
+    E.g. every coordinate is missing or not a number, or an OSM extract has
+    none near the network. The CLI and the app refuse such a file alike.
+    """
+    if len(gdf) == 0:
+        raise InputError("文件中没有可用的设施：没有一行同时有类别和有效的数字经纬度（OSM 文件：路网附近没有设施）。",
+                         "no usable facility in the file: no row has both a category and valid numeric "
+                         "longitude/latitude (OSM files: none near the network).", Path(path).name)
+    return gdf
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -550,7 +572,7 @@ def _osm_number(fid: str) -> str | None:
 
 
 _SOURCE_RANK = {s: i for i, s in enumerate(("osm", "official", "manual", "text"))}
-_STATUS_RANK = {"existing": 0, "upgrading": 1, "planned": 2}
+_STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}  # existing, upgrading, building, planned
 
 
 def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.8) -> gpd.GeoDataFrame:
@@ -621,9 +643,15 @@ def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.
 
 
 def filter_scenario(gdf: gpd.GeoDataFrame, include_planned: bool) -> gpd.GeoDataFrame:
-    """The facilities of a scenario: all, or without ``planned`` ones (before the plan)."""
+    """The facilities of a scenario (:data:`geo.categories.SCENARIO_STATUSES`).
+
+    After the plan (``include_planned``): every facility, also those under
+    construction (``building``) and ``planned``. Before the plan: what stands
+    today, ``existing`` and ``upgrading`` (a site being upgraded serves before
+    and after); ``building`` and ``planned`` ones are left out.
+    """
     if include_planned:
         return gdf
-    out = gdf[gdf["status"] != "planned"]
+    out = gdf[gdf["status"].isin(SCENARIO_STATUSES["before"])]
     out.attrs = dict(gdf.attrs)
     return out

@@ -558,7 +558,7 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
             out["reason"][k] = _bi(["无具体名称（计数类提及），不做匹配"], ["no name (counted mention), not geocoded"])
             continue
         full, short = forms[k]
-        planned = row["status"] == "planned"
+        planned = row["status"] in ("planned", "building")  # not there yet: never forced onto a feature
         threshold = planned_min_score if planned else min_score
 
         # scope
@@ -635,8 +635,8 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
             zh = ["OSM 中未找到名称相符的设施"]
             en = ["no OSM feature with a matching name"]
             if planned:
-                zh.append("规划设施仅在名称几乎完全一致时匹配")
-                en.append("planned facility: only a near-exact name matches")
+                zh.append("规划或在建设施仅在名称几乎完全一致时匹配")
+                en.append("planned facility (or one under construction): only a near-exact name matches")
             near = next((r for r in rows if r[0] >= 60.0), None)
             if near is not None:
                 nm = cands["name"].iat[near[3]]
@@ -808,7 +808,7 @@ def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = 
 
 
 def scenario(facilities: gpd.GeoDataFrame, include_planned: bool = True) -> gpd.GeoDataFrame:
-    """The facilities of a scenario: with planned ones (after the plan) or without (today)."""
+    """The facilities of a scenario: with planned and building ones (after the plan) or without (today)."""
     from .facilities import filter_scenario
 
     return filter_scenario(facilities, include_planned)
@@ -882,6 +882,12 @@ def cli_geocode(args) -> int:
     zh = ui_lang() == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
+    from .io import check_writable
+    from .outdir import check_not_input
+
+    check_writable(out)
+    check_not_input(out, [args.facilities, *args.pois, *(getattr(args, "boundaries", None) or []),
+                          getattr(args, "corrections", None)])
     boundaries = _read_boundary_args(getattr(args, "boundaries", None))
     corrections = getattr(args, "corrections", None)
     if corrections:

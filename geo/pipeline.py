@@ -26,14 +26,16 @@ from .areas import ATTRIBUTION, json_default, quiet_libraries
 from .categories import CATEGORY_KEYS, label
 from .coverage import CoverageResult, named_streets
 from .errors import InputError, ui_lang
-from .io import as_wgs84, atomic_dir, require_file, to_csv_bom
+from .io import as_wgs84, require_file, to_csv_bom
+from .outdir import check_not_input, check_outdir, owned_dir
 from .progress import stderr_progress
 from .study import FacilityLayer, Study, StudyResult, Threshold, parse_threshold, run_study
 
-__all__ = ["OUTPUT_FILES", "write_outputs", "parse_thresholds", "study_from_args", "summary_table", "cli_coverage"]
+__all__ = ["OUTPUT_FILES", "legacy_owners", "write_outputs", "parse_thresholds", "study_from_args", "summary_table", "cli_coverage"]
 
 OUTPUT_FILES = ("subdistricts.csv", "streets.gpkg", "buildings.gpkg", "gaps.geojson", "green.csv",
                 "facilities.gpkg", "params.json")
+WRITES = (*OUTPUT_FILES, "named_streets.csv")  # every name coverage may write into OUTDIR
 
 
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -49,19 +51,22 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_outputs(result: StudyResult | CoverageResult, outdir: str | Path, *,
-                  facilities: gpd.GeoDataFrame | None = None) -> Path:
+                  facilities: gpd.GeoDataFrame | None = None, force: bool = False) -> Path:
     """Write the coverage OUTDIR of a study atomically (nothing partial is ever left).
 
     Files: ``subdistricts.csv``, ``green.csv`` and, when streets have names,
     ``named_streets.csv`` (UTF-8 with BOM),
     ``streets.gpkg``, ``buildings.gpkg`` (only with buildings), ``gaps.geojson``,
-    ``facilities.gpkg`` and ``params.json``; geodata in WGS-84.
+    ``facilities.gpkg`` and ``params.json``; geodata in WGS-84. Only these
+    are replaced: other files in OUTDIR (``report.xlsx`` ...) are kept, and a
+    folder holding files lifecircle did not write is refused unless ``force``
+    (:mod:`geo.outdir`).
     """
     if isinstance(result, StudyResult):
         facilities = result.facilities if facilities is None else facilities
         result = result.coverage
     out = Path(outdir)
-    with atomic_dir(out) as tmp:
+    with owned_dir(out, "coverage", WRITES, force=force, legacy=legacy_owners(out)) as tmp:
         to_csv_bom(result.subdistricts, tmp / "subdistricts.csv")
         by_name = named_streets(result.streets, result.params.get("thresholds"))
         if len(by_name):  # only networks with street names (OSM XML/PBF/online; not the shared line layer)
@@ -115,15 +120,25 @@ def summary_table(result: CoverageResult, lang: str | None = None) -> pd.DataFra
     return tab
 
 
-def _prepare_outdir(outdir: Path) -> None:
-    """Refuse to replace a folder that is not a coverage OUTDIR (it would be deleted)."""
-    if outdir.exists():
-        if not outdir.is_dir():
-            raise InputError("输出路径是一个文件，请指定文件夹。", "the output path is a file; give a folder.", outdir)
-        if any(outdir.iterdir()) and not (outdir / "params.json").exists():
-            raise InputError("输出文件夹已存在且不是 coverage 的输出，为避免覆盖请换一个文件夹。",
-                             "the output folder exists and is not a coverage output; choose another folder "
-                             "so nothing is overwritten.", outdir)
+def legacy_owners(outdir: Path) -> dict[str, str]:
+    """A coverage OUTDIR written before the manifest (geo.outdir): the files its params.json lists,
+    and the reports ``scripts/run`` has always written beside them."""
+    try:
+        files = json.loads((outdir / "params.json").read_text(encoding="utf-8")).get("files") or WRITES
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {**{str(n): "coverage" for n in files}, "report.xlsx": "report", "report.pdf": "report"}
+
+
+def _prepare_outdir(outdir: Path, study: Study, *, force: bool = False) -> None:
+    """Before the work: OUTDIR may be written (not a file, no foreign files unless ``force``, none of the study's inputs).
+
+    The study file itself may be ``OUTDIR/params.json``: it is read before anything is written.
+    """
+    inputs = [study.area, study.network, study.boundaries, study.buildings,
+              *(x for layer in study.layers for x in (layer.path, layer.corrections))]
+    check_not_input(outdir, inputs, replaces=WRITES)
+    check_outdir(outdir, "coverage", WRITES, force=force, legacy=legacy_owners(outdir))
 
 
 def study_from_args(args: Any) -> Study:
@@ -153,14 +168,14 @@ def cli_coverage(args: Any) -> int:
     """``lifecircle coverage``: run the study the arguments describe, write OUTDIR, print a summary table."""
     zh = ui_lang() == "zh"
     outdir = Path(args.outdir)
-    _prepare_outdir(outdir)
     study = study_from_args(args)
+    _prepare_outdir(outdir, study, force=args.force)
     progress = stderr_progress()
     for name in ("network", "boundaries", "buildings"):
         if getattr(study, name):
             require_file(getattr(study, name))
     result = run_study(study, progress=progress)
-    write_outputs(result, outdir)
+    write_outputs(result, outdir, force=args.force)
     tab = summary_table(result.coverage)
     speed = result.study.speed
     print(("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）" if zh else

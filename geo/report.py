@@ -21,7 +21,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
 from .coverage import named_streets
 from .errors import InputError, ui_lang
 from .i18n import column_label, localize_columns
-from .io import atomic_file, read_vector
+from .io import atomic_file, read_vector, recover_dir, temp_dir
 
 __all__ = [
     "ATTRIBUTION",
@@ -62,6 +61,8 @@ Dest = str | os.PathLike | BinaryIO
 
 # Files of a coverage OUTDIR: required ones make load_outdir fail when missing.
 REQUIRED_FILES = ("subdistricts.csv", "params.json", "streets.gpkg")
+READ_FILES = (*REQUIRED_FILES, "green.csv", "boundaries.gpkg", "boundaries.geojson", "buildings.gpkg", "gaps.geojson", "facilities.gpkg",
+              "named_streets.csv")  # what load_outdir may read
 OPTIONAL_FILES = ("buildings.gpkg", "gaps.geojson", "green.csv", "facilities.gpkg", "boundaries.gpkg")
 _SUBDISTRICT_COLUMNS = ("subdistrict", "category", "threshold_m")
 
@@ -75,8 +76,9 @@ _T: dict[str, tuple[str, str]] = {
     "scenario": ("情景", "Scenario"),
     "scenario_after": ("规划后", "After the plan"),
     "scenario_before": ("规划前", "Before the plan"),
-    "scenario_after_note": ("现状设施 + 规划设施", "existing + planned facilities"),
-    "scenario_before_note": ("仅现状设施（规划设施不计）", "existing facilities only (planned ones left out)"),
+    "scenario_after_note": ("现状设施 + 在建设施 + 规划设施", "existing + under-construction + planned facilities"),
+    "scenario_before_note": ("仅现状设施（在建和规划设施不计）",
+                             "existing facilities only (under-construction and planned ones left out)"),
     "kind_time": ("步行时间阈值，随步速变化", "walking-time threshold: depends on the speed"),
     "kind_distance": ("步行距离阈值", "walking-distance threshold"),
     "sec_layers": ("设施来源", "Facility sources"),
@@ -304,6 +306,7 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
         The folder or a required file is missing, unreadable or lacks columns.
     """
     d = Path(outdir)
+    recover_dir(d)  # a coverage run killed while replacing it left it aside
     if not d.is_dir():
         raise InputError("结果文件夹不存在。请先运行 lifecircle coverage -o 该文件夹。",
                          "output folder not found; run lifecircle coverage -o FOLDER first.", d)
@@ -559,8 +562,8 @@ def _sink(dest: Dest, suffix: str) -> Iterator[Path]:
         with atomic_file(dest) as tmp:
             yield tmp
         return
-    with tempfile.TemporaryDirectory(prefix="lifecircle-report-") as d:
-        tmp = Path(d) / f"out{suffix}"
+    with temp_dir("report") as d:
+        tmp = d / f"out{suffix}"
         yield tmp
         dest.write(tmp.read_bytes())
 
@@ -1187,6 +1190,16 @@ def cli_report(args: Any) -> int:
     if suffix not in writers:
         raise InputError("输出文件须以 .xlsx、.pdf、.gpkg 或 .zip 结尾。",
                          "the output must end in .xlsx, .pdf, .gpkg or .zip.", out)
+    from .io import check_writable
+    from .outdir import check_not_input, owners, register_output
+    from .pipeline import legacy_owners
+
+    check_writable(out)  # before the slow part (and before openpyxl holds half a workbook)
+
+    src = Path(args.outdir)  # report.xlsx may go into it, but never onto a file coverage wrote there
+    legacy = legacy_owners(src)
+    read = [n for n, cmd in owners(src, legacy).items() if cmd == "coverage"] if src.is_dir() else []
+    check_not_input(out, [src / n for n in {*read, *READ_FILES}])
     outputs = load_outdir(args.outdir)
     lang = ui_lang()
     kind = writers[suffix]
@@ -1198,6 +1211,8 @@ def cli_report(args: Any) -> int:
         to_geopackage(outputs, out)
     else:
         to_csv(outputs, out, lang)
+    # a report inside a coverage OUTDIR is kept when coverage re-runs
+    register_output(out, "report", legacy if out.parent.resolve() == src.resolve() else None)
     size = out.stat().st_size / 1024
     print(f"已写出 {out} ({size:.0f} KB)" if lang == "zh" else f"wrote {out} ({size:.0f} KB)")
     return 0

@@ -220,7 +220,8 @@ class Study:
     speed_m_per_min : float or None
         Overrides the profile's speed.
     include_planned : bool
-        False is the before-the-plan scenario (planned facilities left out).
+        False is the before-the-plan scenario: ``planned`` and ``building`` (under
+        construction) facilities left out (:func:`geo.facilities.filter_scenario`).
     lang : str
         Language of messages and exports (``zh`` or ``en``).
     name : str
@@ -278,12 +279,14 @@ class Study:
 
     @property
     def scenario(self) -> str:
-        """``after`` (with planned facilities) or ``before`` (existing only)."""
+        """``after`` (also planned and under construction) or ``before`` (existing and upgrading);
+        :data:`geo.categories.SCENARIO_STATUSES`."""
         return "after" if self.include_planned else "before"
 
     def scenario_label(self, lang: str = "zh") -> str:
         if self.include_planned:
-            return "规划后（现状 + 规划设施）" if lang == "zh" else "after the plan (existing + planned facilities)"
+            return ("规划后（现状 + 在建 + 规划设施）" if lang == "zh"
+                    else "after the plan (existing + under-construction + planned facilities)")
         return "规划前（仅现状设施）" if lang == "zh" else "before the plan (existing facilities only)"
 
     def replace(self, **changes: Any) -> "Study":
@@ -406,10 +409,7 @@ def _read_layer(layer: FacilityLayer, area: Any, near: shapely.Geometry) -> gpd.
         return _read_texts_layer(layer)
     out = fac.read_facilities(layer.path, mask=near, datum=layer.datum) if layer.datum != "wgs84" \
         else fac.read_facilities(layer.path, mask=near)
-    if not len(out):
-        raise InputError("该文件中没有可用的设施（需要类别和坐标）。", "no usable facility in this file (need category and coordinates).",
-                         layer.path)
-    return out
+    return fac.require_facilities(out, layer.path)
 
 
 def _merge_layers(parts: list[gpd.GeoDataFrame], counts: list[dict]) -> tuple[gpd.GeoDataFrame, list[str]]:

@@ -16,19 +16,28 @@ Extraction (:func:`extract_mentions`)
     a noun phrase (the *head*); the words before it, back to a verb, a function
     word or punctuation, are its modifier. A modifier with a proper part (a
     place, a road, a number such as 228, a quoted title) makes a *named*
-    facility; "N个/家/所 …" makes a *counted* mention; a bare type noun is a
-    *generic* mention and is only kept when a construction verb governs it.
-    Names that jieba cuts into single characters (共/康/幼儿园) are taken back
-    whole; a branch after the head (新馆, 分中心) belongs to the name; an alias in
+    facility; "N个/家/所 …", or a count after the noun ("助浴点新增3个",
+    "达到15个"), makes a *counted* mention, an ordinal (第5家) does not; a bare
+    type noun is a *generic* mention and is only kept when a construction verb
+    governs it (built on a named site, "在乳品八厂地块打造新型菜场", it is named by
+    it); green type names (沿街绿地, :data:`geo.categories.GENERIC_TERMS`) never
+    name one. Names that jieba cuts into single characters (共/康/幼儿园, 国/和/路)
+    are taken back whole; a quoted brand keeps its place (世博滨江“望江驿”); a
+    branch after the head (新馆, 许泾分中心) and a part of the facility (…小学操场)
+    leave the facility in place, a predicate (计划/预计/开展 …) ends it, a housing
+    estate (…公园里小区) is none; an alias in
     brackets after a name is not a second facility; "A和B各新建一家" counts two;
     a plain service head (服务综合体, 服务站) takes the category of a modifier word
     the taxonomy uses for one category only (养老 → elderly care).
     Organisations (research/innovation/administrative modifiers, a subject that
     speaks: "…街道办事处表示"), programmes (abstract modifiers such as 幸福/美好),
     area words (滨江) and the closing signature of a letter are not facilities.
-    Status comes from the cues of the mention's own clause (and of the clause it
-    continues, "其中…", or a following "预计…" clause); paragraphs that open looking
-    back ("过去一年", "…以来") and sections headed 总结/主要工作 report done work.
+    Status (existing, upgrading, building = under construction, planned) comes
+    from the cues of the mention's own clause (and of the clause it continues,
+    "其中…", or a following "预计…" clause; a list item "（四）X：正在建设" from its
+    body); paragraphs that open looking back ("过去一年", "…以来") and sections
+    headed 总结/主要工作/现状 report done work; in sections headed 目标/计划/重点项目 a
+    count without cues is a target and completions ("2025年建成") are planned.
     District and subdistrict come from the name itself, a subdistrict that opens
     the sentence or a clause or fills a table cell, then the document's title and
     issuer (or the subdistrict that dominates the text). Space-separated table
@@ -47,7 +56,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .categories import CATEGORIES, label
+from .categories import CATEGORIES, GENERIC_TERMS, label
 from .errors import InputError, LifecircleError
 from .gazetteer import Gazetteer, Resolution, load_gazetteer
 from .io import atomic_file, require_file, to_csv_bom
@@ -273,10 +282,16 @@ _DEBRIS_SHORT = re.compile(
     r"^(?:登录|注册|反馈|收藏|关注|分享|点赞|举报|我要举报|字号|阅读原文|相关附件|网民留言|热门推荐|打印|"
     r"返回|首页|更多|评论|留言|订阅|[+＋]\d+|•.*|[\d\s\-:/.年月日]+)$|"
     r"阅读\s*[:：]?\s*\d+|评论\s*[(（]\s*\d+\s*[)）]|点赞\s*\d+|分享到|Logo|\d{4}-\d{1,2}-\d{1,2}|"
-    r"^[(（][^()（）]{1,10}[)）]$|_", re.I)
+    r"^[(（][^()（）]{1,10}[)）]$|_|点击蓝字|关注我们|^[^，。！？]{2,20}(?:今天|昨天|前天)$", re.I)
 # a headline list follows; it ends where a real paragraph starts again
 _LIST_MARKERS = re.compile(r"^(?:猜你喜欢|相关阅读|相关新闻|推荐阅读|延伸阅读|热门推荐|热点推荐|相关文章|更多阅读|"
-                           r"精彩推荐|为你推荐|大家都在看|相关推荐|热门文章|最新文章)\s*[:：]?$")
+                           r"精彩推荐|为你推荐|大家都在看|相关推荐|热门文章|最新文章|往期回顾|往期推荐|往期精选|"
+                           r"往期阅读|往期文章|往期内容|历史文章|推荐文章|相关链接|近期热文|热文推荐|热门阅读|精选文章|"
+                           r"更多精彩|猜你想看|你可能还想看|你可能感兴趣|点击阅读|戳这里)\s*[:：]?$")
+# decoration around a list marker ("▼往期回顾▼", "- 往期推荐 -", "【相关阅读】")
+_MARKER_DECOR = "▼▲▶▷►◀◁◆◇■□●○★☆-—–=~·>»<«|【】[]（）() "
+# a headline behind a link arrow ("▶ 朱泾镇首家社区食堂开张"): after the last paragraph, a link list
+_LINK_ITEM = re.compile(r"^[▶▷►▸→➤»>]")
 
 
 def _table_cells(line: str) -> list[str] | None:
@@ -327,6 +342,7 @@ def _unwrap(lines: list[str]) -> list[str]:
             continue
         prev = out[-1] if out else ""
         if (len(prev) >= 40 and prev[-1] not in _END_PUNCT and re.match(rf"[{_CJK}]", t) and not _table_cells(prev)
+                and " | " not in prev  # a table row ends at its line: the signature after it is no cell
                 and not re.match(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第.{1,3}[章节条]", t)):
             out[-1] = prev + t
         else:
@@ -361,7 +377,7 @@ def clean_text(raw: str) -> str:
         line = _normalize_line(line)
         if not line:
             continue
-        if _LIST_MARKERS.match(line):
+        if _LIST_MARKERS.match(line.strip(_MARKER_DECOR)):
             in_list = True
             continue
         if in_list:
@@ -377,6 +393,8 @@ def clean_text(raw: str) -> str:
             continue
         seen.add(line)
         out.append(line)
+    while out and _LINK_ITEM.match(out[-1]) and "。" not in out[-1]:
+        out.pop()  # links to other articles at the end of a post
     return "\n".join(out)
 
 
@@ -421,6 +439,12 @@ _DONE = re.compile(r"已(?!经?(?:完成|于)?(?:招标|立项|开工|选址|设
 _FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|待建|筹备|近期|力争|预计|下半年|明年|未来|新建|新设|增设|增配|新增|建设|推进|推动|打造|"
                      r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设|迁建")
 _EXISTING = re.compile(r"建成|启用|投入使用|投入运营|运营|开放|落成|现有|已有|开业")
+# under construction: started and not finished ("主体结构完工" is a stage, not the opening)
+_BUILDING = re.compile(r"在建|正在(?:进行)?[^，。；]{0,4}?(?:建设|施工|装修|兴建|建造)|(?:建设|施工|装修)中|已开工|开工建设|"
+                       r"已动工|动工建设|"
+                       r"主体(?:结构)?(?:已经?|基本)?(?:完工|竣工|封顶)|结构封顶|已封顶")
+# a construction verb with the perfective 了 reports done work ("小区内新增了一处社区花园")
+_PERFECTIVE = re.compile(r"(?:新增|新建|建成|增设|建设|建起|开设|设置|打造|落成|配建|新设)了")
 _STRONG_FUTURE = re.compile(r"将|计划|拟|年内|月内|年底|即将|力争|预计|下半年|明年|未来")
 # completion said after the mention ("…迁建工程竣工启用"): done, unless the clause also looks ahead
 _COMPLETED_AFTER = re.compile(r"竣工|启用|投入使用|投入运营|建成|落成|开业|开张|开放")
@@ -430,6 +454,8 @@ _MADE_FROM = re.compile(r"(?:改造|改建|建设|建)而成")
 # what was done; only the strong cues (将, 计划 …) still look ahead
 _PAST_OPENING = re.compile(r"^(?:过去(?:的)?[一两三四五几]?年|去年|前年|上年|上一年|近年来|近几年|此前|截至|截止|回顾|"
                            r"[^，。；]{0,16}以来)")
+# what precedes the name in the label of a list item ("（四）南桥体育中心游泳馆：正在建设")
+_LIST_LABEL = re.compile(r"[\s\d.、（）()一二三四五六七八九十]*")
 # a clause that only continues the previous one: "新建口袋公园三处，其中包括场中路口袋公园"
 _CONTINUING = ("其中", "包括", "含")
 # a following clause that dates the mention's clause: "两家长者食堂正在装修，预计今年底启用"
@@ -457,13 +483,28 @@ _SPLIT_STOPS = set("建设造办开修增改扩迁成再把对向在将已并还
 # ("区图书馆新馆", "社区卫生服务中心分中心", "…美术馆二期")
 _BRANCH = re.compile(r"新馆|新址|分中心|分院|分部|分园|分所|分站|(?:[一二三四五六七八九十]|\d+)期")
 # parts and surroundings of a facility after its head: the facility is still meant ("夏阳湖公园北入口改造")
-_PART_AFTER = re.compile(r"[东南西北]?(?:侧)?(?:出入口|入口|出口|大门|门口|门前|一带|对面)|[东南西北]门|门诊楼|主楼|大楼")
+_PART_AFTER = re.compile(r"[东南西北]?(?:侧)?(?:出入口|入口|出口|大门|门口|门前|一带|对面)|[东南西北]门|门诊楼|主楼|大楼|"
+                         r"操场|跑道|礼堂|屋顶|楼顶|外立面|停车场|围墙|门头|大厅|[一二三四五六七八九十\d]+楼|附楼|裙楼|院内|"
+                         r"主体|结构")
+# nouns whose modifier a keyword is ("大讲堂工作", "…驿站品牌"), although jieba may tag them as verbs
+_NOUN_AFTER = {"工作", "品牌", "模式", "理念", "体系", "机制", "经验", "课程", "讲座", "计划书"}
+# a named site the one facility of a clause is built on: "在乳品八厂地块规划打造新型菜场"
+_SITE_BEFORE = re.compile(r"在(?P<site>[^在，。；、“”（）]{2,12}?(?:地块|路|号|街|村|厂|园区|基地|弄))"
+                          r"(?:规划|计划|拟|将)?(?:打造|建设|新建|建成|设置|开设|增设|配建|兴建|筹建|改建)$")
+# a keyword inside the name of a housing estate ("中环公园里小区", "阳光花园小区"): no facility
+_ESTATE_AFTER = re.compile(r"[里苑]?(?:小区|新村|公寓|大厦|家园|居民区|居委会?|住宅|别墅)")
+# a branch with its own name after the main facility ("…社区卫生服务中心许泾分中心")
+_NAMED_BRANCH = re.compile(rf"[{_CJK}]{{1,4}}?(?:分中心|分院|分部|分园|分所|分站)")
 # a section heading that reports the past or plans ahead ("一、2023年主要工作" / "二、2024年工作计划")
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、]|第.{1,3}[章节部分])?[^。，；]{0,30}$")
-_PAST_HEADING = re.compile(r"总结|回顾|主要工作|工作情况|完成情况|主要成效|取得成效|进展情况|基本情况")
-_AHEAD_HEADING = re.compile(r"计划|安排|打算|思路|目标|任务|举措|下一步|展望")
+_PAST_HEADING = re.compile(r"总结|回顾|主要工作|工作情况|完成情况|主要成效|取得成效|进展情况|推进情况|基本情况|现状|"
+                           r"已完成|已建成|已完工")
+# the present, which a target section's counts may also state ("目前，…达到18个")
+_NOW = re.compile(r"目前|当前|现有|现已|截至|截止|共有")
+_AHEAD_HEADING = re.compile(r"计划|安排|打算|思路|目标|任务|举措|下一步|展望|重点项目")
 # function words that jieba sometimes tags as nouns after a head ("天山公园经改造后…")
-_FUNCTION_AFTER = {"经", "经过", "通过", "均", "仍", "正", "正在", "自", "因", "已", "将", "于", "则", "也", "还"}
+_FUNCTION_AFTER = {"经", "经过", "通过", "均", "仍", "正", "正在", "自", "因", "已", "将", "于", "则", "也", "还",
+                   "计划", "预计", "预期", "拟", "力争", "争取", "有望", "开展", "推行", "推出", "实行", "实施", "举办"}
 # descriptors that do not make a name proper
 _GENERIC = {"社区", "街道", "居民区", "小区", "居住区", "片区", "区域", "区级", "市级", "街镇", "镇级", "村级",
             "基层", "综合", "公共", "共享", "专业", "专项", "特色", "示范", "标准化", "标准", "智慧", "数字",
@@ -472,6 +513,7 @@ _GENERIC = {"社区", "街道", "居民区", "小区", "居住区", "片区", "�
             "配套", "相关", "各类", "各级", "其他", "其它", "这些", "校园", "户外", "室内", "全龄", "适老化",
             "日间", "微", "小", "迷你", "口袋", "社区级", "邻里", "睦邻", "高品质", "品质", "服务", "养老",
             "为老", "文化", "体育", "健身", "卫生", "医疗", "教育", "助餐", "托育", "多功能", "区", "镇", "本区",
+            "休闲", "生态", "滨水", "滨河", "沿街", "附属", "单位", "防护",
             "本街道", "全区", "全市", "全镇", "所属", "辖区", "周边", "附近", "地区", "内", "上海", "上海市"}
 _GENERIC_CHARS = set("".join(_GENERIC))
 # modifiers that make a name a programme or brand rather than a place
@@ -496,6 +538,11 @@ _ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _NUM = r"\d+|[零〇一二两三四五六七八九十百千万]+"
 _CLASSIFIER = r"个|家|所|座|处|间|栋|幢|块|条|支|片|批"
 _POST_COUNT_RE = re.compile(rf"[”」』]?\s*(?P<br>[（(]?)\s*(?P<num>{_NUM})\s*(?:{_CLASSIFIER})(?!月|年|天|小时|周|多月|工作日)")
+# a count after the noun and a verb, closing the phrase: "助浴点新增3个，", "日间照料中心达到12家。"
+# (its ``br`` group is always empty: the bracketed form "（2处）" has no verb)
+_POST_VERB_COUNT_RE = re.compile(
+    rf"\s*(?:再|又|共|仅|已|累计|合计|总计|将)?(?:新增|增加|增设|新建|建成|达到|达|增至|增到|有|为|计|设|设有)了?\s*"
+    rf"(?P<br>)(?P<num>{_NUM})\s*(?:{_CLASSIFIER})(?=\s*(?:[，。；、）)|]|$))")
 _COUNT_RE = re.compile(rf"(?P<num>{_NUM})\s*(?P<cls>{_CLASSIFIER})\s*(?P<q>[“「]?)(?P<mod>[^，。；：、,;:的和与及“”《》（）]{{0,12}})$")
 
 
@@ -646,6 +693,7 @@ class _Mention:
     start: int
     end: int
     deictic: str = ""
+    ordinal: bool = False  # "第二家睦邻中心": one facility, the number is its rank
 
 
 def _inside(spans: list[tuple[int, int]], i: int) -> bool:
@@ -703,7 +751,9 @@ def _take_split_name(s: str, toks, lo: int, i: int, start: int) -> int:
     them as adverbs or verbs (依托/共/康/幼儿园, 其中/淞/发/路/口袋公园); the walk then
     keeps only the last one. A modifier that starts with a one-character, non-
     descriptive token takes back the one-character tokens before it (at most three),
-    up to a verb or function word.
+    up to a verb or function word; one that starts with a bare road or village
+    suffix (国/和/路) takes them back even over a function word, which cannot end
+    a name before 路.
     """
     n = next((n for n, t in enumerate(toks) if t[0] == i), None)
     if n is None or i >= start:
@@ -711,12 +761,17 @@ def _take_split_name(s: str, toks, lo: int, i: int, start: int) -> int:
     first = toks[n][2]
     if len(first) != 1 or first in _GENERIC or not re.fullmatch(rf"[{_CJK}]", first):
         return i
-    for _ in range(3):
+    suffix, i0 = first in "路街弄巷村", i
+    for _ in range(3 if not suffix else 2):
         if n == 0:
             break
         a, b, w, f = toks[n - 1]
-        if a < lo or len(w) != 1 or not re.fullmatch(rf"[{_CJK}]", w) or w in _STOP_WORDS or w in _SPLIT_STOPS \
-                or w in _GENERIC:
+        if suffix:  # the road's name, of one or more tokens, up to four characters
+            if a < lo or i0 - a > 4 or not re.fullmatch(rf"[{_CJK}]+", w) or w in _GENERIC \
+                    or w.startswith(_BUILD_VERBS) or w in _NEUTRAL_VERBS or _FUTURE.fullmatch(w) or len(w) > 3:
+                break
+        elif a < lo or len(w) != 1 or not re.fullmatch(rf"[{_CJK}]", w) or w in _GENERIC or w in _STOP_WORDS \
+                or w in _SPLIT_STOPS:
             break
         i, n = a, n - 1
     return i
@@ -726,15 +781,20 @@ def _followed_by_noun(s: str, toks, end: int, clause_end: int) -> bool:
     """Is the keyword ending at ``end`` only a modifier of a longer noun (公园城市, 市场化)?"""
     while end < clause_end and s[end] in "”」』":
         end += 1
+    if _ESTATE_AFTER.match(s, end):
+        return True  # "中环公园里小区": the name of a housing estate
     for n, (a, b, w, f) in enumerate(toks):
         if a < end < b:
             return True  # the keyword ends inside a word
         if a == end:
             nxt = toks[n + 1] if n + 1 < len(toks) else None
+            if w in _NOUN_AFTER:
+                return True  # "市人民城市大讲堂工作": a programme
             if w in _FUNCTION_AFTER or w in _STOP_WORDS:
                 return False  # "天山公园经改造后", "…中心将…"
-            if _EXISTING.fullmatch(w):
-                return False  # jieba tags some status verbs as nouns: "邻里中心投入使用"
+            if _EXISTING.fullmatch(w) or (w.startswith(_BUILD_VERBS) and nxt is not None and nxt[2] not in "、，。；！？"):
+                return False  # status verbs tagged as nouns: "邻里中心投入使用", "…中心新建家庭医生工作室";
+                # not a verbal noun ending an enumeration ("优化社区食堂设置、提升…")
             if _PART_AFTER.match(s, end):
                 return False  # "夏阳湖公园北入口改造工程": a part of the facility
             # a verbal noun that ends the clause is its predicate ("…食堂合作，"); before 、 it is
@@ -762,41 +822,65 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         if _inside(books, start):
             continue
         lo, hi = next(((a, b) for a, b in clauses if a <= start < b), (0, len(s)))
-        branch = _BRANCH.match(s, end)
-        if branch and not nlp.keyword_re.match(s, end):
-            end = branch.end()  # "区图书馆新馆": the branch is the facility
+        branch = _BRANCH.match(s, end) or _NAMED_BRANCH.match(s, end, hi)
+        if branch and not nlp.keyword_re.match(s, end) and not set(branch.group()) & _SPLIT_STOPS:
+            end = branch.end()  # "区图书馆新馆", "…服务中心许泾分中心": the branch is the facility
         if head in _AREA_WORDS or _followed_by_noun(s, toks, end, hi):
             continue
         count = None
         mod_lo = lo
         cm = _COUNT_RE.search(s[lo:start])
+        ordinal = bool(cm) and s[lo + cm.start("num") - 1:lo + cm.start("num")] == "第"
         if cm:
-            count = parse_chinese_number(cm.group("num"))
-            count = (count or 0) * _distributed_over(s, toks, lo, lo + cm.start("num")) or count
+            if not ordinal:
+                n = parse_chinese_number(cm.group("num"))
+                count = (n or 0) * _distributed_over(s, toks, lo, lo + cm.start("num")) or n
             mod_lo = lo + cm.start("q") + len(cm.group("q"))
-        mstart = _walk_modifier(s, toks, mod_lo, start)
+        quoted = start > lo and s[start - 1] in "“「" and s[end:end + 1] in "”」" and not any(
+            s[lo:start - 1].endswith(kw) for kw in nlp.keyword_cat if kw not in _AREA_WORDS)  # not 社区托育“宝宝屋”
+        # a quoted brand after its place ("世博滨江“望江驿”"): the place is part of the name
+        mstart = _walk_modifier(s, toks, mod_lo, start - 1 if quoted else start)
+        if quoted and mstart == start - 1:
+            mstart = start
         if cm and mstart > lo + cm.start("mod") + 0 and s[lo + cm.start("mod"):mstart].strip():
             # words between the count and the modifier the walk stopped at: not one phrase
             count, cm = None, None
         modifier = s[mstart:start]
-        name_raw = _balance_quotes(s[mstart:end])
+        name_raw = _balance_quotes(s[mstart:start - 1] + s[start:end] if quoted and mstart < start else s[mstart:end])
         words = _mod_words(nlp, modifier)
         deictic = _deictic(modifier, words)
-        mtype = "counted" if count else ("named" if deictic or _is_proper(nlp, modifier) else "generic")
-        post = _POST_COUNT_RE.match(s, end)
+        mtype = "counted" if count else ("named" if deictic or _is_proper(nlp, _strip_generic_term(modifier, head))
+                                         else "generic")
+        post = _POST_COUNT_RE.match(s, end) or (_POST_VERB_COUNT_RE.match(s, end) if mtype != "counted" else None)
         if post and post.group("br") and not re.match(r"\s*[）)]", s[post.end():]):
             post = None
         if mtype == "generic" and post:  # "社区综合为老服务中心41家", "“家门口服务站”3个"
             count, mtype = parse_chinese_number(post.group("num")), "counted"
-        elif mtype == "named" and post and not deictic and re.match(r"\s*(?:[）)，。；、|]|$)", s[post.end():]):
+        elif mtype == "named" and post and (not deictic or post.re is _POST_VERB_COUNT_RE) \
+                and re.match(r"\s*(?:[）)，。；、|]|$)", s[post.end():]):
             # "江宁路街道托育点（2处）": a place's facilities of a type, counted; a place's one
             # facility stays a name, a descriptive modifier's one is counted ("家庭病床服务站1个")
             n = parse_chinese_number(post.group("num"))
             if n and (n >= 2 or not _has_place(nlp, toks, mstart, start)):
                 count, mtype = n, "counted"
+        site = _SITE_BEFORE.search(s, lo, mstart) if mtype == "generic" else None
+        if site and _is_proper(nlp, site.group("site")) and not site.group("site").startswith(("各", "每", "全", "本", "该")):
+            # "在乳品八厂地块规划打造新型菜场": the one facility built on a named site is named by it
+            modifier = site.group("site") + modifier
+            name_raw, mtype = site.group("site") + name_raw, "named"
         category = _category(nlp, head, words)
-        out.append(_Mention(name_raw, modifier, head, category, count, mtype, mstart, end, deictic))
+        out.append(_Mention(name_raw, modifier, head, category, count, mtype, mstart, end, deictic, ordinal))
     return [m for m in out if not _is_alias(s, m, out)]
+
+
+def _strip_generic_term(modifier: str, head: str) -> str:
+    """The modifier without the part of a type name of :data:`geo.categories.GENERIC_TERMS` it ends
+    with: "单位附属" + 绿地 → "", "隆安路沿街" + 绿地 → "隆安路"."""
+    full = modifier + head
+    for term in sorted(GENERIC_TERMS, key=len, reverse=True):
+        if full.endswith(term) and len(term) > len(head):
+            return full[:-len(term)]
+    return modifier
 
 
 def _distributed_over(s: str, toks, lo: int, num_start: int) -> int:
@@ -894,7 +978,8 @@ def _is_proper(nlp: _NLP, modifier: str) -> bool:
         return True
     words = _mod_words(nlp, modifier)  # quotes are transparent: “一站式”服务综合体 is generic
     # a word is descriptive when it is a descriptor, or made of descriptor characters (文体 = 文化+体育)
-    rest = [w for w in words if w not in _GENERIC and w not in _ABSTRACT and not set(w) <= _GENERIC_CHARS]
+    rest = [w for w in words if w not in _GENERIC and w not in _ABSTRACT
+            and (not set(w) <= _GENERIC_CHARS or re.fullmatch(r"(.)\1", w))]  # 人人会客厅: a brand
     return bool(rest)
 
 
@@ -909,7 +994,8 @@ def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans)
             continue
         if w in ("在", "于", "位于"):
             return w  # a venue or location: what precedes does not act on it
-        if w in _NEUTRAL_VERBS or w.startswith(_BUILD_VERBS) or _FUTURE.fullmatch(w) or _EXISTING.fullmatch(w):
+        if w in _NEUTRAL_VERBS or w.startswith(_BUILD_VERBS) or _FUTURE.fullmatch(w) or _EXISTING.fullmatch(w) \
+                or _UPGRADE.fullmatch(w):  # jieba may tag 更新 as an adverb: "微更新川杨河畔休闲绿林"
             return w
         if f.startswith("v") or w == "的":
             return w
@@ -917,7 +1003,7 @@ def _governing_verb(nlp: _NLP, s: str, toks, lo: int, start: int, mention_spans)
 
 
 def _status(clause: str, after: str, opening: str, verb: str, following: str = "", past: bool = False,
-            agent: bool = False) -> str:
+            agent: bool = False, ahead: bool = False, named: bool = False) -> str:
     """Status of a mention.
 
     ``clause`` is its clause, ``after`` the part of the clause after it, ``opening``
@@ -930,16 +1016,30 @@ def _status(clause: str, after: str, opening: str, verb: str, following: str = "
     ``following`` is the next clause ("…正在装修，预计今年底启用"); ``past`` marks a
     paragraph that opens looking back, where construction verbs report what was done.
     ``agent``: the mention is the subject of a construction verb whose object is another
-    mention ("洋泾社区卫生服务中心将新增“智慧健康驿站”3个"): it exists.
+    mention ("洋泾社区卫生服务中心将新增“智慧健康驿站”3个"), or the partner of one ("与X形成联动"):
+    it exists. Under construction ("正在建设", "已开工", "主体结构完工") is ``building``, said in
+    the clause itself: "X已开工，预计11月完工" is building, "X已建成，Y在建" decides each apart.
+    An upgrade acting on the mention stays ``upgrading`` when done ("已完成改造"). ``ahead``: a
+    section headed as targets or plans ("二、主要目标"), where a completion is a target
+    ("2025年建成") and a count without cues is a target, planned ("日间照料中心达到12家"); a
+    ``named`` facility without cues is one the plan refers to ("凉城公园免费开放"): existing.
     """
-    if verb in _NEUTRAL_VERBS or verb in _HAVING or _DONE.search(clause) or agent:
+    if verb in _NEUTRAL_VERBS or verb in _HAVING or agent:
         return "existing"  # "在现有2所幼儿园内增设托班": the build verb is not the mention's
-    if not _MADE_FROM.search(after) and (_UPGRADE.search(verb) or _UPGRADE.search(after)):
+    upgrade = not _MADE_FROM.search(after) and (_UPGRADE.search(verb) or _UPGRADE.search(after))
+    if upgrade and (_DONE.search(clause) or "完成" in after):
         return "upgrading"
-    if _COMPLETED_AFTER.search(after) and not _STRONG_FUTURE.search(clause):
+    if _BUILDING.search(clause) and not _UPGRADE.search(after):
+        return "building"
+    if _DONE.search(clause) or _PERFECTIVE.search(clause):
+        return "existing"
+    if upgrade:
+        return "upgrading"
+    if _COMPLETED_AFTER.search(after) and not _STRONG_FUTURE.search(clause) and not ahead:
         return "existing"
     future = _STRONG_FUTURE if past else _FUTURE
-    if future.search(clause) or _STRONG_FUTURE.search(opening) or _FOLLOWING_FUTURE.match(following):
+    if future.search(clause) or _STRONG_FUTURE.search(opening) or _FOLLOWING_FUTURE.match(following) \
+            or (ahead and not named and not _NOW.search(clause) and not _NOW.search(opening)):
         return "planned"  # "年内将新建…，并启用X": X opens in the future too
     return "existing"
 
@@ -1012,12 +1112,14 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
     lines = text.splitlines()
     doc_district, doc_sub = _doc_context(nlp, lines, default_district)
     rows = []
-    section_past = False
+    section_past = section_ahead = False
     for n_para, para in enumerate(lines):
         scope: Resolution | None = doc_sub
         scope_raw = doc_sub.raw if doc_sub else ""
-        if n_para > 0 and _HEADING.match(para) and (_PAST_HEADING.search(para) or _AHEAD_HEADING.search(para)):
+        if n_para > 0 and _HEADING.match(para) and " | " not in para \
+                and (_PAST_HEADING.search(para) or _AHEAD_HEADING.search(para)):  # a table row is no heading
             section_past = bool(_PAST_HEADING.search(para)) and not _AHEAD_HEADING.search(para)
+            section_ahead = not section_past
         past = section_past or bool(_PAST_OPENING.match(para))
         if n_para == len(lines) - 1 and n_para > 2 and re.fullmatch(rf"[{_CJK}A-Za-z0-9（）()]{{2,20}}", para):
             continue  # the closing signature of a letter ("江川路街道办事处"): the issuer, not a facility
@@ -1047,6 +1149,8 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
                 verb = _governing_verb(nlp, s, toks, lo, m.start, spans)
                 if m.mention_type == "generic" and not _generic_is_concrete(s, m, verb, clause, hi, spans):
                     continue
+                if m.mention_type == "generic" and m.ordinal:
+                    m.mention_type, m.count = "counted", 1  # "建设第二家睦邻中心": one more
                 if m.mention_type != "named" and _ABSTRACT_LIST.search(clause):
                     continue
                 first = s[clauses[0][0]:clauses[0][1]] if clauses else ""
@@ -1057,12 +1161,15 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
                 else:
                     opening = first if len(first) <= 8 else ""
                 k = clauses.index((lo, hi)) if (lo, hi) in clauses else -1
-                cues = clause
+                cues, after = clause, s[m.end:hi]
                 if k > 0 and clause.startswith(_CONTINUING):  # "…三处，其中包括场中路口袋公园"
                     cues = s[clauses[k - 1][0]:hi]
+                if s[hi:hi + 1] == "：" and _LIST_LABEL.fullmatch(s[lo:m.start]):
+                    cues = after = s[m.end:]  # a list item "（四）X：正在建设，…": its body says the status
                 following = s[clauses[k + 1][0]:clauses[k + 1][1]] if 0 <= k < len(clauses) - 1 else ""
-                status = _status(cues, s[m.end:hi], opening, verb, following, past,
-                                 _is_agent(s, toks, m, verb, hi, mentions))
+                status = _status(cues, after, opening, verb, following, past,
+                                 _is_agent(s, toks, m, verb, hi, mentions) or _is_partner(s, m, hi),
+                                 ahead=section_ahead and not past, named=m.mention_type == "named")
                 rows.append(_row(nlp, m, s, lo, status, scope, scope_raw, doc_district, source, local))
     df = pd.DataFrame(rows, columns=COLUMNS + EXTRA_COLUMNS)
     df["count"] = df["count"].astype("Int64")
@@ -1083,6 +1190,14 @@ def _is_agent(s: str, toks, m: _Mention, verb: str, clause_end: int, mentions: l
     if re.search(r"[把将对][^，。；]{0,4}$", s[:m.start]) or "成" in between or "为" in between:
         return False  # the object of 把/将/对, made into the next one: "把两个菜场改造成标准化菜市场"
     return any(w.startswith(_BUILD_VERBS) or w in ("新开", "开设", "增加") for w in between)
+
+
+def _is_partner(s: str, m: _Mention, clause_end: int) -> bool:
+    """Is the mention a party to a joint action ("将与X形成联动", "推进X与Y签约")? Then it exists."""
+    joint = r"(?:形成|开展|建立|实现|进行)?(?:联动|合作|共建|对接|结对|衔接|互动|联建|签约)"
+    if re.search(r"(?:与|同|跟|和)$", s[:m.start]) and re.match(joint, s[m.end:clause_end]):
+        return True  # "将与X形成联动"
+    return bool(re.match(rf"(?:与|同|跟)[^，。；]{{1,20}}?{joint}", s[m.end:clause_end]))  # "推进X与Y签约"
 
 
 def _clause_subjects(s: str, places, clauses) -> list[tuple[int, int, Resolution]]:
@@ -1157,6 +1272,8 @@ def _row(nlp: _NLP, m: _Mention, s: str, clause_start: int, status: str, scope: 
         elif first in _DEICTIC_SUB + _DEICTIC_DISTRICT:
             confidence = 0.6
         pref = None if name != name_raw else _prefix_place(nlp, name, district)
+        if pref is not None and district and pref[1].district != district and pref[0] != pref[1].name:
+            pref = None  # a short form of a place in another district is a road here ("新村路" in 普陀区)
         if pref is not None:
             raw, res = pref
             # a short form at the start of a name (长海路…, 四平…) places it unless its own sentence
@@ -1167,6 +1284,9 @@ def _row(nlp: _NLP, m: _Mention, s: str, clause_start: int, status: str, scope: 
         district_named = pref is not None and pref[1].kind == "district" and pref[0].endswith(("区", "县"))
         if (first in _DEICTIC_DISTRICT or district_named) and not local:
             sub, sub_raw = None, ""  # "松江区第二社会福利院", not "浦东游泳馆" (a place name)
+            branch = _branch_place(nlp, name, district)
+            if branch is not None:  # "崇明区图书馆城桥分馆": the branch is in 城桥镇
+                sub, sub_raw = branch, branch.raw
     if sub is not None:
         district = sub.district or district
     corrected = sub.corrected if sub is not None else ""
@@ -1182,10 +1302,33 @@ def _row(nlp: _NLP, m: _Mention, s: str, clause_start: int, status: str, scope: 
     }
 
 
+def _branch_place(nlp: _NLP, name: str, district: str | None) -> Resolution | None:
+    """The subdistrict a branch of a district facility is named after ("…图书馆城桥分馆" → 城桥镇)."""
+    m = re.search(rf"([{_CJK}]{{2,4}})(?:分馆|分中心|分院|分园|分所|分站)$", name)
+    if m is None:
+        return None
+    for n in range(len(m.group(1)) - 1):
+        raw = m.group(1)[n:]
+        hit = nlp.gaz.aliases.get(raw)
+        if hit and hit[1] == "subdistrict":
+            res = nlp.gaz.resolve(raw, district=district)
+            if res is not None and (not district or res.district == district):
+                return res
+    return None
+
+
 def _dedupe(df: pd.DataFrame) -> pd.DataFrame:
-    """A named facility mentioned twice in one text is one row (the first mention)."""
+    """A named facility mentioned twice in one text is one row (the first mention); a name that
+    is another one of the text with its own subdistrict or district before it ("石化街道卫零路邻里中心"
+    and "卫零路邻里中心") is the same facility, kept under the shorter name."""
     named = df["mention_type"] == "named"
     dup = named & df.duplicated(subset=["source", "name", "category"], keep="first")
+    names = set(zip(df.loc[named, "source"], df.loc[named, "category"], df.loc[named, "name"]))
+    for i in df.index[named & ~dup]:
+        r = df.loc[i]
+        for place in {r["subdistrict"], r["subdistrict_raw"], r["district"]} - {""}:
+            if r["name"].startswith(place) and (r["source"], r["category"], r["name"][len(place):]) in names:
+                dup[i] = True
     return df[~dup].reset_index(drop=True)
 
 
@@ -1253,6 +1396,11 @@ def cli_extract(args) -> int:
     out = Path(args.output)
     if out.suffix.lower() != ".csv":
         raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)
+    from .io import check_writable
+    from .outdir import check_not_input
+
+    check_writable(out)
+    check_not_input(out, args.texts)
     df = extract_files(args.texts, errors="collect")
     problems = df.attrs.get("problems", [])
     if problems:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -20,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from .errors import InputError
+from .io import clean_stale_temp, make_temp_dir, temp_dir
 
 __all__ = [
     "REPO",
@@ -37,6 +37,7 @@ __all__ = [
     "check_upload",
     "keep_upload",
     "save_upload",
+    "clean_temp_on_start",
     "threshold_table",
     "thresholds_from_table",
 ]
@@ -181,7 +182,7 @@ def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UP
                 folder: str | Path | None = None) -> Path:
     """Write an ``st.file_uploader`` file to a temporary folder after :func:`check_upload`."""
     name, data = check_upload(uploaded, allowed, max_mb=max_mb)
-    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="lifecircle-upload-"))
+    folder = Path(folder) if folder else make_temp_dir("upload")  # removed by clean_temp_on_start once we exit
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / name
     out.write_bytes(data)
@@ -234,11 +235,17 @@ def prepare_from_file(area: str, network_file: Path, progress) -> Path:
 
     from .areas import prepare_offline
 
-    folder = Path(tempfile.mkdtemp(prefix="lifecircle-offline-"))
     name = network_file.name.lower()
     target = name if name.endswith((".osm", ".pbf", ".osm.xml")) else "roads" + Path(name).suffix
-    shutil.copyfile(network_file, folder / target)
-    return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
+    with temp_dir("offline") as folder:  # only needed while preparing
+        shutil.copyfile(network_file, folder / target)
+        return prepare_offline(_safe_id(area), folder, data_dir=data_dir(), progress=progress)
+
+
+@st.cache_resource(show_spinner=False)
+def clean_temp_on_start() -> int:
+    """Once per app process: remove upload/offline temporary folders that dead processes left."""
+    return clean_stale_temp()
 
 
 def geocoding_provider(name: str | None, key: str | None):
@@ -254,14 +261,10 @@ def read_official(path: Path, datum: str, provider: Any = None) -> gpd.GeoDataFr
     Rows with an address but no coordinates are located with ``provider`` when
     one is given, else listed in ``attrs["unlocated"]`` (:func:`geo.places.locate_official`).
     """
+    from .facilities import require_facilities
     from .places import locate_official
 
-    tab = locate_official(path, provider, datum=datum)
-    if len(tab) == 0:
-        raise InputError("文件中没有可用的设施（需要类别和经纬度列）。",
-                         "no usable facilities in the file (need category and longitude/latitude columns).",
-                         path.name)
-    return tab
+    return require_facilities(locate_official(path, provider, datum=datum), path)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)

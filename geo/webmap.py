@@ -763,7 +763,7 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
     """Facilities as CircleMarkers in ONE GeoJSON layer.
 
     Fill colour = category; outline colour = source (OSM / official list /
-    policy text match / manual placement); planned or upgrading facilities are
+    policy text match / manual placement); planned, under-construction or upgrading facilities are
     hollow with a dashed outline, existing ones filled. Polygons (parks) are
     drawn at a representative point.
     """
@@ -826,7 +826,7 @@ def add_legend(m: folium.Map | folium.FeatureGroup, threshold_m: float, speed_m_
     """Distance legend (metres and minutes) and, optionally, the facility symbols.
 
     The facility legend draws its swatches like the markers: fill = category
-    colour, outline = source, hollow dashed = planned/upgrading.
+    colour, outline = source, hollow dashed = planned/building/upgrading.
     """
     zh = lang == "zh"
     title = f"至最近{label(category, lang)}的步行距离" if zh else f"Walk to nearest: {label(category, lang)}"
@@ -839,7 +839,7 @@ def add_legend(m: folium.Map | folium.FeatureGroup, threshold_m: float, speed_m_
     if with_facilities:
         fill = "#bdbdbd" if all_facilities else CATEGORY_COLORS.get(category, "#333333")
         srows = [(fill, ("来源：" if zh else "source: ") + label(k, lang), SOURCE_STROKE[k], False) for k in SOURCES]
-        srows.append(("rgba(255,255,255,0)", label("planned", lang) + "/" + label("upgrading", lang)
+        srows.append(("rgba(255,255,255,0)", "/".join(label(s, lang) for s in ("planned", "building", "upgrading"))
                       + ("（空心虚线）" if zh else " (hollow, dashed)"), fill if not all_facilities else "#444444", True))
         if all_facilities:
             ftitle = "设施（填色 = 类别，外圈 = 来源）" if zh else "Facilities (fill = category, outline = source)"

@@ -13,7 +13,7 @@ from shapely.geometry import Point
 
 from geo import facilities as F
 from geo.boundaries import read_boundaries
-from geo.categories import CATEGORY_KEYS
+from geo.categories import CATEGORY_KEYS, STATUSES
 from geo.errors import InputError
 
 # 新江湾城's network extent (shared/data/networks/README.md) plus ~1.5 km
@@ -33,7 +33,7 @@ def _schema_ok(gdf):
     assert list(gdf.columns[:6]) == F.FACILITY_COLUMNS[:6] and gdf.geometry.name == "geometry"
     assert gdf.crs.to_epsg() == 4326
     assert set(gdf["category"]) <= set(CATEGORY_KEYS)
-    assert set(gdf["status"]) <= {"existing", "planned", "upgrading"}
+    assert set(gdf["status"]) <= set(STATUSES)
 
 
 # ----------------------------------------------------------------- Geofabrik (real data)
@@ -292,3 +292,16 @@ def test_status_column_found_by_its_chinese_name(tmp_path):
     path.write_text("名称,类别,状态,经度,纬度\n丙食堂,canteen,也许,121.50,31.33\n", encoding="utf-8")
     with pytest.raises(InputError, match="状态"):
         F.read_facility_table(path)
+
+
+def test_under_construction_status_and_the_two_scenarios(tmp_path):
+    """在建/已开工 read as ``building``; before the plan keeps existing and upgrading sites,
+    after the plan adds building and planned ones."""
+    path = tmp_path / "名录.csv"
+    rows = [("甲", "现状"), ("乙", "在建"), ("丙", "已开工"), ("丁", "改造提升"), ("戊", "规划"), ("己", "under construction")]
+    path.write_text("名称,类别,状态,经度,纬度\n" + "".join(f"{n}食堂,canteen,{st},121.5{i},31.33\n"
+                                                for i, (n, st) in enumerate(rows)), encoding="utf-8")
+    gdf = F.read_facility_table(path)
+    assert gdf["status"].tolist() == ["existing", "building", "building", "upgrading", "planned", "building"]
+    assert F.filter_scenario(gdf, include_planned=False)["name"].tolist() == ["甲食堂", "丁食堂"]
+    assert len(F.filter_scenario(gdf, include_planned=True)) == 6

@@ -60,7 +60,8 @@ def test_toy_distances_and_outputs(tmp_path, capsys):
     files = make_toy(tmp_path / "in")
     out = tmp_path / "out"
     assert main(["--lang", "en", *toy_args(files, out, "--threshold", "park=1000", "--profile", "elderly")]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "named_streets.csv"])  # roads have names
+    # roads have names; .lifecircle.json names the files coverage owns (geo.outdir)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, "named_streets.csv", ".lifecircle.json"])
     b = gpd.read_file(out / "buildings.gpkg")
     # building leg 20 + 900 along A + park leg 10 = 930; clinic: 20 + 0 + 5 = 25
     assert b["dist_m_park"].iloc[0] == pytest.approx(930, abs=1.0)

@@ -133,6 +133,45 @@ def test_generic_mentions_need_a_construction_verb():
 
 
 # ---- encodings and formats -----------------------------------------------------------------
+PROGRESS = """曹家渡街道2024年“15分钟社区生活圈”重点项目进展
+
+一、已完成项目
+万航渡路社区食堂于3月开业，成为街道第4家社区食堂；康定路口袋公园完成改造并重新开放；街道新增老年助餐点6个。
+二、在建项目
+余姚路长者照护之家正在进行内部装修，预计9月投入使用；曹家渡街道社区卫生服务中心武宁分中心已开工建设；昌化路市民健身驿站主体结构已封顶。
+三、计划项目
+计划新建社区托育点2处；长寿路菜市场拟进行标准化改造；街道还将在西康路沿线新建一处社区花园。
+目前，街道家庭医生工作室达到18个，党群服务站共有25个。"""
+
+
+def test_progress_report_sections_building_and_targets():
+    """Sections headed 已完成/在建/计划; 在建 cues inside the clause; counts after the noun with 目前."""
+    assert _facts(extract_mentions(PROGRESS)) == {
+        ("万航渡路社区食堂", "canteen", "existing", 1, "曹家渡街道"),  # 第4家: a rank, not four canteens
+        ("康定路口袋公园", "park", "upgrading", 1, "曹家渡街道"),
+        ("", "canteen", "existing", 6, "曹家渡街道"),  # 新增 under 已完成项目
+        ("余姚路长者照护之家", "elderly_care", "building", 1, "曹家渡街道"),  # 正在进行内部装修
+        ("曹家渡街道社区卫生服务中心武宁分中心", "health", "building", 1, "曹家渡街道"),
+        ("昌化路市民健身驿站", "sports", "building", 1, "曹家渡街道"),  # 主体结构已封顶: a part of it
+        ("", "education", "planned", 2, "曹家渡街道"),
+        ("长寿路菜市场", "market", "upgrading", 1, "曹家渡街道"),
+        ("", "park", "planned", 1, "曹家渡街道"),
+        ("", "health", "existing", 18, "曹家渡街道"),  # 目前…达到18个
+        ("", "community_service", "existing", 25, "曹家渡街道"),
+    }
+
+
+def test_wechat_related_articles_are_stripped():
+    raw = ("正文：殷行街道开鲁路社区食堂正式开业，为周边老人提供助餐服务，日均供餐三百余份，深受居民欢迎。\n"
+           "▼往期回顾▼\n▶ 五角场街道首家长者食堂开张\n▶ 四平路街道3个口袋公园完成改造\n阅读原文\n"
+           "▶ 长白新村街道邻里汇启用\n")
+    text = clean_text(raw)
+    assert text.splitlines() == [raw.splitlines()[0]]
+    # without a marker, link arrows after the last paragraph are a link list too; a bullet in prose is not
+    assert clean_text("正文。\n▶ 五角场街道首家长者食堂开张\n▶ 四平路街道口袋公园\n") == "正文。"
+    assert clean_text("正文。\n▶ 殷行街道新建社区食堂3家。\n") == "正文。\n▶ 殷行街道新建社区食堂3家。"
+
+
 def test_decode_prefers_chinese_encodings():
     s = "南码头路街道推进文化活动中心、市民健身中心建设。" * 3
     for enc in ("utf-8", "gb18030", "gbk"):
@@ -198,11 +237,13 @@ def _named_match(a: str, b: str) -> bool:
     return a == b or fuzz.ratio(a, b) >= 90
 
 
-def _score(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str):
+def _matches(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str) -> list[tuple]:
+    """(label, prediction) pairs of one kind: a named label matches a similar name of its text,
+    a counted one the same category and count; each prediction is used once."""
     gold = labels[labels["mention_type"] == kind]
     pred = pd.concat(frames.values(), ignore_index=True)
     pred = pred[pred["mention_type"] == kind]
-    matched, used, found = [], set(), set()
+    matched, used = [], set()
     for g in gold.itertuples():
         for p in pred[pred["source"] == g.source].itertuples():
             if p.Index in used:
@@ -211,9 +252,17 @@ def _score(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str):
                   else (p.category == g.category and int(p.count) == int(g.count)))
             if ok:
                 used.add(p.Index)
-                found.add(g.Index)
                 matched.append((g, p))
                 break
+    return matched
+
+
+def _score(frames: dict[str, pd.DataFrame], labels: pd.DataFrame, kind: str):
+    gold = labels[labels["mention_type"] == kind]
+    pred = pd.concat(frames.values(), ignore_index=True)
+    pred = pred[pred["mention_type"] == kind]
+    matched = _matches(frames, labels, kind)
+    found, used = {g.Index for g, _ in matched}, {p.Index for _, p in matched}
     precision = len(matched) / len(pred) if len(pred) else 1.0
     recall = len(matched) / len(gold) if len(gold) else 1.0
     attrs = {a: sum(str(getattr(g, a) if pd.notna(getattr(g, a)) else "") == str(getattr(p, a)) for g, p in matched)
@@ -227,7 +276,7 @@ def test_seed_precision_recall(seed_frames):
     labels = pd.read_csv(LABELS, dtype={"name": str, "subdistrict": str}, keep_default_na=False,
                          na_values={"count": [""]})
     assert set(labels["source"]) == set(seed_frames)
-    for kind, min_p, min_r in (("named", 0.85, 0.90), ("counted", 0.85, 0.85)):
+    for kind, min_p, min_r in (("named", 0.85, 1.0), ("counted", 0.85, 1.0)):  # every labelled seed mention
         p, r, attrs, missed, extra = _score(seed_frames, labels, kind)
         print(f"\n{kind}: precision {p:.2f} recall {r:.2f} miss rate {1 - r:.2f}; "
               f"attribute accuracy on matches: " + ", ".join(f"{k} {v:.2f}" for k, v in attrs.items()))
@@ -318,7 +367,7 @@ def test_postposed_counts_future_cues_and_district_wide_statements():
                           "新华路街道另有长者照护之家两家在建，街道社区食堂3个月内开业。")
     assert _facts(df) == {
         ("", "elderly_care", "existing", 41, ""),  # 全区: the whole district, not the paragraph's subdistrict
-        ("", "elderly_care", "planned", 2, "新华路街道"),  # 在建: under construction
+        ("", "elderly_care", "building", 2, "新华路街道"),  # 在建: under construction
         ("新华路街道社区食堂", "canteen", "planned", 1, "新华路街道"),  # 街道 = this text's subdistrict
     }
     assert set(df["district"]) == {"长宁区"}
@@ -339,6 +388,7 @@ def test_other_phrasings_hongkou_plan():
         ("凉城新村街道第二长者照护之家", "elderly_care", "planned", 1, "凉城新村街道"),  # 年底前建成
         ("", "canteen", "planned", 1, "凉城新村街道"),  # 新设1个
         ("凉城新村街道社区卫生服务中心", "health", "upgrading", 1, "凉城新村街道"),
+        ("", "health", "planned", 2, "凉城新村街道"),  # 新增2个家庭医生工作室
         ("汶水路绿地", "park", "upgrading", 1, "凉城新村街道"),
         ("凉城公园", "park", "existing", 1, "凉城新村街道"),  # 免费开放: an adverb, not a compound noun
         ("凉城文化中心", "culture", "planned", 1, "凉城新村街道"),
@@ -366,14 +416,51 @@ def test_other_phrasings_hongkou_plan():
     ("殷行街道邻里中心投入使用，黄兴公园经改造后重新开放，复兴岛公园北入口改造工程已完成招标。",
      {("殷行街道邻里中心", "community_service", "existing", 1, "殷行街道"),
       ("黄兴公园", "park", "upgrading", 1, "殷行街道"), ("复兴岛公园", "park", "upgrading", 1, "殷行街道")}),
-    # the subject of a construction verb exists; a following 预计 clause dates its clause
+    # the subject of a construction verb exists; 正在装修 is under construction whatever follows
     ("殷行街道社区卫生服务中心将新增“健康驿站”2个。殷行街道另有两家社区食堂正在装修，预计年底启用。",
      {("殷行街道社区卫生服务中心", "health", "existing", 1, "殷行街道"), ("", "health", "planned", 2, "殷行街道"),
-      ("", "canteen", "planned", 2, "殷行街道")}),
+      ("", "canteen", "building", 2, "殷行街道")}),
+    # a following 预计 clause dates its clause
+    ("殷行街道另有两家社区食堂完成招标，预计年底启用。", {("", "canteen", "planned", 2, "殷行街道")}),
     # a paragraph that looks back reports done work; a clause-opening subdistrict is the subject
     ("过去一年，杨浦区新建长者食堂8家。\n明年，殷行街道将新建一家社区食堂，五角场街道对两个助餐点进行改造提升。",
      {("", "canteen", "existing", 8, ""), ("", "canteen", "planned", 1, "殷行街道"),
       ("", "canteen", "upgrading", 2, "五角场街道")}),
+    # ---- the failure classes of issue 9 ----
+    # a name followed by 计划/预计 starts its predicate
+    ("殷行街道开鲁路长者照护之家计划明年开业，民京路社区食堂预计年底建成。",
+     {("殷行街道开鲁路长者照护之家", "elderly_care", "planned", 1, "殷行街道"),
+      ("民京路社区食堂", "canteen", "planned", 1, "殷行街道")}),
+    # the facility that 开展/推行 something is kept (国/和/路: a road cut into characters)
+    ("殷行街道社区卫生服务中心开展家庭医生签约服务，国和路社区文化活动中心推行预约制。",
+     {("殷行街道社区卫生服务中心", "health", "existing", 1, "殷行街道"),
+      ("国和路社区文化活动中心", "culture", "existing", 1, "殷行街道")}),
+    # 家庭医生工作室 is a facility; a centre that 新建 (tagged as a place by jieba) one exists
+    ("殷行街道设有家庭医生工作室12个，开鲁新村社区卫生服务中心新建家庭医生工作室。",
+     {("", "health", "existing", 12, "殷行街道"), ("开鲁新村社区卫生服务中心", "health", "existing", 1, "殷行街道")}),
+    # a part of the facility after it
+    ("殷行街道民京路小学操场改造后向居民开放。", {("殷行街道民京路小学", "education", "upgrading", 1, "殷行街道")}),
+    # counts after the noun, with a verb
+    ("殷行街道社区食堂新增3个，助餐点达到15个。",
+     {("", "canteen", "planned", 3, "殷行街道"), ("", "canteen", "existing", 15, "殷行街道")}),
+    # a semicolon list of targets: one row each
+    ("到2025年，殷行街道新增社区食堂3家；新增助餐点10个；新建口袋公园2个。",
+     {("", "canteen", "planned", 3, "殷行街道"), ("", "canteen", "planned", 10, "殷行街道"),
+      ("", "park", "planned", 2, "殷行街道")}),
+    # an ordinal is a rank: nothing when it only describes, one facility when it is built
+    ("开鲁路社区食堂是殷行街道第5家社区食堂。殷行街道将建设第二家睦邻中心。",
+     {("开鲁路社区食堂", "canteen", "existing", 1, "殷行街道"), ("", "community_service", "planned", 1, "殷行街道")}),
+    # status per clause, with under construction
+    ("殷行街道开鲁路长者照护之家已建成，民京路邻里汇已开工，国和路社区食堂计划明年新建。",
+     {("殷行街道开鲁路长者照护之家", "elderly_care", "existing", 1, "殷行街道"),
+      ("民京路邻里汇", "community_service", "building", 1, "殷行街道"),
+      ("国和路社区食堂", "canteen", "planned", 1, "殷行街道")}),
+    ("（二）殷行街道市民健身中心：主体结构已完工，预计明年启用。",
+     {("殷行街道市民健身中心", "sports", "building", 1, "殷行街道")}),
+    # traps: a 小区 named after a park, generic green type names, the main library of a branch
+    ("殷行街道阳光公园小区新增了一处口袋公园。", {("", "park", "existing", 1, "殷行街道")}),
+    ("殷行街道将对沿街绿地和单位附属绿地进行梳理。", set()),
+    ("杨浦区图书馆殷行分馆计划明年开放。", {("杨浦区图书馆殷行分馆", "culture", "planned", 1, "殷行街道")}),
 ])
 def test_general_rules(text, want):
     assert _facts(extract_mentions(text)) == want
