@@ -116,6 +116,9 @@ class ProviderError(LifecircleError):
         super().__init__(zh, en)
         self.kind, self.provider = kind, provider
 
+    def __reduce__(self):  # copy/pickle with kind and provider (LifecircleError rebuilds from zh, en, path)
+        return (self.__class__, (self.zh, self.en, self.kind, self.provider))
+
 
 # --------------------------------------------------------------------------- keys, cache, pacing
 def provider_key(provider: str, key: str | None = None) -> str:

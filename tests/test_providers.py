@@ -224,6 +224,11 @@ def test_network_failure_says_no_internet_not_not_found(exc, kind, words, tmp_pa
     with pytest.raises(ProviderError) as e:
         p.search(GOOD)
     assert e.value.kind == kind and words in e.value.message("zh") and "未找到" not in e.value.message("zh")
+    import copy
+    import pickle
+
+    again = pickle.loads(pickle.dumps(copy.deepcopy(e.value)))  # pandas deep-copies attrs; errors travel
+    assert (again.kind, again.provider, again.message("en")) == (kind, "tianditu", e.value.message("en"))
     out = locate_with_provider(mentions({"name": GOOD}), p)
     assert out["match_status"].iat[0] == "unmatched" and words in out.attrs["provider_error"]
 
