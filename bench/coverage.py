@@ -331,6 +331,51 @@ def pandana_child(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------------- agreement
+# --------------------------------------------------------------------------- (d) cityseer
+def run_cityseer(net: WalkNetwork, fac_xy: dict[str, np.ndarray], thresholds: dict[str, float]) -> dict:
+    """(d) cityseer: our nodes and edge geometries as its NetworkStructure, then ``compute_accessibilities``
+    once per threshold (all categories sharing it at once); ``cc_<cat>_nearest_max_<d>`` per node.
+
+    Returns ``{"build": T, "query": T, "dist": {cat: node distances, NaN beyond the threshold}}``.
+    """
+    import logging
+
+    logging.getLogger("cityseer").setLevel(logging.WARNING)
+    from cityseer.metrics import layers
+    from cityseer.tools import io as cs_io
+
+    def build():
+        G = nx.MultiGraph(crs=net.crs)
+        G.add_nodes_from((str(i), {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(net.node_xy))
+        G.add_edges_from((str(u), str(v), {"geom": g}) for u, v, g in
+                         zip(net.edges["u"], net.edges["v"], net.edges.geometry.values) if u != v)
+        return cs_io.network_structure_from_nx(G)
+
+    with contextlib.redirect_stderr(io.StringIO()):  # its tqdm progress bars
+        t_build, (nodes_gdf, _, ns) = timed(build)
+    data = gpd.GeoDataFrame({"category": np.concatenate([[c] * len(xy) for c, xy in fac_xy.items()])},
+                            geometry=shapely.points(np.concatenate(list(fac_xy.values()))), crs=net.crs)
+    by_d: dict[int, list[str]] = {}
+    for c in fac_xy:
+        by_d.setdefault(int(thresholds[c]), []).append(c)
+
+    def query():
+        out = {}
+        for d, cats in by_d.items():
+            res = layers.compute_accessibilities(data, "category", cats, nodes_gdf.copy(), ns, distances=[d],
+                                                 decay_fn="1")
+            pos = res.index.astype(int).to_numpy()
+            for c in cats:
+                v = np.full(net.n_nodes, np.nan)
+                v[pos] = res[f"cc_{c}_nearest_max_{d}"].to_numpy(float)
+                out[c] = v
+        return out
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        t_query, dist = timed(query)
+    return {"build": t_build, "query": t_query, "dist": dist}
+
+
 def agree_a_b(da: dict[str, np.ndarray], rb: dict[str, np.ndarray], eps: float = 1e-6) -> tuple[int, int, int]:
     """(a) within threshold vs (b) reached: (nodes compared, disagreements, borderline skipped)."""
     tot = bad = border = 0
@@ -418,7 +463,7 @@ def main() -> int:
         pandana_ok, pandana_why = True, f"pandana {pandana.__version__}"
     except ImportError as exc:
         pandana_ok, pandana_why = False, f"pandana NOT installed ({exc}); run bench/run"
-    print(f"baselines: networkx {nx.__version__}; {pandana_why}")
+    print(f"baselines: networkx {nx.__version__}; {pandana_why}; cityseer as a peer (real network only)")
 
     # ------------------------------------------------------------ real network
     print("\n== real network: 新江湾城 (roads.geojson -> geo.network.network_from_lines, snap_tol_m=2.5) ==")
@@ -460,6 +505,28 @@ def main() -> int:
     else:
         print(f"(c) pandana: skipped: {pandana_why}")
 
+    rd, cityseer_why = None, ""
+    try:  # version() raises PackageNotFoundError, an ImportError, when cityseer is not installed
+        from importlib.metadata import version
+
+        cityseer_why = f"cityseer {version('cityseer')}"
+        # cityseer assigns a data point to the nearest street front (an edge's two ends), never to a lone node:
+        # facility nodes in components of fewer than 3 nodes would land on another component, so they are left
+        # out of (d) and of the (a) it is compared with
+        comp = net.components()
+        size = np.bincount(comp)
+        fac_d = {c: n[size[comp[n]] >= 3] for c, n in fac_nodes.items()}
+        left_out = sum(len(fac_nodes[c]) - len(fac_d[c]) for c in fac_nodes)
+        rd = run_cityseer(net, {c: net.node_xy[n] for c, n in fac_d.items()}, THRESHOLDS)
+        rd["incl"] = rd["build"] + rd["query"]
+        rd["a"] = run_engine(net, {c: node_points(net, n) for c, n in fac_d.items()}) if left_out else da
+        print(f"(d) cityseer: NetworkStructure from our nodes and edges {fmt_t(rd['build'])} + "
+              f"compute_accessibilities (one call per threshold, nearest distance) {fmt_t(rd['query'])} "
+              f"({left_out} facility nodes in components of < 3 nodes left out)")
+    except ImportError as exc:
+        cityseer_why = f"cityseer NOT installed ({exc}); run bench/run"
+        print(f"(d) cityseer: skipped: {cityseer_why}")
+
     # the full engine as the CLI runs it (real facility geometries, parks by boundary, buildings)
     try:
         bld = gpd.read_file(BUILDINGS)
@@ -483,6 +550,11 @@ def main() -> int:
         print(f"  (a) vs (c): distances agree on {totc - badc:,} of {totc:,} node-category pairs within "
               f"0.05 m + 1e-5 x threshold (max |diff| {worst:.4f} m); pandana answers only within the threshold")
         assert badc == 0, "(a) and (c) distances disagree"
+    if rd is not None:
+        totd, badd, worstd = agree_a_c(rd["a"], rd["dist"])
+        print(f"  (a) vs (d): distances agree on {totd - badd:,} of {totd:,} node-category pairs within "
+              f"0.05 m + 1e-5 x threshold (max |diff| {worstd:.4f} m); cityseer answers only within the threshold")
+        assert badd == 0, "(a) and (d) distances disagree"
 
     # ------------------------------------------------------------ synthetic
     syn = None
@@ -556,6 +628,9 @@ def main() -> int:
     if rc is not None:
         row("(c) pandana incl. Network() + precompute", "real", rc["incl"], ta)
         row("(c) pandana queries only", "real", rc["query"], ta)
+    if rd is not None:
+        row("(d) cityseer incl. NetworkStructure", "real", rd["incl"], ta)
+        row("(d) cityseer queries only", "real", rd["query"], ta)
     if syn is not None:
         row("(a) lifecircle (first call)", "SYNTHETIC", syn["a"], syn["a"])
         c = syn["c"]

@@ -146,9 +146,13 @@ def network_extent(net: WalkNetwork, buffer_m: float = 0.0) -> shapely.Geometry:
     return gpd.GeoSeries([hull], crs=net.crs).to_crs(WGS84).iloc[0]
 
 
-def with_building_ids(b: gpd.GeoDataFrame, source_name: str = "building") -> gpd.GeoDataFrame:
-    """Polygon buildings in WGS-84 with a ``building_id`` first (``osm:way/<id>`` when known), source columns kept."""
-    b = b[b.geometry.notna() & b.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+def with_building_ids(b: gpd.GeoDataFrame, source_name: str = "building", *, points: bool = False) -> gpd.GeoDataFrame:
+    """Polygon buildings in WGS-84 with a ``building_id`` first (``osm:way/<id>`` when known), source columns kept.
+
+    ``points=True`` keeps point features too (residential compounds, 小区, given as points).
+    """
+    kinds = ["Polygon", "MultiPolygon"] + (["Point", "MultiPoint"] if points else [])
+    b = b[b.geometry.notna() & b.geom_type.isin(kinds)].reset_index(drop=True)
     b = as_wgs84(b)
     idcol = next((c for c in ("building_id", "osm_way_id", "osm_id", "osmid", "id") if c in b.columns), None)
     if idcol == "building_id":

@@ -32,10 +32,20 @@ HANDLERS = {
     "geocode": "geo.geocode:cli_geocode",
     "locate": "geo.places:cli_locate",
     "report": "geo.report:cli_report",
+    "site": "geo.siting:cli_site",
 }
 
 FORCE_HELP = ("write into a folder that holds files lifecircle did not write (they are kept, never deleted); "
               "without it such a folder is refused")
+
+
+def _add_inputs(s: argparse.ArgumentParser) -> None:
+    """The study-area inputs shared by ``coverage`` and ``site``."""
+    s.add_argument("--area", help="a prepared area folder (data/areas/<area>) instead of the separate inputs")
+    s.add_argument("--network", help="OSM XML/PBF or a road line layer (GeoJSON/GPKG/SHP)")
+    s.add_argument("--facilities", action="append", default=[], help="facility file (repeatable)")
+    s.add_argument("--boundaries", help="subdistrict boundaries")
+    s.add_argument("--boundary-name", help="name column of the boundaries (detected if omitted)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,11 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", default="data", help="root of prepared data (default: data)")
 
     s = sub.add_parser("coverage", help="walking coverage of facilities on a network")
-    s.add_argument("--area", help="a prepared area folder (data/areas/<area>) instead of the separate inputs")
-    s.add_argument("--network", help="OSM XML/PBF or a road line layer (GeoJSON/GPKG/SHP)")
-    s.add_argument("--facilities", action="append", default=[], help="facility file (repeatable)")
-    s.add_argument("--boundaries", help="subdistrict boundaries")
-    s.add_argument("--boundary-name", help="name column of the boundaries (detected if omitted)")
+    _add_inputs(s)
     s.add_argument("--buildings", help="building footprints (optional; without them streets are the demand)")
     s.add_argument("--speed", type=float, help="walking speed in metres per minute (overrides --profile)")
     s.add_argument("--profile", choices=sorted(PROFILES), default="default", help="walking profile")
@@ -67,6 +73,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-planned", action="store_true",
                    help="exclude planned and under-construction facilities (before-the-plan scenario)")
     s.add_argument("-o", "--outdir", required=True, help="output directory")
+    s.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+    s = sub.add_parser("site", help="propose where new facilities of one category should go (maximal covering)")
+    s.add_argument("--study", metavar="FILE", help="a saved study or a coverage OUTDIR/params.json: its area, "
+                   "facility layers, scenario, walker and thresholds (instead of --area/--network/--facilities)")
+    _add_inputs(s)
+    s.add_argument("--buildings", help="residential demand: footprints or points (weights from 人口/户数/levels)")
+    s.add_argument("--category", required=True, help=f"facility category ({', '.join(CATEGORY_KEYS)})")
+    s.add_argument("--count", type=int, required=True, metavar="P", help="number of new facilities")
+    s.add_argument("--subdistrict", help="place candidates only in this subdistrict (demand anywhere counts)")
+    s.add_argument("--threshold", type=float, metavar="M", help="walking threshold in metres (default: the category's)")
+    s.add_argument("--candidates", default="streets", metavar="streets|buildings|FILE",
+                   help="candidate sites: points along streets (default), building points, or a points/polygons file")
+    s.add_argument("--spacing", type=float, default=50.0, metavar="M", help="street candidate spacing in metres")
+    s.add_argument("--no-planned", action="store_true", help="exclude planned facilities from the existing ones")
+    s.add_argument("--solver", choices=["auto", "milp", "greedy"], default="auto",
+                   help="auto: greedy then exact MILP (HiGHS) under --time-limit")
+    s.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="time limit of the exact solver (s)")
+    s.add_argument("--persons-per-household", type=float, default=2.32, metavar="N",
+                   help="residents per household when demand has a 户数/households column (default 2.32, "
+                        "Shanghai 7th census)")
+    s.add_argument("--m2-per-person", type=float, metavar="M2",
+                   help="floor area per resident: turns floor-area weights (footprint x levels) into residents")
+    s.add_argument("--lscp", action="store_true",
+                   help="also report the fewest sites that would cover every reachable home (set covering)")
+    s.add_argument("-o", "--outdir", required=True, help="output directory (sites.csv, sites.gpkg, params.json)")
     s.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")

@@ -430,7 +430,9 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     xcol = lon_col or _find_col(cols, _LON_NAMES, fuzzy=r"lon|lng|经度")
     ycol = lat_col or _find_col(cols, _LAT_NAMES, fuzzy=r"lat|纬度")
     has_geom = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
-    if xcol in df.columns and ycol in df.columns:
+    # a layer of polygons (parks, proposed parcels in sites.gpkg) keeps them even when it also has lon/lat columns
+    has_area = has_geom and bool((df.geometry.notna() & ~df.geometry.geom_type.isin(["Point", "MultiPoint"])).any())
+    if xcol in df.columns and ycol in df.columns and not has_area:
         lon, lat = _to_float(df[xcol]), _to_float(df[ycol])
         geoms = None
     elif has_geom:
