@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,8 +31,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import InputError, ui_lang
-from .geocode import _bi, _nfkc  # the geocode table's reason format and text normaliser
+from .errors import InputError, Message, warn
+from .geocode import _bi  # the geocode table's reason format
+from .names import nfkc
 from .providers import Place, Provider, ProviderError
 
 __all__ = [
@@ -64,11 +66,16 @@ _STOP = re.compile(rf"[^{_CJK}0-9A-Za-z]")
 
 def _add_reason(old: object, zh: str, en: str) -> str:
     """Append one zh/en note to an existing ``zh，zh / en, en`` reason."""
-    old = _nfkc(old)
+    old = nfkc(old)
     if " / " in old:
         a, b = old.split(" / ", 1)
         return f"{a}，{zh} / {b}, {en}"
     return _bi([x for x in (old, zh) if x], [en])
+
+
+def _col(df: pd.DataFrame) -> Callable[[str], int]:
+    """Position of a (unique) column, as ``DataFrame.iat`` wants it."""
+    return lambda name: int(df.columns.get_loc(name))  # type: ignore[arg-type]
 
 
 def _dist_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -90,7 +97,7 @@ def address_in_sentence(sentence: object, name: object = "") -> str:
     >>> address_in_sentence("新建的睦邻中心位于国和路1000号，明年开放。")
     '国和路1000号'
     """
-    s, nm = _nfkc(sentence), _nfkc(name)
+    s, nm = nfkc(sentence), nfkc(name)
     if not s:
         return ""
     at = s.find(nm) if nm else -1
@@ -121,7 +128,7 @@ def relative_anchors(sentence: object, name: object = "") -> list[tuple[str, str
     names. Area words (公园, 广场 ...) need a relation (内, 旁, 附近 ...); home
     words (小区, 新村 ...) do not.
     """
-    s, nm = _nfkc(sentence), _nfkc(name)
+    s, nm = nfkc(sentence), nfkc(name)
     out = []
     for kw in _AREA_KW + _HOME_KW:
         for m in re.finditer(re.escape(kw), s):
@@ -154,7 +161,8 @@ def ensure_place_columns(geocoded: pd.DataFrame) -> pd.DataFrame:
     has_id = ~out["osm_id"].astype(str).isin(["", "nan", "None"])
     osm = out["match_status"].isin(["matched", "ambiguous"]) & out["provider"].eq("") & has_id
     out.loc[osm, "provider"] = "osm"
-    score = pd.to_numeric(out.get("match_score"), errors="coerce")
+    score = pd.to_numeric(out["match_score"], errors="coerce") if "match_score" in out.columns \
+        else pd.Series(np.nan, index=out.index)
     fill = osm & out["match_confidence"].isna()
     out.loc[fill, "match_confidence"] = (score[fill] / 100.0).round(3)
     for c in ("reason", "candidates", "osm_name", "osm_id", "osm_type", "match_status"):
@@ -209,16 +217,20 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
     """
     out = ensure_place_columns(geocoded)
     out.attrs = dict(geocoded.attrs)
-    col = out.columns.get_loc
+    col = _col(out)
     error: ProviderError | None = None
     pz, pe = provider.label if provider else ("", "")
     for i, row in enumerate(out.to_dict("records")):
         if row["match_status"] not in ("unmatched", "not_applicable"):
             continue
-        name = _nfkc(row.get("name"))
+        name = nfkc(row.get("name"))
         addr = address_in_sentence(row.get("sentence", ""), name)
-        count = pd.to_numeric(pd.Series([row.get("count")]), errors="coerce").iat[0]
-        if row["match_status"] == "not_applicable" and not (addr and (np.isnan(count) or count <= 1)):
+        try:
+            count = float(row.get("count"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            count = float("nan")
+        count = 1.0 if math.isnan(count) else count
+        if row["match_status"] == "not_applicable" and not (addr and count <= 1):
             continue  # a counted mention is placed only when it is one facility at a given address
         if addr:
             out.iat[i, col("address")] = addr
@@ -238,7 +250,7 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
         if error is not None:
             out.iat[i, col("reason")] = _add_reason(row["reason"], f"未在线查询：{error.zh}", f"not looked up online: {error.en}")
             continue
-        district = _nfkc(row.get("district"))
+        district = nfkc(row.get("district"))
         if addr and district and not re.search(r"[区县]", addr):
             addr = district + addr  # 江川路 is in one district, not every one
         query = addr or name
@@ -281,7 +293,7 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
             [f"{pz}按{what_zh}“{query}”找到“{label}”（置信度 {best.confidence:.2f}）", "已转换为 WGS-84"],
             [f"{pe} found '{label}' for the {what_en} '{query}' (confidence {best.confidence:.2f})", "converted to WGS-84"])
     if error is not None:
-        out.attrs["provider_error"] = error.message()
+        out.attrs["provider_error"] = warn(error.zh, error.en)
     return out
 
 
@@ -326,12 +338,12 @@ def resolve_relative(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame, *, sa
     cands = candidates.reset_index(drop=True)
     index = _name_index(cands)
     rep = cands.geometry.representative_point()
-    col = out.columns.get_loc
+    col = _col(out)
     for i in todo:
         row = out.iloc[i]
-        name = _nfkc(row.get("name"))
+        name = nfkc(row.get("name"))
         own = normalize_name(name)[0] if name else ""
-        sentence = _nfkc(row.get("sentence"))
+        sentence = nfkc(row.get("sentence"))
         at = sentence.find(name) if name else -1
         lo, hi = _clause(sentence, at)
         best = None  # (distance to the name in the sentence, -length, anchor, relation, rows)
@@ -387,14 +399,14 @@ _ADDRESS_NAMES = ("address", "official_address", "地址", "详细地址", "设�
 
 
 def locate_official(path: str | Path, provider: Provider | None = None, *, datum: str = "wgs84",
-                    min_confidence: float = 0.8) -> gpd.GeoDataFrame:
+                    min_confidence: float = 0.8, lang: str = "zh") -> gpd.GeoDataFrame:
     """An official facility list in the Facilities schema, rows without coordinates located by their address.
 
     Rows with coordinates are read as :func:`geo.facilities.read_facility_table`
     reads them. Rows without coordinates but with an address (``address``,
     ``official_address``, ``地址`` ...) are looked up with ``provider``; the ones
     that stay unlocated (no key, no answer, too uncertain, provider failed) are
-    listed in ``attrs["unlocated"]`` (:data:`UNLOCATED_COLUMNS`), and the
+    listed, their reason in ``lang``, in ``attrs["unlocated"]`` (:data:`UNLOCATED_COLUMNS`), and the
     warnings (``attrs["warnings"]``) say how many and why.
     """
     from .facilities import (
@@ -424,16 +436,16 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     no_xy = ~(np.isfinite(_to_float(raw[xcol])) & np.isfinite(_to_float(raw[ycol])))
     if not no_xy.any():
         return fac
-    zh = ui_lang() == "zh"
+    zh = lang == "zh"
     ncol, ccol, icol = _find_col(cols, _NAME_NAMES), _find_col(cols, _CATEGORY_NAMES, fuzzy=r"categor|类别|类型"), \
         _find_col(cols, _ID_NAMES)
     lookup = category_lookup()
-    located, unlocated = [], []
+    located, unlocated, unlocated_why = [], [], []
     error: ProviderError | None = None
     for k in np.flatnonzero(no_xy):
         r = raw.iloc[k]
-        name = _nfkc(r[ncol]) if ncol else ""
-        addr = _nfkc(r[acol]) if acol else ""
+        name = nfkc(r[ncol]) if ncol else ""
+        addr = nfkc(r[acol]) if acol else ""
         why = None
         place = None
         if not addr:
@@ -456,12 +468,14 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
             elif verdict == "ambiguous":
                 pz, pe = provider.label
                 why = (f"{pz}给出多处相近位置", f"{pe} gives several similar places")
-        category = lookup.get(norm_key(_nfkc(r[ccol])), "") if ccol else ""
-        rid = _nfkc(r[icol]) if icol else ""
+        category = lookup.get(norm_key(nfkc(r[ccol])), "") if ccol else ""
+        rid = nfkc(r[icol]) if icol else ""
         fid = rid if re.match(r"^[a-z]+:", rid) else f"official:{rid or f'{p.stem}:{k + 2}'}"
-        if place is None:
+        if place is None or provider is None:
+            why = why or ("未定位", "not located")
             unlocated.append({"facility_id": fid, "name": name, "category": category, "address": addr,
                               "reason": why[0] if zh else why[1]})
+            unlocated_why.append(why)
             continue
         located.append({
             "facility_id": fid,
@@ -469,15 +483,17 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
             "status": "existing", "source": "official",
             "source_detail": f"{p.name} {provider.name} address={addr} confidence={place.confidence:.2f}",
             "geometry": shapely.Point(place.lon, place.lat)})
-    warnings = [w for w in fac.attrs.get("warnings", []) if "没有坐标" not in w and "without coordinates" not in w]
-    if located:
+    # read_facility_table's "rows without coordinates skipped" is replaced by what became of them
+    warnings = [w for w in fac.attrs.get("warnings", []) if "without coordinates" not in Message.coerce(w).en]
+    if located and provider is not None:
         pz, pe = provider.label
-        warnings.append(f"{p.name}：{len(located)} 行没有坐标，已按地址由{pz}定位（WGS-84）。" if zh else
-                        f"{p.name}: {len(located)} rows without coordinates were located by address with {pe} (WGS-84).")
+        warnings.append(warn(f"{p.name}：{len(located)} 行没有坐标，已按地址由{pz}定位（WGS-84）。",
+                             f"{p.name}: {len(located)} rows without coordinates were located by address with {pe} "
+                             "(WGS-84)."))
     if unlocated:
-        first = unlocated[0]
-        warnings.append(f"{p.name}：{len(unlocated)} 行未定位，例如“{first['name']}”：{first['reason']}。" if zh else
-                        f"{p.name}: {len(unlocated)} rows not located, e.g. '{first['name']}': {first['reason']}.")
+        first, (wz, we) = unlocated[0], unlocated_why[0]
+        warnings.append(warn(f"{p.name}：{len(unlocated)} 行未定位，例如“{first['name']}”：{wz}。",
+                             f"{p.name}: {len(unlocated)} rows not located, e.g. '{first['name']}': {we}."))
     out = fac
     if located:
         extra = normalize_facilities(gpd.GeoDataFrame(located, geometry="geometry", crs=WGS84))
@@ -485,7 +501,7 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     out.attrs = {**fac.attrs, "warnings": warnings, "located_by_address": len(located),
                  "unlocated": pd.DataFrame(unlocated, columns=UNLOCATED_COLUMNS)}
     if error is not None:
-        out.attrs["provider_error"] = error.message()
+        out.attrs["provider_error"] = warn(error.zh, error.en)
     return out
 
 
@@ -512,15 +528,16 @@ def cli_locate(args) -> int:
     out = Path(args.output)
     if out.suffix.lower() != ".csv":
         raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)
+    lang = getattr(args, "lang", "zh")
     provider = provider_from_env(getattr(args, "provider", None))  # before reading: a missing key stops here
-    fac = locate_official(args.table, provider, datum=args.datum)
+    fac = locate_official(args.table, provider, datum=args.datum, lang=lang)
     missing = fac.attrs.get("unlocated", pd.DataFrame(columns=UNLOCATED_COLUMNS))
     with atomic_file(out) as tmp:
         to_csv_bom(located_table(fac), tmp)
-    zh = ui_lang() == "zh"
+    zh = lang == "zh"
     for w in [fac.attrs.get("provider_error"), *fac.attrs.get("warnings", [])]:
         if w:
-            print(("警告：" if zh else "warning: ") + w, file=sys.stderr)
+            print(("警告：" if zh else "warning: ") + Message.coerce(w).text(lang), file=sys.stderr)
     n_addr = fac.attrs.get("located_by_address", 0)
     print(f"{len(fac)} 个设施（其中 {n_addr} 个按地址定位），{len(missing)} 行未定位 → {out}" if zh else
           f"{len(fac)} facilities ({n_addr} located by address), {len(missing)} rows not located → {out}")

@@ -48,8 +48,8 @@ from typing import Any
 
 from .coords import to_wgs84
 from .errors import InputError, LifecircleError
-from .geocode import _nfkc  # NFKC + strip, NaN-safe
 from .io import atomic_file
+from .names import nfkc, strip_punct
 
 __all__ = [
     "KEY_ENV",
@@ -130,8 +130,9 @@ def provider_key(provider: str, key: str | None = None) -> str:
 
 def cache_dir() -> Path:
     """``<data>/cache/providers`` (``LIFECIRCLE_DATA_DIR`` moves ``data/``)."""
-    root = os.environ.get("LIFECIRCLE_DATA_DIR") or Path(__file__).resolve().parents[1] / "data"
-    return Path(root) / "cache" / "providers"
+    from .settings import data_dir
+
+    return data_dir() / "cache" / "providers"
 
 
 _PACE_LOCK = threading.Lock()
@@ -139,12 +140,11 @@ _LAST_CALL: dict[str, float] = {}
 
 
 def _similarity(query: str, found: str) -> float:
-    """0-1 agreement of two names or addresses (NFKC, punctuation and 上海市 prefix ignored)."""
+    """0-1 agreement of two names or addresses (NFKC; punctuation, brackets and 上海市 prefix ignored)."""
     from rapidfuzz import fuzz
 
     def norm(s: str) -> str:
-        s = re.sub(r"[\s()（）·,，.。\-—]+", "", _nfkc(s))
-        return re.sub(r"^上海市?", "", s)
+        return re.sub(r"^上海市?", "", strip_punct(s).replace("（", "").replace("）", "").replace("(", "").replace(")", ""))
 
     a, b = norm(query), norm(found)
     if not a or not b:
@@ -182,7 +182,7 @@ class Provider:
 
             session = requests.Session()
         self.session = session
-        self.cache = None if cache is False else Path(cache) if cache else cache_dir()
+        self.cache = None if cache is False else Path(cache) if isinstance(cache, (str, Path)) else cache_dir()
         self.min_interval = MIN_INTERVAL_S[self.name] if min_interval is None else float(min_interval)
         self.timeout = timeout
         self._sleep, self._clock = sleep, clock
@@ -289,7 +289,7 @@ class Tianditu(Provider):
 
     def _check(self, http_status: int, data: dict) -> None:
         if "status" not in data and ("msg" in data or "code" in data) or http_status in (401, 403, 429):
-            msg = _nfkc(data.get("msg") or data.get("resolve") or "")
+            msg = nfkc(data.get("msg") or data.get("resolve") or "")
             if http_status == 429 or _QUOTA_WORDS.search(msg):
                 raise self._err("quota", f"今日调用次数已用完或访问过于频繁（{msg or http_status}），请明天再试或换用其他密钥。",
                                 f"the daily quota is used up or requests are too frequent ({msg or http_status}); "
@@ -300,16 +300,16 @@ class Tianditu(Provider):
         if isinstance(status, dict):  # V2.0 search
             code = str(status.get("infocode", ""))
             if code not in ("1000", ""):
-                desc = _nfkc(status.get("cndesc", ""))
+                desc = nfkc(status.get("cndesc", ""))
                 raise self._err("refused", f"服务拒绝了查询（{code} {desc}）。", f"the service refused the query ({code} {desc}).")
         elif status is not None and str(status) not in ("0", "101"):  # geocoder: 0 ok, 101 no result
-            msg = _nfkc(data.get("msg", ""))
+            msg = nfkc(data.get("msg", ""))
             raise self._err("refused", f"服务出错（{status} {msg}）。", f"the service failed ({status} {msg}).")
         if http_status >= 400:
             raise self._err("refused", f"服务出错（HTTP {http_status}）。", f"the service failed (HTTP {http_status}).")
 
     def geocode_address(self, address: str) -> list[Place]:
-        q = _nfkc(address)
+        q = nfkc(address)
         if not q:
             return []
         if not q.startswith("上海"):
@@ -330,7 +330,7 @@ class Tianditu(Provider):
                       kind="address")]
 
     def search(self, name: str, *, district: str = "") -> list[Place]:
-        q = _nfkc(name)
+        q = nfkc(name)
         if not q:
             return []
         post = {"keyWord": q, "queryType": 12, "specify": self.specify, "start": 0, "count": 10}
@@ -344,9 +344,9 @@ class Tianditu(Provider):
                 lon, lat = float(xy[0]), float(xy[1])
             except (IndexError, ValueError):
                 continue
-            out.append(Place(name=_nfkc(p.get("name")), address=_nfkc(p.get("address")), lon=lon, lat=lat,
+            out.append(Place(name=nfkc(p.get("name")), address=nfkc(p.get("address")), lon=lon, lat=lat,
                              provider=self.name, confidence=_similarity(q, p.get("name", "")),
-                             ref=str(p.get("hotPointID", "")), district=_nfkc(p.get("county"))))
+                             ref=str(p.get("hotPointID", "")), district=nfkc(p.get("county"))))
         return _district_first(out, district)
 
 
@@ -372,7 +372,7 @@ class Amap(Provider):
     def _check(self, http_status: int, data: dict) -> None:
         if str(data.get("status")) == "1":
             return
-        code, info = str(data.get("infocode", "")), _nfkc(data.get("info", ""))
+        code, info = str(data.get("infocode", "")), nfkc(data.get("info", ""))
         if code in _AMAP_KEY:
             raise self._err("bad_key", f"密钥被拒绝（{info} {code}），请检查 {KEY_ENV[self.name]} 或应用中填写的密钥"
                             "（须为“Web服务”类型）。",
@@ -399,20 +399,20 @@ class Amap(Provider):
         if not rows:
             return []
         lon, lat = to_wgs84([r[1] for r in rows], [r[2] for r in rows], self.datum)
-        return [Place(name=_nfkc(p.get("name")), address=_nfkc(p.get("address")), lon=float(x), lat=float(y),
+        return [Place(name=nfkc(p.get("name")), address=nfkc(p.get("address")), lon=float(x), lat=float(y),
                       provider=self.name, confidence=score(p), kind=kind, ref=str(p.get("id", "")),
-                      district=_nfkc(p.get("adname")))
+                      district=nfkc(p.get("adname")))
                 for (p, _, _), x, y in zip(rows, lon, lat)]
 
     def search(self, name: str, *, district: str = "") -> list[Place]:
-        q = _nfkc(name)
+        q = nfkc(name)
         if not q:
             return []
         return _district_first(self._places(self._pois(q), lambda p: _similarity(q, p.get("name", "")), "poi"),
                                district)
 
     def geocode_address(self, address: str) -> list[Place]:
-        q = _nfkc(address)
+        q = nfkc(address)
         if not q:
             return []
         # a POI search on the address: the answer's address (or name) must agree with the query
@@ -422,7 +422,7 @@ class Amap(Provider):
 
 def _district_first(places: list[Place], district: str) -> list[Place]:
     """Places in ``district`` (when any is), best confidence first."""
-    d = re.sub(r"(区|县)$", "", _nfkc(district))
+    d = re.sub(r"(区|县)$", "", nfkc(district))
     if d:
         inside = [p for p in places if p.district and re.sub(r"(区|县)$", "", p.district) == d]
         places = inside or places

@@ -135,8 +135,9 @@ def test_quota_and_bad_key_give_one_line_and_stop(provider, case, words, tmp_pat
     p, session = client(provider, f"{provider}_{case}", tmp_path)
     out = locate_with_provider(mentions({"name": GOOD}, {"name": "阳光之家"}), p)
     assert list(out["match_status"]) == ["unmatched", "unmatched"]
-    msg = out.attrs["provider_error"]
+    msg, en = out.attrs["provider_error"].text("zh"), out.attrs["provider_error"].text("en")
     assert words in msg and "\n" not in msg and "未找到" not in msg
+    assert "\n" not in en and "not found" not in en and ("quota" if case == "quota" else "key") in en
     assert all("未在线查询" in r for r in out["reason"])
     assert len(session.calls) == 1  # the second row was not sent after the failure
     with pytest.raises(ProviderError) as exc:
@@ -147,17 +148,22 @@ def test_quota_and_bad_key_give_one_line_and_stop(provider, case, words, tmp_pat
 # --------------------------------------------------------------------------- keys, cache, pacing, network
 def test_no_key_means_no_call(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(requests.Session, "get", lambda *a, **k: calls.append(a) or pytest.fail("network used"))
+    def get(*a, **k):
+        calls.append(a)
+        pytest.fail("network used")
+
+    monkeypatch.setattr(requests.Session, "get", get)
     for env in providers.KEY_ENV.values():
         monkeypatch.delenv(env, raising=False)
     assert make_provider("tianditu") is None and make_provider("amap", key="  ") is None
     out = locate_with_provider(mentions({"name": GOOD, "sentence": f"{GOOD}位于延吉中路77号。"}), None)
     assert out["match_status"].iat[0] == "unmatched"
-    assert out["address"].iat[0] == "延吉中路77号" and "未提供天地图/高德密钥" in out["reason"].iat[0]
+    assert out["address"].iat[0] == "延吉中路77号" and "未提供天地图/高德密钥" in str(out["reason"].iat[0])
     assert calls == []
     monkeypatch.setenv("LIFECIRCLE_AMAP_KEY", "from-env")
-    assert make_provider("amap").key == "from-env"
-    assert make_provider("amap", key="typed").key == "typed"  # the app's field wins
+    from_env, typed = make_provider("amap"), make_provider("amap", key="typed")
+    assert from_env is not None and from_env.key == "from-env"
+    assert typed is not None and typed.key == "typed"  # the app's field wins
 
 
 def test_cli_provider_without_key_exits_2_before_any_call(monkeypatch, tmp_path, capsys):
@@ -230,7 +236,7 @@ def test_network_failure_says_no_internet_not_not_found(exc, kind, words, tmp_pa
     again = pickle.loads(pickle.dumps(copy.deepcopy(e.value)))  # pandas deep-copies attrs; errors travel
     assert (again.kind, again.provider, again.message("en")) == (kind, "tianditu", e.value.message("en"))
     out = locate_with_provider(mentions({"name": GOOD}), p)
-    assert out["match_status"].iat[0] == "unmatched" and words in out.attrs["provider_error"]
+    assert out["match_status"].iat[0] == "unmatched" and words in out.attrs["provider_error"].text("zh")
 
 
 # --------------------------------------------------------------------------- addresses
@@ -323,7 +329,7 @@ def test_relative_place_is_approximate_never_matched(park_candidates, tmp_path):
     assert list(out["match_status"]) == ["approximate", "approximate", "unmatched"]
     rep = park_candidates.geometry.representative_point()
     assert (out["lon"].iat[0], out["lat"].iat[0]) == (rep.iat[0].x, rep.iat[0].y)
-    assert out["osm_name"].iat[0] == "杨浦公园" and "杨浦公园旁" in out["reason"].iat[0]
+    assert out["osm_name"].iat[0] == "杨浦公园" and "杨浦公园旁" in str(out["reason"].iat[0])
     assert out["osm_name"].iat[1] == "长白二村"
     assert len(to_facilities(out)) == 0  # never used as a facility until confirmed
     # nor when the written table is read back as a facility list
@@ -356,6 +362,12 @@ def test_the_park_itself_is_not_its_own_anchor(park_candidates):
 
 
 # --------------------------------------------------------------------------- CLI and app hooks
+def _new_session(sessions: list, route) -> StubSession:
+    """A stub session, remembered in ``sessions`` (stands in for ``requests.Session()``)."""
+    sessions.append(StubSession(route))
+    return sessions[-1]
+
+
 def _amap_route(url, params):
     return "amap_search_good" if params.get("keywords") == GOOD else "amap_search_none"
 
@@ -363,8 +375,8 @@ def _amap_route(url, params):
 def test_cli_geocode_with_provider_places_what_osm_lacks(monkeypatch, tmp_path, capsys):
     from geo.cli import main
 
-    sessions = []
-    monkeypatch.setattr(requests, "Session", lambda: sessions.append(StubSession(_amap_route)) or sessions[-1])
+    sessions: list[StubSession] = []
+    monkeypatch.setattr(requests, "Session", lambda: _new_session(sessions, _amap_route))
     monkeypatch.setenv("LIFECIRCLE_LANG", "zh")  # what --lang sets; restored after the test
     monkeypatch.setenv("LIFECIRCLE_AMAP_KEY", "env-key")
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "data"))
@@ -402,36 +414,31 @@ def test_cli_geocode_quota_is_one_warning_line_and_keeps_the_osm_result(monkeypa
     assert len(err) == 1 and err[0].startswith("warning: Amap:") and "DAILY_QUERY_OVER_LIMIT" in err[0]
     res = pd.read_csv(out, encoding="utf-8-sig").set_index("name")
     assert res.loc["杨浦公园", "match_status"] == "matched" and res.loc[GOOD, "match_status"] == "unmatched"
-    assert "not looked up online" in res.loc[GOOD, "reason"]
+    assert "not looked up online" in str(res.loc[GOOD, "reason"])
 
 
 @pytest.fixture()
-def app(shared_data, monkeypatch):
-    from app_area import prepared_data_dir
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(prepared_data_dir(str(shared_data))))
+def material(app, monkeypatch):
+    """The app (conftest's AppTest on the prepared default area) on its material view, no key in the environment."""
     for env in providers.KEY_ENV.values():
         monkeypatch.delenv(env, raising=False)
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=240)
-    at.run()
-    at.radio(key="view").set_value("material").run()
-    return at
+    app.radio(key="view").set_value("material").run()
+    return app
 
 
 @pytest.mark.parametrize("typed_key", ["typed-key", ""])
-def test_app_provider_choice_and_password_key(app, monkeypatch, typed_key):
-    sessions = []
-    monkeypatch.setattr(requests, "Session", lambda: sessions.append(StubSession(_amap_route)) or sessions[-1])
-    app.selectbox(key="provider").set_value("amap").run()
-    field = app.text_input(key="provider_key")
+def test_app_provider_choice_and_password_key(material, monkeypatch, typed_key):
+    sessions: list[StubSession] = []
+    monkeypatch.setattr(requests, "Session", lambda: _new_session(sessions, _amap_route))
+    material.selectbox(key="provider").set_value("amap").run()
+    field = material.text_input(key="provider_key")
     assert field.proto.type == field.proto.PASSWORD
     field.input(typed_key).run()
-    app.file_uploader(key="up_texts").upload("要点.txt", f"杨浦区延吉新村街道：{GOOD}完成改造。".encode(), "text/plain")
-    app.run()
-    app.button(key="extract").click().run()
-    assert not app.exception, [e.value for e in app.exception]
-    geo_df = app.session_state["geocoded"].set_index("name")
+    material.file_uploader(key="up_texts").upload("要点.txt", f"杨浦区延吉新村街道：{GOOD}完成改造。".encode(), "text/plain")
+    material.run()
+    material.button(key="extract").click().run()
+    assert not material.exception, [e.value for e in material.exception]
+    geo_df = material.session_state["geocoded"].set_index("name")
     calls = [c for s in sessions for c in s.calls]
     if typed_key:
         assert geo_df.loc[GOOD, "match_status"] == "matched" and geo_df.loc[GOOD, "provider"] == "amap"
@@ -440,14 +447,14 @@ def test_app_provider_choice_and_password_key(app, monkeypatch, typed_key):
         assert calls == [] and geo_df.loc[GOOD, "match_status"] == "unmatched"
 
 
-def test_app_lists_official_rows_it_could_not_locate(app, shared_data):
+def test_app_lists_official_rows_it_could_not_locate(material, shared_data):
     src = shared_data / "facilities" / "yangpu_official_facilities.csv"
-    app.file_uploader(key="up_official").upload("名录.csv", src.read_bytes(), "text/csv")
-    app.run()
-    app.button(key="add_official").click().run()
-    assert not app.exception, [e.value for e in app.exception]
-    assert any("2 行未定位" in w.value and "密钥" in w.value for w in app.warning)
-    shown = [d.value for d in app.dataframe if "地址" in d.value.columns]
+    material.file_uploader(key="up_official").upload("名录.csv", src.read_bytes(), "text/csv")
+    material.run()
+    material.button(key="add_official").click().run()
+    assert not material.exception, [e.value for e in material.exception]
+    assert any("2 行未定位" in w.value and "密钥" in w.value for w in material.warning)
+    shown = [d.value for d in material.dataframe if "地址" in d.value.columns]
     raw = pd.read_csv(src)
     assert len(shown) == 1 and list(shown[0]["地址"]) == list(raw.loc[raw["wgs84_lon"].isna(), "official_address"])
 
@@ -476,17 +483,17 @@ def test_cli_locate_official_list(shared_data, monkeypatch, tmp_path, capsys):
     assert (hit.x, hit.y) == (121.520345, 31.304512)
 
 
-def test_app_official_rows_located_by_address_reach_the_study(app, shared_data, monkeypatch):
+def test_app_official_rows_located_by_address_reach_the_study(material, shared_data, monkeypatch):
     monkeypatch.setattr(requests, "Session", lambda: StubSession(_official_route))
-    app.selectbox(key="provider").set_value("tianditu").run()
-    app.text_input(key="provider_key").input("typed-key").run()
+    material.selectbox(key="provider").set_value("tianditu").run()
+    material.text_input(key="provider_key").input("typed-key").run()
     src = shared_data / "facilities" / "yangpu_official_facilities.csv"
-    app.file_uploader(key="up_official").upload("名录.csv", src.read_bytes(), "text/csv")
-    app.run()
-    app.button(key="add_official").click().run()
-    assert not app.exception, [e.value for e in app.exception]
+    material.file_uploader(key="up_official").upload("名录.csv", src.read_bytes(), "text/csv")
+    material.run()
+    material.button(key="add_official").click().run()
+    assert not material.exception, [e.value for e in material.exception]
     raw = pd.read_csv(src)
-    (layer,) = app.session_state["layers"]["xinjiangwan"].values()
+    (layer,) = material.session_state["layers"]["xinjiangwan"].values()
     # the study reads the located copy (WGS-84), kept in the workspace beside the upload
     assert layer.datum == "wgs84" and layer.path.endswith("-located.csv") and "workspaces" in layer.path
     from geo.facilities import read_facilities
@@ -495,6 +502,6 @@ def test_app_official_rows_located_by_address_reach_the_study(app, shared_data, 
     assert len(fac) == len(raw) - 1
     placed = fac[fac["name"] == raw.loc[raw["wgs84_lon"].isna(), "facility_name"].iat[0]].geometry.iat[0]
     assert (placed.x, placed.y) == (121.520345, 31.304512)
-    shown = [d.value for d in app.dataframe if "地址" in d.value.columns]
+    shown = [d.value for d in material.dataframe if "地址" in d.value.columns]
     assert len(shown) == 1 and list(shown[0]["地址"]) == list(raw.loc[raw["wgs84_lon"].isna(), "official_address"])[1:]
 
