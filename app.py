@@ -22,6 +22,7 @@ from geo.coords import DATUMS
 from geo.coverage import gap_labels
 from geo.errors import LifecircleError
 from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label, t
+from geo.providers import KEY_ENV, PROVIDERS, provider_label
 from geo.study import FacilityLayer, Study, Threshold
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
@@ -391,7 +392,19 @@ def green_view() -> None:
     st.dataframe(sub_table(g), hide_index=True, column_config=num_config(g))
 
 
+def provider_choice():
+    """Optional online geocoding (Tianditu / Amap): the provider and its key (password field); None without a key."""
+    with st.expander(t("provider", lang)):
+        name = st.selectbox(t("provider", lang), ["", *PROVIDERS], key="provider", label_visibility="collapsed",
+                            format_func=lambda k: t("provider_none", lang) if not k else provider_label(k, lang))
+        key = st.text_input(t("provider_key", lang, env=KEY_ENV.get(name, "LIFECIRCLE_…_KEY")), type="password",
+                            key="provider_key", disabled=not name)
+        st.caption(t("provider_help", lang))
+    return ui.geocoding_provider(name, key)
+
+
 def material_view() -> None:
+    provider = provider_choice()
     # --- official facility list
     st.subheader(t("official_title", lang))
     c1, c2 = st.columns([3, 2])
@@ -404,13 +417,20 @@ def material_view() -> None:
     if up is not None and st.button(t("add_official", lang), key="add_official"):
         try:
             path = ui.keep_upload(up, ui.TABLE_TYPES, area_id)  # kept in the workspace: the study can read it again
-            tab = ui.read_official(path, datum)
-            layer = FacilityLayer.of_file("table", path, datum=datum, name=up.name)
+            tab = ui.read_official(path, datum, provider, lang=lang)
+            layer_datum = datum
+            if tab.attrs.get("located_by_address"):  # rows placed by address: the study reads the located copy
+                path, layer_datum = ui.keep_located(tab, path, area_id), "wgs84"
+            layer = FacilityLayer.of_file("table", path, datum=layer_datum, name=up.name)
             again = layer.digest in layers
             layers[layer.digest] = layer  # the same file twice is one layer
+            unlocated = tab.attrs.get("unlocated")
+            if unlocated is not None and len(unlocated):
+                st.session_state.setdefault("unlocated", {})[layer.digest] = unlocated
             flash("success", t("official_again" if again else "official_added", lang, n=len(tab), name=up.name))
-            for w in tab.attrs.get("warnings", []):
-                flash("warning", w.text(lang))
+            for w in [tab.attrs.get("provider_error"), *tab.attrs.get("warnings", [])]:
+                if w:
+                    flash("warning", w.text(lang))
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
@@ -423,6 +443,10 @@ def material_view() -> None:
             if b.button(t("remove", lang), key=f"rm_{k}"):
                 layers.pop(k)
                 st.rerun()
+            missing = st.session_state.get("unlocated", {}).get(k)
+            if missing is not None and len(missing):  # rows with no coordinates: what is missing and why
+                with a.expander(t("unlocated", lang, n=len(missing))):
+                    st.dataframe(localize_columns(missing, lang), hide_index=True)
         merged = int(run.params.get("facilities_merged", 0))
         if merged:
             st.caption(t("merged_note", lang, n=merged))
@@ -436,23 +460,25 @@ def material_view() -> None:
             with ui.temp_dir("upload") as folder:
                 paths = [ui.save_upload(u, ui.TEXT_TYPES, folder=folder / str(i)) for i, u in enumerate(ups)]
                 with st.spinner(t("extracting", lang)):
-                    geocoded[area_id] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path))
+                    geocoded[area_id] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path), provider)
         except LifecircleError as exc:
             show_error(exc)
     geo_df = geocoded.get(area_id)
     if geo_df is None:
         return
+    if geo_df.attrs.get("provider_error"):  # no internet, key refused, quota: one line, never "not found"
+        st.warning(geo_df.attrs["provider_error"].text(lang))
     corr_path = ui.corrections_path(area_id)
     geo_df = ui.reapply_corrections(geo_df, corr_path)
     st.caption(t("match_counts", lang, counts=", ".join(f"{match_label(str(k), lang)}: {v}" for k, v in
                                                          geo_df["match_status"].value_counts().items())))
     st.markdown(t("correct_hint", lang, path=str(corr_path)))
     cols = [c for c in ("mention_key", "name", "category", "status", "match_status", "match_score", "osm_name",
-                        "lon", "lat", "sentence") if c in geo_df]
+                        "provider", "lon", "lat", "sentence") if c in geo_df]
     cc = st.column_config
     edited = st.data_editor(
         geo_df[cols], hide_index=True, key="editor", disabled=["mention_key", "match_status", "match_score",
-                                                              "osm_name", "sentence"],
+                                                              "osm_name", "provider", "sentence"],
         column_config={  # headers and choices in the UI language; the values stay taxonomy keys
             "mention_key": None,  # internal key, kept in the returned table for the corrections file
             "name": cc.TextColumn(column_label("name", lang)),
@@ -464,6 +490,7 @@ def material_view() -> None:
                                                format_func=lambda k: match_label(str(k), lang)),
             "match_score": cc.NumberColumn(column_label("match_score", lang), format="%.0f"),
             "osm_name": cc.TextColumn(column_label("osm_name", lang)),
+            "provider": cc.TextColumn(column_label("provider", lang)),
             "lon": cc.NumberColumn(column_label("lon", lang), format="%.6f"),
             "lat": cc.NumberColumn(column_label("lat", lang), format="%.6f"),
             "sentence": cc.TextColumn(column_label("sentence", lang), width="large"),

@@ -31,6 +31,7 @@ HANDLERS = {
     "coverage": "geo.pipeline:cli_coverage",
     "extract": "geo.texts:cli_extract",
     "geocode": "geo.geocode:cli_geocode",
+    "locate": "geo.places:cli_locate",
     "report": "geo.report:cli_report",
     "site": "geo.siting:cli_site",
     "app": "geo.ui:cli_app",
@@ -121,7 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--boundaries", action="append", default=[],
                    help="district or subdistrict boundaries to scope matches (repeatable: districts + subdistricts)")
     s.add_argument("--corrections", help="corrections file to re-apply (CSV or GeoJSON)")
+    s.add_argument("--provider", choices=["tianditu", "amap"],
+                   help="also look up what OSM lacks online (key from LIFECIRCLE_TIANDITU_KEY / LIFECIRCLE_AMAP_KEY)")
     s.add_argument("-o", "--output", required=True, help="geocoded.csv | .geojson | .gpkg")
+
+    s = sub.add_parser("locate", help="locate official-list rows that have an address but no coordinates")
+    s.add_argument("table", help="facility list (CSV/XLSX/GeoJSON/GPKG) with an address column")
+    s.add_argument("--datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"], help="datum of its coordinates")
+    s.add_argument("--provider", choices=["tianditu", "amap"],
+                   help="look addresses up online (key from LIFECIRCLE_TIANDITU_KEY / LIFECIRCLE_AMAP_KEY)")
+    s.add_argument("-o", "--output", required=True, help="located.csv (WGS-84; accepted by coverage --facilities)")
 
     s = sub.add_parser("report", help="export a coverage output folder as XLSX or PDF")
     s.add_argument("outdir", help="output folder of `lifecircle coverage`")

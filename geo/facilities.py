@@ -455,6 +455,9 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
         raise InputError(f"找不到经纬度列（现有列：{', '.join(map(str, cols))}）。请提供 lon/lat（或 经度/纬度）列。",
                          f"no longitude/latitude columns (columns: {', '.join(map(str, cols))}); add lon/lat columns or name them.", p)
     ok = np.isfinite(lon) & np.isfinite(lat)
+    if "match_status" in df.columns:  # `lifecircle geocode` output: approximate/ambiguous rows are no facilities
+        placed = df["match_status"].astype(str).isin(["matched", "manual"]).to_numpy()
+        lon, lat, ok = np.where(placed, lon, np.nan), np.where(placed, lat, np.nan), ok & placed
     outside = ok & ~in_china(lon, lat)
     if outside.any():
         rows = np.flatnonzero(outside)

@@ -875,8 +875,11 @@ def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = 
         oid = f"{r.get('osm_type') or 'osm'}/{r['osm_id']}" if r.get("osm_id") else ""
         match_note = (f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score"))
                       else r["match_status"])
+        online = str(r.get("provider") or "") not in ("", "osm", "nan")  # placed by geo.providers
         detail = "; ".join(x for x in (Path(str(r.get("source") or "")).name,
-                                       f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "", match_note) if x)
+                                       f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "",
+                                       f"{r['provider']} {r.get('osm_name') or ''}".strip() if online else "",
+                                       match_note) if x)
         records.append({"facility_id": fid, "name": r["name"],
                         "category": r["category"], "status": r["status"] or "existing",
                         "source": "manual" if manual else "text", "source_detail": detail, "geometry": geom})
@@ -958,7 +961,8 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
 
 
 def cli_geocode(args) -> int:
-    """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
+    """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] [--provider P]
+    -o OUT``."""
     zh = getattr(args, "lang", "zh") == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
@@ -972,8 +976,14 @@ def cli_geocode(args) -> int:
     corrections = getattr(args, "corrections", None)
     if corrections:
         read_corrections(corrections)  # fail early, before the slow part
+    from .providers import provider_from_env
+
+    provider = provider_from_env(getattr(args, "provider", None))  # fail early on a missing key
     candidates = load_candidates(args.pois)
     geocoded = geocode_mentions(mentions, candidates, boundaries=boundaries or None)
+    from .places import place_beyond_osm  # online providers, addresses, relative places
+
+    geocoded = place_beyond_osm(geocoded, candidates, provider)
     if corrections:
         geocoded = apply_corrections(geocoded, corrections, candidates=candidates)
         for row, zh_text, en_text in geocoded.attrs.get("correction_problems", []):
@@ -987,6 +997,9 @@ def cli_geocode(args) -> int:
     if not boundaries:
         print("提示：未提供 --boundaries，匹配未限定区/街道范围。" if zh else
               "note: no --boundaries given, matches are not scoped to districts or subdistricts.")
+    if geocoded.attrs.get("provider_error"):
+        print(("警告：" if zh else "warning: ") + geocoded.attrs["provider_error"].text("zh" if zh else "en"),
+              file=sys.stderr)
     unmatched = geocoded.loc[geocoded["match_status"] == "unmatched", "name"]
     if len(unmatched):
         print(("未匹配的名称：" if zh else "unmatched names: ") + "、".join(dict.fromkeys(unmatched)))

@@ -46,6 +46,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
     "reason": ("说明", "Reason"),
+    "provider": ("定位来源", "Located by"),
+    "match_confidence": ("定位置信度", "Location confidence"),
+    "address": ("地址", "Address"),
     "length_m": ("长度(米)", "Length (m)"),
     "snap_m": ("接入距离(米)", "Access leg (m)"),
     "rank": ("排名", "Rank"),
@@ -86,6 +89,7 @@ MATCH_STATUSES: dict[str, tuple[str, str]] = {
     "matched": ("已匹配", "matched"),
     "manual": ("人工校正", "manual"),
     "ambiguous": ("待确认", "ambiguous"),
+    "approximate": ("近似位置", "approximate"),  # placed near a named place ("X公园旁"), never a match
     "unmatched": ("未匹配", "unmatched"),
     "not_applicable": ("无名称", "not applicable"),
 }
@@ -208,6 +212,13 @@ UI: dict[str, tuple[str, str]] = {
                      "Edit name, category, status or coordinates in the table, or pick an unmatched facility and "
                      "click its location on the map, then save. Corrections are kept in `{path}` and re-applied on "
                      "every later run."),
+    "provider": ("在线地理编码（可选，需密钥）", "Online geocoding (optional, needs a key)"),
+    "provider_none": ("不使用", "None"),
+    "provider_key": ("密钥（留空则读取环境变量 {env}）", "Key (empty: read the environment variable {env})"),
+    "provider_help": ("OSM 中找不到的设施和只有地址的官方名录行，用天地图或高德查询；结果缓存在 data/cache/providers。",
+                      ("Facilities OSM does not know and official rows with only an address are looked up with "
+                       "Tianditu or Amap; answers are cached in data/cache/providers.")),
+    "unlocated": ("未定位的名录行（{n}）", "Rows not located ({n})"),
     "place_on_map": ("在地图上放置未匹配的设施", "Place an unmatched facility on the map"),
     "clicked": ("已点击位置：{lon:.6f}, {lat:.6f}", "Clicked at {lon:.6f}, {lat:.6f}"),
     "save_corrections": ("保存校正", "Save corrections"),

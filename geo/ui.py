@@ -288,11 +288,24 @@ def clean_temp_on_start() -> int:
     return clean_stale_temp()
 
 
-def read_official(path: Path, datum: str) -> gpd.GeoDataFrame:
-    """An official facility list in the Facilities schema (coordinates converted from ``datum``)."""
-    from .facilities import read_facility_table, require_facilities
+def geocoding_provider(name: str | None, key: str | None):
+    """The online geocoding client chosen in the app (key typed there, else its environment variable), or None."""
+    from .providers import make_provider
 
-    return require_facilities(read_facility_table(path, datum=datum), path)
+    return make_provider(name or None, key or None)
+
+
+def read_official(path: Path, datum: str, provider: Any = None, *, lang: str = "zh") -> gpd.GeoDataFrame:
+    """An official facility list in the Facilities schema (coordinates converted from ``datum``).
+
+    Rows with an address but no coordinates are located with ``provider`` when
+    one is given, else listed in ``attrs["unlocated"]`` with the reason in
+    ``lang`` (:func:`geo.places.locate_official`).
+    """
+    from .facilities import require_facilities
+    from .places import locate_official
+
+    return require_facilities(locate_official(path, provider, datum=datum, lang=lang), path)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -309,20 +322,34 @@ def _candidates(stamp: str, _area: Any):
     return _candidates_from_features(_area.facilities, "facilities.gpkg")
 
 
-def extract_and_geocode(paths: list[Path], area: Any, stamp: str) -> pd.DataFrame:
-    """Policy texts → facility mentions → matched to OSM candidates (texts + geocode modules)."""
+def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any = None) -> pd.DataFrame:
+    """Policy texts → facility mentions → matched to OSM candidates, then beyond OSM (:mod:`geo.places`)."""
     from .geocode import geocode_mentions
+    from .places import place_beyond_osm
     from .texts import extract_files
 
     mentions = extract_files(paths)
     if len(mentions) == 0:
         raise InputError("文本中没有找到设施。", "no facilities found in the texts.")
-    return geocode_mentions(mentions, _candidates(stamp, area), boundaries=area.boundaries)
+    candidates = _candidates(stamp, area)
+    return place_beyond_osm(geocode_mentions(mentions, candidates, boundaries=area.boundaries), candidates, provider)
 
 
 def corrections_path(area_id: str) -> Path:
     """Where the planner's corrections live: the area's workspace (re-applied on every later run)."""
     return workspace(area_id).corrections
+
+
+def keep_located(facilities: gpd.GeoDataFrame, source: Path, area_id: str) -> Path:
+    """An official list with rows located by address, as a WGS-84 workspace file the study reads again."""
+    import io as _io
+
+    from .io import to_csv_bom
+    from .places import located_table
+
+    buf = _io.BytesIO()
+    to_csv_bom(located_table(facilities), buf)
+    return workspace(area_id).store_upload(f"{Path(source).stem}-located.csv", buf.getvalue())
 
 
 def keep_geocoded(geocoded: pd.DataFrame, area_id: str) -> Path:
