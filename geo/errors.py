@@ -38,6 +38,11 @@ class LifecircleError(Exception):
         self.zh, self.en, self.path = zh, en, (str(path) if path is not None else None)
         super().__init__(self.message("en"))
 
+    def __reduce__(self):
+        # copy/pickle rebuild from (zh, en, path), not from the one-line message (pandas deep-copies
+        # DataFrame.attrs, where extract_files keeps the errors of the files it could not read)
+        return (self.__class__, (self.zh, self.en, self.path))
+
     def message(self, lang: str | None = None) -> str:
         lang = lang or ui_lang()
         text = self.zh if lang == "zh" else self.en

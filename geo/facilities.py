@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Iterable
 
@@ -33,7 +34,8 @@ from .categories import (CATEGORIES, SCENARIO_STATUSES, SOURCES, STATUS_ALIASES,
                          category_for_tags)
 from .coords import in_china, normalize_datum, to_wgs84
 from .errors import InputError, warn
-from .io import as_wgs84, read_vector, require_file
+from .io import as_wgs84, read_vector, require_file, restore_formulas
+from .limits import MAX_TABLE_MB, check_size, check_zip
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -325,6 +327,8 @@ def _find_col(columns: Iterable[str], candidates: Iterable[str], *, fuzzy: str |
 
 
 def read_csv_any(p: Path) -> pd.DataFrame:
+    """A CSV in any Chinese encoding, as text columns; cells the tool defused (``'=x``) are restored."""
+    check_size(p, MAX_TABLE_MB)
     raw = p.read_bytes()
     sep = "\t" if p.suffix.lower() == ".tsv" else None
     encodings = ["utf-8-sig", "gb18030", "big5"]
@@ -344,10 +348,11 @@ def read_csv_any(p: Path) -> pd.DataFrame:
         import io
 
         try:
-            return pd.read_csv(io.StringIO(text), sep=sep, engine="python", dtype=str, keep_default_na=True)
+            df = pd.read_csv(io.StringIO(text), sep=sep, engine="python", dtype=str, keep_default_na=True)
         except Exception as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"无法解析 CSV（{first}）。", f"cannot parse the CSV ({first}).", p) from None
+        return restore_formulas(df)
     raise InputError("无法识别文件编码（试过 UTF-8、GB18030、Big5）。", "cannot detect the text encoding (tried UTF-8, GB18030, Big5).", p)
 
 
@@ -356,9 +361,13 @@ def _read_table(p: Path, sheet) -> pd.DataFrame | gpd.GeoDataFrame:
     if suffix in (".csv", ".txt", ".tsv"):
         return read_csv_any(p)
     if suffix in (".xlsx", ".xlsm", ".xls"):
+        check_size(p, MAX_TABLE_MB)
+        check_zip(p)
         try:
-            return pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str,
-                                 engine="openpyxl" if suffix != ".xls" else None)
+            with warnings.catch_warnings():  # openpyxl's notes on styles and extensions: library noise
+                warnings.simplefilter("ignore")
+                return pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                                     engine="openpyxl" if suffix != ".xls" else None)
         except Exception as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"无法读取 Excel 文件（{first}）。", f"cannot read the Excel file ({first}).", p) from None
@@ -574,6 +583,40 @@ _SOURCE_RANK = {s: i for i, s in enumerate(("osm", "official", "manual", "text")
 _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}  # existing, upgrading, building, planned
 
 
+MAX_DEDUPE_PAIRS = 2_000_000  # distinct same-category features within the radius of each other
+_PAIRS_PER_QUERY = 4_000_000  # bounds the memory of one spatial-index query (chunk size x rows)
+
+
+def _near_pairs(geoms: np.ndarray, cat: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``i < j`` of the same category within ``radius_m`` (metric geometries).
+
+    The spatial index is queried in chunks so that one query never holds more
+    than about :data:`_PAIRS_PER_QUERY` pairs; more than :data:`MAX_DEDUPE_PAIRS`
+    pairs in all (tens of thousands of distinct features piled on one spot) is
+    an :class:`InputError`, not gigabytes of memory.
+    """
+    tree = shapely.STRtree(geoms)
+    n = len(geoms)
+    step = max(1, _PAIRS_PER_QUERY // max(n, 1))
+    lefts, rights, total = [], [], 0
+    for a in range(0, n, step):
+        left, right = tree.query(geoms[a:a + step], predicate="dwithin", distance=radius_m)
+        left = left + a
+        m = (left < right) & (cat[left] == cat[right])
+        left, right = left[m], right[m]
+        total += len(left)
+        if total > MAX_DEDUPE_PAIRS:
+            raise InputError(f"设施过于密集：超过 {MAX_DEDUPE_PAIRS:,} 对同类设施相距不足 {radius_m:g} 米"
+                             "（坐标可能全部相同或有误）。请检查坐标。",
+                             f"too many facilities on top of each other: over {MAX_DEDUPE_PAIRS:,} pairs of one "
+                             f"category lie within {radius_m:g} m (are the coordinates all the same or wrong?).")
+        lefts.append(left)
+        rights.append(right)
+    if not lefts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(lefts).astype(np.int64), np.concatenate(rights).astype(np.int64)
+
+
 def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.8) -> gpd.GeoDataFrame:
     """Merge features that are the same place, keeping which sources saw it.
 
@@ -586,6 +629,17 @@ def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.
     (a park mapped in several parts keeps all its area), the status is the most "existing"
     one, ``sources`` lists every source (``osm;official``) and
     ``source_detail`` names the merged ids.
+
+    Time and memory are near-linear: identical rows (same category, name, OSM
+    id and geometry) are compared once, the candidate pairs come from a
+    spatial index, exact matches are joined before the fuzzy name test, and
+    pairs already in one group are not compared again.
+
+    Raises
+    ------
+    InputError
+        More than :data:`MAX_DEDUPE_PAIRS` distinct same-category features
+        within ``radius_m`` of each other (coordinates piled on one spot).
     """
     gdf = normalize_facilities(gdf)
     n = len(gdf)
@@ -593,50 +647,85 @@ def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.
         out = gdf.assign(sources=gdf["source"])
         return out
     metric = gdf.to_crs(METRIC_CRS)
-    geoms = metric.geometry.values
-    left, right = metric.sindex.query(geoms, predicate="dwithin", distance=radius_m)
-    m = left < right
-    left, right = left[m], right[m]
-    cat = gdf["category"].to_numpy()
-    same_cat = cat[left] == cat[right]
-    left, right = left[same_cat], right[same_cat]
-    names = gdf["name"].to_numpy()
-    ids = [_osm_number(f) for f in gdf["facility_id"]]
-    is_poly = np.isin(shapely.get_type_id(geoms), [3, 6])
-    keep = np.zeros(len(left), bool)
-    for k, (i, j) in enumerate(zip(left, right)):
-        if ids[i] is not None and ids[i] == ids[j]:
-            keep[k] = True
-        elif _similar_names(names[i], names[j]):
-            keep[k] = True
-        elif is_poly[i] and is_poly[j]:
+    geoms_all = metric.geometry.values
+    names_all = gdf["name"].to_numpy()
+    clean_all = np.array([_clean_name(x) for x in names_all], dtype=object)
+    ids_all = np.array([_osm_number(f) or "" for f in gdf["facility_id"]], dtype=object)
+    cat_all = gdf["category"].to_numpy()
+    wkb = shapely.to_wkb(geoms_all, hex=True)
+    # identical rows behave identically towards every other row: compare each kind once
+    key = pd.Series(cat_all, dtype=object) + "\x1f" + clean_all + "\x1f" + ids_all + "\x1f" + pd.Series(wkb, dtype=object)
+    kind = pd.factorize(key)[0]
+    first = pd.Series(np.arange(n)).groupby(kind).first().to_numpy()  # representative row of each kind
+    mult = np.bincount(kind)
+    geoms = geoms_all[first]
+    cat = cat_all[first]
+    clean = clean_all[first]
+    ids = ids_all[first]
+    is_poly_k = np.isin(shapely.get_type_id(geoms), [3, 6])
+    left, right = _near_pairs(geoms, cat, radius_m)
+    k = len(first)
+    # exact links first (same OSM id, same cleaned name), vectorised
+    exact = ((ids[left] != "") & (ids[left] == ids[right])) | ((clean[left] != "") & (clean[left] == clean[right]))
+    comp = connected_components(coo_matrix((np.ones(int(exact.sum())), (left[exact], right[exact])), shape=(k, k)),
+                                directed=False)[1]
+    todo = np.flatnonzero(~exact & (comp[left] != comp[right]))
+    fuzzy = np.zeros(len(left), bool)
+    for t in todo:
+        i, j = left[t], right[t]
+        if _similar_names(names_all[first[i]], names_all[first[j]]):
+            fuzzy[t] = True
+        elif is_poly_k[i] and is_poly_k[j]:
             inter = shapely.area(shapely.intersection(geoms[i], geoms[j]))
             union = shapely.area(shapely.union(geoms[i], geoms[j]))
-            keep[k] = union > 0 and inter / union >= min_iou
-    left, right = left[keep], right[keep]
-    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
-    _, group = connected_components(graph, directed=False)
+            fuzzy[t] = union > 0 and inter / union >= min_iou
+    linked = exact | fuzzy
+    # back to rows: a kind's rows are one place when the kind links to any other, or is the same place as itself
+    has_link = np.zeros(k, bool)
+    has_link[left[linked]] = True
+    has_link[right[linked]] = True
+    self_same = (ids != "") | (clean != "") | (is_poly_k & (shapely.area(geoms) > 0))
+    rows_l = [first[left[linked]]]
+    rows_r = [first[right[linked]]]
+    joined = (has_link | self_same)[kind] & (mult[kind] > 1)
+    rows_l.append(np.flatnonzero(joined))
+    rows_r.append(first[kind[joined]])
+    rl, rr = np.concatenate(rows_l), np.concatenate(rows_r)
+    _, group = connected_components(coo_matrix((np.ones(len(rl)), (rl, rr)), shape=(n, n)), directed=False)
+    return _merge_groups(gdf, group)
 
-    rows = []
+
+def _merge_groups(gdf: gpd.GeoDataFrame, group: np.ndarray) -> gpd.GeoDataFrame:
+    """One row per group (see :func:`dedupe`); single-row groups are kept as they are."""
+    n = len(gdf)
+    is_poly = np.isin(shapely.get_type_id(gdf.geometry.values), [3, 6])
+    source = gdf["source"].to_numpy()
+    src_rank = np.array([_SOURCE_RANK.get(s, 9) for s in source])
+    order = np.lexsort((np.arange(n), src_rank, ~is_poly, group))  # best member first within each group
+    g_sorted = group[order]
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    best = order[starts]  # groups in label order (= order of their first row)
+    out = gdf.iloc[best].copy()
+    out["sources"] = source[best]
+    sizes = np.diff(np.r_[starts, n])
+    names, status = gdf["name"].to_numpy(), gdf["status"].to_numpy()
+    fids, details = gdf["facility_id"].to_numpy(), gdf["source_detail"].to_numpy()
     geoms_wgs = gdf.geometry.values
-    frame = gdf.assign(_group=group)
-    for _, idx in pd.Series(range(n)).groupby(group):
-        members = sorted(idx.tolist(), key=lambda i: (not is_poly[i], _SOURCE_RANK.get(gdf["source"].iat[i], 9), i))
-        best = members[0]
-        row = frame.iloc[best].to_dict()
-        if not row["name"]:
-            row["name"] = next((names[i] for i in members if names[i]), "")
-        row["status"] = min((gdf["status"].iat[i] for i in members), key=lambda s: _STATUS_RANK.get(s, 9))
-        srcs = sorted({gdf["source"].iat[i] for i in members}, key=lambda s: _SOURCE_RANK.get(s, 9))
-        row["sources"] = ";".join(srcs)
+    col = {c: out.columns.get_loc(c) for c in ("name", "status", "sources", "source_detail", "geometry")}
+    for pos in np.flatnonzero(sizes > 1):
+        members = order[starts[pos]:starts[pos] + sizes[pos]]
+        b = members[0]
+        if not names[b]:
+            out.iat[pos, col["name"]] = next((names[i] for i in members if names[i]), "")
+        out.iat[pos, col["status"]] = min((status[i] for i in members), key=lambda s: _STATUS_RANK.get(s, 9))
+        srcs = sorted({source[i] for i in members}, key=lambda s: _SOURCE_RANK.get(s, 9))
+        out.iat[pos, col["sources"]] = ";".join(srcs)
         polys = [geoms_wgs[i] for i in members if is_poly[i]]
         if len(polys) > 1:  # parts of one park mapped as several polygons: keep all of its area
-            row["geometry"] = shapely.union_all(polys)
-        if len(members) > 1:
-            others = [gdf["facility_id"].iat[i] for i in members if i != best]
-            row["source_detail"] = f"{row['source_detail']}; merged {', '.join(others)}".strip("; ")
-        rows.append(row)
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84).drop(columns="_group")
+            out.iat[pos, col["geometry"]] = shapely.union_all(polys)
+        others = [fids[i] for i in members if i != b]
+        out.iat[pos, col["source_detail"]] = f"{details[b]}; merged {', '.join(others)}".strip("; ")
+    out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=WGS84)
     out.attrs = dict(gdf.attrs)
     return normalize_facilities(out)
 

@@ -19,15 +19,18 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from .errors import InputError, os_error
+from .limits import check_zip
 
-__all__ = ["require_file", "read_vector", "check_lonlat_range", "as_wgs84", "to_csv_bom", "atomic_dir",
-           "atomic_file", "check_writable", "recover_dir", "temp_dir", "make_temp_dir", "clean_stale_temp"]
+__all__ = ["require_file", "read_vector", "check_lonlat_range", "as_wgs84", "FORMULA_PREFIXES", "defuse_formulas",
+           "restore_formulas", "to_csv_bom", "atomic_dir", "atomic_file", "check_writable", "recover_dir", "temp_dir",
+           "make_temp_dir", "clean_stale_temp"]
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip"}
 STALE_AFTER_S = 3600.0  # leftovers without a process id (older versions) are removed after an hour
@@ -81,6 +84,8 @@ def read_vector(path: str | Path, *, layer: str | None = None, require_crs: bool
         without a CRS, with a one-line message.
     """
     p = require_file(path)
+    if p.suffix.lower() == ".zip":
+        check_zip(p)
     try:
         if p.suffix.lower() == ".parquet":
             gdf = gpd.read_parquet(p)
@@ -104,10 +109,68 @@ def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
 
 
-def to_csv_bom(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly."""
-    df.to_csv(path, index=False, encoding="utf-8-sig")
-    return Path(path)
+# A cell starting with one of these is a formula to Excel/LibreOffice (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(v: object) -> object:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+
+
+def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell (and header) that a spreadsheet would run as a formula prefixed by ``'``.
+
+    Follows the OWASP CSV-injection guidance: cells starting with ``= + - @``,
+    tab or carriage return get a leading apostrophe. Numeric columns are left
+    alone (``-3.5`` stays a number); ``df`` itself is not modified. Text columns
+    keep their dtype (no copy to Python objects unless a cell needs the prefix).
+    """
+    return _map_text(df, _defuse, vectorized=_defuse_text)
+
+
+def _defuse_text(s: pd.Series) -> pd.Series:
+    hit = s.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+    if not hit.any():
+        return s
+    s = s.copy()
+    s[hit] = "'" + s[hit]
+    return s
+
+
+def _map_text(df: pd.DataFrame, func, vectorized=None) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        if s.dtype == object:  # may mix text and other values
+            out[col] = s.map(func)
+        elif pd.api.types.is_string_dtype(s.dtype):
+            out[col] = vectorized(s) if vectorized is not None else s.map(func)
+    out.columns = [func(c) for c in out.columns]
+    return out
+
+
+def _restore(v: object) -> object:
+    return v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_PREFIXES) else v
+
+
+def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`defuse_formulas` on a table read back from CSV (``'=x`` → ``=x``), as Excel does."""
+    return _map_text(df, _restore)
+
+
+def to_csv_bom(df: pd.DataFrame, path: str | Path | IO[bytes]) -> str | Path | IO[bytes]:
+    """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly.
+
+    The one CSV writer of the tool (CLI and app): text cells that a spreadsheet
+    would run as formulas are defused first (:func:`defuse_formulas`); rows end
+    in CRLF (RFC 4180).
+    ``path`` may be a binary file object (the app's downloads).
+    """
+    # CRLF (RFC 4180) also makes the csv module quote cells holding a bare CR, which would split a row
+    defuse_formulas(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return Path(path) if isinstance(path, (str, os.PathLike)) else path
 
 
 # --------------------------------------------------------------------------- leftovers of killed runs

@@ -34,7 +34,14 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
 from .coverage import named_streets
 from .errors import InputError, ui_lang
 from .i18n import column_label, localize_columns
-from .io import atomic_file, read_vector, recover_dir, temp_dir
+from .io import (
+    atomic_file,
+    read_vector,
+    recover_dir,
+    restore_formulas,
+    temp_dir,
+    to_csv_bom,
+)
 
 __all__ = [
     "ATTRIBUTION",
@@ -272,7 +279,7 @@ class CoverageOutputs:
 
 def _read_table(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, encoding="utf-8-sig")
+        return restore_formulas(pd.read_csv(path, encoding="utf-8-sig"))
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"无法读取该表格（{first}）。请重新运行 lifecircle coverage。",
@@ -613,6 +620,16 @@ def _excel_value(v: Any) -> Any:
     return v
 
 
+def _xlsx_cell(ws: Any, value: Any) -> Any:
+    """A write-only cell; text is always a text cell (openpyxl would make ``=…`` a live formula, ``#N/A`` an error)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    c = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        c.data_type = "s"
+    return c
+
+
 _STYLED_ROWS = 5000  # larger sheets: values are rounded, only shares get a number format (speed)
 
 
@@ -625,7 +642,6 @@ def to_xlsx(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, streets: 
     Streamed with openpyxl's write-only mode (a few seconds for ~10 000 streets).
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -649,15 +665,16 @@ def to_xlsx(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, streets: 
             ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60 if sh.key == "params" else 40)
         head = []
         for h in headers:
-            c = WriteOnlyCell(ws, value=h)
+            c = _xlsx_cell(ws, h)
             c.font, c.fill, c.alignment = head_font, head_fill, head_align
             head.append(c)
         ws.append(head)
         for row in sh.frame.itertuples(index=False, name=None):
             vals: list[Any] = [_excel_value(v) for v in row]
             for j, fmt in enumerate(fmts):
-                if (fmt or sh.key == "params") and vals[j] is not None:
-                    c = WriteOnlyCell(ws, value=vals[j])
+                if (fmt or sh.key == "params" or isinstance(vals[j], str) and vals[j][:1] in ("=", "#")) \
+                        and vals[j] is not None:
+                    c = _xlsx_cell(ws, vals[j])
                     if fmt:
                         c.number_format = fmt
                     else:
@@ -687,7 +704,9 @@ def to_csv(outputs: CoverageOutputs, dest: Dest, lang: str | None = "zh") -> Des
         frame = localize_columns(sh.frame, lang) if lang else sh.frame
         if lang and sh.key == "params":
             frame = frame.rename(columns={c: column_label(c, lang) for c in frame.columns})
-        return frame.to_csv(index=False).encode("utf-8-sig")
+        buf = io.BytesIO()
+        to_csv_bom(frame, buf)  # the tool's one CSV writer: formulas defused
+        return buf.getvalue()
 
     sheets = report_tables(outputs, lang or "en")
     as_zip = not isinstance(dest, (str, os.PathLike)) or str(dest).lower().endswith(".zip")

@@ -46,10 +46,13 @@ Extraction (:func:`extract_mentions`)
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import logging
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -60,6 +63,7 @@ from .categories import CATEGORIES, GENERIC_TERMS, label
 from .errors import InputError, LifecircleError
 from .gazetteer import Gazetteer, Resolution, load_gazetteer
 from .io import atomic_file, require_file, to_csv_bom
+from .limits import MAX_SENTENCE_CHARS, MAX_TEXT_MB, check_size, check_zip
 
 __all__ = [
     "COLUMNS",
@@ -77,6 +81,8 @@ COLUMNS = ["name", "category", "status", "count", "district", "subdistrict", "so
 EXTRA_COLUMNS = ["mention_type", "name_raw", "subdistrict_raw", "corrected", "confidence"]
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------
 # reading
@@ -102,10 +108,35 @@ def _cjk_share(text: str) -> float:
     return sum(1 for c in text if "\u4e00" <= c <= "\u9fff") / len(text)
 
 
+def _texty(text: str) -> bool:
+    """Does decoded text read as text: nearly all ASCII, CJK, CJK/full-width punctuation or line breaks?"""
+    if not text:
+        return False
+    common = sum(1 for c in text if " " <= c <= "~" or c in "\n\r\t" or "\u4e00" <= c <= "\u9fff"
+                 or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or "\u2000" <= c <= "\u206f")
+    return common >= 0.9 * len(text)
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 (LE or BE) without a BOM: zero bytes mostly on one side of each pair, and the text reads as text."""
+    sample = data[:8192]
+    zeros = [i for i, b in enumerate(sample) if b == 0]
+    if len(zeros) < 4:
+        return None
+    odd = sum(i % 2 for i in zeros)
+    if max(odd, len(zeros) - odd) < 0.8 * len(zeros):  # 一 (U+4E00) and the like put some on the other side
+        return None
+    enc = "utf_16_le" if odd * 2 > len(zeros) else "utf_16_be"
+    text = data[: len(data) - len(data) % 2].decode(enc, errors="replace")
+    return (text, enc) if _texty(text[:4096]) else None
+
+
 def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
     """Decode the bytes of a plain-text file; returns ``(text, encoding)``.
 
-    A BOM decides; strict UTF-8 is tried next (it is self-validating); otherwise
+    A BOM decides (a truncated last UTF-16 unit becomes U+FFFD, it does not
+    fail); UTF-16 without a BOM is recognised by where its zero bytes lie;
+    strict UTF-8 is tried next (it is self-validating); otherwise
     charset-normalizer ranks candidates and a Chinese encoding among them wins
     over a Western or Japanese one of similar fit.
 
@@ -117,7 +148,10 @@ def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str]
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf_8_sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf_16"
+        return data.decode("utf-16", errors="replace"), "utf_16"
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16
     if _is_binary(data):
         raise InputError("这是二进制文件，不是文本。请提供 .txt、.docx 或 .pdf。",
                          "this is a binary file, not text; give a .txt, .docx or .pdf.", path)
@@ -168,27 +202,52 @@ def _to_simplified(text: str, force: bool = False) -> str:
     return conv if cjk and changed / cjk > 0.03 else text
 
 
+@contextlib.contextmanager
+def _quiet_libraries(*loggers: str):
+    """Capture what parsing libraries print, warn or log (pypdf ...): it never appears beside our lines.
+
+    What they said goes to this module's debug log. The stdout/stderr redirection is
+    process-wide: in the app, another session printing during a read is captured too.
+    """
+    saved = []
+    for name in loggers:
+        lg = logging.getLogger(name)
+        saved.append((lg, lg.propagate, lg.handlers[:]))
+        lg.handlers, lg.propagate = [logging.NullHandler()], False
+    sink = io.StringIO()
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, prop, handlers in saved:
+            lg.handlers, lg.propagate = handlers, prop
+        if sink.getvalue().strip():
+            log.debug("library output while reading: %s", sink.getvalue().strip()[:500])
+
+
 def _read_docx(path: Path) -> str:
     import docx
-    from docx.document import Document as _Doc
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    check_zip(path)
+    lines: list[str] = []
     try:
-        doc: _Doc = docx.Document(str(path))
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors ...
+        with _quiet_libraries("docx"):
+            doc = docx.Document(str(path))
+            for block in doc.iter_inner_content():  # document order: paragraphs and tables
+                if isinstance(block, Paragraph):
+                    lines.append(block.text)
+                elif isinstance(block, Table):
+                    for row in block.rows:
+                        cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
+                        lines.append(" | ".join(c for c in cells if c))  # a row is one record: one clause
+                    lines.append("")
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors, AttributeError on a broken document.xml ...
         raise InputError(f"无法读取 Word 文件（{type(exc).__name__}）。请确认是 .docx 格式（旧版 .doc 请另存为 .docx）。",
                          f"cannot read this Word file ({type(exc).__name__}); it must be .docx (save old .doc files as .docx).",
                          path) from None
-    lines: list[str] = []
-    for block in doc.iter_inner_content():  # document order: paragraphs and tables
-        if isinstance(block, Paragraph):
-            lines.append(block.text)
-        elif isinstance(block, Table):
-            for row in block.rows:
-                cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
-                lines.append(" | ".join(c for c in cells if c))  # a row is one record: one clause
-            lines.append("")
     return "\n".join(lines)
 
 
@@ -196,8 +255,9 @@ def _read_pdf(path: Path) -> str:
     import pypdf
 
     try:
-        reader = pypdf.PdfReader(str(path))
-        pages = [p.extract_text() or "" for p in reader.pages]
+        with _quiet_libraries("pypdf"):
+            reader = pypdf.PdfReader(str(path))
+            pages = [p.extract_text() or "" for p in reader.pages]
     except Exception as exc:  # pypdf.errors.PdfReadError, ...
         raise InputError(f"无法读取 PDF 文件（{type(exc).__name__}）。文件可能已损坏或加密。",
                          f"cannot read this PDF ({type(exc).__name__}); it may be damaged or encrypted.", path) from None
@@ -245,6 +305,7 @@ def read_text(path: str | Path) -> str:
     p = require_file(path)
     if p.is_dir():
         raise InputError("这是一个文件夹，请给出文本文件。", "this is a folder; give a text file.", p)
+    check_size(p, MAX_TEXT_MB)
     suffix = p.suffix.lower()
     if suffix == ".docx":
         raw, traditional = _read_docx(p), False
@@ -407,6 +468,23 @@ _OPEN_Q, _CLOSE_Q = "“‘「『《（", "”’」』》）"
 
 def _sentences_of(paragraph: str) -> list[str]:
     return [s.strip() for s in _SENT_RE.findall(paragraph) if s.strip()]
+
+
+_SOFT_BREAK = re.compile(r"[，；：、,;:\s]")
+
+
+def _bounded(sentences: list[str], limit: int = MAX_SENTENCE_CHARS) -> list[str]:
+    """Sentences of at most ``limit`` characters: a longer one (a text without sentence
+    punctuation) is cut at the last clause mark or space before the limit, else at the limit.
+    This bounds the work per sentence and the context stored with each mention."""
+    out: list[str] = []
+    for s in sentences:
+        while len(s) > limit:
+            cut = max((m.end() for m in _SOFT_BREAK.finditer(s, limit // 2, limit)), default=limit)
+            out.append(s[:cut])
+            s = s[cut:]
+        out.append(s)
+    return out
 
 
 def split_sentences(text: str) -> list[str]:
@@ -1063,7 +1141,8 @@ def _doc_context(nlp: _NLP, lines: list[str], default_district: str | None) -> t
         in_table = rows[n] and ((n > 0 and rows[n - 1]) or (n + 1 < len(rows) and rows[n + 1]))
         header = (n < 3 and "。" not in line and not in_table) or bool(issuer.search(line))
         weight = 3.0 if header else 1.0
-        for _, _, res in _place_mentions(nlp, line, None):
+        places = [r for s in _bounded(_sentences_of(line)) for r in _place_mentions(nlp, s, None)]  # tokens reused later
+        for _, _, res in places:
             votes[res.district] = votes.get(res.district, 0) + weight
             if res.kind == "subdistrict":
                 all_subs.setdefault(res.name, []).append(res)
@@ -1123,7 +1202,7 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
         past = section_past or bool(_PAST_OPENING.match(para))
         if n_para == len(lines) - 1 and n_para > 2 and re.fullmatch(rf"[{_CJK}A-Za-z0-9（）()]{{2,20}}", para):
             continue  # the closing signature of a letter ("江川路街道办事处"): the issuer, not a facility
-        for s in _sentences_of(para):
+        for s in _bounded(_sentences_of(para)):
             places = _place_mentions(nlp, s, doc_district)
             opening = [p for p in places if p[0] <= 12 and p[2].kind == "subdistrict"]
             local = False  # the scope was named in this sentence
@@ -1383,10 +1462,11 @@ def _summary(df: pd.DataFrame, lang: str) -> list[str]:
 def cli_extract(args) -> int:
     """``lifecircle extract TEXT [TEXT ...] -o facilities.csv``.
 
-    Every text is read first; if any is bad, each bad file gets one line on
-    stderr, nothing is written and the exit code is 2 (fix and rerun: no
-    partial table that silently lacks a file). Otherwise the table is written
-    as UTF-8 with BOM, atomically, and a summary is printed.
+    Every text that can be read is extracted; each one that cannot gets one
+    line on stderr naming it. With at least one text read, the table is
+    written as UTF-8 with BOM, atomically, a summary is printed and the exit
+    code is 0; when no text could be read nothing is written and the exit
+    code is 2 (a single bad file: the usual one-line error).
     """
     import sys
 
@@ -1401,24 +1481,29 @@ def cli_extract(args) -> int:
 
     check_writable(out)
     check_not_input(out, args.texts)
-    df = extract_files(args.texts, errors="collect")
-    problems = df.attrs.get("problems", [])
-    if problems:
-        word = "错误" if lang == "zh" else "error"
-        for exc in problems:
-            print(f"lifecircle extract: {word}: {exc.message(lang)}", file=sys.stderr)
-        msg = ("未写出任何文件：请修正以上文件后重试。" if lang == "zh"
-               else "nothing written: fix the files above and retry.")
-        print(f"lifecircle extract: {msg}", file=sys.stderr)
+    if len(args.texts) == 1:
+        df = extract_files(args.texts)  # the one bad file is the error
+        problems = []
+    else:
+        df = extract_files(args.texts, errors="collect")
+        problems = df.attrs.pop("problems", [])
+    word = "错误" if lang == "zh" else "error"
+    for exc in problems:
+        print(f"lifecircle extract: {word}: {exc.message(lang)}", file=sys.stderr)
+    if problems and len(problems) == len(args.texts):
         return 2
+    bad = {exc.path for exc in problems}
     gaz = load_gazetteer()
     with atomic_file(out) as tmp:
         to_csv_bom(df[COLUMNS + EXTRA_COLUMNS], tmp)
     for line in _summary(df, lang):
         print(line)
     for src in args.texts:
-        if not (df["source"] == Path(src).name).any():
+        if str(Path(src)) not in bad and not (df["source"] == Path(src).name).any():
             print(f"  {Path(src).name}: " + ("未找到设施提及" if lang == "zh" else "no facility mentions found"))
+    if problems:
+        print(f"  未能读取 {len(problems)} 个文件（见上方错误）" if lang == "zh"
+              else f"  {len(problems)} file(s) could not be read (see the errors above)")
     if gaz.note:
         print(f"  {gaz.note}", file=sys.stderr)
     print(("已写出 " if lang == "zh" else "written ") + str(out))

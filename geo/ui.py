@@ -20,6 +20,7 @@ import streamlit as st
 
 from .errors import InputError
 from .io import clean_stale_temp, make_temp_dir, temp_dir
+from .limits import MAX_UPLOAD_MB, check_zip
 
 __all__ = [
     "REPO",
@@ -44,7 +45,7 @@ __all__ = [
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_AREA = "xinjiangwan"
-MAX_UPLOAD_MB = 50
+ZIP_TYPES = (".docx", ".xlsx", ".xlsm", ".zip")  # zip containers: checked for bombs before they are saved
 
 
 def data_dir() -> Path:
@@ -147,14 +148,17 @@ def workspace(area_id: str):
 
 
 # --------------------------------------------------------------------------- uploads
-def check_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UPLOAD_MB) -> tuple[str, bytes]:
-    """The name and bytes of an ``st.file_uploader`` file, after checking type, emptiness and size.
+def check_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float | None = None) -> tuple[str, bytes]:
+    """The name and bytes of an ``st.file_uploader`` file, after checking type, emptiness, size and zip content.
 
     Raises
     ------
     InputError
-        Wrong extension, empty, or larger than ``max_mb`` (message names the limit).
+        Wrong extension, empty, larger than ``max_mb`` (message names the limit;
+        default :data:`geo.limits.MAX_UPLOAD_MB`), or a zip container (.docx,
+        .xlsx, .zip) that would unpack beyond :mod:`geo.limits`.
     """
+    max_mb = MAX_UPLOAD_MB if max_mb is None else max_mb
     name = Path(getattr(uploaded, "name", "upload")).name
     allowed = [a.lower().lstrip(".") for a in allowed]
     suffix = "".join(Path(name).suffixes[-2:]).lower() if name.lower().endswith((".osm.pbf", ".osm.bz2")) \
@@ -169,6 +173,8 @@ def check_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_U
     if len(data) > max_mb * 1024 * 1024:
         raise InputError(f"文件超过 {max_mb:.0f} MB 的上传上限。", f"the file exceeds the {max_mb:.0f} MB upload limit.",
                          name)
+    if Path(name).suffix.lower() in ZIP_TYPES:
+        check_zip(name, data=data)
     return name, data
 
 
@@ -178,7 +184,7 @@ def keep_upload(uploaded: Any, allowed: Iterable[str], area_id: str) -> Path:
     return workspace(area_id).store_upload(name, data)
 
 
-def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float = MAX_UPLOAD_MB,
+def save_upload(uploaded: Any, allowed: Iterable[str], *, max_mb: float | None = None,
                 folder: str | Path | None = None) -> Path:
     """Write an ``st.file_uploader`` file to a temporary folder after :func:`check_upload`."""
     name, data = check_upload(uploaded, allowed, max_mb=max_mb)

@@ -34,3 +34,24 @@ def shared_data(shared: Path) -> Path:
 @pytest.fixture(scope="session")
 def seeds_dir(shared: Path) -> Path:
     return shared / "seeds"
+
+
+# --------------------------------------------------------------------------- the app on the prepared default area
+@pytest.fixture(scope="module")
+def data_dir(shared_data: Path) -> Path:
+    """A data dir holding the prepared default area (prepared once per test process)."""
+    from app_area import prepared_data_dir
+
+    return prepared_data_dir(str(shared_data))
+
+
+@pytest.fixture
+def app(data_dir: Path, monkeypatch):
+    """``app.py`` run once under Streamlit's AppTest on the prepared default area."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(data_dir))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -106,22 +106,7 @@ def test_install_assets(tmp_path):
 
 
 # --------------------------------------------------------------------------- AppTest on the prepared default area
-@pytest.fixture(scope="module")
-def data_dir(shared_data):
-    from app_area import prepared_data_dir
-
-    return prepared_data_dir(str(shared_data))
-
-
-@pytest.fixture
-def app(data_dir, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+# fixtures `data_dir` and `app` live in conftest.py (test_bad_inputs_app uses them too)
 
 
 def set_threshold(at, category: str, value: float, unit: str | None = None):

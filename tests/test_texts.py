@@ -347,21 +347,6 @@ def test_cli_extract_writes_bom_csv(tmp_path, capsys):
     assert "7 facility mentions" in printed and "Elderly care" in printed
 
 
-def test_cli_extract_bad_file_writes_nothing(tmp_path, capsys):
-    good = tmp_path / "good.txt"
-    good.write_text(MINHANG, encoding="utf-8")
-    bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"\x00\x01\x02binary" * 50)
-    out = tmp_path / "facilities.csv"
-    code = cli.main(["--lang", "en", "extract", str(good), str(bad), str(tmp_path / "nope.txt"), "-o", str(out)])
-    assert code == 2
-    assert not out.exists() and not list(tmp_path.glob(".facilities*"))
-    err = capsys.readouterr().err.strip().splitlines()
-    assert any("bad.txt" in e and "binary" in e for e in err)
-    assert any("nope.txt" in e and "not found" in e for e in err)
-    assert not any("Traceback" in e for e in err)
-
-
 def test_postposed_counts_future_cues_and_district_wide_statements():
     df = extract_mentions("长宁区新华路街道推进生活圈建设。全区已建成社区综合为老服务中心41家。"
                           "新华路街道另有长者照护之家两家在建，街道社区食堂3个月内开业。")
