@@ -26,7 +26,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -336,6 +336,18 @@ def load_candidates(paths: str | Path | Iterable[str | Path], *, boundaries=None
     if mask is not None and len(out):
         out = out[out.intersects(mask)].reset_index(drop=True)
     return out
+
+
+def area_candidates(meta: Mapping, facilities: gpd.GeoDataFrame, *,
+                    resolve: Callable[[str], Path] = Path) -> gpd.GeoDataFrame:
+    """Geocoding candidates of a prepared area: the POI sources it was prepared from (``area.json``) when
+    they are still there, else the area's own facilities."""
+    src = ((meta or {}).get("source") or {}).get("inputs") or {}
+    paths = [resolve(p) for p in [src.get("geofabrik"), src.get("osm_facilities")] if p]
+    paths = [p for p in paths if p.exists()]
+    if paths:
+        return load_candidates(paths)
+    return _candidates_from_features(facilities, "facilities.gpkg")
 
 
 

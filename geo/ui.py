@@ -263,16 +263,9 @@ def read_official(path: Path, datum: str) -> gpd.GeoDataFrame:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _candidates(stamp: str, _area: Any):
-    from .geocode import load_candidates
+    from .geocode import area_candidates
 
-    src = (_area.meta.get("source") or {}).get("inputs") or {}
-    paths = [_resolve(p) for p in [src.get("geofabrik"), src.get("osm_facilities")] if p]
-    paths = [p for p in paths if p.exists()]
-    if paths:
-        return load_candidates(paths)
-    from .geocode import _candidates_from_features  # the area's own facilities as candidates
-
-    return _candidates_from_features(_area.facilities, "facilities.gpkg")
+    return area_candidates(_area.meta, _area.facilities, resolve=_resolve)
 
 
 def extract_and_geocode(paths: list[Path], area: Any, stamp: str) -> pd.DataFrame:

@@ -83,7 +83,8 @@ UNREACHABLE_COLOR = "#9e9e9e"
 # one colour per category (tab10 + one), stable order of the taxonomy table
 _TAB = [to_hex(c) for c in colormaps["tab10"].colors] + ["#17becf"]
 CATEGORY_COLORS: dict[str, str] = {k: _TAB[i % len(_TAB)] for i, k in enumerate(CATEGORY_KEYS)}
-SOURCE_STROKE: dict[str, str] = {"osm": "#444444", "official": "#000000", "text": "#1565c0", "manual": "#d81b60"}
+SOURCE_STROKE: dict[str, str] = {"osm": "#444444", "official": "#000000", "text": "#1565c0", "manual": "#d81b60",
+                                 "siting": "#6a1b9a"}
 
 
 # --------------------------------------------------------------------------- assets
@@ -785,7 +786,7 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
         "color": [SOURCE_STROKE.get(s, "#444444") for s in source],
         "fillOpacity": np.where(planned, 0.15, 0.9),
         "dashArray": np.where(planned, "3 3", None),
-        "weight": np.where(source.isin(["official", "manual", "text"]).to_numpy(), 2.5, 1.0),
+        "weight": np.where(source.isin(["official", "manual", "text", "siting"]).to_numpy(), 2.5, 1.0),
     }
     props = {
         "name": f["name"].fillna("").astype(str).to_numpy() if "name" in f else np.full(len(f), ""),
