@@ -239,6 +239,8 @@ def apply_states(proposals: gpd.GeoDataFrame, states: pd.DataFrame | None) -> gp
         out["state"] = "proposed"
     if states is None or not len(states) or not len(out):
         return out
+    out["lon"] = pd.to_numeric(out["lon"], errors="coerce").astype(float)
+    out["lat"] = pd.to_numeric(out["lat"], errors="coerce").astype(float)
     by_id = states.set_index("proposal_id")
     for i, pid in zip(out.index, out["proposal_id"]):
         if pid not in by_id.index:
@@ -286,6 +288,7 @@ def read_proposals(path: str | Path, states_path: str | Path | None = None) -> g
     y = pd.to_numeric(t["lat"], errors="coerce").to_numpy(float)
     ok = np.isfinite(x) & np.isfinite(y)
     t = t[ok].reset_index(drop=True)
+    t["lon"], t["lat"] = x[ok], y[ok]
     for c in ("facility_id", "name", "source_detail"):
         t[c] = t[c].map(_text) if c in t.columns else ""
     t["state"] = "proposed"  # the file records proposals; decisions come from the states file only
