@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", action="append", default=[], metavar="CAT=M|CAT=Nmin",
                    help="a category threshold in metres (park=300) or walking minutes (elderly_care=10min)")
     s.add_argument("--no-lscp", action="store_true", help="skip the set-covering reference per subdistrict and category")
+    s.add_argument("--report", action="append", default=[], choices=["xlsx", "pdf"],
+                   help="also write plan.xlsx / plan.pdf (repeatable; the same exports as the app's plan view)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (plan.csv, requests.csv, sites.csv, sites.gpkg)")
     s.add_argument("--force", action="store_true", help=FORCE_HELP)
 

@@ -82,7 +82,7 @@ PROPOSAL_STATES: dict[str, tuple[str, str]] = {
 #: States that count in a study's after scenario (the planner kept them).
 COUNTING_STATES: tuple[str, ...] = ("accepted", "moved")
 STATE_COLUMNS = ["proposal_id", "state", "lon", "lat", "note"]
-PLAN_FILES = ("plan.csv", "sites.csv", "sites.gpkg", "requests.csv", "params.json")
+PLAN_FILES = ("plan.csv", "sites.csv", "sites.gpkg", "requests.csv", "params.json", "plan.xlsx", "plan.pdf")
 #: How a request was placed: (zh, en).
 SCOPES: dict[str, tuple[str, str]] = {
     "subdistrict": ("本街道", "in its 街道"),
@@ -322,6 +322,8 @@ class PlanResult:
         LSCP reference (NaN when not computed).
     before, after : CoverageResult
     params : dict
+    facilities : GeoDataFrame
+        The after scenario's facilities (WGS-84), proposals included.
     """
 
     requests: pd.DataFrame
@@ -331,6 +333,7 @@ class PlanResult:
     after: CoverageResult
     params: dict
     notes: list[str] = field(default_factory=list)
+    facilities: gpd.GeoDataFrame | None = None
 
 
 def _empty_proposals() -> gpd.GeoDataFrame:
@@ -516,7 +519,7 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
         "study": study.to_dict(), "lscp": bool(lscp is not None),
     }
     progress(1.0, "plan done")
-    return PlanResult(requests, proposals, table, before, after, params, list(dict.fromkeys(notes)))
+    return PlanResult(requests, proposals, table, before, after, params, list(dict.fromkeys(notes)), as_wgs84(after_f))
 
 
 # --------------------------------------------------------------------------- CLI
@@ -611,6 +614,13 @@ def cli_plan(args: Any) -> int:
             to_csv_bom(res.requests, tmp / "requests.csv")
             (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
                                              encoding="utf-8")
+            if args.report:
+                from .report import CoverageOutputs, to_pdf, to_xlsx
+
+                outputs = CoverageOutputs.from_plan(res, boundaries=inputs.boundaries, facilities=res.facilities)
+                for kind in dict.fromkeys(args.report):
+                    progress(0.95, f"plan.{kind}")
+                    (to_xlsx if kind == "xlsx" else to_pdf)(outputs, tmp / f"plan.{kind}", lang)
         r = res.requests
         zh = lang == "zh"
         print(f"{len(r)} 个规划设施需要选址：{(r['outcome'] == 'sited').sum()} 个已选址（{len(sites)} 处建议），"

@@ -61,7 +61,8 @@ def planned(area, tmp_path_factory):
     out = root / "plan"
     with pytest.MonkeyPatch.context() as mp:  # --lang sets LIFECIRCLE_LANG for the process
         mp.setenv("LIFECIRCLE_LANG", "en")
-        assert main(["--lang", "en", "plan", str(src), "--area", str(area), "--no-lscp", "-o", str(out)]) == 0
+        assert main(["--lang", "en", "plan", str(src), "--area", str(area), "--no-lscp", "--report", "xlsx",
+                     "--report", "pdf", "-o", str(out)]) == 0
     return out
 
 
@@ -215,3 +216,45 @@ def test_plan_bad_inputs_exit_2(area, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "Traceback" not in err
     assert not out.exists()
+
+
+def test_plan_exports(planned, area, tmp_path):
+    """XLSX sheets 规划前后对比 / 建议选址 (English names with --lang en), the PDF plan section, the GeoPackage sites layer."""
+    import subprocess
+
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    from geo.report import PlanOutputs, load_outdir, to_geopackage, to_xlsx
+
+    table = pd.read_csv(planned / "plan.csv", encoding="utf-8-sig")
+    sites = gpd.read_file(planned / "sites.gpkg")
+    wb = openpyxl.load_workbook(planned / "plan.xlsx", read_only=True)
+    assert {"Before and after the plan", "Proposed sites"} <= set(wb.sheetnames)
+    rows = list(wb["Proposed sites"].iter_rows(values_only=True))
+    assert len(rows) == len(sites) + 1 and "Decision" in rows[0]
+    text = subprocess.run(["pdftotext", str(planned / "plan.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "5 The plan: before and after, proposed sites" in text and "6 Parameters and sources" in text
+    assert "新江湾城街道第二社区服务中心" in text  # the named proposal is listed
+
+    # the same writers in Chinese, from a coverage folder with the plan attached (the app's path)
+    cov = tmp_path / "cov"
+    assert main(["coverage", "--area", str(area), "-o", str(cov)]) == 0
+    out = load_outdir(cov)
+    out.plan = PlanOutputs(table, sites)
+    to_xlsx(out, tmp_path / "r.xlsx", "zh", streets=False)
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
+    assert {"规划前后对比", "建议选址"} <= set(wb.sheetnames)
+    head, *body = list(wb["规划前后对比"].iter_rows(values_only=True))
+    assert head[:2] == ("街道", "设施类别") and len(body) == len(table)
+    got = {(r[0], r[1]): r[head.index("规划后覆盖建筑数")] for r in body}
+    want = {(s, c): v for s, c, v in zip(table["subdistrict"], table["category"], table["buildings_covered_after"])}
+    from geo.categories import label
+
+    assert got == {(s, label(c, "zh")): v for (s, c), v in want.items()}
+    to_geopackage(out, tmp_path / "r.gpkg")
+    layers = dict(pyogrio.list_layers(tmp_path / "r.gpkg"))
+    assert layers.get("sites") == "Point"
+    assert len(gpd.read_file(tmp_path / "r.gpkg", layer="sites")) == len(sites)
