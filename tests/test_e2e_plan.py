@@ -58,6 +58,7 @@ def _pick(page, label: str, option: re.Pattern) -> None:
 
 
 def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     url, log = server
@@ -116,8 +117,8 @@ def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
                 try:
                     clicked.wait_for(timeout=15_000)
                     break
-                except Exception:
-                    continue
+                except PlaywrightTimeout:
+                    print(f"map click at {dx:.2f} of the width not registered; clicking again")
             clicked.wait_for(timeout=30_000)
             _rerun_done(page)
             page.get_by_role("button", name="移到地图上点击的位置").click()
