@@ -509,6 +509,7 @@ def export_view() -> None:
     st.caption(t("export_scenario", lang, scenario=study.scenario_label(lang),
                  layers="; ".join(x.get("label", "") for x in run.params.get("facility_layers", []))))
     outputs = run.outputs()
+    outputs.plan = ui.plan_outputs(study, area_id)  # 规划前后对比 and 建议选址, as `lifecircle plan --report` writes them
     name = f"lifecircle_{area_id}_{cat}"
     for kind, mime in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                        ("csv", "application/zip"), ("gpkg", "application/geopackage+sqlite3"),

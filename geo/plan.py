@@ -59,6 +59,7 @@ __all__ = [
     "apply_states",
     "cli_plan",
     "lscp_reference",
+    "plan_table",
     "proposal_facilities",
     "read_proposal_states",
     "read_proposals",
@@ -289,6 +290,9 @@ def read_proposals(path: str | Path, states_path: str | Path | None = None) -> g
     ok = np.isfinite(x) & np.isfinite(y)
     t = t[ok].reset_index(drop=True)
     t["lon"], t["lat"] = x[ok], y[ok]
+    for c in ("rank", "buildings_newly_covered", "buildings_covered_total", "share_buildings_covered_total", "snap_m"):
+        if c in t.columns:  # the siting figures as numbers again (the CSV reader keeps text)
+            t[c] = pd.to_numeric(t[c], errors="coerce")
     for c in ("facility_id", "name", "source_detail"):
         t[c] = t[c].map(_text) if c in t.columns else ""
     t["state"] = "proposed"  # the file records proposals; decisions come from the states file only
@@ -382,9 +386,10 @@ def lscp_reference(dist: Any, boundaries: gpd.GeoDataFrame, thresholds: dict[str
     return pd.DataFrame(rows, columns=["subdistrict", "category", "lscp_sites", "lscp_status"])
 
 
-def _plan_table(before: CoverageResult, after: CoverageResult, proposals: gpd.GeoDataFrame,
+def plan_table(before: CoverageResult, after: CoverageResult, proposals: gpd.GeoDataFrame,
                 planned: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None,
                 lscp: pd.DataFrame | None) -> pd.DataFrame:
+    """Per 街道 × category: coverage before and after, the gain, facilities added (located planned + proposals), LSCP."""
     from .coverage import assign_subdistrict
 
     key = ["subdistrict", "category"]
@@ -508,7 +513,7 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
         progress(0.85, "set covering reference")
         lscp = lscp_reference(dist_before, boundaries, thresholds)
     counted_props = proposals[proposals["state"].isin(counting)] if len(proposals) else proposals
-    table = _plan_table(before, after, counted_props, planned, boundaries, lscp)
+    table = plan_table(before, after, counted_props, planned, boundaries, lscp)
     params = {
         "scenarios": {"before": list(SCENARIO_STATUSES["before"]),
                       "after": "existing + geocoded planned + proposals in states " + ", ".join(counting)},

@@ -482,3 +482,23 @@ def close_gap(result: Any, boundaries: gpd.GeoDataFrame, category: str) -> pd.Da
     with_homes = set(sub.loc[(sub["category"] == category) & (sub["buildings"] > 0), "subdistrict"])
     b = boundaries[boundaries["subdistrict"].isin(with_homes)]
     return lscp_reference(result.distances, b, result.study.thresholds_m(), (category,))
+
+
+def plan_outputs(study: Any, area_id: str) -> Any:
+    """The plan's part of the exports (:class:`geo.report.PlanOutputs`) for the study on screen, None without proposals.
+
+    Before and after are the study's two scenarios; the proposals count as the study's siting layer does
+    (accepted and moved ones).
+    """
+    from .plan import COUNTING_STATES, PLAN_STATUSES, plan_table
+    from .report import PlanOutputs
+
+    props = proposals(area_id)
+    if props is None:
+        return None
+    before, after = run(study.replace(include_planned=False)), run(study.replace(include_planned=True))
+    f = after.facilities
+    planned = f[f["status"].isin(PLAN_STATUSES) & (f["source"] != "siting")]
+    table = plan_table(before.coverage, after.coverage, props[props["state"].isin(COUNTING_STATES)], planned,
+                       after.inputs.boundaries, None)
+    return PlanOutputs(table, props, before.coverage.buildings)

@@ -258,3 +258,32 @@ def test_plan_exports(planned, area, tmp_path):
     layers = dict(pyogrio.list_layers(tmp_path / "r.gpkg"))
     assert layers.get("sites") == "Point"
     assert len(gpd.read_file(tmp_path / "r.gpkg", layer="sites")) == len(sites)
+
+
+def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
+    """The app's export path (geo.ui.plan_outputs): accepted proposals count, the XLSX has the plan's sheets."""
+    import openpyxl
+
+    from geo import ui
+    from geo.report import to_xlsx
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(area.parent.parent))
+    ws = ui.workspace("xinjiangwan")
+    pl.write_proposals(pl.read_proposals(planned / "sites.csv"), ws.proposals)
+    props = ui.proposals("xinjiangwan")
+    first = props.iloc[0]
+    ui.decide("xinjiangwan", first["proposal_id"], "accepted")
+    layers: dict = {}
+    ui.sync_siting_layer(layers, "xinjiangwan")
+    study = Study(area=str(area), layers=tuple(layers.values()))
+    out = ui.plan_outputs(study, "xinjiangwan")
+    t = out.table.set_index(["subdistrict", "category"])
+    row = t.loc[(first["subdistrict"], first["category"])]
+    assert row["proposals_added"] == 1 and row["buildings_gained"] == first["buildings_newly_covered"]
+    assert (t.drop(index=(first["subdistrict"], first["category"]))["buildings_gained"] == 0).all()
+    result = ui.run(study)
+    outputs = result.outputs()
+    outputs.plan = out
+    to_xlsx(outputs, tmp_path / "app.xlsx", "zh", streets=False)
+    names = openpyxl.load_workbook(tmp_path / "app.xlsx", read_only=True).sheetnames
+    assert "规划前后对比" in names and "建议选址" in names
