@@ -506,8 +506,7 @@ def main() -> int:
         print(f"(c) pandana: skipped: {pandana_why}")
 
     rd, cityseer_why = None, ""
-    try:
-        import cityseer  # noqa: F401 (installed?)
+    try:  # version() raises PackageNotFoundError, an ImportError, when cityseer is not installed
         from importlib.metadata import version
 
         cityseer_why = f"cityseer {version('cityseer')}"
