@@ -153,12 +153,12 @@ UI: dict[str, tuple[str, str]] = {
     "view_area": ("研究区", "Study area"),
     "view_export": ("导出", "Export"),
     "view_plan": ("规划方案", "The plan"),
-    "plan_caption": ("规划前 = 现状设施；规划后 = 现状 + 已定位的在建与规划设施 + 已采纳或移动的选址建议。"
-                     "选址建议来自政策文本中的“新增N个”类计数设施和未能定位的规划设施，保存在工作区（{path}）。",
-                     "Before = existing facilities; after = existing + located under-construction and planned ones + "
-                     "the proposals you accepted or moved. Proposals come from the texts' counted planned facilities "
-                     "(\"5 new canteens\") and the planned ones that could not be located; they are kept in the "
-                     "workspace ({path})."),
+    "plan_caption": (("规划前 = 现状设施；规划后 = 现状 + 已定位的在建与规划设施 + 已采纳或移动的选址建议。"
+                      "选址建议来自政策文本中的“新增N个”类计数设施和未能定位的规划设施，保存在工作区（{path}）。"),
+                     ("Before = existing facilities; after = existing + located under-construction and planned ones + "
+                      "the proposals you accepted or moved. Proposals come from the texts' counted planned facilities "
+                      "(\"5 new canteens\") and the planned ones that could not be located; they are kept in the "
+                      "workspace ({path}).")),
     "plan_no_texts": ("还没有政策文本：请先在“我的资料”中读取文本（或使用文本中的设施）。",
                       "No policy texts yet: read them in “My material” first (or use the text facilities)."),
     "plan_make": ("根据政策文本生成选址建议", "Propose sites for the texts' planned facilities"),
@@ -178,8 +178,8 @@ UI: dict[str, tuple[str, str]] = {
     "plan_saved": ("已保存：{what}（{path}）", "Saved: {what} ({path})"),
     "plan_close_gap": ("需要多少处新设施才能补齐这个缺口？", "How many new facilities would close this gap?"),
     "plan_close_gap_result": ("{name}：再新增 {n} 处{category}可使全部可达建筑进入 {threshold:.0f} 米内（集合覆盖）。",
-                              "{name}: {n} more {category} facilities would bring every reachable building within "
-                              "{threshold:.0f} m (set covering)."),
+                              ("{name}: {n} more {category} facilities would bring every reachable building within "
+                               "{threshold:.0f} m (set covering).")),
     "area_online": ("在线准备研究区（OpenStreetMap，按地名）", "Prepare an area online (OpenStreetMap, by place name)"),
     "place": ("地名", "Place name"),
     "area_id": ("研究区编号（文件夹名）", "Area id (folder name)"),

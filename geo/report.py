@@ -106,11 +106,11 @@ _T: dict[str, tuple[str, str]] = {
     "no_gaps": ("无缺口。", "No gaps."),
     "sec_params": ("参数与来源", "Parameters and sources"),
     "sec_plan": ("规划方案：规划前后对比与建议选址", "The plan: before and after, proposed sites"),
-    "sec_plan_note": ("规划前 = 现状设施；规划后 = 现状 + 已定位的在建与规划设施 + 建议选址（已放弃的不计）。"
-                      "全覆盖最少新增 = 使本街道全部可达建筑进入阈值所需的最少新设施数（集合覆盖，LSCP），作参考。",
-                      "Before = existing facilities; after = existing + located under-construction and planned ones + "
-                      "proposed sites (dropped ones left out). Fewest new facilities for full coverage = the set-covering "
-                      "(LSCP) reference for every reachable building of the subdistrict."),
+    "sec_plan_note": (("规划前 = 现状设施；规划后 = 现状 + 已定位的在建与规划设施 + 建议选址（已放弃的不计）。"
+                       "全覆盖最少新增 = 使本街道全部可达建筑进入阈值所需的最少新设施数（集合覆盖，LSCP），作参考。"),
+                      ("Before = existing facilities; after = existing + located under-construction and planned ones + "
+                       "proposed sites (dropped ones left out). Fewest new facilities for full coverage = the "
+                       "set-covering (LSCP) reference for every reachable building of the subdistrict.")),
     "plan_map_title": ("{cat}：规划前（左）与规划后（右）阈值 {thr:.0f} 米内的建筑，★ 为建议选址",
                        "{cat}: buildings within {thr:.0f} m before (left) and after (right) the plan; ★ proposed sites"),
     "plan_before": ("规划前", "before"),
@@ -244,7 +244,7 @@ class CoverageOutputs:
 
     @classmethod
     def from_plan(cls, plan: Any, *, boundaries: gpd.GeoDataFrame | None = None,
-                  facilities: gpd.GeoDataFrame | None = None) -> "CoverageOutputs":
+                  facilities: gpd.GeoDataFrame | None = None) -> CoverageOutputs:
         """The after-the-plan result of :func:`geo.plan.run_plan` with the plan's tables and proposals attached."""
         out = cls.from_result(plan.after, facilities=facilities, boundaries=boundaries)
         out.plan = PlanOutputs(plan.table, plan.proposals, plan.before.buildings)
