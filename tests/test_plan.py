@@ -287,3 +287,36 @@ def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
     to_xlsx(outputs, tmp_path / "app.xlsx", "zh", streets=False)
     names = openpyxl.load_workbook(tmp_path / "app.xlsx", read_only=True).sheetnames
     assert "规划前后对比" in names and "建议选址" in names
+
+
+def test_fully_covered_request_gets_a_note(monkeypatch):
+    """A counted request whose category already reaches every home: no proposal, outcome 'covered' and the note."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import LineString
+
+    from geo.network import WalkNetwork
+    from geo.study import StudyInputs
+
+    monkeypatch.setenv("LIFECIRCLE_LANG", "en")
+    crs, x0, y0 = "EPSG:32651", 355_000.0, 3_465_000.0
+    xy = np.array([[x0 + x, y0] for x in (0, 100, 200, 300)], float)
+    geoms = [LineString([xy[i], xy[i + 1]]) for i in range(3)]
+    net = WalkNetwork(xy, gpd.GeoDataFrame({"u": [0, 1, 2], "v": [1, 2, 3], "length_m": [100.0] * 3},
+                                           geometry=geoms, crs=crs), crs)
+    homes = gpd.GeoDataFrame({"building_id": ["a", "b"]}, geometry=shapely.points([[x0 + 50, y0 + 5],
+                                                                                  [x0 + 250, y0 + 5]]), crs=crs)
+    clinic = gpd.GeoDataFrame({"facility_id": ["c"], "name": ["卫生站"], "category": ["health"], "status": ["existing"],
+                               "source": ["official"], "source_detail": [""]},
+                              geometry=shapely.points([[x0 + 150, y0]]), crs=crs).to_crs(4326)
+    geocoded = pd.DataFrame([{"name": "", "category": "health", "status": "planned", "count": 2, "district": "",
+                              "subdistrict": "", "source": "t.txt", "sentence": "新建2家社区卫生服务站。",
+                              "mention_type": "counted", "mention_key": "t.txt|#x|health",
+                              "match_status": "not_applicable", "lon": np.nan, "lat": np.nan}])
+    inputs = StudyInputs(network=net, boundaries=None, buildings=homes, facilities=clinic, layer_counts=[],
+                         warnings=[])
+    res = pl.run_plan(inputs, Study(network="toy"), geocoded, with_lscp=False)
+    r = res.requests.iloc[0]
+    assert (r["scope"], r["outcome"], r["proposed"]) == ("area", "covered", 0)
+    assert "no new site is needed" in r["note"] and not len(res.proposals)
+    assert res.table["buildings_covered_before"].tolist() == res.table["buildings_covered_after"].tolist()
