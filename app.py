@@ -1,38 +1,76 @@
 """15分钟社区生活圈 — the planner's app.
 
 Thin by design: widgets, cached calls into ``geo`` (see ``geo/ui.py``), rendering.
-Run with ``.venv/bin/streamlit run app.py``; the default study area is
+Run with ``.venv/bin/lifecircle app`` (caches filled before the port opens) or ``.venv/bin/streamlit run app.py``;
+the default study area is
 ``data/areas/xinjiangwan`` (``LIFECIRCLE_DATA_DIR`` moves ``data/``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import report, ui, webmap
+from geo import ui, webmap
+from geo.areas import StudyArea
 from geo.categories import CATEGORIES, CATEGORY_KEYS, PROFILES, STATUSES, label
 from geo.coords import DATUMS
+from geo.coverage import gap_labels
 from geo.errors import LifecircleError
-from geo.study import FacilityLayer, Study, Threshold
 from geo.i18n import MATCH_STATUSES, column_label, localize_columns, match_label, t
+from geo.study import FacilityLayer, Study, Threshold
 
 st.set_page_config(page_title="15分钟社区生活圈", page_icon="🚶", layout="wide")
 ui.clean_temp_on_start()
 T0 = time.perf_counter()
 
+LANGS = ("zh", "en")
+
+
+def choice(widget: Callable, text: str, options: Sequence[str], key: str, fmt: Callable[[str, str], str],
+           lang: str, **kw) -> str:
+    """A radio or selectbox whose value is an option *key* that survives a language switch.
+
+    Streamlit keeps a choice widget's value as the label it shows, and our
+    labels change with the language: with one widget for both languages the
+    browser sent back a label of the other language, which ``format_func``
+    (``label()`` returns an unknown key unchanged) let through as the value --
+    ``KeyError: '一般步行'`` at ``PROFILES[profile]``. So each language has its
+    own widget (``key`` in Chinese, ``<key>.en`` in English), which only ever
+    sees its own labels, started from the option last chosen in either
+    language (``st.session_state["_chosen"]``). ``st.session_state[key]`` set
+    from outside (opening a saved study) is taken in either language.
+    """
+    state = st.session_state
+    chosen: dict = state.setdefault("_chosen", {})
+    wkey = key if lang == "zh" else f"{key}.{lang}"
+    if wkey != key and key in state:  # set from outside while the Chinese widget is not drawn
+        outside = state.pop(key)
+        if outside in options and outside != chosen.get(key):
+            chosen[key] = outside
+            state.pop(wkey, None)
+    cur = chosen.get(key)
+    # a widget whose state exists (its own, or set from outside) must not also get an index
+    start = {} if wkey in state else {"index": list(options).index(cur) if cur in options else 0}
+    value = widget(text, options, format_func=lambda k: fmt(k, lang), key=wkey, **start, **kw)
+    chosen[key] = value
+    return value
+
+
 # ----------------------------------------------------------------------------- sidebar: language, area
 with st.sidebar:
-    lang = st.radio("语言 / Language", ["zh", "en"], format_func=lambda k: "中文" if k == "zh" else "English",
+    lang = st.radio("语言 / Language", LANGS, format_func=lambda k: "中文" if k == "zh" else "English",
                     horizontal=True, key="lang")
 st.title(t("app_title", lang))
+strip = st.container()  # the summary strip: filled once the result is known, shown above everything else
 
 area_id = st.session_state.get("area_id", ui.DEFAULT_AREA)
 area_path = ui.area_dir(area_id)
-area = None
+area: StudyArea | None = None
 try:
     area = ui.load_area(area_path)
 except LifecircleError as exc:
@@ -45,8 +83,8 @@ except LifecircleError as exc:
 VIEWS = ["map", "green", "material", "plan", "area", "export"]
 if area is None:
     VIEWS = ["area"]
-view = st.radio(t("view", lang), VIEWS, format_func=lambda k: t(f"view_{k}", lang), horizontal=True,
-                key="view", label_visibility="collapsed")
+view = choice(st.radio, t("view", lang), VIEWS, "view", lambda k, lg: t(f"view_{k}", lg), lang, horizontal=True,
+              label_visibility="collapsed")
 
 
 def show_error(exc: LifecircleError) -> None:
@@ -124,12 +162,14 @@ layers: dict = state.setdefault("layers", {}).setdefault(area_id, {})  # this ar
 
 with st.sidebar:
     st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
-    cat = st.selectbox(t("category", lang), CATEGORY_KEYS, format_func=lambda k: label(k, lang), key="category")
-    profile = st.radio(t("profile", lang), list(PROFILES), format_func=lambda k: label(k, lang), key="profile",
-                       horizontal=True)
+    cat = choice(st.selectbox, t("category", lang), CATEGORY_KEYS, "category", label, lang)
+    scope_opts = [ui.ALL_SUBDISTRICTS, *ui.subdistricts(area.boundaries)]
+    scope = choice(st.selectbox, t("scope", lang), scope_opts, "scope",
+                   lambda k, lg: t("scope_all", lg) if k == ui.ALL_SUBDISTRICTS else k, lang, help=t("scope_help", lang))
+    profile = choice(st.radio, t("profile", lang), list(PROFILES), "profile", label, lang, horizontal=True)
     speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
                             value=float(speeds.get(profile, PROFILES[profile].speed_m_per_min)),
-                            key=f"speed_{profile}", help=PROFILES[profile].source)
+                            key=f"speed_{profile}", help=PROFILES[profile].cite(lang))
     speeds[profile] = float(speed)
     with st.expander(t("thresholds_title", lang), expanded=False):
         cc = st.column_config
@@ -149,7 +189,7 @@ with st.sidebar:
     thr_spec = state["thresholds"][cat]
     thr = thr_spec.metres(speed)
     st.caption(t("threshold_caption_kind", lang, threshold=thr_spec.text(lang), metres=thr, minutes=thr / speed,
-                 kind=thr_spec.kind(lang), standard=CATEGORIES[cat].standard))
+                 kind=thr_spec.kind(lang), standard=CATEGORIES[cat].cite(lang)))
     include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
                                 help=t("include_planned_help", lang))
     show_buildings = st.checkbox(t("show_buildings", lang), value=True, key="show_buildings")
@@ -196,39 +236,42 @@ def num_config(df: pd.DataFrame, **extra) -> dict:
     return cfg
 
 
+# ----------------------------------------------------------------------------- summary strip (top of the page)
+def summary_strip() -> None:
+    """The selected 街道's covered share for every category, visible without scrolling."""
+    shares = ui.scope_shares(result.subdistricts, scope)
+    if not len(shares):
+        return
+    name = t("scope_all", lang) if scope == ui.ALL_SUBDISTRICTS else scope
+    basis = t("strip_buildings" if shares["basis"].iloc[0] == "buildings" else "strip_streets", lang)
+    st.caption(t("strip_caption", lang, scope=name, basis=basis))
+    for col, row in zip(st.columns(len(shares)), shares.to_dict("records")):
+        fmt = "{:.0f}" if row["basis"] == "buildings" else "{:.2f} km"
+        col.metric(label(row["category"], lang), "—" if pd.isna(row["share"]) else f"{row['share']:.1%}",
+                   help=t("strip_help", lang, threshold=row["threshold_m"], minutes=row["threshold_min"],
+                          covered=fmt.format(row["covered"]), total=fmt.format(row["total"])))
+
+
+with strip:
+    summary_strip()
+
+
 # ----------------------------------------------------------------------------- views
 def map_view() -> None:
-    gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
+    cat_gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
+    gaps, n_outside, n_other = ui.scope_gaps(cat_gaps, scope)
+    ranked = gaps.sort_values("rank") if len(gaps) else gaps
+    table_key = f"gap_table_{cat}_{scope}"
+    # the row picked in the gap list (its state exists before the list is drawn): the map is drawn first, so
+    # the browser starts loading it before the list's grid
+    picked = ((st.session_state.get(table_key) or {}).get("selection") or {}).get("rows") or []
+    center, zoom = ui.scope_view(area.boundaries, scope)
+    zoomed = None
+    if picked and picked[0] < len(ranked):
+        zoomed = ranked.iloc[[picked[0]]].to_crs(4326)
+        c = zoomed.geometry.iloc[0].centroid
+        center, zoom = (c.y, c.x), 17
     left, right = st.columns([3, 2])
-    with right:
-        st.markdown(f"**{t('gaps_title', lang, category=label(cat, lang))}**")
-        center = zoom = None
-        if len(gaps):
-            shown = gaps.drop(columns="geometry").sort_values("rank")
-            # rank, the size of the gap (uncovered buildings; street length when it has no buildings), where
-            size = "n_buildings" if (shown.get("n_buildings", pd.Series(dtype=float)) > 0).any() else "street_m"
-            cols = [c for c in ("rank", size, "label") if c in shown]
-            tbl = localize_columns(shown[cols].round({"street_m": 0}), lang)
-            small = st.column_config.NumberColumn(width="small")
-            sel = st.dataframe(tbl, hide_index=True, on_select="rerun", selection_mode="single-row",
-                               key=f"gap_table_{cat}", height=260,
-                               column_config=num_config(shown[cols], rank=small, n_buildings=small,
-                                                        street_m=st.column_config.NumberColumn(format="%.0f",
-                                                                                               width="small")))
-            rows = sel.selection.rows if sel is not None else []
-            if rows:
-                g = gaps.sort_values("rank").iloc[[rows[0]]].to_crs(4326)
-                c = g.geometry.iloc[0].centroid
-                center, zoom = (c.y, c.x), 17
-                st.caption(t("zoomed_to", lang, label=str(g["label"].iloc[0])))
-            else:
-                st.caption(t("gap_hint", lang))
-        else:
-            st.info(t("no_gaps", lang))
-        if result.warnings:
-            with st.expander(t("warnings", lang, n=len(result.warnings))):
-                for w in result.warnings:
-                    st.write("• " + w)
     with left:
         # the base (shapes, context, boundaries) stays the same for every category, threshold, speed and
         # scenario, so the browser keeps the map and the planner's view; only the overlay is swapped
@@ -241,7 +284,35 @@ def map_view() -> None:
         # render=False: st_folium renders the map itself once more anyway (same page, half the work)
         st_folium(base, render=False, key="main_map", height=600, use_container_width=True, returned_objects=[],
                   feature_group_to_add=overlay, center=center, zoom=zoom)
-    sub = result.subdistricts
+    with right:
+        st.markdown(f"**{t('gaps_title', lang, category=label(cat, lang))}**")
+        if len(gaps):
+            shown = ranked.drop(columns="geometry")
+            shown["label"] = gap_labels(shown, lang)
+            # rank, the size of the gap (uncovered buildings; street length when it has no buildings), 街道, where
+            size = "n_buildings" if (shown.get("n_buildings", pd.Series(dtype=float)) > 0).any() else "street_m"
+            cols = [c for c in ("rank", size, "subdistrict", "label") if c in shown]
+            tbl = localize_columns(shown[cols].round({"street_m": 0}), lang)
+            small = st.column_config.NumberColumn(width="small")
+            st.dataframe(tbl, hide_index=True, on_select="rerun", selection_mode="single-row", key=table_key,
+                         height=260, column_config=num_config(shown[cols], rank=small, n_buildings=small,
+                                                              street_m=st.column_config.NumberColumn(
+                                                                  format="%.0f", width="small")))
+            if zoomed is not None:
+                st.caption(t("zoomed_to", lang, label=str(gap_labels(zoomed, lang).iloc[0])))
+            else:
+                st.caption(t("gap_hint", lang))
+        else:
+            st.info(t("no_gaps", lang))
+        if n_other and scope != ui.ALL_SUBDISTRICTS:
+            st.caption(t("gaps_other", lang, n=n_other))
+        if n_outside:
+            st.caption(t("gaps_outside", lang, n=n_outside))
+        if result.warnings:
+            with st.expander(t("warnings", lang, n=len(result.warnings))):
+                for w in result.warnings:
+                    st.write("• " + w.text(lang))
+    sub = ui.in_scope(result.subdistricts, scope)
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
     cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min"])  # in the title
     st.dataframe(sub_table(cur), hide_index=True, key="sub_table", column_config=num_config(cur))
@@ -254,7 +325,7 @@ def green_view() -> None:
         st.info(t("no_green", lang))
         return
     st.caption(t("green_caption", lang))
-    g = result.green
+    g = ui.in_scope(result.green, scope)
     cols = st.columns(max(1, len(g)))
     for col, row in zip(cols, g.to_dict("records")):
         v = row.get("share_served")
@@ -275,8 +346,8 @@ def material_view() -> None:
         up = st.file_uploader(t("upload_official", lang), type=list(ui.TABLE_TYPES), key="up_official",
                               max_upload_size=ui.MAX_UPLOAD_MB)
     with c2:
-        datum = st.selectbox(t("datum", lang), list(DATUMS), format_func=lambda k: DATUMS[k][0 if lang == "zh" else 1],
-                             key="datum")
+        datum = choice(st.selectbox, t("datum", lang), list(DATUMS), "datum",
+                       lambda k, lg: DATUMS[k][0 if lg == "zh" else 1], lang)
     if up is not None and st.button(t("add_official", lang), key="add_official"):
         try:
             path = ui.keep_upload(up, ui.TABLE_TYPES, area_id)  # kept in the workspace: the study can read it again
@@ -286,7 +357,7 @@ def material_view() -> None:
             layers[layer.digest] = layer  # the same file twice is one layer
             flash("success", t("official_again" if again else "official_added", lang, n=len(tab), name=up.name))
             for w in tab.attrs.get("warnings", []):
-                flash("warning", w)
+                flash("warning", w.text(lang))
             st.rerun()
         except LifecircleError as exc:
             show_error(exc)
@@ -320,7 +391,7 @@ def material_view() -> None:
         return
     corr_path = ui.corrections_path(area_id)
     geo_df = ui.reapply_corrections(geo_df, corr_path)
-    st.caption(t("match_counts", lang, counts=", ".join(f"{match_label(k, lang)}: {v}" for k, v in
+    st.caption(t("match_counts", lang, counts=", ".join(f"{match_label(str(k), lang)}: {v}" for k, v in
                                                          geo_df["match_status"].value_counts().items())))
     st.markdown(t("correct_hint", lang, path=str(corr_path)))
     cols = [c for c in ("mention_key", "name", "category", "status", "match_status", "match_score", "osm_name",
@@ -333,11 +404,11 @@ def material_view() -> None:
             "mention_key": None,  # internal key, kept in the returned table for the corrections file
             "name": cc.TextColumn(column_label("name", lang)),
             "category": cc.SelectboxColumn(column_label("category", lang), options=list(CATEGORY_KEYS),
-                                           format_func=lambda k: label(k, lang)),
+                                           format_func=lambda k: label(str(k), lang)),
             "status": cc.SelectboxColumn(column_label("status", lang), options=list(STATUSES),
-                                         format_func=lambda k: label(k, lang)),
+                                         format_func=lambda k: label(str(k), lang)),
             "match_status": cc.SelectboxColumn(column_label("match_status", lang), options=list(MATCH_STATUSES),
-                                               format_func=lambda k: match_label(k, lang)),
+                                               format_func=lambda k: match_label(str(k), lang)),
             "match_score": cc.NumberColumn(column_label("match_score", lang), format="%.0f"),
             "osm_name": cc.TextColumn(column_label("osm_name", lang)),
             "lon": cc.NumberColumn(column_label("lon", lang), format="%.6f"),
@@ -403,9 +474,9 @@ def plan_view() -> None:
     st.markdown(f"**{t('plan_shares', lang, category=label(cat, lang))}**")
     for row in ui.plan_shares(before, after, cat).to_dict("records"):
         a, b = st.columns(2)
-        pct = lambda v: "—" if pd.isna(v) else f"{v:.1%}"
-        a.metric(t("plan_before_metric", lang, name=row["subdistrict"]), pct(row["share_before"]))
-        b.metric(t("plan_after_metric", lang, name=row["subdistrict"]), pct(row["share_after"]),
+        before_pct, after_pct = ("—" if pd.isna(v) else f"{v:.1%}" for v in (row["share_before"], row["share_after"]))
+        a.metric(t("plan_before_metric", lang, name=row["subdistrict"]), before_pct)
+        b.metric(t("plan_after_metric", lang, name=row["subdistrict"]), after_pct,
                  delta=None if pd.isna(row["gain"]) else f"{row['gain'] * 100:+.1f}")
     props = ui.proposals(area_id)
     left, right = st.columns([3, 2])

@@ -38,17 +38,13 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIFECIRCLE_SHARED", REPO.parent / "shared"))
-ROADS = SHARED / "data" / "networks" / "xinjiangwan" / "roads.geojson"
-BUILDINGS = SHARED / "data" / "networks" / "xinjiangwan" / "buildings.geojson"
-GEOFABRIK = SHARED / "data" / "osm-shanghai-2025-03-18"
-AREA = REPO / "data" / "areas" / "xinjiangwan"
 sys.path.insert(0, str(REPO))
 
 import geopandas as gpd  # noqa: E402
@@ -59,10 +55,16 @@ from scipy.spatial import cKDTree  # noqa: E402
 
 from geo import coverage as cov  # noqa: E402
 from geo.categories import CATEGORIES, CATEGORY_KEYS  # noqa: E402
+from geo.io import METRIC_CRS  # noqa: E402
 from geo.network import WalkNetwork, network_from_lines  # noqa: E402
+from geo.settings import shared_dir  # noqa: E402
 
+SHARED = shared_dir()
+ROADS = SHARED / "data" / "networks" / "xinjiangwan" / "roads.geojson"
+BUILDINGS = SHARED / "data" / "networks" / "xinjiangwan" / "buildings.geojson"
+GEOFABRIK = SHARED / "data" / "osm-shanghai-2025-03-18"
+AREA = REPO / "data" / "areas" / "xinjiangwan"
 warnings.filterwarnings("ignore")
-METRIC_CRS = "EPSG:32651"
 THRESHOLDS: dict[str, float] = {k: CATEGORIES[k].threshold_m for k in CATEGORY_KEYS}
 SAMPLED_PER_CAT = 12  # facility count for a category with no POI in the area
 SEED = 20250318
@@ -75,7 +77,7 @@ class T(NamedTuple):
     wall: float
     cpu: float
 
-    def __add__(self, o: "T") -> "T":  # type: ignore[override]
+    def __add__(self, o: T) -> T:  # type: ignore[override]
         return T(self.wall + o.wall, self.cpu + o.cpu)
 
 
@@ -490,11 +492,11 @@ def main() -> int:
     n_ego = sum(len(v) for v in fac_nodes.values())
     print(f"(b) osmnx tutorial: ego_graph per facility on the osmnx MultiDiGraph ({G.number_of_edges():,} directed edges; "
           f"{n_ego} ego graphs), 9 categories: {fmt_t(tb)} (graph conversion, {fmt_s(t_g.cpu)} CPU, not counted)")
-    del G
+    G = None  # free the MultiDiGraph before building the next graph
     G2 = simple_graph(net)
     tb_lean, rb_lean = best_of(lambda: run_networkx(G2, fac_xy, THRESHOLDS), 1 if tb.cpu > 5 else 2)
     print(f"(b') same on a bare nx.Graph (undirected, simple, only 'length'; networkx's best case): {fmt_t(tb_lean)}")
-    del G2
+    G2 = None
 
     rc = None
     if pandana_ok:

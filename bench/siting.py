@@ -36,18 +36,20 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIFECIRCLE_SHARED", REPO.parent / "shared"))
-AREA = REPO / "data" / "areas" / "xinjiangwan"
 sys.path.insert(0, str(REPO))
 
-import geopandas as gpd
-import pandas as pd
-import shapely
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
 
-from geo import coverage as cv
-from geo import siting as st
-from geo.areas import load_area, prepare_offline
-from geo.demand import demand_weights
+from geo import coverage as cv  # noqa: E402
+from geo import siting as st  # noqa: E402
+from geo.areas import load_area, prepare_offline  # noqa: E402
+from geo.demand import demand_weights  # noqa: E402
+from geo.settings import shared_dir  # noqa: E402
+
+SHARED = shared_dir()
+AREA = REPO / "data" / "areas" / "xinjiangwan"
 
 warnings.filterwarnings("ignore")
 SEED = 20251201

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -34,10 +33,11 @@ from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
 from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError
-from .io import as_wgs84, read_vector, require_file
+from .io import WGS84, as_wgs84, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
 from .outdir import check_not_input, check_outdir, kept_files, owned_dir
 from .progress import null_progress, stderr_progress
+from .settings import shared_dir
 
 __all__ = [
     "ATTRIBUTION",
@@ -56,7 +56,6 @@ __all__ = [
 ]
 
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
-WGS84 = "EPSG:4326"
 FACILITY_BUFFER_M = 1500.0  # facilities just outside the study area still serve it
 Progress = Callable[[float, str], None]
 
@@ -197,11 +196,9 @@ def _clip_to(gdf: gpd.GeoDataFrame, polygon: shapely.Geometry) -> gpd.GeoDataFra
     return out
 
 
-def repair_summary(repair: dict, lang: str | None = None) -> list[str]:
+def repair_summary(repair: dict, lang: str = "zh") -> list[str]:
     """Human lines describing a network repair report (before/after connectivity)."""
-    from .errors import ui_lang
-
-    zh = (lang or ui_lang()) == "zh"
+    zh = lang == "zh"
     b, a = repair.get("before", {}), repair.get("after", {})
     lines = []
     if b:
@@ -329,7 +326,7 @@ def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, faci
         layers["network"] = {"nodes": net.n_nodes, "edges": int(len(net.edges)),
                              "km": float(net.edges["length_m"].sum() / 1000.0)}
         meta = {**meta, "area": area, "crs": str(net.crs.to_string() if hasattr(net.crs, "to_string") else net.crs),
-                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                 "repair": net.repair, "layers": layers, "attribution": ATTRIBUTION, "kept_files": kept}
         (tmp / "area.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=json_default),
                                        encoding="utf-8")
@@ -428,7 +425,7 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
         inside = _clip_to(g, near)
         parts.append(inside)
         sources[t.name] = {"path": str(t), "features": int(len(g)), "within_1_5km_of_network": int(len(inside)),
-                           "warnings": list(g.attrs.get("warnings", []))}
+                           "warnings": [w.to_dict() for w in g.attrs.get("warnings", [])]}
     merged = fac.combine(*parts)
     facilities = fac.dedupe(merged)
     sources["deduplicated"] = {"before": int(len(merged)), "after": int(len(facilities))}
@@ -440,10 +437,10 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     context = {k: (_clip_to(v, near) if v is not None else None) for k, v in context.items()}
 
     progress(0.9, "writing")
-    meta = {"name": name, "place": place, "source": {"mode": "offline", "from": str(root),
-                                                     "inputs": {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if isinstance(v, list) else v)
-                                                                for k, v in inp.items()},
-                                                     "facilities": sources},
+    inputs = {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if isinstance(v, list) else v)
+              for k, v in inp.items()}
+    meta = {"name": name, "place": place,
+            "source": {"mode": "offline", "from": str(root), "inputs": inputs, "facilities": sources},
             "notes": notes}
     out = _write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
                       boundaries=bnd, buildings=bld, context=context)
@@ -561,8 +558,7 @@ def load_area(path: str | Path, *, context: bool = True) -> StudyArea:
 
 # --------------------------------------------------------------------------- CLI
 def _default_mirror() -> Path:
-    shared = os.environ.get("LIFECIRCLE_SHARED")
-    return Path(shared) / "data" if shared else Path("..") / "shared" / "data"
+    return shared_dir() / "data"
 
 
 def quiet_libraries(func):
@@ -582,9 +578,8 @@ def quiet_libraries(func):
 @quiet_libraries
 def cli_prepare(args) -> int:
     """``lifecircle prepare``: build a study area and print its repair report."""
-    from .errors import ui_lang
-
-    zh = ui_lang() == "zh"
+    lang = getattr(args, "lang", "zh")
+    zh = lang == "zh"
     progress = stderr_progress()
     if args.place and not args.from_dir:
         out = prepare_online(args.area, args.place, Path(args.data_dir), progress)
@@ -594,7 +589,7 @@ def cli_prepare(args) -> int:
     meta = json.loads((out / "area.json").read_text(encoding="utf-8"))
     print(("研究区 {a}（{n}）已写入 {o}" if zh else "study area {a} ({n}) written to {o}")
           .format(a=meta["area"], n=meta.get("name", ""), o=out))
-    for line in repair_summary(meta.get("repair", {})):
+    for line in repair_summary(meta.get("repair", {}), lang):
         print("  " + line)
     layers = meta.get("layers", {})
     net = layers.get("network", {})

@@ -9,12 +9,11 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import InputError
-from .io import as_wgs84, read_vector
+from .io import WGS84, as_wgs84, read_vector
 
 __all__ = ["BOUNDARY_COLUMNS", "read_boundaries", "normalize_boundaries", "boundaries_from_place", "detect_name_column"]
 
 BOUNDARY_COLUMNS = ["subdistrict", "district", "geometry"]
-WGS84 = "EPSG:4326"
 
 _NAME_CANDIDATES = ("subdistrict", "街道", "街道名称", "街镇", "乡镇", "name:zh", "name_zh", "name", "NAME",
                     "名称", "town", "township", "jdmc", "xzmc", "NAME_3")
@@ -102,8 +101,9 @@ def boundaries_from_place(query: str | list[str]) -> gpd.GeoDataFrame:
     """
     import osmnx as ox
 
+    q: str | list[str | dict[str, str]] = query if isinstance(query, str) else list(query)
     try:
-        gdf = ox.geocode_to_gdf(query)
+        gdf = ox.geocode_to_gdf(q)
     except Exception as exc:  # osmnx raises InsufficientResponseError, TypeError ...
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"无法在 OSM 中找到该地名的边界（{first}）。", f"cannot geocode the place to a boundary ({first}).",

@@ -68,8 +68,8 @@ class Category:
         the geocoder uses them to check a name's category.
     threshold_m : float
         Default walking threshold (network metres).
-    standard : str
-        Where the threshold comes from.
+    standard, standard_en : str
+        Where the threshold comes from, in Chinese and English (:meth:`cite`).
     """
 
     key: str
@@ -80,7 +80,12 @@ class Category:
     keywords: tuple[str, ...]
     threshold_m: float
     standard: str
+    standard_en: str
     polygon_access: bool = False  # reached at its boundary (parks, squares)
+
+    def cite(self, lang: str) -> str:
+        """The cited standard in ``lang``."""
+        return self.standard if lang == "zh" else self.standard_en
 
 
 _CATS: tuple[Category, ...] = (
@@ -95,6 +100,7 @@ _CATS: tuple[Category, ...] = (
          "老年活动室", "养老驿站", "嵌入式养老", "助浴点"),
         500.0,
         "TD/T 1062-2021 表A: 养老服务站/日间照料 5-10 分钟(≤500 m); SH2016: 日间照料中心 5-10 分钟",
+        "TD/T 1062-2021 Table A: elderly service station / day care 5-10 min (≤500 m); SH2016: day care centre 5-10 min",
     ),
     Category(
         "canteen", "社区食堂", "Community canteen",
@@ -104,6 +110,7 @@ _CATS: tuple[Category, ...] = (
          "助餐服务点", "老年就餐点", "就餐点", "食堂"),
         500.0,
         "TD/T 1062-2021 表A: 社区食堂 5-10 分钟(≤500 m); SH2016: 社区食堂 5-10 分钟",
+        "TD/T 1062-2021 Table A: community canteen 5-10 min (≤500 m); SH2016: community canteen 5-10 min",
     ),
     Category(
         "park", "公园绿地", "Parks and green space",
@@ -113,6 +120,7 @@ _CATS: tuple[Category, ...] = (
          "街心花园", "花园", "绿道", "滨江", "林荫道", "广场"),
         500.0,
         "GB/T 50563-2010 公园绿地服务半径: ≥0.5 ha 按 500 m (500米见绿); SH2016",
+        "GB/T 50563-2010 park service radius: parks ≥0.5 ha at 500 m (green space within 500 m); SH2016",
         polygon_access=True,
     ),
     Category(
@@ -124,6 +132,7 @@ _CATS: tuple[Category, ...] = (
          "剧院", "剧场", "影院", "电影院", "文化客厅"),
         1000.0,
         "GB 50180-2018 表B: 文化活动中心 15 分钟(800-1000 m); SH2016: 社区文化活动中心 15 分钟",
+        "GB 50180-2018 Table B: cultural activity centre 15 min (800-1000 m); SH2016: community cultural centre 15 min",
     ),
     Category(
         "sports", "体育设施", "Sports",
@@ -135,6 +144,7 @@ _CATS: tuple[Category, ...] = (
          "多功能运动场", "百姓健身房", "体育公园", "运动场地"),
         1000.0,
         "GB 50180-2018 表B: 大型多功能运动场地 15 分钟(800-1000 m); SH2016: 综合健身馆 15 分钟",
+        "GB 50180-2018 Table B: large multi-purpose sports ground 15 min (800-1000 m); SH2016: fitness hall 15 min",
     ),
     Category(
         "health", "医疗卫生", "Health",
@@ -144,6 +154,7 @@ _CATS: tuple[Category, ...] = (
          "卫生院", "医疗中心", "健康驿站", "健康小屋", "护理站"),
         1000.0,
         "GB 50180-2018 表B: 社区卫生服务中心 15 分钟(800-1000 m); SH2016: 社区卫生服务中心 15 分钟",
+        "GB 50180-2018 Table B: community health service centre 15 min (800-1000 m); SH2016: community health service centre 15 min",
     ),
     Category(
         "community_service", "社区服务", "Community services",
@@ -154,6 +165,8 @@ _CATS: tuple[Category, ...] = (
          "街道办事处", "服务站", "活动中心"),
         1000.0,
         "GB 50180-2018 表B: 社区服务中心(街道级) 15 分钟(800-1000 m); SH2016: 社区事务受理/党群服务 15 分钟",
+        "GB 50180-2018 Table B: community service centre (subdistrict level) 15 min (800-1000 m); "
+        "SH2016: community affairs / Party-and-public service 15 min",
     ),
     Category(
         "market", "菜市场", "Markets",
@@ -163,6 +176,7 @@ _CATS: tuple[Category, ...] = (
          "生鲜店", "超市", "市场"),
         500.0,
         "GB 50180-2018 表B: 菜市场或生鲜超市 10 分钟(500 m); SH2016: 菜场 5-10 分钟",
+        "GB 50180-2018 Table B: food market or fresh-food supermarket 10 min (500 m); SH2016: food market 5-10 min",
     ),
     Category(
         "education", "教育设施", "Education",
@@ -171,6 +185,7 @@ _CATS: tuple[Category, ...] = (
         ("幼儿园", "宝宝屋", "托育园", "托育点", "托儿所", "托育", "小学", "中学", "初中", "学校"),
         500.0,
         "GB 50180-2018 表B: 小学 10 分钟(500 m), 幼儿园 5 分钟(300 m); SH2016: 幼儿园/小学 5-10 分钟",
+        "GB 50180-2018 Table B: primary school 10 min (500 m), kindergarten 5 min (300 m); SH2016: kindergarten / primary school 5-10 min",
     ),
 )
 
@@ -247,16 +262,23 @@ class WalkProfile:
     en: str
     speed_m_per_min: float
     source: str
+    source_zh: str
+
+    def cite(self, lang: str) -> str:
+        """Where the speed comes from, in ``lang``."""
+        return self.source_zh if lang == "zh" else self.source
 
 
 PROFILES: dict[str, WalkProfile] = {
     "default": WalkProfile(
         "default", "一般步行", "Default walker", 72.0,
         "1.2 m/s; Knoblauch et al. (1996) TRR 1538: 15th-percentile speed of younger pedestrians 1.25 m/s",
+        "1.2 米/秒；Knoblauch 等 (1996) TRR 1538：青年行人步速第 15 百分位 1.25 米/秒",
     ),
     "elderly": WalkProfile(
         "elderly", "老年人步行", "Elderly walker", 60.0,
         "1.0 m/s; Knoblauch et al. (1996) TRR 1538: 15th-percentile speed of older pedestrians 0.97 m/s",
+        "1.0 米/秒；Knoblauch 等 (1996) TRR 1538：老年行人步速第 15 百分位 0.97 米/秒",
     ),
 }
 
@@ -271,6 +293,11 @@ class ParkClass:
     min_area_m2: float
     radius_m: float
     source: str = "GB/T 50563-2010 城市园林绿化评价标准, 公园绿地服务半径覆盖率"
+    source_en: str = "GB/T 50563-2010 Standard for urban landscaping evaluation: park service radius coverage"
+
+    def cite(self, lang: str) -> str:
+        """The cited standard in ``lang``."""
+        return self.source if lang == "zh" else self.source_en
 
 
 PARK_CLASSES: tuple[ParkClass, ...] = (
@@ -348,15 +375,16 @@ def category_for_tags(tags: dict) -> str | None:
     return None
 
 
-def osmnx_tags() -> dict[str, bool | list[str]]:
+def osmnx_tags() -> dict[str, bool | str | list[str]]:
     """Union of every category's OSM tags, in osmnx ``features_from_*`` ``tags`` form."""
-    tags: dict[str, bool | list[str]] = {}
+    tags: dict[str, bool | str | list[str]] = {}
     for c in _CATS:
         for k, vals in c.osm_tags.items():
-            if vals is True or tags.get(k) is True:
+            prev = tags.get(k)
+            if vals is True or prev is True:
                 tags[k] = True
             else:
-                tags[k] = sorted(set(tags.get(k, [])) | set(vals))
+                tags[k] = sorted({*(prev or []), *vals})
     return tags
 
 
@@ -368,7 +396,7 @@ def taxonomy_table(lang: str = "zh") -> pd.DataFrame:
             "key": c.key,
             "label": c.zh if lang == "zh" else c.en,
             "threshold_m": c.threshold_m,
-            "standard": c.standard,
+            "standard": c.cite(lang),
             "fclass": ", ".join(c.fclass),
             "osm_tags": "; ".join(f"{k}={'*' if v is True else '|'.join(v)}" for k, v in c.osm_tags.items()),
             "keywords": "、".join(c.keywords),

@@ -20,7 +20,8 @@ import traceback
 from pathlib import Path
 
 from .categories import CATEGORY_KEYS, PROFILES
-from .errors import LifecircleError, os_error, ui_lang
+from .errors import LifecircleError, os_error
+from .settings import user_cache_dir
 
 __all__ = ["build_parser", "main"]
 
@@ -33,6 +34,7 @@ HANDLERS = {
     "report": "geo.report:cli_report",
     "site": "geo.siting:cli_site",
     "plan": "geo.plan:cli_plan",
+    "app": "geo.ui:cli_app",
 }
 
 FORCE_HELP = ("write into a folder that holds files lifecircle did not write (they are kept, never deleted); "
@@ -51,7 +53,7 @@ def _add_inputs(s: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     p = argparse.ArgumentParser(prog="lifecircle", description="15分钟社区生活圈步行覆盖分析 / 15-minute life-circle walking coverage")
-    p.add_argument("--lang", choices=["zh", "en"], help="message language (default: LIFECIRCLE_LANG or zh)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of messages and reports (default: zh)")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("prepare", help="prepare a study area under data/areas/<area>/")
@@ -129,16 +131,19 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="export a coverage output folder as XLSX or PDF")
     s.add_argument("outdir", help="output folder of `lifecircle coverage`")
     s.add_argument("-o", "--output", required=True, help="report.xlsx | report.pdf")
+
+    s = sub.add_parser("app", help="serve the app with its caches filled first (the first page draws at once)")
+    s.add_argument("--area", default="xinjiangwan", help="prepared area to warm (default: xinjiangwan)")
+    s.add_argument("streamlit_args", nargs=argparse.REMAINDER,
+                   help="options passed to `streamlit run`, e.g. --server.port 8502")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lifecircle`` console script."""
     args = build_parser().parse_args(argv)
-    if args.lang:
-        os.environ["LIFECIRCLE_LANG"] = args.lang
     module, func = HANDLERS[args.command].split(":")
-    word = "错误" if ui_lang() == "zh" else "error"
+    word = "错误" if args.lang == "zh" else "error"
     try:
         from .io import clean_stale_temp
 
@@ -146,23 +151,23 @@ def main(argv: list[str] | None = None) -> int:
         handler = getattr(importlib.import_module(module), func)
         return int(handler(args) or 0)
     except LifecircleError as exc:
-        print(f"lifecircle {args.command}: {word}: {exc.message()}", file=sys.stderr)
+        print(f"lifecircle {args.command}: {word}: {exc.message(args.lang)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except OSError as exc:  # a fault nobody named: still one line with the path
         err = os_error(exc)
-        print(f"lifecircle {args.command}: {word}: {err.message()}", file=sys.stderr)
+        print(f"lifecircle {args.command}: {word}: {err.message(args.lang)}", file=sys.stderr)
         return err.exit_code
     except MemoryError:
-        print(f"lifecircle {args.command}: {word}: " + ("内存不足：输入太大。" if ui_lang() == "zh"
+        print(f"lifecircle {args.command}: {word}: " + ("内存不足：输入太大。" if args.lang == "zh"
                                                         else "out of memory: the input is too large."), file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in a log file
         log = _log_traceback(args.command, exc)
         first = (str(exc).splitlines() or [""])[0][:200]
         what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-        if ui_lang() == "zh":
+        if args.lang == "zh":
             print(f"lifecircle {args.command}: 内部错误（{what}）；详情已写入 {log}", file=sys.stderr)
         else:
             print(f"lifecircle {args.command}: internal error ({what}); details written to {log}", file=sys.stderr)
@@ -173,8 +178,7 @@ def _log_traceback(command: str, exc: BaseException) -> Path | str:
     """Write the traceback of ``exc`` to a log file; return its path (or a note when nothing is writable)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     text = f"lifecircle {command}\n" + "".join(traceback.format_exception(exc))
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    for folder in (cache / "lifecircle" / "errors", Path(tempfile.gettempdir())):
+    for folder in (user_cache_dir() / "lifecircle" / "errors", Path(tempfile.gettempdir())):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"lifecircle-error-{stamp}-{os.getpid()}.log"

@@ -29,7 +29,10 @@ Model
   ``dist_m_<cat>`` NaN (NaN distance <=> unreachable flag).
 - Streets are reported per edge at the edge midpoint; buildings and edges are
   assigned to subdistricts by point-in-polygon of the building's representative
-  point and of the edge's midpoint.
+  point and of the edge's midpoint; a gap by its representative point (its
+  ``subdistrict`` is None when that lies outside every boundary).
+- Gaps carry ``label`` (Chinese, e.g. "安徒生童话乐园西北约320米") and
+  ``label_en`` ("≈320 m NW of 安徒生童话乐园"): names stay as OSM has them.
 
 Distances are in the network's metric CRS; results keep that CRS (writers
 convert to WGS-84).
@@ -38,8 +41,9 @@ convert to WGS-84).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,8 +53,12 @@ import shapely
 from scipy.sparse import csgraph
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
-from .errors import InputError, warn
+from .errors import InputError, Message, warn
+from .io import WGS84
 from .network import WalkNetwork
+
+if TYPE_CHECKING:
+    from .green import GreenDistances
 
 __all__ = [
     "Snap",
@@ -66,6 +74,7 @@ __all__ = [
     "compute_distances",
     "summarize",
     "assign_subdistrict",
+    "gap_labels",
     "named_streets",
     "ACCESS_STEP_M",
     "ALL_AREA",
@@ -123,7 +132,7 @@ class Sources:
         return int(self.edge.shape[0])
 
     @classmethod
-    def build(cls, edge, t0_m, t1_m, leg_m, facility) -> "Sources":
+    def build(cls, edge, t0_m, t1_m, leg_m, facility) -> Sources:
         """Sources from arrays, in canonical (deterministic) order."""
         edge = np.asarray(edge, np.int64)
         t0 = np.asarray(t0_m, float)
@@ -133,7 +142,7 @@ class Sources:
         order = np.lexsort((fac, leg, t1, t0, edge))
         return cls(edge[order], t0[order], t1[order], leg[order], fac[order])
 
-    def subset(self, mask: np.ndarray) -> "Sources":
+    def subset(self, mask: np.ndarray) -> Sources:
         """The sources where ``mask`` is True (order kept)."""
         return Sources(self.edge[mask], self.t0_m[mask], self.t1_m[mask], self.leg_m[mask], self.facility[mask])
 
@@ -178,8 +187,8 @@ class Distances:
     snap_too_far: np.ndarray | None = None
     building_dist: dict[str, np.ndarray] = field(default_factory=dict)
     building_nearest: dict[str, np.ndarray] = field(default_factory=dict)
-    green: object | None = None  # geo.green.GreenDistances
-    warnings: list[str] = field(default_factory=list)
+    green: GreenDistances | None = None
+    warnings: list[Message] = field(default_factory=list)
     params: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -194,7 +203,7 @@ class CoverageResult:
     gaps: gpd.GeoDataFrame
     green: pd.DataFrame | None
     params: dict
-    warnings: list[str]
+    warnings: list[Message]
     green_parks: gpd.GeoDataFrame | None = None
 
 
@@ -429,7 +438,9 @@ def facility_sources(net: WalkNetwork, facilities: gpd.GeoDataFrame, *, access_t
     n = len(fac)
     geoms = np.asarray(fac.geometry.values, dtype=object) if n else np.empty(0, object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms) if n else np.zeros(0, bool)
-    tid = np.where(empty, -1, shapely.get_type_id(np.where(empty, None, geoms))) if n else np.zeros(0, int)
+    present = geoms.copy()
+    present[empty] = None
+    tid = np.where(empty, -1, shapely.get_type_id(present)) if n else np.zeros(0, int)
     is_point = (tid == 0) | (tid == 4)
     is_area = (tid > 0) & ~is_point
     snap_m = np.full(n, np.nan)
@@ -608,12 +619,12 @@ def covered_length(net: WalkNetwork, field: DistanceField, threshold_m: float) -
     dv = field.node_dist[ei.v] if len(field.node_dist) else np.full(ne, np.nan)
     src = field.sources
     edges = [np.arange(ne), np.arange(ne), src.edge]
-    lo = [np.zeros(ne), L - (T - dv), src.t0_m - (T - src.leg_m)]
-    hi = [T - du, L.copy(), src.t1_m + (T - src.leg_m)]
+    starts = [np.zeros(ne), L - (T - dv), src.t0_m - (T - src.leg_m)]
+    ends = [T - du, L.copy(), src.t1_m + (T - src.leg_m)]
     ok = [~np.isnan(du) & (du <= T), ~np.isnan(dv) & (dv <= T), src.leg_m <= T]
     e = np.concatenate([a[m] for a, m in zip(edges, ok)])
-    lo = np.concatenate([a[m] for a, m in zip(lo, ok)])
-    hi = np.concatenate([a[m] for a, m in zip(hi, ok)])
+    lo = np.concatenate([a[m] for a, m in zip(starts, ok)])
+    hi = np.concatenate([a[m] for a, m in zip(ends, ok)])
     lo = np.clip(lo, 0.0, L[e])
     hi = np.clip(hi, 0.0, L[e])
     if len(e) == 0:
@@ -668,7 +679,7 @@ def compute_distances(net: WalkNetwork, facilities: gpd.GeoDataFrame, buildings:
     if unknown:
         raise InputError(f"未知的设施类别：{', '.join(unknown)}。可用类别：{', '.join(CATEGORY_KEYS)}。",
                          f"unknown categories: {', '.join(unknown)}; known: {', '.join(CATEGORY_KEYS)}.")
-    warnings: list[str] = []
+    warnings: list[Message] = []
     fac_all = _to_crs(facilities, net.crs, "设施") if len(facilities) else facilities.set_crs(net.crs, allow_override=True)
     catcol = fac_all["category"].astype(object)
     extra = sorted({str(c) for c in catcol.dropna().unique()} - set(cats))
@@ -776,6 +787,7 @@ def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
     Keyed on the layer's content, so reruns with the same boundaries skip the
     re-projection, the dissolve and the point-in-polygon tests.
     """
+    key: tuple[Any, ...]
     if boundaries is None:
         key = ("assign", None)
     else:
@@ -791,7 +803,7 @@ def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
             dist._cache["mid_xy"] = shapely.get_coordinates(
                 shapely.line_interpolate_point(ei.geoms, 0.5, normalized=True))
         ssub = assign_subdistrict(dist._cache["mid_xy"], b)
-        bsub = assign_subdistrict(dist.building_xy, b) if dist.buildings is not None else None
+        bsub = assign_subdistrict(dist.building_xy, b) if dist.building_xy is not None else None
         hit = dist._cache[key] = (b, ssub, bsub)
     return hit
 
@@ -897,7 +909,7 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     warnings = list(dist.warnings)
 
     # streets (built in one concat: 9 x 3 column inserts on a copy cost more than the arithmetic)
-    cols: dict[str, np.ndarray] = {"subdistrict": ssub}
+    cols: dict[str, Any] = {"subdistrict": ssub}
     covered = {}
     for c in dist.categories:
         d = dist.edge_mid_dist[c]
@@ -913,6 +925,7 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     # buildings
     bgdf = None
     if dist.buildings is not None:
+        assert dist.building_snap is not None  # snapped together with the buildings
         cols = {"snap_m": dist.building_snap.snap_m, "snap_too_far": dist.snap_too_far}
         for c in dist.categories:
             d = dist.building_dist[c]
@@ -958,6 +971,9 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     if label_features is None:
         label_features = _named_facilities(dist)
     gaps = _gaps(dist, th, covered, label_features, gap_link_m)
+    # a gap's 街道: its representative point, the same assignment as the buildings' (None outside every 街道)
+    gaps.insert(gaps.columns.get_loc("label"), "subdistrict",
+                assign_subdistrict(_rep_xy(gaps), b) if len(gaps) else np.empty(0, object))
 
     green = green_parks = None
     if dist.green is not None and bgdf is not None:
@@ -1039,12 +1055,14 @@ def _named_facilities(dist: Distances) -> gpd.GeoDataFrame | None:
     return dist._cache["named_facilities"]
 
 
-def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None) -> np.ndarray:
-    """Nearest named street, else nearest named feature, else 'lon, lat'."""
+def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest named street, else nearest named feature, else 'lon, lat': (Chinese, English) labels."""
     n = len(anchor_xy)
     out = np.full(n, "", object)
+    out_en = np.full(n, "", object)
     if n == 0:
-        return out
+        return out, out_en
     pts = shapely.points(anchor_xy)
     layers = []
     if "name" in net.edges.columns:
@@ -1061,22 +1079,25 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
         pairs = shapely.STRtree(geoms).query_nearest(pts[todo], all_matches=True)
         first, _ = _first_per_input(pairs, len(todo))
         ok = first >= 0
-        names = nm[has][first[ok]]
+        names = names_en = nm[has][first[ok]]
         if lay is not net.edges:  # a feature, not a street: say where the gap lies from it
-            names = _relative_labels(names, geoms[first[ok]], pts[todo[ok]])
+            names, names_en = _relative_labels(names, geoms[first[ok]], pts[todo[ok]])
         out[todo[ok]] = names
+        out_en[todo[ok]] = names_en
     todo = np.flatnonzero(out == "")
     if len(todo):
-        ll = gpd.GeoSeries(pts[todo], crs=net.crs).to_crs(4326)
-        out[todo] = [f"{p.x:.5f}E, {p.y:.5f}N" for p in ll]
-    return out
+        ll = gpd.GeoSeries(pts[todo], crs=net.crs).to_crs(WGS84)
+        out[todo] = out_en[todo] = [f"{p.x:.5f}E, {p.y:.5f}N" for p in ll]
+    return out, out_en
 
 
 _DIRECTIONS_ZH = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
+_DIRECTIONS_EN = ("E", "NE", "N", "NW", "W", "SW", "S", "SE")
 
 
-def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near_m: float = 30.0) -> np.ndarray:
-    """'<name>西北约320米' for points away from the named feature, '<name>旁' next to it.
+def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near_m: float = 30.0
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """'<name>西北约320米' / '≈320 m NW of <name>' away from the named feature, '<name>旁' / 'next to <name>' near it.
 
     Gaps near one big park would otherwise all carry the same label.
     """
@@ -1085,14 +1106,27 @@ def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near
     d = xy[:, 1] - xy[:, 0]
     dist_m = np.hypot(d[:, 0], d[:, 1])
     octant = np.round(np.degrees(np.arctan2(d[:, 1], d[:, 0])) / 45.0).astype(int) % 8
-    return np.array([f"{n}旁" if m <= near_m else f"{n}{_DIRECTIONS_ZH[o]}约{int(round(m, -1))}米"
-                     for n, m, o in zip(names, dist_m, octant)], dtype=object)
+    rounded = [int(round(m, -1)) for m in dist_m]
+    zh = [f"{n}旁" if m <= near_m else f"{n}{_DIRECTIONS_ZH[o]}约{r}米"
+          for n, m, o, r in zip(names, dist_m, octant, rounded)]
+    en = [f"next to {n}" if m <= near_m else f"≈{r} m {_DIRECTIONS_EN[o]} of {n}"
+          for n, m, o, r in zip(names, dist_m, octant, rounded)]
+    return np.array(zh, dtype=object), np.array(en, dtype=object)
+
+
+def gap_labels(gaps: pd.DataFrame, lang: str) -> pd.Series:
+    """The gaps' ``label`` in ``lang``: ``label_en`` in English (``label`` where missing, e.g. older outputs)."""
+    if lang == "zh" or "label_en" not in gaps.columns:
+        return gaps["label"]
+    en = gaps["label_en"]
+    return en.where(en.notna() & (en.astype(str) != ""), gaps["label"])
 
 
 def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
     """Pairs of buildings whose footprints are within ``link_m`` (cached)."""
     key = ("bpairs", float(link_m))
     if key not in dist._cache:
+        assert dist.buildings is not None
         geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
         dist._cache[key] = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=link_m)
     return dist._cache[key]
@@ -1107,7 +1141,7 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
             dist._cache[key] = _category_gaps(dist, c, th[c], covered[c], label_features, gap_link_m)
         if dist._cache[key] is not None:
             frames.append(dist._cache[key])
-    cols = ["category", "rank", "kind", "n_buildings", "street_m", "label"]
+    cols = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
     if not frames:
         return gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs=net.crs)
     out = pd.concat(frames, ignore_index=True)
@@ -1135,6 +1169,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
         adj = sp.csr_matrix((np.ones(int(pk.sum())), (pos[pairs[0][pk]], pos[pairs[1][pk]])), shape=(len(unc), len(unc)))
         _, lab = csgraph.connected_components(adj, directed=False)
         nlab = int(lab.max()) + 1
+        assert dist.building_snap is not None
         e = dist.building_snap.edge[unc]
         unc_len = ei.length_m - covered
         street = np.zeros(nlab)
@@ -1182,5 +1217,5 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
             ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
     else:
         anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
-    agg["label"] = _labels(anchor, net, label_features)
-    return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "geometry"]]
+    agg["label"], agg["label_en"] = _labels(anchor, net, label_features)
+    return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en", "geometry"]]

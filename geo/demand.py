@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .categories import CATEGORIES
-from .errors import InputError, ui_lang
+from .errors import InputError
 from .network import metric_crs
 
 __all__ = ["PERSONS_PER_HOUSEHOLD", "DemandWeights", "covered_weights", "demand_weights"]
@@ -69,9 +69,9 @@ class DemandWeights:
         """True unless every building simply counts as one."""
         return self.method != "count"
 
-    def description(self, lang: str | None = None) -> str:
-        """One line saying which weighting was used (for every output)."""
-        zh = (lang or ui_lang()) == "zh"
+    def description(self, lang: str = "zh") -> str:
+        """One line saying which weighting was used (for every output), in ``lang``."""
+        zh = lang == "zh"
         miss = self.params.get("n_missing", 0)
         tail_zh = f"；{miss} 栋缺值按 0 计" if miss else ""
         tail_en = f"; {miss} missing values count as 0" if miss else ""
@@ -159,7 +159,8 @@ def demand_weights(demand: gpd.GeoDataFrame, *, persons_per_household: float = P
     levels, no_levels = _numbers(demand[col], "层数", col)
     levels = np.where(levels > 0, levels, 1.0)
     if demand.crs is None:
-        raise InputError("需求图层没有坐标参考系（CRS），无法计算占地面积。", "the demand layer has no CRS, so footprint areas cannot be computed.")
+        raise InputError("需求图层没有坐标参考系（CRS），无法计算占地面积。",
+                         "the demand layer has no CRS, so footprint areas cannot be computed.")
     area = demand.to_crs(metric_crs(demand)).geometry.area.to_numpy(float)  # 0 for points
     w = area * levels
     params = {"n_without_levels": no_levels}

@@ -1,24 +1,63 @@
-"""User-facing errors: one clear, bilingual, actionable line instead of a traceback.
+"""User-facing errors and warnings: bilingual values, rendered in one language at the edge.
 
 Every stage raises :class:`InputError` for bad input it can name (a missing
 file, malformed XML, an empty network ...). The CLI prints
-:meth:`InputError.message` and exits with code 2; the app shows the same text
-with ``st.error``. Nothing else should reach the user as a traceback.
+:meth:`LifecircleError.message` in its ``--lang`` and exits with code 2; the app
+shows the same text with ``st.error`` in the UI language. Nothing else should
+reach the user as a traceback.
+
+Warnings are :class:`Message` values holding both languages; results keep
+them bilingual (``params.json`` stores ``{"zh": ..., "en": ...}``) and only
+the CLI, the app and the report pick one with :meth:`Message.text`. No
+environment variable decides a message's language.
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["LifecircleError", "InputError", "ui_lang", "warn", "os_error"]
+__all__ = ["InputError", "LifecircleError", "Message", "one_line", "os_error", "warn"]
 
 
-def ui_lang() -> str:
-    """Language for messages: ``LIFECIRCLE_LANG`` (``zh``/``en``), Chinese first."""
-    return "en" if os.environ.get("LIFECIRCLE_LANG", "zh").lower().startswith("en") else "zh"
+def one_line(text: str) -> str:
+    """Collapse whitespace (newlines included) to single spaces."""
+    return " ".join(str(text).split())
+
+
+@dataclass(frozen=True)
+class Message:
+    """A one-line message in Chinese and English; :meth:`text` picks one.
+
+    Parameters
+    ----------
+    zh, en : str
+        The same message in both languages.
+    """
+
+    zh: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``), on one line."""
+        return one_line(self.zh if lang == "zh" else self.en)
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"zh": ..., "en": ...}`` (the ``params.json`` form)."""
+        return {"zh": self.zh, "en": self.en}
+
+    @classmethod
+    def coerce(cls, value: Any) -> Message:
+        """A :class:`Message` from itself, a ``{"zh", "en"}`` dict or a plain (old, one-language) string."""
+        if isinstance(value, Message):
+            return value
+        if isinstance(value, dict):
+            zh, en = value.get("zh"), value.get("en")
+            return cls(str(zh if zh is not None else en or ""), str(en if en is not None else zh or ""))
+        return cls(str(value), str(value))
 
 
 class LifecircleError(Exception):
@@ -43,21 +82,21 @@ class LifecircleError(Exception):
         # DataFrame.attrs, where extract_files keeps the errors of the files it could not read)
         return (self.__class__, (self.zh, self.en, self.path))
 
-    def message(self, lang: str | None = None) -> str:
-        lang = lang or ui_lang()
+    def message(self, lang: str) -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``), on one line, prefixed by the file."""
         text = self.zh if lang == "zh" else self.en
         if self.path:
             text = f"{self.path}: {text}"
-        return " ".join(text.split())  # always one line
+        return one_line(text)
 
 
 class InputError(LifecircleError):
     """Bad or unusable input (file missing, unreadable, wrong CRS, empty ...)."""
 
 
-def warn(zh: str, en: str) -> str:
-    """Format a one-line warning in the UI language (callers log or collect it)."""
-    return zh if ui_lang() == "zh" else en
+def warn(zh: str, en: str) -> Message:
+    """A one-line warning in both languages (callers collect it; the edge renders it)."""
+    return Message(zh, en)
 
 
 _DENIED = ("没有权限（只读或受保护的位置）。请换一个文件夹，或检查权限。",
@@ -87,7 +126,7 @@ def os_error(exc: OSError, path: str | Path | None = None) -> InputError:
     temporary name) is named; the text says what is wrong (permission,
     read-only, a file where a folder is needed, disk full ...).
     """
-    zh, en = _OS_MESSAGES.get(exc.errno, (f"系统错误：{exc.strerror or type(exc).__name__}。",
+    zh, en = _OS_MESSAGES.get(exc.errno or 0, (f"系统错误：{exc.strerror or type(exc).__name__}。",
                                           f"system error: {exc.strerror or type(exc).__name__}."))
     where = path if path is not None else exc.filename if exc.filename not in (None, "") else None
     if where is not None:  # a temporary name of geo.io.atomic_file/atomic_dir: name what it becomes

@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -30,12 +30,20 @@ from rapidfuzz import fuzz
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .categories import (CATEGORIES, SCENARIO_STATUSES, SOURCES, STATUS_ALIASES, STATUSES, category_for_fclass,
-                         category_for_tags)
+from .categories import (
+    CATEGORIES,
+    SCENARIO_STATUSES,
+    SOURCES,
+    STATUS_ALIASES,
+    STATUSES,
+    category_for_fclass,
+    category_for_tags,
+)
 from .coords import in_china, normalize_datum, to_wgs84
-from .errors import InputError, warn
-from .io import as_wgs84, read_vector, require_file, restore_formulas
+from .errors import InputError, Message, warn
+from .io import METRIC_CRS, WGS84, as_wgs84, read_vector, require_file, restore_formulas
 from .limits import MAX_TABLE_MB, check_size, check_zip
+from .names import clean_name, nfkc
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -62,8 +70,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FACILITY_COLUMNS = ["facility_id", "name", "category", "status", "source", "source_detail", "geometry"]
-WGS84 = "EPSG:4326"
-METRIC_CRS = "EPSG:32651"  # UTM 51N, Shanghai
 
 GEOFABRIK_LAYERS = ("gis_osm_pois_free_1", "gis_osm_pois_a_free_1")
 GEOFABRIK_GREEN = "green_areas.geojson"
@@ -78,10 +84,10 @@ def empty_facilities() -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
 
 
-def _add_warnings(gdf: gpd.GeoDataFrame, messages: Iterable[str]) -> gpd.GeoDataFrame:
+def _add_warnings(gdf: gpd.GeoDataFrame, messages: Iterable[Message]) -> gpd.GeoDataFrame:
     msgs = list(gdf.attrs.get("warnings", [])) + [m for m in messages if m]
     for m in msgs:
-        log.info(m)
+        log.info(m.en)
     gdf.attrs["warnings"] = msgs
     return gdf
 
@@ -259,7 +265,11 @@ def from_osm_file(path: str | Path, mask=None) -> gpd.GeoDataFrame:
 
 # --------------------------------------------------------------------------- tables
 def norm_key(s: object) -> str:
-    return re.sub(r"[\s\-_/]+", "_", str(s).strip().lower()).strip("_")
+    """A header or vocabulary word as a lookup key (``Elderly Care`` → ``elderly_care``).
+
+    For identifiers only; names are compared through :func:`geo.names.clean_name`.
+    """
+    return re.sub(r"[\s\-_/]+", "_", nfkc(s).lower()).strip("_")
 
 
 def category_lookup() -> dict[str, str]:
@@ -483,7 +493,7 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     else:
         status = pd.Series("existing", index=df.index)
     if "match_status" in df.columns:  # `lifecircle geocode` output: its `source` column is the text file
-        src = pd.Series(np.where(df["match_status"].astype(str) == "manual", "manual", "text"), index=df.index)
+        src: pd.Series = pd.Series(np.where(df["match_status"].astype(str) == "manual", "manual", "text"), index=df.index)
     elif "source" in df.columns:
         src = df["source"].astype(object).where(df["source"].isin(list(SOURCES)), source).astype(str)
     else:
@@ -556,16 +566,8 @@ def combine(*gdfs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-_BRACKETS = re.compile(r"[（(【\[].*?[)）】\]]")
-_PUNCT = re.compile(r"[\s·・.,，。、\-—_'\"“”]+")
-
-
-def _clean_name(name: str) -> str:
-    return _PUNCT.sub("", _BRACKETS.sub("", str(name or ""))).lower()
-
-
 def _similar_names(a: str, b: str, min_ratio: float = 80.0) -> bool:
-    a, b = _clean_name(a), _clean_name(b)
+    a, b = clean_name(a), clean_name(b)
     if not a or not b:
         return False
     if a == b or fuzz.ratio(a, b) >= min_ratio:
@@ -649,7 +651,7 @@ def dedupe(gdf: gpd.GeoDataFrame, radius_m: float = 50.0, *, min_iou: float = 0.
     metric = gdf.to_crs(METRIC_CRS)
     geoms_all = metric.geometry.values
     names_all = gdf["name"].to_numpy()
-    clean_all = np.array([_clean_name(x) for x in names_all], dtype=object)
+    clean_all = np.array([clean_name(x) for x in names_all], dtype=object)
     ids_all = np.array([_osm_number(f) or "" for f in gdf["facility_id"]], dtype=object)
     cat_all = gdf["category"].to_numpy()
     wkb = shapely.to_wkb(geoms_all, hex=True)

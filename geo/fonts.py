@@ -9,12 +9,12 @@ in ``LIFECIRCLE_CJK_FONT`` works as well.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from .errors import InputError
+from .settings import cjk_font_path
 
 __all__ = ["find_cjk_font", "reportlab_font", "matplotlib_font", "matplotlib_rc", "REPORTLAB_NAME"]
 
@@ -63,9 +63,8 @@ def find_cjk_font() -> Path:
     InputError
         No CJK font is installed; the message says to run ``scripts/setup``.
     """
-    env = os.environ.get("LIFECIRCLE_CJK_FONT")
-    if env:
-        p = Path(env)
+    p = cjk_font_path()
+    if p is not None:
         if p.is_file():
             return p
         raise InputError("LIFECIRCLE_CJK_FONT 指向的字体文件不存在。", "LIFECIRCLE_CJK_FONT names a font file that does not exist.", p)

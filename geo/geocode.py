@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-import unicodedata
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -34,10 +34,11 @@ import pandas as pd
 import shapely
 from rapidfuzz import fuzz, process
 
-from .categories import CATEGORIES, STATUSES, category_for_fclass, category_for_tags, osmnx_tags
-from .errors import InputError, ui_lang
+from .categories import CATEGORIES, category_for_fclass, category_for_tags, osmnx_tags
+from .errors import InputError
 from .i18n import MATCH_STATUSES, match_label
-from .io import as_wgs84, atomic_file, require_file, to_csv_bom
+from .io import METRIC_CRS, WGS84, as_wgs84, atomic_file, require_file, to_csv_bom
+from .names import clean_name, nfkc, strip_punct
 from .workspace import CORRECTION_COLUMNS, read_corrections, read_csv_text, reject_binary, save_correction
 
 __all__ = [
@@ -58,8 +59,6 @@ __all__ = [
     "cli_geocode",
 ]
 
-WGS84 = "EPSG:4326"
-METRIC_CRS = "EPSG:32651"  # UTM 51N, Shanghai
 
 MENTION_COLUMNS = ["name", "category", "status", "count", "district", "subdistrict", "source", "sentence"]
 MATCH_COLUMNS = ["mention_key", "match_status", "match_score", "osm_id", "osm_type", "osm_name", "lon", "lat",
@@ -67,8 +66,6 @@ MATCH_COLUMNS = ["mention_key", "match_status", "match_score", "osm_id", "osm_ty
 NAME_TAGS = ("name", "name:zh", "alt_name", "official_name", "old_name")
 CANDIDATE_COLUMNS = ["candidate_id", "osm_id", "osm_type", *NAME_TAGS, "category", "fclass", "source_file", "geometry"]
 
-_BRACKETS = re.compile(r"[（(【\[〔［][^）)】\]〕］]*[）)】\]〕］]")
-_PUNCT = re.compile(r"[\s·・•.,，。、;；:：\-—–_~'\"“”‘’&＆/|]+")
 _BRANCH = re.compile(r"分馆|分院|新馆|分中心|分部|分店|分园|分校|院区|校区|东馆|西馆|南馆|北馆|新院|二期|三期|一期")
 _ADMIN_SUFFIX = re.compile(r"(街道办事处|街道|新区|地区|镇|乡|区|县|市)$")
 _KEYWORDS: tuple[tuple[str, str], ...] = tuple(sorted(((k, c.key) for c in CATEGORIES.values() for k in c.keywords),
@@ -81,15 +78,9 @@ _GENERIC_PREFIX = re.compile(r"^(社区|街道|区|市|本区|全区|各|新建|
 
 
 # --------------------------------------------------------------------------- names
-def _nfkc(s: object) -> str:
-    if s is None or (isinstance(s, float) and s != s):
-        return ""
-    return unicodedata.normalize("NFKC", str(s)).strip()
-
-
 def _branch_words(name: str) -> frozenset[str]:
     """Branch markers (分馆, 分院, 新馆, 院区 ...), brackets included: they must agree on both sides."""
-    return frozenset(_BRANCH.findall(_PUNCT.sub("", _nfkc(name))))
+    return frozenset(_BRANCH.findall(strip_punct(name)))
 
 
 def normalize_name(name: object, *, district: str = "", districts: Iterable[str] = ()) -> tuple[str, str]:
@@ -105,7 +96,7 @@ def normalize_name(name: object, *, district: str = "", districts: Iterable[str]
         ``上海``/district prefixes (``图书馆``). ``short`` is ``''`` when it is only
         a category word, so generic names never match on it.
     """
-    s = _PUNCT.sub("", _BRACKETS.sub("", _nfkc(name))).lower()
+    s = clean_name(name)
     s = re.sub(r"^上海市", "", s)
     if district and s.startswith("区") and not s.startswith(tuple(districts)):
         s = district + s[1:]
@@ -133,7 +124,7 @@ def name_category(name: object) -> str | None:
     >>> name_category("杨浦区图书馆滨江分馆")
     'culture'
     """
-    head = _head(_PUNCT.sub("", _nfkc(name)))
+    head = _head(strip_punct(name))
     return _KEYWORD_CAT[head[1]] if head else None
 
 
@@ -166,7 +157,7 @@ def _score_matrix(full: Sequence[str], short: Sequence[str], var_full: Sequence[
     """
     if not len(full) or not len(var_full):
         return np.zeros((len(full), len(var_full)), np.float32)
-    kw = dict(dtype=np.float32, workers=-1)
+    kw: dict[str, Any] = {"dtype": np.float32, "workers": -1}
     score = process.cdist(full, var_full, scorer=fuzz.ratio, **kw)
     score[np.array([not f for f in full])] = 0.0
     r_short = process.cdist(short, var_short, scorer=fuzz.ratio, **kw)
@@ -187,11 +178,11 @@ def mention_key(row: Mapping) -> str:
 
     Counted mentions (no name) use a hash of their sentence instead of the name.
     """
-    src = Path(_nfkc(row.get("source", ""))).name
-    name = _nfkc(row.get("name", ""))
+    src = Path(nfkc(row.get("source", ""))).name
+    name = nfkc(row.get("name", ""))
     if not name:
-        name = "#" + hashlib.sha1(_nfkc(row.get("sentence", "")).encode("utf-8")).hexdigest()[:10]
-    return f"{src}|{name}|{_nfkc(row.get('category', ''))}"
+        name = "#" + hashlib.sha1(nfkc(row.get("sentence", "")).encode("utf-8")).hexdigest()[:10]
+    return f"{src}|{name}|{nfkc(row.get('category', ''))}"
 
 
 # --------------------------------------------------------------------------- candidates
@@ -373,7 +364,7 @@ def candidates_online(names: Iterable[str], polygon, *, nominatim: bool = True,
     found = [n for t in NAME_TAGS for n in cands[t] if n]
     found_norm = [normalize_name(n) for n in found]
     extra = []
-    for name in dict.fromkeys(n for n in names if _nfkc(n)):
+    for name in dict.fromkeys(n for n in names if nfkc(n)):
         f, sh = normalize_name(name)
         if found_norm and _score_matrix([f], [sh], *zip(*found_norm)).max() >= min_score:
             continue
@@ -410,7 +401,7 @@ def _boundary_frames(boundaries) -> list[gpd.GeoDataFrame]:
 
 
 def _place_key(name: object) -> str:
-    s = _PUNCT.sub("", _nfkc(name))
+    s = strip_punct(name)
     s = re.sub(r"^上海市?", "", s)
     return _ADMIN_SUFFIX.sub("", s) or s
 
@@ -441,7 +432,7 @@ def _gazetteer(boundaries) -> dict[str, _Place]:
         g = gdf.to_crs(METRIC_CRS) if gdf.crs is not None else gdf.set_crs(WGS84).to_crs(METRIC_CRS)
         dist_col = g["district"] if "district" in cols and ncol != "district" else pd.Series("", index=g.index)
         for name, dist, geom in zip(g[ncol], dist_col, g.geometry.values):
-            name = _nfkc(name)
+            name = nfkc(name)
             if not name or geom is None:
                 continue
             lvl = level.rstrip("s") if level in ("district", "districts", "subdistrict", "subdistricts") else (
@@ -450,7 +441,7 @@ def _gazetteer(boundaries) -> dict[str, _Place]:
             if key in places:
                 places[key].geom = shapely.union(places[key].geom, geom)
             else:
-                places[key] = _Place(name, lvl, _nfkc(dist), geom)
+                places[key] = _Place(name, lvl, nfkc(dist), geom)
     return places
 
 
@@ -464,18 +455,252 @@ def _natural(osm_id: str) -> tuple:
 
 
 def _normalize_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
-    from .facilities import norm_key, status_lookup, category_lookup
+    from .facilities import category_lookup, norm_key, status_lookup
 
     df = mentions.copy()
     for c in MENTION_COLUMNS:
         if c not in df.columns:
             df[c] = ""
     for c in ("name", "category", "status", "district", "subdistrict", "source", "sentence"):
-        df[c] = [_nfkc(v) for v in df[c]]
+        df[c] = [nfkc(v) for v in df[c]]
     cats, slook = category_lookup(), status_lookup()
     df["category"] = [v if v in CATEGORIES else cats.get(norm_key(v), v) if v else "" for v in df["category"]]
     df["status"] = [slook.get(norm_key(v), v) if v else "existing" for v in df["status"]]
     return df
+
+
+@dataclass(frozen=True)
+class _CandidateIndex:
+    """Candidates prepared once for matching: every name variant and the facts a decision reads."""
+
+    frame: gpd.GeoDataFrame  # CANDIDATE_COLUMNS as str, RangeIndex
+    metric: np.ndarray  # geometries in METRIC_CRS
+    points: gpd.GeoSeries  # representative points, WGS-84
+    var_row: np.ndarray  # candidate row of each name variant
+    var_full: list[str]
+    var_short: list[str]
+    category: np.ndarray  # OSM-derived category key ('' when unknown)
+    head: list[str | None]  # category of the name's head keyword
+    branch: list[frozenset[str]]  # branch words over all name tags
+    osm_id: np.ndarray
+
+    def name(self, i: int) -> str:
+        return str(self.frame["name"].iat[i])
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Where a mention is looked for: its district (buffered) or 2 km around its subdistrict, or nowhere."""
+
+    geom: shapely.Geometry | None
+    name: str  # e.g. 杨浦区, 殷行街道周边2公里
+    sub: _Place | None  # the mention's subdistrict: prefers candidates inside it
+    zh: str  # the scope, worded for the reason column
+    en: str
+
+
+class _Scored(NamedTuple):
+    """One candidate as judged for one mention."""
+
+    score: float  # name score, less the unknown-category penalty
+    in_sub: bool  # inside the mention's subdistrict
+    osm_id: str
+    cand: int  # candidate row
+    excluded: tuple[str, str] | None  # why it cannot match (zh, en), or None
+    same_category: bool  # the category was checked and agrees
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """The match columns of one mention (:data:`MATCH_COLUMNS` except ``mention_key``)."""
+
+    match_status: str
+    reason: str
+    match_score: float = np.nan
+    osm_id: str = ""
+    osm_type: str = ""
+    osm_name: str = ""
+    lon: float = np.nan
+    lat: float = np.nan
+    candidates: str = ""
+
+
+def _candidate_index(candidates: gpd.GeoDataFrame, districts: set[str]) -> _CandidateIndex:
+    """Clean the candidate table and list its name variants (``full``/``short`` forms per name tag)."""
+    cands = candidates.reset_index(drop=True)
+    missing = [c for c in CANDIDATE_COLUMNS[:-1] if c not in cands.columns]
+    if missing:
+        cands = cands.assign(**{c: "" for c in missing})
+    if "candidate_id" in missing:
+        cands["candidate_id"] = cands["osm_id"].astype(str)
+    for c in CANDIDATE_COLUMNS[:-1]:
+        cands[c] = cands[c].astype(object).where(cands[c].notna(), "").astype(str)
+    has = len(cands) > 0
+    var_row: list[int] = []
+    var_full: list[str] = []
+    var_short: list[str] = []
+    name_rows = list(cands[list(NAME_TAGS)].itertuples(index=False))
+    for i, row in enumerate(name_rows):
+        for v in dict.fromkeys(x for x in row if x):
+            f, s = normalize_name(v, districts=districts)
+            var_row.append(i)
+            var_full.append(f)
+            var_short.append(s)
+    return _CandidateIndex(
+        frame=cands,
+        metric=cands.to_crs(METRIC_CRS).geometry.values if has else np.array([], object),
+        points=cands.geometry.representative_point() if has else gpd.GeoSeries([], crs=WGS84),
+        var_row=np.asarray(var_row, int), var_full=var_full, var_short=var_short,
+        category=cands["category"].to_numpy() if has else np.array([], object),
+        head=[name_category(n) for n in cands["name"]] if has else [],
+        branch=[_branch_words(" ".join(x for x in row if x)) for row in name_rows],
+        osm_id=cands["osm_id"].astype(str).to_numpy() if has else np.array([], object))
+
+
+def _prefix_districts(places: Mapping[str, _Place], mention_districts: Iterable[str]) -> set[str]:
+    """District names used as name prefixes (from the boundaries and the mentions), full forms only.
+
+    杨浦公园 keeps its 杨浦: only ``…区``/``…县`` are stripped.
+    """
+    names = {p.name for p in places.values() if p.level == "district"} | {d for d in mention_districts if d}
+    return {d for d in names if d.endswith(("区", "县"))}
+
+
+def _name_hits(forms: Sequence[tuple[str, str]], index: _CandidateIndex,
+               chunk: int = 256) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per mention: candidate rows scoring >= 50 and their scores (best name variant per candidate).
+
+    Batched: every mention x every candidate name variant, ``chunk`` mentions at a time.
+    """
+    var_row = index.var_row
+    starts = np.flatnonzero(np.r_[True, var_row[1:] != var_row[:-1]]) if len(var_row) else np.zeros(0, int)
+    hits: list[tuple[np.ndarray, np.ndarray]] = []
+    for lo in range(0, len(forms), chunk):
+        part = forms[lo:lo + chunk]
+        s_var = _score_matrix([f for f, _ in part], [s for _, s in part], index.var_full, index.var_short)
+        best = np.maximum.reduceat(s_var, starts, axis=1) if len(starts) else s_var
+        for row_scores in best:
+            keep = np.flatnonzero(row_scores >= 50.0)
+            hits.append((var_row[starts[keep]] if len(starts) else keep, row_scores[keep].astype(float)))
+    return hits
+
+
+def _scope(row: Mapping[Hashable, Any], places: Mapping[str, _Place], buffer_m: float) -> _Scope:
+    """The mention's search area and how the reason words it."""
+    sub = places.get(_place_key(row["subdistrict"])) if row["subdistrict"] else None
+    dist = places.get(_place_key(row["district"])) if row["district"] else None
+    if dist is None and sub is not None and sub.district:
+        dist = places.get(_place_key(sub.district))
+    if dist is not None:
+        return _Scope(shapely.buffer(dist.geom, buffer_m), dist.name, sub, f"位于{dist.name}内", f"inside {dist.name}")
+    if sub is not None:
+        name = f"{sub.name}周边2公里"
+        return _Scope(shapely.buffer(sub.geom, 2000.0), name, sub, f"位于{name}内", f"inside {name}")
+    if not places:
+        return _Scope(None, "", None, "未限定范围（未提供边界文件）", "not scoped (no boundaries given)")
+    where = row["subdistrict"] or row["district"]
+    if where:
+        return _Scope(None, "", None, f"边界文件中没有“{where}”，未限定范围", f"{where} not in the boundaries, not scoped")
+    return _Scope(None, "", None, "文本未注明区/街道，未限定范围", "no district in the text, not scoped")
+
+
+def _judge(row: Mapping[Hashable, Any], idx: np.ndarray, raw: np.ndarray, scope: _Scope, index: _CandidateIndex,
+           unknown_category_penalty: float) -> list[_Scored]:
+    """The candidates a mention's name hit, judged on category, branch words and scope; best first.
+
+    The mention may be any category its name or its row names (体育公园: sports and park); the
+    candidate its OSM class or its name's head word (金杨文化中心 is amenity=community_centre).
+    """
+    name = row["name"]
+    plain = strip_punct(name)
+    m_cats = {c for c in (row["category"],) if c in CATEGORIES} | {c for kw, c in _KEYWORDS if kw in plain}
+    m_branch = _branch_words(name)
+    n = len(index.frame)
+    in_scope = np.ones(n, bool)
+    if scope.geom is not None and len(idx):
+        in_scope[idx] = shapely.intersects(index.metric[idx], scope.geom)
+    in_sub = np.zeros(n, bool)
+    if scope.sub is not None and len(idx):
+        in_sub[idx] = shapely.intersects(index.metric[idx], scope.sub.geom)
+    judged = []
+    for i in idx:
+        c_set = {c for c in (index.category[i], index.head[i]) if c}
+        score = float(raw[i])
+        why = None
+        if m_cats and c_set and not (m_cats & c_set):
+            why = ("类别不符", "different category")
+        elif m_branch != index.branch[i]:
+            why = ("分馆/分院等分支名称不一致", "branch words differ")
+        elif not in_scope[i]:
+            why = (f"不在{scope.name}内", f"outside {scope.name}")
+        if m_cats and not c_set:
+            score -= unknown_category_penalty
+        judged.append(_Scored(score, bool(in_sub[i]), index.osm_id[i], int(i), why, bool(m_cats & c_set)))
+    judged.sort(key=lambda r: (-round(r.score, 6), not r.in_sub, _natural(r.osm_id), r.cand))
+    return judged
+
+
+def _distinct(eligible: list[_Scored], index: _CandidateIndex, duplicate_m: float) -> list[_Scored]:
+    """Eligible candidates without near-duplicates (same normalised name within ``duplicate_m``): one place."""
+    distinct: list[_Scored] = []
+    for r in eligible:
+        same = any(normalize_name(index.name(r.cand))[0] == normalize_name(index.name(d.cand))[0]
+                   and shapely.distance(index.metric[r.cand], index.metric[d.cand]) <= duplicate_m
+                   for d in distinct)
+        if not same:
+            distinct.append(r)
+    return distinct
+
+
+def _unmatched(judged: list[_Scored], scope: _Scope, planned: bool, index: _CandidateIndex) -> _Decision:
+    """No candidate qualifies: say so, with the nearest miss and why it was left out."""
+    zh = ["OSM 中未找到名称相符的设施"]
+    en = ["no OSM feature with a matching name"]
+    if planned:
+        zh.append("规划或在建设施仅在名称几乎完全一致时匹配")
+        en.append("planned facility (or one under construction): only a near-exact name matches")
+    near = next((r for r in judged if r.score >= 60.0), None)
+    if near is not None:
+        nm = index.name(near.cand)
+        why = near.excluded or ("得分不足", "score too low")
+        zh.append(f"最接近的“{nm}”（{near.osm_id}，得分 {near.score:.0f}）{why[0]}")
+        en.append(f"nearest '{nm}' ({near.osm_id}, score {near.score:.0f}): {why[1]}")
+    zh.append(f"已在{scope.name}内查找" if scope.geom is not None else scope.zh)
+    en.append(f"searched inside {scope.name}" if scope.geom is not None else scope.en)
+    return _Decision("unmatched", _bi(zh, en))
+
+
+def _choose(distinct: list[_Scored], scope: _Scope, raw: np.ndarray, index: _CandidateIndex,
+            ambiguous_margin: float) -> _Decision:
+    """``matched`` to the best distinct candidate, or ``ambiguous`` when others score within the margin."""
+    best = distinct[0]
+    close = [r for r in distinct[1:] if best.score - r.score < ambiguous_margin]
+    if close and scope.sub is not None:  # the mention's own subdistrict decides between near-equals
+        inside = [r for r in [best, *close] if r.in_sub]
+        if len(inside) == 1:
+            best, close = inside[0], []
+    if close:
+        top = [best, *close]
+        return _Decision("ambiguous", _bi([f"{len(top)} 个候选得分接近，请人工确认", scope.zh],
+                                          [f"{len(top)} candidates score alike; confirm by hand", scope.en]),
+                         match_score=round(best.score, 1),
+                         candidates="; ".join(f"{index.name(r.cand)} ({r.osm_id}, {r.score:.0f})" for r in top[:3]))
+    i = best.cand
+    exact = raw[i] >= 100
+    zh = ["名称完全一致" if exact else f"名称相近（得分 {raw[i]:.0f}）",
+          "类别相符" if best.same_category else "类别无法核对"]
+    en = ["exact name" if exact else f"similar name (score {raw[i]:.0f})",
+          "same category" if best.same_category else "category could not be checked"]
+    if best.in_sub and scope.sub is not None:
+        zh.append(f"位于{scope.sub.name}内")
+        en.append(f"inside {scope.sub.name}")
+    else:
+        zh.append(scope.zh)
+        en.append(scope.en)
+    pt = index.points.iat[i]
+    return _Decision("matched", _bi(zh, en), match_score=round(best.score, 1), osm_id=index.osm_id[i],
+                     osm_type=str(index.frame["osm_type"].iat[i]), osm_name=index.name(i),
+                     lon=float(pt.x), lat=float(pt.y))
 
 
 def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, boundaries=None,
@@ -511,193 +736,47 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
         ``ambiguous``, ``unmatched``, ``not_applicable``), ``match_score``,
         ``osm_id, osm_type, osm_name, lon, lat`` (WGS-84), ``reason`` (zh / en)
         and ``candidates`` (top 3 of ambiguous rows).
+
+    Notes
+    -----
+    The steps: :func:`_candidate_index` (name variants), :func:`_name_hits`
+    (batched name scores), then per mention :func:`_scope`, :func:`_judge`
+    (category, branch words, scope), :func:`_distinct` (near-duplicates are one
+    place) and :func:`_choose` or :func:`_unmatched`.
     """
     df = _normalize_mentions(mentions)
-    n = len(df)
     places = _gazetteer(boundaries)
-    cands = candidates.reset_index(drop=True)
-    missing = [c for c in CANDIDATE_COLUMNS[:-1] if c not in cands.columns]
-    if missing:
-        cands = cands.assign(**{c: "" for c in missing})
-    if "candidate_id" in missing:
-        cands["candidate_id"] = cands["osm_id"].astype(str)
-    for c in CANDIDATE_COLUMNS[:-1]:
-        cands[c] = cands[c].astype(object).where(cands[c].notna(), "").astype(str)
-    metric = cands.to_crs(METRIC_CRS).geometry.values if len(cands) else np.array([], object)
-    rep = cands.geometry.representative_point() if len(cands) else gpd.GeoSeries([], crs=WGS84)
-
-    # district names used as name prefixes: from the boundaries and the mentions
-    districts = {p.name for p in places.values() if p.level == "district"} | {d for d in df["district"] if d}
-    districts = {d for d in districts if d.endswith(("区", "县"))}  # full forms only: 杨浦公园 keeps its 杨浦
-
-    # candidate name variants -> (row, full, short)
-    var_row, var_full, var_short = [], [], []
-    for i, row in enumerate(cands[list(NAME_TAGS)].itertuples(index=False)):
-        for v in dict.fromkeys(x for x in row if x):
-            f, s = normalize_name(v, districts=districts)
-            var_row.append(i)
-            var_full.append(f)
-            var_short.append(s)
-    var_row = np.asarray(var_row, int)
-    c_cat = cands["category"].to_numpy() if len(cands) else np.array([], object)
-    c_head = [name_category(n) for n in cands["name"]] if len(cands) else []
-    c_branch = [_branch_words(" ".join(x for x in row if x)) for row in cands[list(NAME_TAGS)].itertuples(index=False)]
-    c_oid = cands["osm_id"].astype(str).to_numpy() if len(cands) else np.array([], object)
-
-    # name scores, batched: every mention x every candidate name variant, best variant per candidate
+    districts = _prefix_districts(places, df["district"])
+    index = _candidate_index(candidates, districts)
     forms = [normalize_name(nm, district=d, districts=districts) for nm, d in zip(df["name"], df["district"])]
-    starts = np.flatnonzero(np.r_[True, var_row[1:] != var_row[:-1]]) if len(var_row) else np.zeros(0, int)
-    hits: list[tuple[np.ndarray, np.ndarray]] = []
-    for lo in range(0, n, 256):
-        chunk = forms[lo:lo + 256]
-        s_var = _score_matrix([f for f, _ in chunk], [s for _, s in chunk], var_full, var_short)
-        best = np.maximum.reduceat(s_var, starts, axis=1) if len(starts) else s_var
-        for row_scores in best:
-            keep = np.flatnonzero(row_scores >= 50.0)
-            hits.append((var_row[starts[keep]] if len(starts) else keep, row_scores[keep].astype(float)))
+    hits = _name_hits(forms, index)
 
-    out = {c: [None] * n for c in MATCH_COLUMNS}
-    scoped_off = not places
-    for k, row in enumerate(df.to_dict("records")):
-        out["mention_key"][k] = mention_key(row)
-        out["match_score"][k] = np.nan
-        out["lon"][k] = out["lat"][k] = np.nan
-        for c in ("osm_id", "osm_type", "osm_name", "candidates"):
-            out[c][k] = ""
-        name = row["name"]
-        if not name:
-            out["match_status"][k] = "not_applicable"
-            out["reason"][k] = _bi(["无具体名称（计数类提及），不做匹配"], ["no name (counted mention), not geocoded"])
+    decisions: list[_Decision] = []
+    for row, (full, short), (idx, vals) in zip(df.to_dict("records"), forms, hits):
+        if not row["name"]:
+            decisions.append(_Decision("not_applicable", _bi(["无具体名称（计数类提及），不做匹配"],
+                                                             ["no name (counted mention), not geocoded"])))
             continue
-        full, short = forms[k]
+        if _is_generic(_GENERIC_PREFIX.sub("", full, count=1)) and not short:
+            decisions.append(_Decision("unmatched", _bi(["名称过于笼统（仅为类别词），不做匹配"],
+                                                        ["name is only a category word, not geocoded"])))
+            continue
+        scope = _scope(row, places, scope_buffer_m)
+        raw = np.zeros(len(index.frame))
+        raw[idx] = vals
+        judged = _judge(row, idx, raw, scope, index, unknown_category_penalty)
         planned = row["status"] in ("planned", "building")  # not there yet: never forced onto a feature
         threshold = planned_min_score if planned else min_score
-
-        # scope
-        sub = places.get(_place_key(row["subdistrict"])) if row["subdistrict"] else None
-        dist = places.get(_place_key(row["district"])) if row["district"] else None
-        if dist is None and sub is not None and sub.district:
-            dist = places.get(_place_key(sub.district))
-        if dist is not None:
-            scope, scope_name = shapely.buffer(dist.geom, scope_buffer_m), dist.name
-        elif sub is not None:
-            scope, scope_name = shapely.buffer(sub.geom, 2000.0), f"{sub.name}周边2公里"
-        else:
-            scope, scope_name = None, ""
-        if scope is not None:
-            scope_zh, scope_en = f"位于{scope_name}内", f"inside {scope_name}"
-        elif scoped_off:
-            scope_zh, scope_en = "未限定范围（未提供边界文件）", "not scoped (no boundaries given)"
-        else:
-            where = row["subdistrict"] or row["district"]
-            scope_zh, scope_en = ((f"边界文件中没有“{where}”，未限定范围", f"{where} not in the boundaries, not scoped")
-                                  if where else ("文本未注明区/街道，未限定范围", "no district in the text, not scoped"))
-
-        if _is_generic(_GENERIC_PREFIX.sub("", full, count=1)) and not short:
-            out["match_status"][k] = "unmatched"
-            out["reason"][k] = _bi(["名称过于笼统（仅为类别词），不做匹配"], ["name is only a category word, not geocoded"])
-            continue
-
-        # name scores over every candidate name variant (full vs full, short vs short)
-        idx, vals = hits[k]
-        raw = np.zeros(len(cands))
-        raw[idx] = vals
-
-        # the mention may be any category its name or its row names (体育公园: sports and park); the
-        # candidate its OSM class or its name's head word (金杨文化中心 is amenity=community_centre)
-        plain = _PUNCT.sub("", name)
-        m_cats = {c for c in (row["category"],) if c in CATEGORIES} | {c for kw, c in _KEYWORDS if kw in plain}
-        m_branch = _branch_words(name)
-        in_scope = np.ones(len(cands), bool)
-        if scope is not None and len(idx):
-            in_scope[idx] = shapely.intersects(metric[idx], scope)
-        in_sub = np.zeros(len(cands), bool)
-        if sub is not None and len(idx):
-            in_sub[idx] = shapely.intersects(metric[idx], sub.geom)
-
-        rows = []  # (score, in_sub, osm_id, i, why_excluded_zh, why_excluded_en, cat_note)
-        for i in idx:
-            c_set = {c for c in (c_cat[i], c_head[i]) if c}
-            score = float(raw[i])
-            why = None
-            if m_cats and c_set and not (m_cats & c_set):
-                why = ("类别不符", "different category")
-            elif m_branch != c_branch[i]:
-                why = ("分馆/分院等分支名称不一致", "branch words differ")
-            elif not in_scope[i]:
-                why = (f"不在{scope_name}内", f"outside {scope_name}")
-            cat_note = "same" if (m_cats & c_set) else "unknown"
-            if m_cats and not c_set:
-                score -= unknown_category_penalty
-            rows.append((score, bool(in_sub[i]), c_oid[i], int(i), why, cat_note))
-        rows.sort(key=lambda r: (-round(r[0], 6), not r[1], _natural(r[2]), r[3]))
-        ok = [r for r in rows if r[4] is None and r[0] >= threshold]
-
-        # near-duplicates of the best (same normalised name, within duplicate_m) are one place
-        distinct = []
-        for r in ok:
-            i = r[3]
-            same = any(normalize_name(cands["name"].iat[i])[0] == normalize_name(cands["name"].iat[d[3]])[0]
-                       and shapely.distance(metric[i], metric[d[3]]) <= duplicate_m for d in distinct)
-            if not same:
-                distinct.append(r)
-
-        if not distinct:
-            out["match_status"][k] = "unmatched"
-            zh = ["OSM 中未找到名称相符的设施"]
-            en = ["no OSM feature with a matching name"]
-            if planned:
-                zh.append("规划或在建设施仅在名称几乎完全一致时匹配")
-                en.append("planned facility (or one under construction): only a near-exact name matches")
-            near = next((r for r in rows if r[0] >= 60.0), None)
-            if near is not None:
-                nm = cands["name"].iat[near[3]]
-                why = near[4] or ("得分不足", "score too low")
-                zh.append(f"最接近的“{nm}”（{near[2]}，得分 {near[0]:.0f}）{why[0]}")
-                en.append(f"nearest '{nm}' ({near[2]}, score {near[0]:.0f}): {why[1]}")
-            zh.append(f"已在{scope_name}内查找" if scope is not None else scope_zh)
-            en.append(f"searched inside {scope_name}" if scope is not None else scope_en)
-            out["reason"][k] = _bi(zh, en)
-            continue
-
-        best = distinct[0]
-        close = [r for r in distinct[1:] if best[0] - r[0] < ambiguous_margin]
-        if close and sub is not None:  # the mention's own subdistrict decides between near-equals
-            inside = [r for r in [best, *close] if r[1]]
-            if len(inside) == 1:
-                best, close = inside[0], []
-        top = [best, *close]
-        if close:
-            out["match_status"][k] = "ambiguous"
-            out["match_score"][k] = round(best[0], 1)
-            out["candidates"][k] = "; ".join(f"{cands['name'].iat[r[3]]} ({r[2]}, {r[0]:.0f})" for r in top[:3])
-            out["reason"][k] = _bi([f"{len(top)} 个候选得分接近，请人工确认", scope_zh],
-                                   [f"{len(top)} candidates score alike; confirm by hand", scope_en])
-            continue
-        i = best[3]
-        out["match_status"][k] = "matched"
-        out["match_score"][k] = round(best[0], 1)
-        out["osm_id"][k], out["osm_type"][k] = c_oid[i], cands["osm_type"].iat[i]
-        out["osm_name"][k] = cands["name"].iat[i]
-        out["lon"][k], out["lat"][k] = float(rep.iat[i].x), float(rep.iat[i].y)
-        zh = ["名称完全一致" if raw[i] >= 100 else f"名称相近（得分 {raw[i]:.0f}）"]
-        en = ["exact name" if raw[i] >= 100 else f"similar name (score {raw[i]:.0f})"]
-        if best[5] == "same":
-            zh.append("类别相符"), en.append("same category")
-        else:
-            zh.append("类别无法核对"), en.append("category could not be checked")
-        if best[1]:
-            zh.append(f"位于{sub.name}内"), en.append(f"inside {sub.name}")
-        else:
-            zh.append(scope_zh), en.append(scope_en)
-        out["reason"][k] = _bi(zh, en)
+        distinct = _distinct([r for r in judged if r.excluded is None and r.score >= threshold], index, duplicate_m)
+        decisions.append(_choose(distinct, scope, raw, index, ambiguous_margin) if distinct
+                         else _unmatched(judged, scope, planned, index))
 
     res = df.copy()
-    for c in MATCH_COLUMNS:
-        res[c] = out[c]
-    res["match_score"] = pd.to_numeric(res["match_score"], errors="coerce")
-    res["lon"] = pd.to_numeric(res["lon"], errors="coerce")
-    res["lat"] = pd.to_numeric(res["lat"], errors="coerce")
+    res["mention_key"] = [mention_key(row) for row in df.to_dict("records")]
+    for c in MATCH_COLUMNS[1:]:
+        res[c] = [getattr(d, c) for d in decisions]
+    for c in ("match_score", "lon", "lat"):
+        res[c] = pd.to_numeric(res[c], errors="coerce")
     return res
 
 
@@ -741,38 +820,40 @@ def apply_corrections(geocoded: pd.DataFrame, corrections_path: str | Path, *,
     for c in ("lon", "lat", "match_score"):  # a table read back from CSV may hold them as text
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     used = set()
-    for c in corr.to_dict("records"):
-        keys = [i for i, k in enumerate(out["mention_key"]) if k == c["key"]]
+    pos = {col: k for k, col in enumerate(out.columns)}
+    for fix in corr.to_dict("records"):
+        keys = [i for i, k in enumerate(out["mention_key"]) if k == fix["key"]]
         if not keys:
             continue
-        used.add(c["key"])
+        used.add(fix["key"])
         for i in keys:
-            lon, lat = c["lon"], c["lat"]
+            lon, lat = fix["lon"], fix["lat"]
             zh, en = ["人工校正"], ["manual correction"]
-            if c["osm_id"]:
-                cand = _candidate_by_osm_id(candidates, c["osm_id"], str(out["osm_type"].iat[i] or ""))
+            if fix["osm_id"]:
+                cand = _candidate_by_osm_id(candidates, fix["osm_id"], str(out["osm_type"].iat[i] or ""))
                 if cand is not None:
                     p = cand.geometry.representative_point()
                     if not np.isfinite(lon):
                         lon, lat = p.x, p.y
-                    out.iat[i, out.columns.get_loc("osm_name")] = cand["name"]
-                    out.iat[i, out.columns.get_loc("osm_type")] = cand["osm_type"]
-                elif str(out["osm_id"].iat[i]) == c["osm_id"].split("/")[-1] and not np.isfinite(lon):
+                    out.iat[i, pos["osm_name"]] = cand["name"]
+                    out.iat[i, pos["osm_type"]] = cand["osm_type"]
+                elif str(out["osm_id"].iat[i]) == fix["osm_id"].split("/")[-1] and not np.isfinite(lon):
                     lon, lat = out["lon"].iat[i], out["lat"].iat[i]
                 elif not np.isfinite(lon):
-                    zh.append(f"未找到 OSM {c['osm_id']}，请补充经纬度")
-                    en.append(f"OSM {c['osm_id']} not among the candidates; add lon/lat")
-                out.iat[i, out.columns.get_loc("osm_id")] = c["osm_id"].split("/")[-1]
+                    zh.append(f"未找到 OSM {fix['osm_id']}，请补充经纬度")
+                    en.append(f"OSM {fix['osm_id']} not among the candidates; add lon/lat")
+                out.iat[i, pos["osm_id"]] = fix["osm_id"].split("/")[-1]
             for col in ("name", "category", "status"):
-                if c[col]:
-                    out.iat[i, out.columns.get_loc(col)] = c[col]
-            if c["note"]:
-                zh.append(c["note"]), en.append(c["note"])
-            out.iat[i, out.columns.get_loc("lon")] = lon
-            out.iat[i, out.columns.get_loc("lat")] = lat
-            out.iat[i, out.columns.get_loc("match_status")] = "manual"
-            out.iat[i, out.columns.get_loc("candidates")] = ""
-            out.iat[i, out.columns.get_loc("reason")] = _bi(zh, en)
+                if fix[col]:
+                    out.iat[i, pos[col]] = fix[col]
+            if fix["note"]:
+                zh.append(fix["note"])
+                en.append(fix["note"])
+            out.iat[i, pos["lon"]] = lon
+            out.iat[i, pos["lat"]] = lat
+            out.iat[i, pos["match_status"]] = "manual"
+            out.iat[i, pos["candidates"]] = ""
+            out.iat[i, pos["reason"]] = _bi(zh, en)
     out.attrs = dict(geocoded.attrs)
     out.attrs["unused_corrections"] = sorted(set(corr["key"]) - used)
     out.attrs["correction_problems"] = list(corr.attrs.get("problems", []))  # rows kept in the file, not used
@@ -804,9 +885,10 @@ def to_facilities(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame | None = 
         if cand is not None and cand.geometry.intersects(geom.buffer(1e-6)):
             geom = cand.geometry
         oid = f"{r.get('osm_type') or 'osm'}/{r['osm_id']}" if r.get("osm_id") else ""
+        match_note = (f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score"))
+                      else r["match_status"])
         detail = "; ".join(x for x in (Path(str(r.get("source") or "")).name,
-                                       f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "",
-                                       f"{r['match_status']} {r['match_score']:.0f}" if pd.notna(r.get("match_score")) else r["match_status"]) if x)
+                                       f"OSM {oid} {r.get('osm_name') or ''}".strip() if oid else "", match_note) if x)
         records.append({"facility_id": fid, "name": r["name"],
                         "category": r["category"], "status": r["status"] or "existing",
                         "source": "manual" if manual else "text", "source_detail": detail, "geometry": geom})
@@ -889,7 +971,7 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
 
 def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] -o OUT``."""
-    zh = ui_lang() == "zh"
+    zh = getattr(args, "lang", "zh") == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
     from .io import check_writable

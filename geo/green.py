@@ -14,20 +14,35 @@ residential; this is stated in the params and warnings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from .categories import PARK_CLASSES, ParkClass
-from .coverage import (ALL_AREA, Distances, Snap, _boundaries, _rep_xy, _to_crs, assign_subdistrict,
-                       distance_at, distance_field, facility_sources, snap_points)
-from .errors import InputError, warn
+from .coverage import (
+    ALL_AREA,
+    Distances,
+    Snap,
+    _boundaries,
+    _rep_xy,
+    _to_crs,
+    assign_subdistrict,
+    distance_at,
+    distance_field,
+    facility_sources,
+    snap_points,
+)
+from .errors import InputError, Message, warn
+from .io import METRIC_CRS
 from .network import WalkNetwork
 
-__all__ = ["GreenDistances", "classify_parks", "green_distances", "green_table", "green_check", "TOO_SMALL"]
+__all__ = ["GreenDistances", "park_classes", "classify_parks", "green_distances", "green_table", "green_check", "TOO_SMALL"]
 
 TOO_SMALL = "too_small"  # park_class of parks below every class
 
@@ -40,7 +55,7 @@ class GreenDistances:
     classes: tuple[ParkClass, ...]
     dist: dict[str, np.ndarray]  # class key -> building distance (m), NaN if none reachable
     params: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
 
 def _sorted(classes) -> tuple[ParkClass, ...]:
@@ -48,6 +63,26 @@ def _sorted(classes) -> tuple[ParkClass, ...]:
     if not cl:
         raise InputError("未给出公园分级。", "no park classes given.")
     return tuple(sorted(cl, key=lambda c: (-c.min_area_m2, c.radius_m, c.key)))
+
+
+def park_classes(area_m2: ArrayLike, classes: Iterable[ParkClass] = PARK_CLASSES) -> tuple[np.ndarray, np.ndarray]:
+    """GB/T 50563 size class of each park area: the one park classifier (the map and the check use it).
+
+    Returns
+    -------
+    keys : ndarray of object
+        The largest class met (``large``, ``small``), else :data:`TOO_SMALL`.
+    radius_m : ndarray of float
+        That class's service radius; NaN below every class.
+    """
+    area = np.asarray(area_m2, float)
+    keys = np.full(area.shape, TOO_SMALL, object)
+    radius = np.full(area.shape, np.nan)
+    for c in reversed(_sorted(classes)):  # small to large: the largest class met wins
+        met = area >= c.min_area_m2
+        keys[met] = c.key
+        radius[met] = c.radius_m
+    return keys, radius
 
 
 def classify_parks(parks: gpd.GeoDataFrame, crs=None, *, classes=PARK_CLASSES) -> gpd.GeoDataFrame:
@@ -62,17 +97,12 @@ def classify_parks(parks: gpd.GeoDataFrame, crs=None, *, classes=PARK_CLASSES) -
     """
     cl = _sorted(classes)
     if crs is None:
-        crs = parks.estimate_utm_crs() if len(parks) else "EPSG:32651"
+        crs = parks.estimate_utm_crs() if len(parks) else METRIC_CRS
     p = _to_crs(parks, crs, "公园") if len(parks) else parks.set_crs(crs, allow_override=True)
     poly = p.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy() & ~p.geometry.is_empty.to_numpy()
     p = p[poly].reset_index(drop=True)
     area = shapely.area(np.asarray(p.geometry.values, dtype=object)) if len(p) else np.zeros(0)
-    pc = np.full(len(p), TOO_SMALL, object)
-    rad = np.full(len(p), np.nan)
-    for c in reversed(cl):  # small to large: the largest class met wins
-        m = area >= c.min_area_m2
-        pc[m] = c.key
-        rad[m] = c.radius_m
+    pc, rad = park_classes(area, cl)
     p["area_m2"] = area
     p["park_class"] = pd.array(pc, dtype="string")
     p["radius_m"] = rad
@@ -136,7 +166,7 @@ def green_table(gd: GreenDistances, building_subdistrict: np.ndarray, subdistric
     for s in subdistricts:
         m = building_subdistrict == s
         nb = int(m.sum())
-        row = {"subdistrict": s, "buildings": nb}
+        row: dict[str, Any] = {"subdistrict": s, "buildings": nb}
         for c in order:
             row[f"buildings_{suffix[c.key]}"] = int(within[c.key][m].sum())
         row["buildings_served"] = int(served[m].sum())
@@ -179,7 +209,8 @@ def green_check(source: WalkNetwork | Distances, parks: gpd.GeoDataFrame, buildi
         access_tol_m = source.params.get("access_tol_m", access_tol_m)
     else:
         net = source
-    if buildings is None and isinstance(source, Distances) and source.building_snap is not None:
+    if (buildings is None and isinstance(source, Distances) and source.building_snap is not None
+            and source.building_xy is not None):
         snap, too_far, bxy = source.building_snap, source.snap_too_far, source.building_xy
     else:
         if buildings is None:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, overload
 
 import geopandas as gpd
 import numpy as np
@@ -28,9 +28,14 @@ import pandas as pd
 from .errors import InputError, os_error
 from .limits import check_zip
 
-__all__ = ["require_file", "read_vector", "check_lonlat_range", "as_wgs84", "FORMULA_PREFIXES", "defuse_formulas",
+__all__ = ["WGS84", "METRIC_CRS", "require_file", "read_vector", "check_lonlat_range", "as_wgs84", "FORMULA_PREFIXES", "defuse_formulas",
            "restore_formulas", "to_csv_bom", "atomic_dir", "atomic_file", "check_writable", "recover_dir", "temp_dir",
            "make_temp_dir", "clean_stale_temp"]
+
+#: CRS of every layer on disk and of every layer the API hands out
+WGS84 = "EPSG:4326"
+#: metric CRS computations use in Shanghai (UTM 51N); elsewhere ``estimate_utm_crs()``
+METRIC_CRS = "EPSG:32651"
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".zip"}
 STALE_AFTER_S = 3600.0  # leftovers without a process id (older versions) are removed after an hour
@@ -106,7 +111,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, require_crs: bool
 
 def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``gdf`` in EPSG:4326 (itself when it already is, or has no CRS)."""
-    return gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
+    return gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
 
 
 # A cell starting with one of these is a formula to Excel/LibreOffice (OWASP "CSV injection").
@@ -160,7 +165,11 @@ def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return _map_text(df, _restore)
 
 
-def to_csv_bom(df: pd.DataFrame, path: str | Path | IO[bytes]) -> str | Path | IO[bytes]:
+@overload
+def to_csv_bom(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path: ...
+@overload
+def to_csv_bom(df: pd.DataFrame, path: IO[bytes]) -> IO[bytes]: ...
+def to_csv_bom(df: pd.DataFrame, path: str | os.PathLike[str] | IO[bytes]) -> Path | IO[bytes]:
     """Write CSV in UTF-8 with BOM so that Excel opens Chinese text correctly.
 
     The one CSV writer of the tool (CLI and app): text cells that a spreadsheet
@@ -338,7 +347,7 @@ def _read_only(folder: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_dir(outdir: str | Path, *, finalize: Callable[[Path | None, Path], None] | None = None) -> Iterator[Path]:
+def atomic_dir(outdir: str | os.PathLike[str], *, finalize: Callable[[Path | None, Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``outdir`` only if the block succeeds.
 
     Nothing partial is ever left in ``outdir``: on error the temporary folder
@@ -389,7 +398,7 @@ def atomic_dir(outdir: str | Path, *, finalize: Callable[[Path | None, Path], No
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path (same suffix) that is renamed to ``path`` on success.
 
     On error nothing is left: not the temporary file, nor files its writer made

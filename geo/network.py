@@ -42,12 +42,11 @@ from scipy.sparse import csgraph
 from shapely.geometry import box
 
 from .errors import InputError
-from .io import atomic_dir, read_vector, require_file
+from .io import METRIC_CRS, WGS84, atomic_dir, read_vector, require_file
 
 __all__ = [
     "WalkNetwork",
     "ELEVATED_QUERY",
-    "SHANGHAI_CRS",
     "metric_crs",
     "network_from_lines",
     "network_from_osm_xml",
@@ -64,7 +63,6 @@ __all__ = [
 ELEVATED_QUERY = "elev_median_offset_m <= 3 and elev_frac15m > 0.5"
 
 #: Metric CRS used for Shanghai (UTM zone 51N).
-SHANGHAI_CRS = "EPSG:32651"
 _SHANGHAI_BOX = box(120.8, 30.6, 122.3, 31.95)
 
 GRID_M = 0.01  # vertices closer than ~1 cm (same grid cell) are the same node
@@ -132,7 +130,7 @@ class WalkNetwork:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> "WalkNetwork":
+    def load(cls, folder: str | Path) -> WalkNetwork:
         """Read a network written by :meth:`save`.
 
         Raises
@@ -213,11 +211,11 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     distance-true: 17 % too long at Shanghai's latitude).
     """
     crs = CRS.from_user_input(gdf.crs)
-    ll = gdf.to_crs(4326) if not crs.equals(CRS.from_epsg(4326)) else gdf
+    ll = gdf.to_crs(WGS84) if not crs.equals(CRS.from_user_input(WGS84)) else gdf
     minx, miny, maxx, maxy = ll.total_bounds
     if np.all(np.isfinite([minx, miny, maxx, maxy])) and _SHANGHAI_BOX.contains(
             shapely.Point((minx + maxx) / 2, (miny + maxy) / 2)):
-        return CRS.from_user_input(SHANGHAI_CRS)
+        return CRS.from_user_input(METRIC_CRS)
     return CRS.from_user_input(ll.estimate_utm_crs())
 
 
@@ -427,7 +425,7 @@ def network_from_lines(lines: gpd.GeoDataFrame, *, snap_tol_m: float = 2.5, node
                          "the line layer has no coordinate reference system (CRS); assign one (e.g. EPSG:4326) and retry.",
                          source)
     lines = lines[lines.geometry.notna() & ~lines.geometry.is_empty]
-    params = {"snap_tol_m": float(snap_tol_m), "node_crossings": bool(node_crossings), "grid_m": GRID_M}
+    params: dict[str, Any] = {"snap_tol_m": float(snap_tol_m), "node_crossings": bool(node_crossings), "grid_m": GRID_M}
     # 1. exclusion
     if exclude is None and {"elev_median_offset_m", "elev_frac15m"} <= set(lines.columns):
         exclude = ELEVATED_QUERY
@@ -730,7 +728,7 @@ def load_network(path: str | Path, *, polygon=None, **line_opts) -> WalkNetwork:
         lines = read_vector(p)
         poly = polygon_4326(polygon)
         if poly is not None and len(lines):
-            lines = lines[lines.intersects(gpd.GeoSeries([poly], crs=4326).to_crs(lines.crs).iloc[0])]
+            lines = lines[lines.intersects(gpd.GeoSeries([poly], crs=WGS84).to_crs(lines.crs).iloc[0])]
         net = network_from_lines(lines, source=p, **line_opts)
     else:
         raise InputError("无法识别的路网文件类型；请使用 OSM（.osm/.osm.bz2/.osm.pbf）或道路线图层（.geojson/.gpkg/.shp）。",

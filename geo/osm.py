@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -28,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .categories import CATEGORIES
 from .errors import InputError
-from .io import require_file
+from .io import WGS84, require_file
 
 __all__ = [
     "walk_filter",
@@ -79,9 +80,9 @@ def _tag_ok(tags: dict, key: str, op: str | None, val: str | None) -> bool:
     if op is None:
         return v is not None
     if op == "!~":
-        return v is None or re.search(val, v) is None
+        return v is None or re.search(val or "", v) is None
     if op == "~":
-        return v is not None and re.search(val, v) is not None
+        return v is not None and re.search(val or "", v) is not None
     if op == "!=":
         return v != val
     return v == val
@@ -139,7 +140,7 @@ def polygon_4326(polygon: Any) -> BaseGeometry | None:
     if isinstance(polygon, (gpd.GeoSeries, gpd.GeoDataFrame)):
         gs = polygon.geometry if isinstance(polygon, gpd.GeoDataFrame) else polygon
         if gs.crs is not None:
-            gs = gs.to_crs(4326)
+            gs = gs.to_crs(WGS84)
         return gs.union_all()
     return polygon
 
@@ -162,7 +163,7 @@ def _read_ways(path: str | Path, polygon=None) -> tuple[gpd.GeoDataFrame, list[n
     try:
         fp = osmium.FileProcessor(f, osmium.osm.NODE | osmium.osm.WAY).with_locations()
         for o in fp:
-            if not o.is_way() or "highway" not in o.tags:
+            if not isinstance(o, osmium.osm.Way) or "highway" not in o.tags:
                 continue
             tags = _tags(o)
             if not is_walkable(tags, clauses):
@@ -183,7 +184,7 @@ def _read_ways(path: str | Path, polygon=None) -> tuple[gpd.GeoDataFrame, list[n
         raise _bad_osm(p, exc) from None
     df = pd.DataFrame(rows, columns=["osm_id", "name", "highway", "u_node", "v_node"])
     geom = [shapely.LineString(c) for c in coords]
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=4326), crs=4326)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, crs=WGS84), crs=WGS84)
     poly = polygon_4326(polygon)
     if poly is not None and len(gdf):
         keep = gdf.intersects(poly).to_numpy()
@@ -243,7 +244,7 @@ def read_osm_features(path: str | Path, polygon=None) -> gpd.GeoDataFrame:
 
     try:
         for o in osmium.FileProcessor(f).with_areas():
-            if o.is_node():
+            if isinstance(o, osmium.osm.Node):
                 if not len(o.tags):
                     continue
                 tags = _tags(o)
@@ -251,7 +252,7 @@ def read_osm_features(path: str | Path, polygon=None) -> gpd.GeoDataFrame:
                     continue
                 ids.append(f"node/{o.id}")
                 geoms.append(shapely.Point(o.location.lon, o.location.lat))
-            elif o.is_area():
+            elif isinstance(o, osmium.osm.Area):
                 tags = _tags(o)
                 if not wanted(tags):
                     continue
@@ -272,7 +273,7 @@ def read_osm_features(path: str | Path, polygon=None) -> gpd.GeoDataFrame:
         raise _bad_osm(p, exc) from None
     df = pd.DataFrame(recs, columns=cols, dtype=object)
     df.insert(0, "osm_id", ids)
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
     poly = polygon_4326(polygon)
     if poly is not None and len(gdf):
         gdf = gdf[gdf.intersects(poly)].reset_index(drop=True)
@@ -367,7 +368,7 @@ def fetch_walk_graph(query: str | None = None, polygon=None, *,
                 G = ox.graph_from_polygon(polygon_4326(polygon), network_type="walk", retain_all=True,
                                           simplify=False)
             else:
-                G = ox.graph_from_place(query, network_type="walk", retain_all=True, simplify=False)
+                G = ox.graph_from_place(str(query), network_type="walk", retain_all=True, simplify=False)
     except Exception as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(f"无法在线获取 {what} 的 OSM 步行网络（{first}）。请检查网络或地名，或改用离线数据（--from）。",

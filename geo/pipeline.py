@@ -25,7 +25,7 @@ import pandas as pd
 from .areas import ATTRIBUTION, json_default, quiet_libraries
 from .categories import CATEGORY_KEYS, label
 from .coverage import CoverageResult, named_streets
-from .errors import InputError, ui_lang
+from .errors import InputError, Message
 from .io import as_wgs84, require_file, to_csv_bom
 from .outdir import check_not_input, check_outdir, owned_dir
 from .progress import stderr_progress
@@ -84,7 +84,7 @@ def write_outputs(result: StudyResult | CoverageResult, outdir: str | Path, *,
         if facilities is not None:
             _gpkg_safe(as_wgs84(facilities)).to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         params = dict(result.params)
-        params["warnings"] = list(result.warnings)
+        params["warnings"] = [Message.coerce(w).to_dict() for w in result.warnings]
         params.setdefault("attribution", ATTRIBUTION)
         params["files"] = sorted(p.name for p in tmp.iterdir()) + ["params.json"]
         (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
@@ -97,12 +97,12 @@ def parse_thresholds(items: list[str]) -> dict[str, Threshold]:
     return dict(parse_threshold(item) for item in items or [])
 
 
-def summary_table(result: CoverageResult, lang: str | None = None) -> pd.DataFrame:
+def summary_table(result: CoverageResult, lang: str = "zh") -> pd.DataFrame:
     """Per subdistrict × category: share of buildings covered and of street length covered, in %.
 
     Cells read ``buildings% / street%`` (``-`` where a subdistrict has no buildings).
     """
-    zh = (lang or ui_lang()) == "zh"
+    zh = lang == "zh"
     df = result.subdistricts
 
     def pct(v) -> str:
@@ -150,7 +150,7 @@ def study_from_args(args: Any) -> Study:
             raise InputError("--study 已包含全部参数，不能再与 --area/--network/--facilities/--threshold 等同时使用。",
                              "--study holds every parameter; do not combine it with --area/--network/--facilities/"
                              "--threshold and the like.")
-        return Study.load(args.study).replace(lang=args.lang or ui_lang())
+        return Study.load(args.study).replace(lang=args.lang)
     layers = tuple(FacilityLayer.of_file("table", f) for f in args.facilities or [])
     if args.network and not layers:
         raise InputError("请用 --facilities 给出至少一个设施文件。", "give at least one facilities file with --facilities.")
@@ -160,13 +160,14 @@ def study_from_args(args: Any) -> Study:
                  boundary_name=args.boundary_name or "",
                  buildings=str(Path(args.buildings).resolve()) if args.buildings else "",
                  layers=layers, thresholds=parse_thresholds(args.threshold), profile=args.profile,
-                 speed_m_per_min=args.speed, include_planned=not args.no_planned, lang=args.lang or ui_lang())
+                 speed_m_per_min=args.speed, include_planned=not args.no_planned, lang=args.lang)
 
 
 @quiet_libraries
 def cli_coverage(args: Any) -> int:
     """``lifecircle coverage``: run the study the arguments describe, write OUTDIR, print a summary table."""
-    zh = ui_lang() == "zh"
+    lang = args.lang
+    zh = lang == "zh"
     outdir = Path(args.outdir)
     study = study_from_args(args)
     _prepare_outdir(outdir, study, force=args.force)
@@ -176,14 +177,14 @@ def cli_coverage(args: Any) -> int:
             require_file(getattr(study, name))
     result = run_study(study, progress=progress)
     write_outputs(result, outdir, force=args.force)
-    tab = summary_table(result.coverage)
+    tab = summary_table(result.coverage, lang)
     speed = result.study.speed
     print(("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）" if zh else
            "walking coverage (buildings % / street length %; speed {s:g} m/min)").format(s=speed))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(tab.to_string())
     for w in result.warnings:
-        print(("警告：" if zh else "warning: ") + w, file=sys.stderr)
+        print(("警告：" if zh else "warning: ") + w.text(lang), file=sys.stderr)
     print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
     print(ATTRIBUTION)
     return 0

@@ -46,7 +46,7 @@ import shapely
 from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, SCENARIO_STATUSES, label
 from .coverage import CoverageResult, compute_distances, summarize
-from .errors import InputError, ui_lang
+from .errors import InputError, Message
 from .io import as_wgs84, to_csv_bom
 
 __all__ = [
@@ -366,7 +366,8 @@ def _proposals_of(req: pd.Series, sites: gpd.GeoDataFrame, zh: bool) -> gpd.GeoD
 
 
 def lscp_reference(dist: Any, boundaries: gpd.GeoDataFrame, thresholds: dict[str, float],
-                   categories: tuple[str, ...] = CATEGORY_KEYS, *, time_limit_s: float = 10.0) -> pd.DataFrame:
+                   categories: tuple[str, ...] = CATEGORY_KEYS, *, time_limit_s: float = 10.0,
+                   lang: str = "zh") -> pd.DataFrame:
     """Fewest new facilities (set covering, LSCP) to bring every reachable building of each 街道 within the threshold.
 
     Candidates are street points inside the 街道; demand is its buildings not yet
@@ -380,7 +381,7 @@ def lscp_reference(dist: Any, boundaries: gpd.GeoDataFrame, thresholds: dict[str
         for s in boundaries["subdistrict"]:
             one = boundaries[boundaries["subdistrict"] == s]
             res = site(dist, cat, 0, boundaries=one, threshold_m=thresholds[cat], with_lscp=True,
-                       time_limit_s=time_limit_s)
+                       time_limit_s=time_limit_s, lang=lang)
             rows.append({"subdistrict": s, "category": cat, "lscp_sites": int(res.params["lscp_sites"]),
                          "lscp_status": res.params["lscp_status"]})
     return pd.DataFrame(rows, columns=["subdistrict", "category", "lscp_sites", "lscp_status"])
@@ -478,19 +479,20 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
                              ignore_index=True)
             dist = compute_distances(net, gpd.GeoDataFrame(facs, geometry="geometry", crs=WGS84), buildings,
                                      categories=(cat,))
-            res = site(dist, cat, int(req["count"]), boundaries=boundaries,
+            res = site(dist, cat, int(req["count"]), boundaries=boundaries, lang=study.lang,
                        subdistrict=req["scope_subdistrict"] or None, threshold_m=thresholds[cat], label_features=labels)
+            said = [n.text(study.lang) for n in res.notes]
             n = len(res.sites)
             requests.at[i, "proposed"] = n
             if n:
                 requests.at[i, "outcome"] = "sited"
                 parts.append(_proposals_of(req, res.sites, zh))
                 if n < int(req["count"]):
-                    requests.at[i, "note"] = "；".join(x for x in [requests.at[i, "note"], *res.notes] if x)
+                    requests.at[i, "note"] = "；".join(x for x in [requests.at[i, "note"], *said] if x)
             else:
                 requests.at[i, "outcome"] = "covered" if res.params["buildings_uncovered"] == 0 else "none"
-                requests.at[i, "note"] = "；".join(x for x in [requests.at[i, "note"], *res.notes] if x)
-            notes += [f"{req['name'] or label(cat, study.lang)}: {x}" for x in res.notes]
+                requests.at[i, "note"] = "；".join(x for x in [requests.at[i, "note"], *said] if x)
+            notes += [f"{req['name'] or label(cat, study.lang)}: {x}" for x in said]
     requests.loc[requests["scope"] == "outside", "outcome"] = "outside"
     proposals = pd.concat(parts, ignore_index=True) if parts else _empty_proposals()
     proposals = gpd.GeoDataFrame(proposals, geometry="geometry", crs=WGS84)
@@ -511,7 +513,7 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
     lscp = None
     if with_lscp and boundaries is not None and len(boundaries):
         progress(0.85, "set covering reference")
-        lscp = lscp_reference(dist_before, boundaries, thresholds)
+        lscp = lscp_reference(dist_before, boundaries, thresholds, lang=study.lang)
     counted_props = proposals[proposals["state"].isin(counting)] if len(proposals) else proposals
     table = plan_table(before, after, counted_props, planned, boundaries, lscp)
     params = {
@@ -585,7 +587,7 @@ def cli_plan(args: Any) -> int:
 
     @quiet_libraries
     def run() -> int:
-        lang = ui_lang()
+        lang = getattr(args, "lang", None) or "zh"
         outdir = Path(args.outdir)
         progress = stderr_progress()
         study = study_from_args(argparse.Namespace(**{**vars(args), "threshold": getattr(args, "threshold", []),
@@ -610,7 +612,7 @@ def cli_plan(args: Any) -> int:
         res = run_plan(inputs, study, geocoded, states=states, with_lscp=not args.no_lscp, progress=progress)
         params = dict(res.params, attribution=ATTRIBUTION, texts=[str(Path(t).resolve()) for t in args.texts],
                       workspace=str(ws.root) if ws is not None else "", notes=res.notes,
-                      warnings=list(inputs.warnings))
+                      warnings=[Message.coerce(w).to_dict() for w in dict.fromkeys(inputs.warnings)])
         sites = res.proposals
         with owned_dir(outdir, "plan", PLAN_FILES, force=args.force) as tmp:
             to_csv_bom(res.table, tmp / "plan.csv")

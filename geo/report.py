@@ -22,19 +22,23 @@ import json
 import math
 import os
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
-from .coverage import named_streets
-from .errors import InputError, ui_lang
+from .coverage import gap_labels, named_streets
+from .errors import InputError, Message
 from .i18n import column_label, localize_columns
 from .io import (
+    METRIC_CRS,
+    WGS84,
+    as_wgs84,
     atomic_file,
     read_vector,
     recover_dir,
@@ -96,7 +100,8 @@ _T: dict[str, tuple[str, str]] = {
     "overall": ("总体覆盖（全部街道）", "Overall coverage (all subdistricts)"),
     "sec_sub": ("分街道覆盖", "Coverage by subdistrict"),
     "sec_sub_note": ("建筑覆盖率 = 步行网络距离在阈值内的建筑比例；道路覆盖率 = 阈值内的道路长度比例；不可达 = 与设施不连通的建筑。",
-                     "Share of buildings (street length) within the walking threshold on the network; unreachable = not connected to any facility."),
+                     "Share of buildings (street length) within the walking threshold on the network; "
+                     "unreachable = not connected to any facility."),
     "sec_green": ("500米见绿覆盖率", "500 m green-space coverage"),
     "sec_green_note": ("按 GB/T 50563-2010 公园绿地服务半径：≥0.5公顷公园绿地服务500米，0.2-0.5公顷服务300米。",
                        "By GB/T 50563-2010 park service radius: parks ≥ 0.5 ha serve 500 m, 0.2-0.5 ha serve 300 m."),
@@ -216,8 +221,8 @@ class CoverageOutputs:
     streets: gpd.GeoDataFrame
     params: dict = field(default_factory=dict)
     green: pd.DataFrame = field(default_factory=pd.DataFrame)
-    gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=4326))
-    facilities: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=4326))
+    gaps: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=WGS84))
+    facilities: gpd.GeoDataFrame = field(default_factory=lambda: gpd.GeoDataFrame(geometry=[], crs=WGS84))
     buildings: gpd.GeoDataFrame | None = None
     boundaries: gpd.GeoDataFrame | None = None
     outdir: Path | None = None
@@ -227,7 +232,7 @@ class CoverageOutputs:
 
     @classmethod
     def from_result(cls, result: Any, *, facilities: gpd.GeoDataFrame | None = None,
-                    boundaries: gpd.GeoDataFrame | None = None) -> "CoverageOutputs":
+                    boundaries: gpd.GeoDataFrame | None = None) -> CoverageOutputs:
         """Wrap an in-memory :class:`geo.coverage.CoverageResult` (the app's download buttons).
 
         Layers may be in any CRS; the writers convert to WGS-84.
@@ -235,7 +240,7 @@ class CoverageOutputs:
         params = dict(getattr(result, "params", {}) or {})
         params.setdefault("warnings", list(getattr(result, "warnings", []) or []))
         green = getattr(result, "green", None)
-        empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+        empty = gpd.GeoDataFrame(geometry=[], crs=WGS84)
         return cls(subdistricts=result.subdistricts, streets=result.streets, params=params,
                    green=green if green is not None else pd.DataFrame(),
                    gaps=result.gaps if getattr(result, "gaps", None) is not None else empty,
@@ -313,12 +318,13 @@ class CoverageOutputs:
         return "、".join(str(x) for x in subs[:6]) if subs else str(self.params.get("area", ""))
 
     @property
-    def warnings(self) -> list[str]:
-        """Warnings of the run, as one-line strings."""
+    def warnings(self) -> list[Message]:
+        """Warnings of the run, bilingual (old ``params.json`` with plain strings: the same text in both)."""
         w = self.params.get("warnings") or []
-        if isinstance(w, str):
-            return [w]
-        return [json.dumps(x, ensure_ascii=False) if isinstance(x, (dict, list)) else str(x) for x in w]
+        if isinstance(w, (str, dict)):
+            w = [w]
+        return [Message.coerce(x if isinstance(x, (str, dict, Message)) else json.dumps(x, ensure_ascii=False))
+                for x in w]
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -386,11 +392,11 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
         if not p.is_file():
             return None
         g = read_vector(p)
-        return g.to_crs(4326) if g.crs is not None and not g.crs.equals("EPSG:4326") else g
+        return as_wgs84(g)
 
     streets = vec("streets.gpkg")
     green = _read_table(d / "green.csv") if (d / "green.csv").is_file() else pd.DataFrame()
-    empty = lambda: gpd.GeoDataFrame(geometry=[], crs=4326)  # noqa: E731
+    empty = lambda: gpd.GeoDataFrame(geometry=[], crs=WGS84)  # noqa: E731
     boundaries = vec("boundaries.gpkg")
     if boundaries is None and (d / "boundaries.geojson").is_file():
         boundaries = vec("boundaries.geojson")
@@ -399,7 +405,7 @@ def load_outdir(outdir: str | os.PathLike) -> CoverageOutputs:
         area_dir = (params.get("inputs") or {}).get("area") if isinstance(params.get("inputs"), dict) else None
         if isinstance(area_dir, str) and (Path(area_dir) / "boundaries.gpkg").is_file():
             with contextlib.suppress(InputError):
-                boundaries = read_vector(Path(area_dir) / "boundaries.gpkg").to_crs(4326)
+                boundaries = read_vector(Path(area_dir) / "boundaries.gpkg").to_crs(WGS84)
     return CoverageOutputs(
         area=area,
         subdistricts=subdistricts,
@@ -428,7 +434,7 @@ class Sheet(NamedTuple):
 def _points_lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     if not len(gdf):
         return np.array([], float), np.array([], float)
-    pts = gdf.geometry.to_crs(4326).representative_point() if gdf.crs is not None else gdf.geometry.representative_point()
+    pts = gdf.geometry.to_crs(WGS84).representative_point() if gdf.crs is not None else gdf.geometry.representative_point()
     return np.round(pts.x.to_numpy(), 6), np.round(pts.y.to_numpy(), 6)
 
 
@@ -440,6 +446,9 @@ def _label_values(df: pd.DataFrame, lang: str) -> pd.DataFrame:
             out[col] = out[col].map(lambda v: label(str(v), lang) if isinstance(v, str) else v)
     if "gap_kind" in out.columns:
         out["gap_kind"] = out["gap_kind"].map(lambda v: _GAP_KINDS[v][lang != "zh"] if v in _GAP_KINDS else v)
+    if "label" in out.columns:  # one location column, in the report's language
+        out["label"] = gap_labels(out, lang)
+        out = out.drop(columns="label_en", errors="ignore")
     return out
 
 
@@ -495,15 +504,17 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
     scenario = params.get("scenario")
     if isinstance(scenario, dict) and scenario.get("key"):
         add(_t("scenario", lang), _t(f"scenario_{scenario['key']}", lang), _t(f"scenario_{scenario['key']}_note", lang))
-    spec = params.get("threshold_spec") if isinstance(params.get("threshold_spec"), dict) else {}
+    given_spec = params.get("threshold_spec")
+    spec = given_spec if isinstance(given_spec, dict) else {}
     for cat in outputs.categories:
         c = CATEGORIES.get(cat)
-        s = spec.get(cat) if isinstance(spec.get(cat), dict) else {}
+        given_cat = spec.get(cat)
+        s = given_cat if isinstance(given_cat, dict) else {}
         if s.get("unit") == "min":  # a walking time: the ground covered depends on the speed
             value = f"{s['value']:g} {mins} × {speed:g} {_t('m_per_min', lang)} = {thr[cat]:.0f} {m} ({_t('kind_time', lang)})"
         else:
             value = f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}" + (f" ({_t('kind_distance', lang)})" if s else "")
-        add(_t("sec_thr", lang), label(cat, lang), value, c.standard if c else "")
+        add(_t("sec_thr", lang), label(cat, lang), value, c.cite(lang) if c else "")
     for layer in params.get("facility_layers") or []:
         if isinstance(layer, dict):
             where = layer.get("path") or str((params.get("inputs") or {}).get("area", ""))
@@ -515,18 +526,19 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
                 f"{layer.get('features', '')} {_t('facilities', lang)}", detail)
     if params.get("facilities_merged"):
         add(_t("sec_layers", lang), _t("merged", lang), str(params["facilities_merged"]))
-    sources = params.get("sources") if isinstance(params.get("sources"), dict) else {}
+    given = params.get("sources")
+    sources = given if isinstance(given, dict) else {}
     prof = PROFILES.get(outputs.profile)
-    speed_source = sources.get("walking_speed") or params.get("speed_source") or (
-        prof.source if prof and math.isclose(prof.speed_m_per_min, speed) else "")
+    speed_source = (prof.cite(lang) if prof and math.isclose(prof.speed_m_per_min, speed) else
+                    sources.get("walking_speed") or params.get("speed_source") or "")
     add(_t("sec_walk", lang), label(outputs.profile, lang),
         f"{speed:.1f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)", str(speed_source))
     for pc in PARK_CLASSES:
-        add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.source)
+        add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.cite(lang))
     for k, v in _flatten(params.get("inputs", {})):
         add(_t("sec_inputs", lang), k, v)
     for w in outputs.warnings:
-        add(_t("warnings", lang), "", w)
+        add(_t("warnings", lang), "", w.text(lang))
     # sources: the taxonomy's standards are listed above; anything else is shown as is
     rest = {k: v for k, v in sources.items() if k not in ("categories", "walking_speed")}
     for k, v in _flatten(rest) + _flatten(params.get("standards", {})):
@@ -784,6 +796,7 @@ def to_csv(outputs: CoverageOutputs, dest: Dest, lang: str | None = "zh") -> Des
                 for sh in sheets:
                     zf.writestr(f"{sh.key}.csv", payload(sh))
         return dest
+    assert isinstance(dest, (str, os.PathLike))  # not a file object: those are zipped above
     folder = Path(dest)
     folder.mkdir(parents=True, exist_ok=True)
     for sh in sheets:
@@ -808,14 +821,14 @@ def to_geopackage(outputs: CoverageOutputs, dest: Dest) -> Dest:
 
     with _sink(dest, ".gpkg") as tmp:
         for name, gdf in _layers(outputs).items():
-            g = gdf.to_crs(4326) if gdf.crs is not None else gdf.set_crs(4326)
+            g = gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
             pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG")
     return dest
 
 
 def to_geojson(layer: gpd.GeoDataFrame, dest: Dest) -> Dest:
     """Write one layer as GeoJSON in WGS-84 (NaN as null)."""
-    g = layer if layer.crs is None else layer.to_crs(4326)
+    g = layer if layer.crs is None else layer.to_crs(WGS84)
     data = g.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
     if isinstance(dest, (str, os.PathLike)):
         with atomic_file(dest) as tmp:
@@ -829,13 +842,16 @@ def to_geojson(layer: gpd.GeoDataFrame, dest: Dest) -> Dest:
 
 
 def _map_crs(outputs: CoverageOutputs) -> Any:
+    """The metric CRS of the maps: :func:`geo.network.metric_crs` of the streets (or boundaries)."""
+    from .network import metric_crs
+
     base = outputs.streets if len(outputs.streets) else outputs.boundaries
-    if base is None or not len(base):
-        return "EPSG:32651"
+    if base is None or not len(base) or base.crs is None:
+        return METRIC_CRS
     try:
-        return base.to_crs(4326).estimate_utm_crs()
-    except Exception:
-        return "EPSG:32651"
+        return metric_crs(base)
+    except Exception:  # no finite extent
+        return METRIC_CRS
 
 
 def _metric(outputs: CoverageOutputs, name: str) -> tuple[gpd.GeoDataFrame | None, Any]:
@@ -849,7 +865,7 @@ def _metric(outputs: CoverageOutputs, name: str) -> tuple[gpd.GeoDataFrame | Non
         if gdf is None:
             cache[name] = None
         else:
-            cache[name] = (gdf if gdf.crs is not None else gdf.set_crs(4326)).to_crs(crs)
+            cache[name] = (gdf if gdf.crs is not None else gdf.set_crs(WGS84)).to_crs(crs)
     return cache[name], crs
 
 
@@ -860,6 +876,7 @@ def _street_segments(outputs: CoverageOutputs) -> tuple[list[np.ndarray], np.nda
         import shapely
 
         streets, _ = _metric(outputs, "streets")
+        assert streets is not None  # CoverageOutputs.streets is a (possibly empty) layer
         parts, rows = shapely.get_parts(np.asarray(streets.geometry.values, dtype=object), return_index=True)
         coords, idx = shapely.get_coordinates(parts, return_index=True)
         cuts = np.flatnonzero(np.diff(idx)) + 1
@@ -873,7 +890,7 @@ def _decorate(ax: Any, lang: str, outputs: CoverageOutputs, small: bool = False)
 
     ax.set_aspect("equal")
     streets, _ = _metric(outputs, "streets")
-    if len(streets):
+    if streets is not None and len(streets):
         x0, y0, x1, y1 = streets.total_bounds
         pad = 0.03 * max(x1 - x0, y1 - y0, 100.0)
         ax.set_xlim(x0 - pad, x1 + pad)
@@ -979,7 +996,7 @@ def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *
         cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, extend="max")
         cbar.set_label(_t("dist_m", lang))
         cbar.ax.axhline(thr, color="red", linewidth=1.5)
-        sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: m / speed, lambda t: t * speed))
+        sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: np.divide(m, speed), lambda t: np.multiply(t, speed)))
         sec.set_ylabel(_t("walk_min", lang))
         fig.suptitle(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10, y=0.985)
         if handles:
@@ -1120,7 +1137,8 @@ _SUB_COLUMNS = (("subdistrict", ""), ("category", ""), ("threshold_m", "int"), (
 _GREEN_COLUMNS = (("subdistrict", ""), ("buildings", "int"), ("buildings_300m", "int"), ("buildings_500m", "int"),
                   ("share_300m", "pct"), ("share_500m", "pct"), ("share_served", "pct"))
 _GAP_SUMMARY_COLUMNS = (("category", ""), ("count", "int"), ("n_buildings", "int"), ("street_m", "int"))
-_GAP_COLUMNS = (("rank", "int"), ("gap_kind", ""), ("label", ""), ("n_buildings", "int"), ("street_m", "int"))
+_GAP_COLUMNS = (("rank", "int"), ("gap_kind", ""), ("subdistrict", ""), ("label", ""), ("n_buildings", "int"),
+                ("street_m", "int"))
 _PLAN_COLUMNS = (("subdistrict", ""), ("category", ""), ("share_before", "pct"), ("share_after", "pct"), ("gain", "pct"),
                  ("buildings_uncovered_after", "int"), ("facilities_added", "int"), ("lscp_sites", "int"))
 _PROPOSAL_COLUMNS = (("n", "int"), ("category", ""), ("subdistrict", ""), ("mention_name", ""), ("label", ""),
@@ -1140,14 +1158,23 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     InputError
         No CJK font is installed (run ``scripts/setup``).
     """
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
-    from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                    TableStyle)
-    from xml.sax.saxutils import escape
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     font = _pdf_font()
     base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12.5, wordWrap="CJK")
@@ -1258,7 +1285,7 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
             g = g.sort_values("rank")
         story.append(Paragraph(escape(_t("gaps_top", lang)), base))
         if len(g):
-            story.append(table(_label_values(g.head(max_gaps), lang), _GAP_COLUMNS, [c * cm for c in (1.2, 2.4, 8.0, 2.0, 2.4)]))
+            story.append(table(_label_values(g.head(max_gaps), lang), _GAP_COLUMNS, [c * cm for c in (1.2, 2.2, 2.6, 5.6, 2.0, 2.4)]))
         else:
             story.append(Paragraph(escape(_t("no_gaps", lang)), small))
         story.append(PageBreak())
@@ -1366,7 +1393,7 @@ def cli_report(args: Any) -> int:
     read = [n for n, cmd in owners(src, legacy).items() if cmd == "coverage"] if src.is_dir() else []
     check_not_input(out, [src / n for n in {*read, *READ_FILES}])
     outputs = load_outdir(args.outdir)
-    lang = ui_lang()
+    lang = getattr(args, "lang", "zh")
     kind = writers[suffix]
     if kind == "xlsx":
         to_xlsx(outputs, out, lang)

@@ -64,7 +64,7 @@ from .coverage import (
     facility_sources,
 )
 from .demand import DemandWeights, demand_weights
-from .errors import InputError, ui_lang, warn
+from .errors import InputError, Message, warn
 
 __all__ = [
     "DEFAULT_SPACING_M",
@@ -589,7 +589,7 @@ class SitingResult:
 
     sites: gpd.GeoDataFrame
     params: dict
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     solution: Solution | None = None
     lscp: Solution | None = None
 
@@ -625,7 +625,7 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
          subdistrict: str | None = None, threshold_m: float | None = None,
          candidates: str | gpd.GeoDataFrame = "streets", spacing_m: float = DEFAULT_SPACING_M,
          weights: DemandWeights | None = None, solver: str = "auto", time_limit_s: float = DEFAULT_TIME_LIMIT_S,
-         label_features: gpd.GeoDataFrame | None = None, with_lscp: bool = False) -> SitingResult:
+         label_features: gpd.GeoDataFrame | None = None, with_lscp: bool = False, lang: str = "zh") -> SitingResult:
     """Propose ``count`` new facilities of ``category`` covering the most uncovered demand.
 
     Parameters
@@ -649,6 +649,8 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     solver, time_limit_s : see :func:`mclp`.
     with_lscp : bool
         Also solve the set-covering reference (fewest sites for full coverage).
+    lang : str
+        Language of the weighting note in the table and params (``"zh"`` or ``"en"``).
 
     Raises
     ------
@@ -675,7 +677,7 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     if len(w8.weights) != len(dist.buildings):
         raise ValueError("weights must have one value per building of dist.buildings")
     wts = np.asarray(w8.weights, float)
-    notes: list[str] = []
+    notes: list[Message] = []
     # demand: the buildings inside the study area (all of them without boundaries), as coverage's table counts them
     in_area = pd.notna(assign_subdistrict(dist.building_xy, b))
     nb = int(in_area.sum())
@@ -701,7 +703,8 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
         notes.append(warn(f"{cat_zh}：没有候选点能在 {T:g} 米内覆盖尚未覆盖的建筑，未提出选址。",
                           f"{cat_en}: no candidate brings any uncovered building within {T:g} m; no site proposed."))
     elif len(sol.chosen) < count:
-        notes.append(warn(f"{cat_zh}：{len(sol.chosen)} 处新设施已覆盖候选点能覆盖的全部建筑，其余 {count - len(sol.chosen)} 处不再增加覆盖，未列出。",
+        notes.append(warn(f"{cat_zh}：{len(sol.chosen)} 处新设施已覆盖候选点能覆盖的全部建筑，"
+                          f"其余 {count - len(sol.chosen)} 处不再增加覆盖，未列出。",
                           f"{cat_en}: {len(sol.chosen)} new sites already cover all that the candidates can reach; "
                           f"the other {count - len(sol.chosen)} would add nothing and are not listed."))
     n_unreach = int((~coverable).sum()) if len(pool) else 0
@@ -747,7 +750,8 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     xy = cands.xy[chosen] if len(chosen) else np.empty((0, 2))
     geoms = cands.geometry[chosen] if len(chosen) else np.empty(0, object)
     sub = assign_subdistrict(xy, b)
-    labels = _labels(xy, net, label_features if label_features is not None else _named_facilities(dist))
+    labels, _ = _labels(  # (Chinese, English): the site table keeps one location column, as before
+        xy, net, label_features if label_features is not None else _named_facilities(dist))
     ll = gpd.GeoSeries(shapely.points(xy), crs=net.crs).to_crs(4326) if len(xy) else gpd.GeoSeries([], crs=4326)
     snap = cands.report["snap_m"].to_numpy(float)[chosen] if len(chosen) else np.empty(0)
     table = pd.DataFrame(rows, index=range(len(chosen)))
@@ -759,7 +763,7 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     for col in SITE_COLUMNS[6:] + (wcols if w8.weighted else []):
         if col not in out:
             out[col] = pd.Series(dtype=float)
-    out["weighting"] = w8.description()
+    out["weighting"] = w8.description(lang)
     out["candidate"] = cands.kind
     out["snap_m"] = snap
     out["facility_id"] = [f"siting:{category}:{i}" for i in range(1, len(chosen) + 1)]
@@ -774,7 +778,7 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
         "n_candidates": len(cands), "n_candidates_snapped": int((~cands.report["excluded"]).sum()),
         "n_buildings": int(nb), "n_buildings_outside_area": int((~in_area).sum()), "buildings_covered_before": int(cov0.sum()),
         "buildings_uncovered": len(pool), "buildings_coverable": int(coverable.sum()),
-        "weighting": w8.method, "weighting_note": w8.description(), "demand_unit": w8.unit,
+        "weighting": w8.method, "weighting_note": w8.description(lang), "demand_unit": w8.unit,
         "demand_weight_total": tot_w, "demand_weight_covered_before": float(wts[cov0].sum()),
         "matrix_nonzeros": int(A.nnz), "matrix_seconds": round(t_matrix, 4),
         "solver": sol.solver, "status": sol.status, "objective": sol.objective, "bound": sol.bound,
@@ -846,7 +850,8 @@ def cli_site(args) -> int:
 
     @quiet_libraries
     def run() -> int:
-        zh = ui_lang() == "zh"
+        lang = getattr(args, "lang", "zh")
+        zh = lang == "zh"
         if args.category not in CATEGORIES:
             raise InputError(f"未知的设施类别：{args.category}。可用类别：{', '.join(CATEGORY_KEYS)}。",
                              f"unknown category: {args.category}; known: {', '.join(CATEGORY_KEYS)}.")
@@ -885,12 +890,13 @@ def cli_site(args) -> int:
         progress(0.6, f"{args.category}: siting {args.count}")
         res = site(dist, args.category, args.count, boundaries=boundaries, subdistrict=args.subdistrict,
                    threshold_m=threshold, candidates=cand, spacing_m=args.spacing, time_limit_s=args.time_limit,
-                   solver=args.solver, with_lscp=args.lscp, weights=weights,
+                   solver=args.solver, with_lscp=args.lscp, weights=weights, lang=lang,
                    label_features=inputs.facilities[["name", "geometry"]])  # named places of every category
         params = dict(res.params, include_planned=study.include_planned, attribution=ATTRIBUTION,
                       study=study.to_dict(), demand=args.buildings or "", candidates_file=(
                           args.candidates if args.candidates not in ("streets", "buildings") else ""),
-                      notes=res.notes, warnings=list(dict.fromkeys(inputs.warnings + dist.warnings)))
+                      notes=[n.to_dict() for n in res.notes],
+                      warnings=[w.to_dict() for w in dict.fromkeys(inputs.warnings + dist.warnings)])
         with owned_dir(outdir, "site", SITE_FILES, force=args.force) as tmp:
             to_csv_bom(pd.DataFrame(res.sites.drop(columns="geometry")), tmp / "sites.csv")
             _gpkg_safe(res.sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
@@ -907,16 +913,17 @@ def cli_site(args) -> int:
         print(head)
         print(p["weighting_note"])
         if res.lscp is not None:
-            opt = "" if p["lscp_status"] == "optimal" else (f"（下界 {p['lscp_bound']:g}）" if zh else f" (lower bound {p['lscp_bound']:g})")
+            opt = "" if p["lscp_status"] == "optimal" else (
+                f"（下界 {p['lscp_bound']:g}）" if zh else f" (lower bound {p['lscp_bound']:g})")
             print(f"覆盖全部可达建筑最少需新增 {p['lscp_sites']} 处{opt}" if zh else
                   f"fewest new sites to cover every reachable building: {p['lscp_sites']}{opt}")
         if len(res.sites):
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(pd.DataFrame(res.sites[SITE_COLUMNS]).to_string(index=False))
         for n in res.notes:
-            print(("注意：" if zh else "note: ") + n)
+            print(("注意：" if zh else "note: ") + n.text(lang))
         for w in params["warnings"]:
-            print(("警告：" if zh else "warning: ") + w, file=sys.stderr)
+            print(("警告：" if zh else "warning: ") + Message.coerce(w).text(lang), file=sys.stderr)
         print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
         print(ATTRIBUTION)
         return 0

@@ -21,9 +21,10 @@ import json
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -32,7 +33,7 @@ import shapely
 from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, Distances, compute_distances, summarize
-from .errors import InputError, warn
+from .errors import InputError, Message, warn
 from .io import as_wgs84
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
     "file_digest",
 ]
 
-WGS84 = "EPSG:4326"
 STUDY_VERSION = 1
 UNITS = {"m": ("米", "m"), "min": ("分钟", "min")}
 
@@ -181,7 +181,7 @@ class FacilityLayer:
                              f"unknown facility layer kind {self.kind!r} (use {', '.join(LAYER_KINDS)}).")
 
     @classmethod
-    def of_file(cls, kind: str, path: str | Path, **kw: Any) -> "FacilityLayer":
+    def of_file(cls, kind: str, path: str | Path, **kw: Any) -> FacilityLayer:
         """A layer for ``path`` (made absolute), with its digest taken now."""
         p = Path(path).resolve()
         return cls(kind, str(p), digest=file_digest(p), name=kw.pop("name", "") or p.name, **kw)
@@ -292,11 +292,11 @@ class Study:
                     else "after the plan (existing + under-construction + planned facilities)")
         return "规划前（仅现状设施）" if lang == "zh" else "before the plan (existing facilities only)"
 
-    def replace(self, **changes: Any) -> "Study":
+    def replace(self, **changes: Any) -> Study:
         """A copy with ``changes`` (a study is immutable)."""
         return dataclasses.replace(self, **changes)
 
-    def with_layer(self, layer: FacilityLayer) -> "Study":
+    def with_layer(self, layer: FacilityLayer) -> Study:
         """A copy with ``layer`` added; a layer of the same file (same digest) replaces the earlier one."""
         keep = [x for x in self.layers if not (x.kind == layer.kind and (x.path == layer.path or
                                                                          (layer.digest and x.digest == layer.digest)))]
@@ -317,7 +317,7 @@ class Study:
         return {"version": STUDY_VERSION, **d}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Study":
+    def from_dict(cls, d: Mapping[str, Any]) -> Study:
         """Inverse of :meth:`to_dict` (unknown keys are refused with a clear message)."""
         if not isinstance(d, Mapping):
             raise InputError("研究文件应为 JSON 对象。", "a study file must hold a JSON object.")
@@ -347,7 +347,7 @@ class Study:
         return write_keeping_previous(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Study":
+    def load(cls, path: str | Path) -> Study:
         """A study from a study JSON or a coverage folder's ``params.json`` (its ``study`` entry)."""
         from .io import require_file
 
@@ -376,7 +376,7 @@ class StudyInputs:
     buildings: gpd.GeoDataFrame | None
     facilities: gpd.GeoDataFrame  # every layer merged, before the scenario filter (WGS-84)
     layer_counts: list[dict]
-    warnings: list[str]
+    warnings: list[Message]
     area: Any = None  # geo.areas.StudyArea
     area_meta: dict = field(default_factory=dict)
 
@@ -419,9 +419,9 @@ def _read_layer(layer: FacilityLayer, area: Any, near: shapely.Geometry) -> gpd.
     return fac.require_facilities(out, layer.path)
 
 
-def _merge_layers(parts: list[gpd.GeoDataFrame], counts: list[dict]) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _merge_layers(parts: list[gpd.GeoDataFrame], counts: list[dict]) -> tuple[gpd.GeoDataFrame, list[Message]]:
     """All layers as one facility table; added layers are merged with what is there by id, name and location."""
-    warnings: list[str] = []
+    warnings: list[Message] = []
     if len(parts) == 1:
         return fac.normalize_facilities(parts[0]), warnings
     allf = fac.combine(*parts)
@@ -451,7 +451,7 @@ def load_inputs(study: Study, *, area: Any = None, progress: Callable[[float, st
     from .io import read_vector
 
     progress = progress or (lambda f, m: None)
-    warnings: list[str] = []
+    warnings: list[Message] = []
     meta: dict = {}
     if study.area:
         area = area if area is not None else load_area(study.area, context=False)
@@ -491,7 +491,7 @@ def load_inputs(study: Study, *, area: Any = None, progress: Callable[[float, st
                        layer_counts=counts, warnings=list(dict.fromkeys(warnings)), area=area, area_meta=meta)
 
 
-def _outside_warning(facilities: gpd.GeoDataFrame, inputs: StudyInputs) -> str | None:
+def _outside_warning(facilities: gpd.GeoDataFrame, inputs: StudyInputs) -> Message | None:
     """Count facilities outside the study area (boundaries, else the network extent)."""
     from .areas import network_extent
 
@@ -522,7 +522,7 @@ class StudyResult:
         return self.coverage.params
 
     @property
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[Message]:
         return self.coverage.warnings
 
     def outputs(self) -> Any:
@@ -542,19 +542,19 @@ def _threshold_params(study: Study) -> dict:
     return out
 
 
-def _notes(study: Study) -> list[str]:
+def _notes(study: Study) -> list[Message]:
     """Why figures differ between walkers: only walking-time thresholds depend on the speed."""
     timed = [c for c in CATEGORY_KEYS if study.threshold(c).unit == "min"]
     if not timed:
         return []
     speed = study.speed
-    parts = [f"{label(c, study.lang)} {study.threshold(c).text(study.lang)} = {study.threshold(c).metres(speed):.0f}" +
-             (" 米" if study.lang == "zh" else " m") for c in timed]
+    parts = {lg: [f"{label(c, lg)} {study.threshold(c).text(lg)} = {study.threshold(c).metres(speed):.0f}" +
+                  (" 米" if lg == "zh" else " m") for c in timed] for lg in ("zh", "en")}
     return [warn(f"按步行时间设定的阈值随步速换算为距离（{speed:g} 米/分钟，{label(study.profile, 'zh')}）："
-                 f"{'；'.join(parts)}。步速越慢，同样分钟数走得越近，覆盖率随之降低。",
+                 f"{'；'.join(parts['zh'])}。步速越慢，同样分钟数走得越近，覆盖率随之降低。",
                  f"walking-time thresholds become distances at the walking speed ({speed:g} m/min, "
-                 f"{label(study.profile, 'en')}): {'; '.join(parts)}. A slower walker covers less ground in the same "
-                 "minutes, so coverage is lower.")]
+                 f"{label(study.profile, 'en')}): {'; '.join(parts['en'])}. A slower walker covers less ground in the "
+                 "same minutes, so coverage is lower.")]
 
 
 def study_params(study: Study, inputs: StudyInputs, used: gpd.GeoDataFrame) -> dict:
@@ -576,7 +576,8 @@ def study_params(study: Study, inputs: StudyInputs, used: gpd.GeoDataFrame) -> d
         "facilities_by_source": {str(k): int(v) for k, v in used["source"].value_counts().items()},
         "facilities_planned_dropped": int(len(inputs.facilities) - len(used)),
         "facilities_merged": int(inputs.facilities.attrs.get("merged", 0)),
-        "sources": {"categories": {c.key: {"label": c.zh, "threshold_m": c.threshold_m, "standard": c.standard}
+        "sources": {"categories": {c.key: {"label": c.zh, "label_en": c.en, "threshold_m": c.threshold_m,
+                                           "standard": c.standard, "standard_en": c.standard_en}
                                    for c in CATEGORIES.values()},
                     "walking_speed": speed_source},
         "area_source": inputs.area_meta.get("source") if inputs.area_meta else None,
@@ -663,7 +664,7 @@ def run_study(study: Study, *, cache: StudyCache | None = None,
     def sub(frac: float, msg: str) -> None:
         progress(0.02 + 0.88 * frac, msg)
 
-    def distances() -> tuple[Distances, str | None]:
+    def distances() -> tuple[Distances, Message | None]:
         return compute_distances(inputs.network, used, inputs.buildings, progress=sub), _outside_warning(used, inputs)
 
     dkey = ("distances", ikey, study.include_planned)
@@ -679,7 +680,7 @@ def run_study(study: Study, *, cache: StudyCache | None = None,
     base = cache.get(skey, summary) if cache else summary()
     params = {**base.params, **study_params(study, inputs, used), "profile": study.profile}
     all_warnings = list(dict.fromkeys(warnings + list(base.warnings) + _notes(study)))
-    params["warnings"] = all_warnings
+    params["warnings"] = [w.to_dict() for w in all_warnings]  # JSON as written to params.json
     result = dataclasses.replace(base, params=params, warnings=all_warnings)
     progress(1.0, "coverage done")
     return StudyResult(study=study, coverage=result, facilities=as_wgs84(used), distances=dist, inputs=inputs)

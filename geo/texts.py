@@ -53,9 +53,9 @@ import logging
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -514,7 +514,8 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
 _UPGRADE = re.compile(r"改造|提升|升级|更新|改建|扩建|翻新|提质|焕新")
 # 已, but not before a stage of an unfinished project (已完成招标, 已开工)
 _DONE = re.compile(r"已(?!经?(?:完成|于)?(?:招标|立项|开工|选址|设计|审批|批复|评审|签约|启动|进场))")
-_FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|待建|筹备|近期|力争|预计|下半年|明年|未来|新建|新设|增设|增配|新增|建设|推进|推动|打造|"
+_FUTURE = re.compile(r"将|计划|拟|规划|年内|月内|年底|即将|在建|待建|筹备|近期|力争|预计|下半年|明年|未来|"
+                     r"新建|新设|增设|增配|新增|建设|推进|推动|打造|"
                      r"筹建|兴建|启动|完成|开工|谋划|争取|布局|补齐|补缺|配建|设置|开设|迁建")
 _EXISTING = re.compile(r"建成|启用|投入使用|投入运营|运营|开放|落成|现有|已有|开业")
 # under construction: started and not finished ("主体结构完工" is a stage, not the opening)
@@ -662,7 +663,7 @@ class _NLP:
         and glues unknown names to their neighbours)."""
         return self._tokens(text)
 
-    @functools.lru_cache(maxsize=4096)
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (few _NLP objects, themselves cached by _nlp)
     def _tokens(self, text: str) -> list[tuple[int, int, str, str]]:
         out, i = [], 0
         for w in self.pos.cut(text, HMM=False):
@@ -687,7 +688,7 @@ def _nlp(gaz: Gazetteer) -> _NLP:
             keyword_cat.setdefault(kw, cat.key)
     for kw in keyword_cat:
         tok.add_word(kw, tag="n")
-    for alias, (official, kind) in gaz.aliases.items():
+    for alias in gaz.aliases:
         if len(alias) >= 2:
             tok.add_word(alias, tag="ns")
     for w in ("街道", "镇"):
@@ -718,7 +719,7 @@ def _place_mentions(nlp: _NLP, sentence: str, district: str | None) -> list[tupl
     """Subdistrict and district names in a sentence, misspelt ones (尹航街道) resolved."""
     out = []
     toks = nlp.tokens(sentence)
-    for i, (a, b, w, f) in enumerate(toks):
+    for i, (a, b, w, _f) in enumerate(toks):
         hit = nlp.gaz.aliases.get(w)
         if hit and (w == hit[0] or hit[1] == "district" or w.endswith(("街道", "镇"))):
             res = nlp.gaz.resolve(w, district=district)
@@ -1470,9 +1471,7 @@ def cli_extract(args) -> int:
     """
     import sys
 
-    from .errors import ui_lang
-
-    lang = ui_lang()
+    lang = getattr(args, "lang", "zh")
     out = Path(args.output)
     if out.suffix.lower() != ".csv":
         raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)

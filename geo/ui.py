@@ -10,9 +10,9 @@ and turns uploads into files the API can read.
 from __future__ import annotations
 
 import hashlib
-import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -21,6 +21,7 @@ import streamlit as st
 from .errors import InputError
 from .io import clean_stale_temp, make_temp_dir, temp_dir
 from .limits import MAX_UPLOAD_MB, check_zip
+from .settings import REPO, data_dir, data_dir_is_set
 
 __all__ = [
     "REPO",
@@ -43,14 +44,8 @@ __all__ = [
     "thresholds_from_table",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
 DEFAULT_AREA = "xinjiangwan"
 ZIP_TYPES = (".docx", ".xlsx", ".xlsm", ".zip")  # zip containers: checked for bombs before they are saved
-
-
-def data_dir() -> Path:
-    """Root of prepared data: ``LIFECIRCLE_DATA_DIR`` or ``<repo>/data``."""
-    return Path(os.environ.get("LIFECIRCLE_DATA_DIR", REPO / "data")).resolve()
 
 
 def area_dir(area: str = DEFAULT_AREA) -> Path:
@@ -63,7 +58,7 @@ def prepare_command(area: str = DEFAULT_AREA) -> str:
     cmd = ".venv/bin/lifecircle prepare --from ../shared/data"
     if area != DEFAULT_AREA:
         cmd += f" --area {area}"
-    if "LIFECIRCLE_DATA_DIR" in os.environ:
+    if data_dir_is_set():
         cmd += f" --data-dir {data_dir()}"
     return cmd
 
@@ -101,7 +96,7 @@ def threshold_table(thresholds: dict, speed: float, lang: str) -> pd.DataFrame:
     for c in CATEGORY_KEYS:
         t = thresholds[c]
         rows.append({"category": label(c, lang), "value": t.value, "unit": t.unit, "threshold_m": round(t.metres(speed)),
-                     "threshold_min": round(t.minutes(speed), 1), "standard": CATEGORIES[c].standard})
+                     "threshold_min": round(t.minutes(speed), 1), "standard": CATEGORIES[c].cite(lang)})
     return pd.DataFrame(rows, index=list(CATEGORY_KEYS))
 
 
@@ -372,7 +367,7 @@ def exporter(outputs: Any, kind: str, lang: str):
     return build
 
 
-def geometry_store() -> "Callable[[str], str]":
+def geometry_store() -> Callable[[str], str]:
     """``store(geojson_text) -> url``: map geometry as static files, fetched (and cached) by the browser.
 
     Files are named by content hash under ``static/geo/``, so an unchanged layer
@@ -398,6 +393,160 @@ def geometry_store() -> "Callable[[str], str]":
         return url
 
     return store
+
+
+# --------------------------------------------------------------------------- scoped to one 街道
+ALL_SUBDISTRICTS = "*"  # the subdistrict selector's "all" option (never a 街道 name)
+
+
+def subdistricts(boundaries: gpd.GeoDataFrame | None) -> list[str]:
+    """The area's 街道 names, in the boundary layer's order (empty without boundaries)."""
+    if boundaries is None or not len(boundaries) or "subdistrict" not in boundaries.columns:
+        return []
+    return list(dict.fromkeys(str(s) for s in boundaries["subdistrict"] if pd.notna(s) and str(s)))
+
+
+def in_scope(df: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Rows of ``df`` (a ``subdistrict`` column) in the selected 街道; all rows for :data:`ALL_SUBDISTRICTS`."""
+    if scope == ALL_SUBDISTRICTS or df is None or "subdistrict" not in df.columns:
+        return df
+    return df[df["subdistrict"].astype(object) == scope]
+
+
+def scope_gaps(gaps: gpd.GeoDataFrame, scope: str) -> tuple[gpd.GeoDataFrame, int, int]:
+    """(the gaps listed for ``scope``, how many lie outside every 街道, how many are in other 街道).
+
+    A gap belongs to the 街道 of its representative point (``geo.coverage``);
+    gaps outside every 街道 are never listed, also not under "all".
+    """
+    if not len(gaps) or "subdistrict" not in gaps.columns:
+        return gaps, 0, 0
+    sub = gaps["subdistrict"].astype(object)
+    inside = sub.notna().to_numpy()
+    mine = inside if scope == ALL_SUBDISTRICTS else (sub == scope).to_numpy()
+    return gaps[mine], int((~inside).sum()), int((inside & ~mine).sum())
+
+
+def scope_shares(subdistricts_table: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Covered share per category in the selected 街道 (or all 街道 together), for the summary strip.
+
+    Returns
+    -------
+    DataFrame
+        ``category, basis, covered, total, share, threshold_m, threshold_min``;
+        ``basis`` is ``buildings`` when the scope has buildings, else ``streets``
+        (``covered``/``total`` in km of street), the same for every category.
+    """
+    from .categories import CATEGORY_KEYS
+
+    df = in_scope(subdistricts_table, scope)
+    cols = ["category", "basis", "covered", "total", "share", "threshold_m", "threshold_min"]
+    if df is None or not len(df):
+        return pd.DataFrame(columns=cols)
+    g = df.groupby("category", sort=False).agg(buildings=("buildings", "sum"), covered_b=("buildings_covered", "sum"),
+                                               km=("street_km", "sum"), covered_km=("street_km_covered", "sum"),
+                                               threshold_m=("threshold_m", "first"),
+                                               threshold_min=("threshold_min", "first"))
+    by_buildings = bool(g["buildings"].sum() > 0)
+    covered = g["covered_b"] if by_buildings else g["covered_km"]
+    total = g["buildings"] if by_buildings else g["km"]
+    out = pd.DataFrame({"category": g.index, "basis": "buildings" if by_buildings else "streets",
+                        "covered": covered.to_numpy(), "total": total.to_numpy(),
+                        "share": (covered / total.where(total > 0)).to_numpy(),
+                        "threshold_m": g["threshold_m"].to_numpy(), "threshold_min": g["threshold_min"].to_numpy()})
+    order = {k: i for i, k in enumerate(CATEGORY_KEYS)}
+    return out.sort_values("category", key=lambda s: s.map(order)).reset_index(drop=True)[cols]
+
+
+def scope_view(boundaries: gpd.GeoDataFrame | None, scope: str, *, width_px: int = 800, height_px: int = 600
+               ) -> tuple[tuple[float, float] | None, int | None]:
+    """Map centre (lat, lon) and zoom that fit the selected 街道 (the whole area for "all"), or (None, None)."""
+    import math
+
+    if boundaries is None or not len(boundaries):
+        return None, None
+    b = in_scope(boundaries, scope)
+    if not len(b):
+        return None, None
+    from .io import as_wgs84
+
+    minx, miny, maxx, maxy = as_wgs84(b).total_bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    dx = max((maxx - minx) / 360.0, 1e-9)
+    dy = max((merc(maxy) - merc(miny)) / (2 * math.pi), 1e-9)
+    zoom = math.floor(math.log2(min(width_px / (256 * dx), height_px / (256 * dy))))
+    return ((miny + maxy) / 2, (minx + maxx) / 2), max(3, min(zoom, 18))
+
+
+# --------------------------------------------------------------------------- a warm server
+def warm(area: str = DEFAULT_AREA) -> float:
+    """Fill the app's caches for the default view of ``area`` in this process; returns the seconds spent.
+
+    The first page of a fresh ``streamlit run app.py`` process used to import
+    folium, streamlit-folium and matplotlib and compute the area's distances
+    and summary *inside the browser session's first script run* (~12 s on an
+    idle 2-core machine, minutes under load): the page showed the map's place
+    blank until then. Run before the server listens (:func:`cli_app`), the
+    first page finds all of it cached and only draws. Same cached calls and
+    keys as ``app.py`` (default thresholds, profile and scenario); nothing
+    here changes what the app computes.
+    """
+    import logging
+    import time
+
+    t0 = time.perf_counter()
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    # the app's heavy imports, once per process -- but NOT streamlit_folium: its component registers with
+    # the server only when first imported inside a script run; imported here, every page would get a 404
+    # for the map's iframe ("trouble loading the streamlit_folium.st_folium component") and no map
+    import folium.plugins  # noqa: F401  (what streamlit_folium imports: most of its import time)
+
+    from . import report, webmap  # noqa: F401
+    from .categories import CATEGORIES, CATEGORY_KEYS
+    from .errors import LifecircleError
+    from .study import Study, Threshold
+
+    path = area_dir(area)
+    try:
+        a = load_area(path)
+    except LifecircleError:
+        return time.perf_counter() - t0  # not prepared: the app says what to run
+    # the study app.py builds for a first page: default thresholds, walker and scenario, no own layers, Chinese
+    study = Study(area=str(path.resolve()), thresholds={c: Threshold(CATEGORIES[c].threshold_m, "m")
+                                                         for c in CATEGORY_KEYS}, lang="zh")
+    res = run(study)
+    cov = res.coverage
+    # the map's layers as GeoJSON (memoised on their content) and its templates, compiled once per process
+    cat = CATEGORY_KEYS[0]
+    base = webmap.coverage_base(streets=cov.streets, boundaries=a.boundaries, buildings=cov.buildings,
+                                context=a.context)
+    base.add_child(webmap.coverage_overlay(category=cat, threshold_m=study.threshold(cat).metres(study.speed),
+                                           speed_m_per_min=study.speed, streets=cov.streets,
+                                           buildings=cov.buildings, facilities=res.facilities, gaps=cov.gaps))
+    base.get_root().render()
+    return time.perf_counter() - t0
+
+
+def cli_app(args: Any) -> int:
+    """``lifecircle app [--area A] [STREAMLIT OPTIONS]``: warm the caches (:func:`warm`), then serve ``app.py``.
+
+    The port opens only once the default view is computed, so the first
+    browser page draws its map at once instead of waiting on a cold process.
+    """
+    import sys
+
+    from streamlit.web import cli as stcli
+
+    seconds = warm(args.area)
+    print(("缓存已就绪（{s:.1f} 秒），启动应用…" if getattr(args, "lang", "zh") == "zh" else
+           "caches ready ({s:.1f} s), starting the app…").format(s=seconds), file=sys.stderr)
+    extra = [a for a in (args.streamlit_args or []) if a != "--"]
+    sys.argv = ["streamlit", "run", str(REPO / "app.py"), *extra]
+    return int(stcli.main(standalone_mode=False) or 0)
 
 
 # --------------------------------------------------------------------------- the plan view (geo.plan)

@@ -33,22 +33,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import ElementAddToElement
 from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from .categories import CATEGORY_KEYS, PARK_CLASSES, SOURCES, label
+from .green import park_classes
+from .io import WGS84
 
 __all__ = [
     "OSM_ATTRIBUTION",
@@ -75,13 +78,12 @@ __all__ = [
     "CATEGORY_COLORS",
 ]
 
-WGS84 = "EPSG:4326"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 UNREACHABLE_COLOR = "#9e9e9e"
 
 # one colour per category (tab10 + one), stable order of the taxonomy table
-_TAB = [to_hex(c) for c in colormaps["tab10"].colors] + ["#17becf"]
+_TAB = [to_hex(c) for c in colormaps["tab10"](np.arange(10))] + ["#17becf"]
 CATEGORY_COLORS: dict[str, str] = {k: _TAB[i % len(_TAB)] for i, k in enumerate(CATEGORY_KEYS)}
 SOURCE_STROKE: dict[str, str] = {"osm": "#444444", "official": "#000000", "text": "#1565c0", "manual": "#d81b60",
                                  "siting": "#6a1b9a"}
@@ -201,7 +203,8 @@ def geometry_json(geoms, *, ndigits: int = 6) -> str:
     arr = np.asarray(geoms, dtype=object)
     if len(arr) == 0:
         return '{"type":"FeatureCollection","features":[]}'
-    arr = np.where(shapely.is_empty(arr) | pd.isna(arr), None, arr)
+    arr = arr.copy()
+    arr[shapely.is_empty(arr) | pd.isna(arr)] = None
     arr = _round_coords(arr, ndigits)
     parts = shapely.to_geojson(arr)
     feats = [f'{{"type":"Feature","properties":{{"i":{i}}},"geometry":{g if g is not None else "null"}}}'
@@ -388,10 +391,10 @@ class FastGeoJson(folium.map.Layer):
         jinja compile the whole GeoJSON as a template (~0.1 s per MB); the
         script is added verbatim instead.
         """
-        if self.show:
+        if self.show and self._parent is not None:
             self.add_child(_AddTo(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
                            name=self.get_name() + "_add")
-        figure = self.get_root()
+        figure = cast(Figure, self.get_root())
         figure.script.add_child(_RawScript(self._template.module.script(self, kwargs)), name=self.get_name())
         for element in self._children.values():
             element.render(**kwargs)
@@ -425,7 +428,7 @@ class _RawMacro(MacroElement):
     """
 
     def render(self, **kwargs) -> None:
-        figure = self.get_root()
+        figure = cast(Figure, self.get_root())
         parts = self._template.module.__dict__
         for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
             fn = parts.get(part)
@@ -468,7 +471,8 @@ class _Legend(_RawMacro):
           var legend = L.control({position: {{ this.position|tojson }}});
           legend.onAdd = function () {
             var div = L.DomUtil.create('div', 'lifecircle-legend');
-            div.style.cssText = 'background:rgba(255,255,255,.92);padding:5px 8px;font:11px/1.4 sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px';
+            div.style.cssText = 'background:rgba(255,255,255,.92);padding:5px 8px;font:11px/1.4 sans-serif;'
+              + 'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:320px';
             var head = document.createElement('b');
             head.textContent = {{ this.title|tojson }} + ' \u25BE';
             head.style.cursor = 'pointer';
@@ -594,7 +598,7 @@ def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets:
     return m
 
 
-_GEOM_CACHE: "dict[tuple, str]" = {}
+_GEOM_CACHE: dict[tuple, str] = {}
 _GEOM_CACHE_MAX = 48
 
 
@@ -781,11 +785,11 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
     status = f["status"].fillna("existing").astype(str) if "status" in f else pd.Series("existing", index=f.index)
     source = f["source"].fillna("osm").astype(str) if "source" in f else pd.Series("osm", index=f.index)
     planned = status.ne("existing").to_numpy()
-    styles = {
+    styles: dict[str, Iterable] = {
         "fillColor": [CATEGORY_COLORS.get(c, "#333333") for c in cat],
         "color": [SOURCE_STROKE.get(s, "#444444") for s in source],
         "fillOpacity": np.where(planned, 0.15, 0.9),
-        "dashArray": np.where(planned, "3 3", None),
+        "dashArray": np.array(["3 3" if p else None for p in planned], dtype=object),
         "weight": np.where(source.isin(["official", "manual", "text", "siting"]).to_numpy(), 2.5, 1.0),
     }
     props = {
@@ -813,8 +817,11 @@ def add_gaps(m: folium.Map | folium.FeatureGroup, gaps: gpd.GeoDataFrame | None,
         sub = g.loc[pts]
         g.loc[pts, "geometry"] = sub.to_crs(sub.estimate_utm_crs()).buffer(60).to_crs(WGS84)
     # otherwise the (metric) gaps go to _geom_json as they are: re-projected only when not memoised
-    fields = [c for c in ("rank", "label", "category", "n_buildings", "street_m") if c in g.columns]
+    from .coverage import gap_labels
+
+    fields = [c for c in ("rank", "label", "subdistrict", "category", "n_buildings", "street_m") if c in g.columns]
     props = {c: ([label(str(x), lang) for x in g[c]] if c == "category" else
+                 gap_labels(g, lang).to_numpy() if c == "label" else
                  (np.round(g[c].to_numpy(float)) if c == "street_m" else g[c].to_numpy())) for c in fields}
     FastGeoJson(_geom_json(g), name="服务缺口" if lang == "zh" else "Gaps",
                 base_style={"color": "#d50000", "weight": 2.5, "fillColor": "#ff1744", "fillOpacity": 0.18,
@@ -857,7 +864,7 @@ def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, floa
             if not _is_wgs84(layer.crs):  # project the box, not every feature
                 b = gpd.GeoSeries([shapely.box(*b)], crs=layer.crs).to_crs(WGS84).total_bounds
             if np.all(np.isfinite(b)):
-                return tuple(float(x) for x in b)
+                return float(b[0]), float(b[1]), float(b[2]), float(b[3])
     return None
 
 
@@ -954,15 +961,6 @@ PARK_COLORS = {"large": "#1b7837", "small": "#7fbf7b", None: "#d9f0d3"}
 GREEN_COLORS = {"served": "#4daf4a", "outside_300": "#fdae61", "outside_500": "#d7191c"}
 
 
-def park_class(area_m2: Iterable[float]) -> np.ndarray:
-    """GB/T 50563 size class key of each park (``large``, ``small`` or None below 0.2 ha)."""
-    a = np.asarray(list(area_m2) if not isinstance(area_m2, (np.ndarray, pd.Series)) else area_m2, float)
-    out = np.full(a.shape, None, dtype=object)
-    for pc in sorted(PARK_CLASSES, key=lambda p: p.min_area_m2):
-        out[a >= pc.min_area_m2] = pc.key
-    return out
-
-
 def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | None,
               boundaries: gpd.GeoDataFrame | None = None, context: Mapping[str, gpd.GeoDataFrame] | None = None,
               park_dist_m: Iterable[float] | None = None, lang: str = "zh", assets: str = "inline",
@@ -974,7 +972,8 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
     ----------
     parks : GeoDataFrame
         Park polygons; ``park_class`` column if present (GB/T 50563 class key or
-        empty below 0.2 ha), else classed by ``area_m2`` / the metric area.
+        ``too_small`` below 0.2 ha), else classed by :func:`geo.green.park_classes` of
+        ``area_m2`` / the metric area.
     buildings : GeoDataFrame
         Residential buildings (every building counts as housing when untyped).
     park_dist_m : array, optional
@@ -991,7 +990,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
             klass = p["park_class"].to_numpy(object)
         else:
             area = p["area_m2"] if "area_m2" in p.columns else _wgs(p).to_crs(_wgs(p).estimate_utm_crs()).area
-            klass = park_class(area)
+            klass, _ = park_classes(area)
         names = {pc.key: (pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES}
         small = "<0.2公顷（不计入）" if lang == "zh" else "< 0.2 ha (not counted)"
         props = {"name": p["name"].fillna("").astype(str).to_numpy() if "name" in p.columns else np.full(len(p), ""),

@@ -22,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +35,8 @@ import shapely
 from .categories import CATEGORIES, STATUSES
 from .coords import in_china
 from .errors import InputError
-from .io import atomic_file, read_vector, require_file, to_csv_bom
+from .io import WGS84, atomic_file, read_vector, require_file, to_csv_bom
+from .names import nfkc
 
 __all__ = [
     "CORRECTION_COLUMNS",
@@ -52,14 +53,6 @@ __all__ = [
 
 CORRECTION_COLUMNS = ["key", "osm_id", "lon", "lat", "name", "category", "status", "note"]
 _VECTOR = (".geojson", ".json", ".gpkg")
-WGS84 = "EPSG:4326"
-
-
-def _text(v: object) -> str:
-    """A cell as clean one-line text ('' for missing)."""
-    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
-        return ""
-    return unicodedata.normalize("NFKC", str(v)).strip()
 
 
 # --------------------------------------------------------------------------- atomic writes, previous version
@@ -69,7 +62,7 @@ def previous_version(path: str | Path) -> Path:
     return p.with_name(f"{p.stem}.prev{p.suffix}")
 
 
-def write_keeping_previous(path: str | Path, write: Callable[[Path], None]) -> Path:
+def write_keeping_previous(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Write ``path`` atomically with ``write(tmp)``; the old file (if any) is kept as :func:`previous_version`.
 
     The new file appears whole or not at all; the previous version is copied
@@ -147,13 +140,12 @@ def _parse(raw: pd.DataFrame, path: Path) -> CorrectionsTable:
     rows = []
     for i, r in enumerate(raw.to_dict("records")):
         rowno = i + 2
-        rec = {c: _text(r.get(c)) for c in CORRECTION_COLUMNS}
+        rec: dict[str, Any] = {c: nfkc(r.get(c)) for c in CORRECTION_COLUMNS}
         if not rec["key"]:
-            if any(_text(v) for v in r.values()):
+            if any(nfkc(v) for v in r.values()):
                 problems.append((rowno, "缺少 key，无法对应到设施", "no key, so it matches no facility"))
             continue
-        lon = pd.to_numeric(pd.Series([rec["lon"] or np.nan]), errors="coerce").iat[0]
-        lat = pd.to_numeric(pd.Series([rec["lat"] or np.nan]), errors="coerce").iat[0]
+        lon, lat = pd.to_numeric(pd.Series([rec["lon"] or np.nan, rec["lat"] or np.nan]), errors="coerce").to_numpy(float)
         if (rec["lon"] and not np.isfinite(lon)) or (rec["lat"] and not np.isfinite(lat)):
             problems.append((rowno, f"经纬度不是数字（{rec['lon']}, {rec['lat']}）",
                              f"longitude/latitude are not numbers ({rec['lon']}, {rec['lat']})"))
@@ -234,7 +226,7 @@ def save_correction(corrections_path: str | Path, key: str, *, osm_id: str | Non
         Coordinates outside China, unknown category or status.
     """
     p = Path(corrections_path)
-    key = _text(key)
+    key = nfkc(key)
     if not key:
         raise InputError("校正缺少 key。", "a correction needs a key.", p)
     if category and category not in CATEGORIES:
@@ -255,9 +247,9 @@ def save_correction(corrections_path: str | Path, key: str, *, osm_id: str | Non
     for c in CORRECTION_COLUMNS:
         if c not in raw.columns:
             raw[c] = ""
-    row = {"key": key, "osm_id": _text(osm_id), "lon": x if np.isfinite(x) else "", "lat": y if np.isfinite(y) else "",
-           "name": _text(name), "category": _text(category), "status": _text(status), "note": _text(note)}
-    hits = np.flatnonzero([_text(k) == key for k in raw["key"]])
+    row = {"key": key, "osm_id": nfkc(osm_id), "lon": x if np.isfinite(x) else "", "lat": y if np.isfinite(y) else "",
+           "name": nfkc(name), "category": nfkc(category), "status": nfkc(status), "note": nfkc(note)}
+    hits = np.flatnonzero([nfkc(k) == key for k in raw["key"]])
     if len(hits):  # replace the key's last row in place: the planner's other columns on that row stay
         i = raw.index[hits[-1]]
         for c, v in row.items():
@@ -283,7 +275,7 @@ class Workspace:
     root: Path
 
     @classmethod
-    def for_area(cls, data_dir: str | Path, area: str) -> "Workspace":
+    def for_area(cls, data_dir: str | Path, area: str) -> Workspace:
         """``<data>/workspaces/<area>``, created on first use; a legacy corrections file is migrated."""
         ws = cls(Path(data_dir) / "workspaces" / _safe_name(area))
         ws.root.mkdir(parents=True, exist_ok=True)

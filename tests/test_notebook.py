@@ -11,12 +11,12 @@ REPO = Path(__file__).resolve().parents[1]
 NB = REPO / "notebooks" / "walkthrough.ipynb"
 
 
-def test_walkthrough_notebook_runs(shared, tmp_path, monkeypatch):
+def test_walkthrough_notebook_runs(shared, prepared_data_dir, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
 
     monkeypatch.setenv("LIFECIRCLE_SHARED", str(shared))
-    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(prepared_data_dir))  # the notebook prepares only when absent
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     # ipykernel's built-in "python3" spec launches sys.executable, i.e. this venv's interpreter
     from ipykernel.kernelspec import get_kernel_dict

@@ -16,7 +16,7 @@ from shapely.geometry import box
 
 from geo.categories import CATEGORIES, category_for_tags
 from geo.errors import InputError
-from geo.network import (WalkNetwork, load_network, network_from_osm_xml, network_from_pbf, network_from_place)
+from geo.network import WalkNetwork, load_network, network_from_osm_xml, network_from_pbf, network_from_place
 from geo.osm import FEATURE_TAG_KEYS, NAME_KEYS, is_walkable, read_osm_features, read_osm_ways, walk_filter
 
 FIXTURE = Path(__file__).parent / "fixtures" / "net_small.osm"

@@ -13,8 +13,8 @@ from pyproj import Transformer
 from shapely.geometry import LineString
 
 from geo.cli import main
-from geo.pipeline import OUTPUT_FILES, parse_thresholds
 from geo.errors import InputError
+from geo.pipeline import OUTPUT_FILES, parse_thresholds
 
 UTM = "EPSG:32651"
 X0, Y0 = 355_000.0, 3_465_000.0  # a spot in Shanghai, UTM 51N metres
@@ -88,7 +88,8 @@ def test_toy_distances_and_outputs(tmp_path, capsys):
     assert params["thresholds"]["park"] == 1000 and params["include_planned"] is True
     assert params["inputs"]["network"] == files["network"]
     assert "OpenStreetMap" in params["attribution"] and "GB" in params["sources"]["categories"]["park"]["standard"]
-    assert any("canteen" in w.lower() or "食堂" in w for w in params["warnings"])  # no facilities: warned
+    # no facilities: warned, in both languages ({"zh", "en"} objects)
+    assert any("canteen" in w["en"].lower() and "食堂" in w["zh"] for w in params["warnings"])
     captured = capsys.readouterr()
     assert "甲街道" in captured.out and "Parks and green space" in captured.out
     used = gpd.read_file(out / "facilities.gpkg")
@@ -122,17 +123,8 @@ def test_parse_thresholds():
 
 
 # ---------------------------------------------------------------------------- real data
-@pytest.fixture(scope="module")
-def real_run(shared_data, tmp_path_factory):
-    base = tmp_path_factory.mktemp("xjw")
-    assert main(["prepare", "--from", str(shared_data), "--data-dir", str(base / "data")]) == 0
-    out = base / "out"
-    assert main(["coverage", "--area", str(base / "data" / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
-    return out
-
-
-def test_real_coverage_plausible(real_run, shared_data):
-    out = real_run
+def test_real_coverage_plausible(real_outdir, shared_data):
+    out = real_outdir
     sub = pd.read_csv(out / "subdistricts.csv", encoding="utf-8-sig")
     for col in ("subdistrict", "category", "threshold_m", "buildings", "buildings_covered", "street_km",
                 "street_km_covered", "network_share_in_area"):
@@ -163,16 +155,16 @@ def test_real_coverage_plausible(real_run, shared_data):
     # No OSM or official community canteen exists here: coverage is exactly 0, with a warning.
     assert x.loc["canteen", "buildings_covered"] == 0 and x.loc["canteen", "street_km_covered"] == 0
     params = json.loads((out / "params.json").read_text(encoding="utf-8"))
-    assert any("食堂" in w or "canteen" in w.lower() for w in params["warnings"])
+    assert any("食堂" in w["zh"] and "canteen" in w["en"].lower() for w in params["warnings"])
     # Sports: dozens of school and university pitches (measured 0.94); culture is scarce (0.23)
     assert x.loc["sports", "share_buildings_covered"] > x.loc["culture", "share_buildings_covered"]
     # covered street km can never exceed the network's total in the subdistrict (~180 km measured)
     assert 120 <= x.loc["park", "street_km"] <= 240
 
 
-def test_real_network_distance_never_beats_straight_line(real_run):
+def test_real_network_distance_never_beats_straight_line(real_outdir):
     """Independent check: a walk along straight segments is never shorter than the crow flies."""
-    out = real_run
+    out = real_outdir
     b = gpd.read_file(out / "buildings.gpkg").to_crs(UTM)
     parks = gpd.read_file(out / "facilities.gpkg").to_crs(UTM)
     parks = parks[parks["category"] == "park"]

@@ -59,10 +59,8 @@ def planned(area, tmp_path_factory):
     src = root / "facilities.csv"
     MENTIONS.to_csv(src, index=False, encoding="utf-8-sig")
     out = root / "plan"
-    with pytest.MonkeyPatch.context() as mp:  # --lang sets LIFECIRCLE_LANG for the process
-        mp.setenv("LIFECIRCLE_LANG", "en")
-        assert main(["--lang", "en", "plan", str(src), "--area", str(area), "--no-lscp", "--report", "xlsx",
-                     "--report", "pdf", "-o", str(out)]) == 0
+    assert main(["--lang", "en", "plan", str(src), "--area", str(area), "--no-lscp", "--report", "xlsx",
+                 "--report", "pdf", "-o", str(out)]) == 0
     return out
 
 
@@ -157,7 +155,7 @@ def test_proposal_states_layer(planned, area, tmp_path):
     assert (c1[~c1.index.get_level_values(1).isin(cats)] == c0[~c0.index.get_level_values(1).isin(cats)]).all()
 
 
-def test_seeds_every_counted_planned_mention(area, seeds_dir, tmp_path, monkeypatch):
+def test_seeds_every_counted_planned_mention(area, seeds_dir, tmp_path):
     """The acceptance run: every counted planned mention of the seeds is handled (here both lie outside the area)."""
     from geo.texts import extract_files
 
@@ -166,7 +164,6 @@ def test_seeds_every_counted_planned_mention(area, seeds_dir, tmp_path, monkeypa
     counted = mentions[(mentions["mention_type"] == "counted") & mentions["status"].isin(pl.PLAN_STATUSES)]
     assert len(counted) >= 2
     out = tmp_path / "plan"
-    monkeypatch.setenv("LIFECIRCLE_LANG", "zh")
     assert main(["plan", *seeds, "--area", str(area), "-o", str(out)]) == 0
     req = read(out / "requests.csv")
     got = req[req["request"] == "counted"]
@@ -289,7 +286,7 @@ def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
     assert "规划前后对比" in names and "建议选址" in names
 
 
-def test_fully_covered_request_gets_a_note(monkeypatch):
+def test_fully_covered_request_gets_a_note():
     """A counted request whose category already reaches every home: no proposal, outcome 'covered' and the note."""
     import geopandas as gpd
     import shapely
@@ -298,7 +295,6 @@ def test_fully_covered_request_gets_a_note(monkeypatch):
     from geo.network import WalkNetwork
     from geo.study import StudyInputs
 
-    monkeypatch.setenv("LIFECIRCLE_LANG", "en")
     crs, x0, y0 = "EPSG:32651", 355_000.0, 3_465_000.0
     xy = np.array([[x0 + x, y0] for x in (0, 100, 200, 300)], float)
     geoms = [LineString([xy[i], xy[i + 1]]) for i in range(3)]
@@ -315,7 +311,7 @@ def test_fully_covered_request_gets_a_note(monkeypatch):
                               "match_status": "not_applicable", "lon": np.nan, "lat": np.nan}])
     inputs = StudyInputs(network=net, boundaries=None, buildings=homes, facilities=clinic, layer_counts=[],
                          warnings=[])
-    res = pl.run_plan(inputs, Study(network="toy"), geocoded, with_lscp=False)
+    res = pl.run_plan(inputs, Study(network="toy", lang="en"), geocoded, with_lscp=False)
     r = res.requests.iloc[0]
     assert (r["scope"], r["outcome"], r["proposed"]) == ("area", "covered", 0)
     assert "no new site is needed" in r["note"] and not len(res.proposals)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import zipfile
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from conftest import skip_or_fail
 from shapely.geometry import LineString, Point, box
 
 from geo import report
@@ -146,7 +146,9 @@ def test_load_outdir_reads_every_table(outputs, outdir):
     assert len(outputs.gaps) == 4 and len(outputs.facilities) == 4 and len(outputs.boundaries) == 2
     assert outputs.speed_m_per_min == 72.0 and outputs.thresholds["park"] == 500.0
     assert outputs.area_name.startswith("杨浦区")
-    assert outputs.warnings == ["路网仅覆盖五角场街道面积的一部分"]
+    # an older params.json with plain-string warnings still reads (the same text in both languages)
+    assert [w.text("zh") for w in outputs.warnings] == ["路网仅覆盖五角场街道面积的一部分"]
+    assert [w.text("en") for w in outputs.warnings] == ["路网仅覆盖五角场街道面积的一部分"]
 
 
 def test_load_outdir_errors_name_the_file(tmp_path, outdir):
@@ -293,10 +295,7 @@ def test_pdf_text_numbers_and_embedded_font(pdf_bytes, outdir):
 
 def test_pdf_page_renders_chinese(pdf_bytes, tmp_path):
     if not shutil.which("pdftoppm"):
-        msg = "pdftoppm/pdffonts (poppler-utils) not installed; run scripts/setup --test"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+        skip_or_fail("pdftoppm/pdffonts (poppler-utils) not installed; run scripts/setup --test")
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(pdf_bytes)
     out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
@@ -346,16 +345,7 @@ def test_cli_report_writes_xlsx_and_rejects_bad_input(outdir, tmp_path, capsys):
 # ---------------------------------------------------------------- real data (../shared)
 
 
-@pytest.fixture(scope="module")
-def real_outdir(shared_data, tmp_path_factory) -> Path:
-    """`lifecircle prepare --from ../shared/data` + `lifecircle coverage --area` into a temporary folder."""
-    base = tmp_path_factory.mktemp("real")
-    assert main(["prepare", "--from", str(shared_data), "--data-dir", str(base / "data")]) == 0
-    out = base / "out"
-    assert main(["coverage", "--area", str(base / "data" / "areas" / "xinjiangwan"), "-o", str(out)]) == 0
-    return out
-
-
+# real_outdir (tests/conftest.py): `lifecircle coverage --area` on the area prepared once per session
 @pytest.mark.shared
 def test_real_outdir_reports(real_outdir, tmp_path, capsys):
     from openpyxl import load_workbook
@@ -432,3 +422,28 @@ def test_from_result_converts_metric_layers(outputs, tmp_path):
     np.testing.assert_allclose(back.total_bounds, outputs.gaps.total_bounds, atol=1e-6)
     fac = next(sh for sh in report.report_tables(wrapped) if sh.key == "gaps").frame
     assert fac["lon"].between(121, 122).all() and fac["lat"].between(31, 32).all()
+
+
+def test_to_csv_bom_into_a_buffer():
+    """The app keeps a geocoded table through a byte buffer (ui.keep_geocoded): BOM first, readable back."""
+    buf = io.BytesIO()
+    assert to_csv_bom(pd.DataFrame({"名称": ["新江湾城公园"], "lon": [121.5]}), buf) is buf
+    assert buf.getvalue().startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(buf.getvalue()), encoding="utf-8-sig")
+    assert back.to_dict("records") == [{"名称": "新江湾城公园", "lon": 121.5}]
+
+
+def test_gap_sheet_speaks_the_report_language_and_names_the_subdistrict(outputs):
+    import dataclasses
+
+    gaps = outputs.gaps.assign(subdistrict=["甲街道", None, "乙街道", "甲街道"],
+                               label_en=["≈320 m NW of 国权北路", "", "next to 殷行路", "政立路"])
+    out = dataclasses.replace(outputs, gaps=gaps)
+    for lang, want in (("en", ["≈320 m NW of 国权北路", "淞沪路", "next to 殷行路", "政立路"]),
+                       ("zh", ["国权北路", "淞沪路", "殷行路", "政立路"])):
+        sheet = next(sh for sh in report.report_tables(out, lang) if sh.key == "gaps").frame
+        by_rank = sheet.set_index(["category", "rank"]).loc[
+            [(report.label(c, lang), r) for c, r in zip(gaps["category"], gaps["rank"])]]
+        assert by_rank["label"].tolist() == want  # one location column, in the report's language
+        assert "label_en" not in sheet.columns
+        assert [v if isinstance(v, str) else None for v in by_rank["subdistrict"]] == ["甲街道", None, "乙街道", "甲街道"]

@@ -134,7 +134,7 @@ def test_p_zero_and_fully_covered(greedy_trap):
     full = cv.compute_distances(dist.net, fac, dist.buildings, categories=("canteen",))
     res = st.site(full, "canteen", 3, candidates=cands, threshold_m=61.0)
     assert len(res.sites) == 0 and res.params["buildings_uncovered"] == 0
-    assert any("already" in n or "已覆盖" in n for n in res.notes)
+    assert any("already" in n.en and "已覆盖" in n.zh for n in res.notes)
 
 
 def test_unknown_subdistrict_is_an_input_error(greedy_trap):
@@ -286,12 +286,8 @@ def test_cli_toy_points_demand_and_errors(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- the real area
 @pytest.fixture(scope="module")
-def area(shared_data, tmp_path_factory):
-    from geo.areas import prepare_offline
-
-    root = tmp_path_factory.mktemp("site-data")
-    prepare_offline("xinjiangwan", shared_data, data_dir=root)
-    return root / "areas" / "xinjiangwan"
+def area(prepared_data_dir):
+    return prepared_data_dir / "areas" / "xinjiangwan"
 
 
 @pytest.fixture(scope="module")
@@ -382,7 +378,7 @@ def test_lscp_equals_spopt_and_subdistrict_scope(real):
     assert res.params["lscp_status"] == "optimal" and res.params["lscp_sites"] > 3
     # the network covers only a sliver of 五角场, more than 1 km from any uncovered home: nothing, and said so
     far = st.site(dist, "market", 3, boundaries=a.boundaries, subdistrict="五角场街道")
-    assert len(far.sites) == 0 and any("no candidate" in n or "没有候选点" in n for n in far.notes)
+    assert len(far.sites) == 0 and any("no candidate" in n.en and "没有候选点" in n.zh for n in far.notes)
 
 
 def test_cli_sites_reproduce_coverage(area, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -57,10 +56,8 @@ def test_study_round_trip_and_validation(tmp_path):
 
 # --------------------------------------------------------------------------- the real default area
 @pytest.fixture(scope="module")
-def area_dir(shared_data) -> Path:
-    from app_area import prepared_data_dir
-
-    return prepared_data_dir(str(shared_data)) / "areas" / "xinjiangwan"
+def area_dir(prepared_data_dir: Path) -> Path:
+    return prepared_data_dir / "areas" / "xinjiangwan"
 
 
 def _dump(path: Path) -> str:
@@ -121,8 +118,8 @@ def test_elderly_walker_covers_less_under_a_time_standard(area_dir, tmp_path):
     assert elderly.params["threshold_spec"]["elderly_care"]["metres"] == 600.0
     assert default.params["threshold_spec"]["elderly_care"]["metres"] == 720.0
     # the export says why: the threshold is a walking time, converted at the elderly speed
-    note = [w for w in elderly.warnings if "步行时间" in w or "walking-time" in w]
-    assert note and "600" in note[0]
+    note = [w for w in elderly.warnings if "步行时间" in w.zh and "walking-time" in w.en]
+    assert note and "600 米" in note[0].zh and "600 m" in note[0].en
     table = report.params_table(elderly.outputs(), "zh")
     row = table[table["parameter"] == "养老服务"].iloc[0]
     assert "10 分钟 × 60 米/分钟 = 600 米" in row["value"] and "步行时间" in row["value"]
@@ -172,7 +169,7 @@ def test_same_official_list_twice_counts_once(area_dir, shared_data, tmp_path):
     # the area was prepared with the official rows inside it (43): adding the list merges those with them
     n_official_in_area = int((run_study(base).inputs.facilities["source"] == "official").sum())
     assert once.params["facilities_merged"] >= n_official_in_area > 0
-    assert any(f"{twice.params['facilities_merged']} " in w for w in twice.warnings)
+    assert any(f"{twice.params['facilities_merged']} " in w.en for w in twice.warnings)
 
 
 # --------------------------------------------------------------------------- the planner's files

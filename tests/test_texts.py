@@ -8,8 +8,6 @@ mentions, with category, status and subdistrict). Generic mentions ("增设社�
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +15,17 @@ import pytest
 
 from geo import cli
 from geo.errors import InputError
-from geo.texts import (COLUMNS, EXTRA_COLUMNS, clean_text, decode_bytes, extract_files, extract_mentions,
-                       parse_chinese_number, read_text, split_sentences)
+from geo.texts import (
+    COLUMNS,
+    EXTRA_COLUMNS,
+    clean_text,
+    decode_bytes,
+    extract_files,
+    extract_mentions,
+    parse_chinese_number,
+    read_text,
+    split_sentences,
+)
 
 LABELS = Path(__file__).parent / "data" / "seed_labels.csv"
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -92,6 +99,7 @@ def test_split_sentences_keeps_closing_quotes():
 
 
 # ---- hand-written texts --------------------------------------------------------------------
+@pytest.mark.usefixtures("gazetteer")
 def test_other_phrasings_minhang():
     df = extract_mentions(MINHANG, source="minhang.txt")
     assert list(df.columns[:8]) == COLUMNS
@@ -103,6 +111,7 @@ def test_other_phrasings_minhang():
     assert row["sentence"] == "古美街道将于年内新建3家长者照护之家和一处社区食堂，并对莲花公园实施改造提升。"
 
 
+@pytest.mark.usefixtures("gazetteer")
 def test_traps_are_not_facilities_and_misspelling_is_corrected():
     df = extract_mentions(TRAPS)
     names = " ".join(df["name"]) + " ".join(df["name_raw"])
@@ -114,6 +123,7 @@ def test_traps_are_not_facilities_and_misspelling_is_corrected():
     assert df.iloc[0]["district"] == "杨浦区"
 
 
+@pytest.mark.usefixtures("gazetteer")
 def test_traditional_text_is_read_as_simplified(tmp_path):
     assert _facts(extract_mentions(TRADITIONAL)) == TRADITIONAL_EXPECTED
     p = tmp_path / "big5.txt"
@@ -202,9 +212,10 @@ def test_bad_files_raise_input_error(tmp_path, name, content):
         p.write_bytes(content)
     with pytest.raises(InputError) as e:
         read_text(p)
-    assert name in e.value.message()
+    assert name in e.value.message("zh") and name in e.value.message("en")
 
 
+@pytest.mark.usefixtures("gazetteer")
 def test_docx_paragraphs_and_tables(tmp_path):
     import docx
 
@@ -223,7 +234,7 @@ def test_docx_paragraphs_and_tables(tmp_path):
 
 # ---- the seeds -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def seed_frames(seeds_dir) -> dict[str, pd.DataFrame]:
+def seed_frames(seeds_dir, gazetteer) -> dict[str, pd.DataFrame]:
     files = sorted(seeds_dir.glob("*.txt"))
     assert len(files) == 5
     return {f.name: extract_mentions(read_text(f), source=f.name) for f in files}
@@ -232,7 +243,9 @@ def seed_frames(seeds_dir) -> dict[str, pd.DataFrame]:
 def _named_match(a: str, b: str) -> bool:
     from rapidfuzz import fuzz
 
-    strip = lambda s: s.replace("“", "").replace("”", "").replace("《", "").replace("》", "")
+    def strip(s: str) -> str:
+        return s.replace("“", "").replace("”", "").replace("《", "").replace("》", "")
+
     a, b = strip(a), strip(b)
     return a == b or fuzz.ratio(a, b) >= 90
 
@@ -347,6 +360,7 @@ def test_cli_extract_writes_bom_csv(tmp_path, capsys):
     assert "7 facility mentions" in printed and "Elderly care" in printed
 
 
+@pytest.mark.usefixtures("gazetteer")
 def test_postposed_counts_future_cues_and_district_wide_statements():
     df = extract_mentions("长宁区新华路街道推进生活圈建设。全区已建成社区综合为老服务中心41家。"
                           "新华路街道另有长者照护之家两家在建，街道社区食堂3个月内开业。")
@@ -367,6 +381,7 @@ HONGKOU = """虹口区凉城新村街道“15分钟社区生活圈”行动计�
 """
 
 
+@pytest.mark.usefixtures("gazetteer")
 def test_other_phrasings_hongkou_plan():
     df = extract_mentions(HONGKOU)
     assert _facts(df) == {
@@ -384,6 +399,7 @@ def test_other_phrasings_hongkou_plan():
 
 
 # ---- general rules found by the held-out set (tests/test_texts_heldout.py) ------------------
+@pytest.mark.usefixtures("gazetteer")
 @pytest.mark.parametrize("text, want", [
     # a name jieba cuts into characters (依托/共/康/幼儿园) is taken back whole; 改造成 is not part of a name
     ("殷行街道将依托民京幼儿园开设托育点1个，并把两个菜场改造成标准化菜市场。",
@@ -451,6 +467,7 @@ def test_general_rules(text, want):
     assert _facts(extract_mentions(text)) == want
 
 
+@pytest.mark.usefixtures("gazetteer")
 def test_space_separated_table_rows_and_closing_signature():
     text = ("杨浦区2024年民生实事项目清单\n\n序号 项目名称 所在街道 建设内容\n"
             "1 长海路口袋公园 殷行街道 新建\n2 控江路街道长者食堂 控江路街道 改造\n3 四平路街道托育点(2处) 四平路街道 新建\n\n"
@@ -464,6 +481,7 @@ def test_space_separated_table_rows_and_closing_signature():
     assert clean_text("社 区 食 堂") == "社区食堂"  # letter spacing is no table
 
 
+@pytest.mark.usefixtures("gazetteer")
 def test_shanghai_service_brands_from_the_taxonomy():
     # 宝宝屋 (托育), 邻里汇, 健康小屋 and 助浴点 are Shanghai brand names of life-circle facilities;
     # they are found because the taxonomy lists them, not because of a rule for this sentence.

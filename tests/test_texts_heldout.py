@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_texts import _score
 
 from geo.texts import clean_text, extract_mentions, read_text
-from test_texts import _score
 
 DATA = Path(__file__).parent / "data"
 HELDOUT = DATA / "heldout"
@@ -59,7 +59,7 @@ def labels() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def frames() -> dict[str, pd.DataFrame]:
+def frames(gazetteer) -> dict[str, pd.DataFrame]:  # names resolved against the gazetteer
     files = sorted(f for f in HELDOUT.iterdir() if f.suffix in (".txt", ".docx"))
     assert len(files) == 18
     return {f.name: extract_mentions(read_text(f), source=f.name) for f in files}
