@@ -479,11 +479,14 @@ def plan_view() -> None:
         b.metric(t("plan_after_metric", lang, name=row["subdistrict"]), after_pct,
                  delta=None if pd.isna(row["gain"]) else f"{row['gain'] * 100:+.1f}")
     props = ui.proposals(area_id)
+    here = area
+    if here is None:
+        return
     left, right = st.columns([3, 2])
     with left:
-        mm = webmap.base_map(webmap._bounds(area.boundaries), assets=assets, lang=lang)
-        webmap.add_context(mm, area.context, lang=lang, store=store)
-        webmap.add_boundaries(mm, area.boundaries, lang=lang, store=store)
+        mm = webmap.base_map(webmap._bounds(here.boundaries), assets=assets, lang=lang)
+        webmap.add_context(mm, here.context, lang=lang, store=store)
+        webmap.add_boundaries(mm, here.boundaries, lang=lang, store=store)
         webmap.add_facilities(mm, after.facilities[after.facilities["source"] != "siting"], categories=[cat],
                               lang=lang, store=store)
         webmap.add_proposals(mm, props, lang=lang)
@@ -504,9 +507,9 @@ def plan_view() -> None:
                                   "rank": props["rank"], "buildings_newly_covered": props["buildings_newly_covered"],
                                   "state": [PROPOSAL_STATES[s][lang != "zh"] for s in props["state"]]})
             st.dataframe(localize_columns(shown, lang), hide_index=True, key="plan_table", height=240)
-            ids = list(props["proposal_id"])
-            pick = st.selectbox(t("plan_pick", lang), range(len(ids)), key="plan_pick",
-                                format_func=lambda i: f"#{i + 1} {shown['mention_name'].iat[i] or shown['category'].iat[i]}")
+            ids = [str(x) for x in props["proposal_id"]]
+            names = [f"#{i + 1} {m or c}" for i, (m, c) in enumerate(zip(shown["mention_name"], shown["category"]))]
+            pick = names.index(st.selectbox(t("plan_pick", lang), names, key="plan_pick") or names[0])
             c1, c2, c3, c4 = st.columns(4)
             choice = None
             if c1.button(t("plan_accept", lang), key="plan_accept"):
@@ -527,9 +530,9 @@ def plan_view() -> None:
                     st.rerun()
                 except LifecircleError as exc:
                     show_error(exc)
-        if area.boundaries is not None and st.button(t("plan_close_gap", lang), key="plan_close_gap"):
+        if here.boundaries is not None and st.button(t("plan_close_gap", lang), key="plan_close_gap"):
             with st.spinner(t("computing", lang)):
-                ref = ui.close_gap(after, area.boundaries, cat)
+                ref = ui.close_gap(after, here.boundaries, cat)
             for r in ref.to_dict("records"):
                 st.write(t("plan_close_gap_result", lang, name=r["subdistrict"], n=r["lscp_sites"],
                            category=label(cat, lang), threshold=thr))

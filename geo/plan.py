@@ -113,7 +113,8 @@ def _place_key(name: str) -> str:
 def _counted(df: pd.DataFrame) -> pd.Series:
     if "mention_type" in df.columns:
         return df["mention_type"].astype(str).eq("counted")
-    return df["name"].map(_text).eq("") & pd.to_numeric(df.get("count"), errors="coerce").notna()
+    count = df["count"] if "count" in df.columns else pd.Series(np.nan, index=df.index)
+    return df["name"].map(_text).eq("") & pd.to_numeric(count, errors="coerce").notna()
 
 
 def _named(df: pd.DataFrame) -> pd.Series:
@@ -488,10 +489,10 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
                 requests.at[i, "outcome"] = "sited"
                 parts.append(_proposals_of(req, res.sites, zh))
                 if n < int(req["count"]):
-                    requests.at[i, "note"] = "；".join(x for x in [requests.at[i, "note"], *said] if x)
+                    requests.at[i, "note"] = "；".join(x for x in [str(requests.at[i, "note"]), *said] if x)
             else:
                 requests.at[i, "outcome"] = "covered" if res.params["buildings_uncovered"] == 0 else "none"
-                requests.at[i, "note"] = "；".join(x for x in [requests.at[i, "note"], *said] if x)
+                requests.at[i, "note"] = "；".join(x for x in [str(requests.at[i, "note"]), *said] if x)
             notes += [f"{req['name'] or label(cat, study.lang)}: {x}" for x in said]
     requests.loc[requests["scope"] == "outside", "outcome"] = "outside"
     proposals = pd.concat(parts, ignore_index=True) if parts else _empty_proposals()

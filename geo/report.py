@@ -1295,8 +1295,8 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     if plan is not None:
         story += [Paragraph(escape(f"5 {_t('sec_plan', lang)}"), h1), Paragraph(escape(_t("sec_plan_note", lang)), small),
                   Spacer(1, 4)]
-        rows = plan.table[plan.table["buildings"] > 0] if "buildings" in plan.table.columns else plan.table
-        story.append(table(_label_values(rows, lang), _PLAN_COLUMNS, [c * cm for c in (2.6, 2.2, 1.7, 1.7, 1.5, 2.1, 1.7, 2.0)]))
+        with_homes = plan.table[plan.table["buildings"] > 0] if "buildings" in plan.table.columns else plan.table
+        story.append(table(_label_values(with_homes, lang), _PLAN_COLUMNS, [c * cm for c in (2.6, 2.2, 1.7, 1.7, 1.5, 2.1, 1.7, 2.0)]))
         props = plan.proposals
         for cat in [c for c in CATEGORY_KEYS if len(props) and (props["category"].astype(str) == c).any()]:
             story.append(KeepTogether([image(plan_figure(outputs, cat, lang))]))
