@@ -81,7 +81,7 @@ except LifecircleError as exc:
     else:
         st.error(exc.message(lang))
 
-VIEWS = ["map", "green", "material", "area", "export"]
+VIEWS = ["map", "green", "material", "plan", "area", "export"]
 if area is None:
     VIEWS = ["area"]
 view = choice(st.radio, t("view", lang), VIEWS, "view", lambda k, lg: t(f"view_{k}", lg), lang, horizontal=True,
@@ -251,6 +251,7 @@ with st.sidebar:
     online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
                                help=t("online_tiles_help", lang))
 
+ui.sync_siting_layer(layers, area_id, lang)  # the workspace's proposals, with the planner's decisions
 study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
               profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
               speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
@@ -529,6 +530,95 @@ def material_view() -> None:
         st.rerun()
 
 
+def plan_view() -> None:
+    """规划方案: proposals for the texts' planned facilities, accept / move / drop, before and after side by side."""
+    st.caption(t("plan_caption", lang, path=str(ui.workspace(area_id).root)))
+    mentions = ui.plan_mentions(study, st.session_state.get("geocoded"), area_id)
+    if mentions is None:
+        st.info(t("plan_no_texts", lang))
+    elif st.button(t("plan_make", lang), key="plan_make"):
+        try:
+            with st.spinner(t("computing", lang)):
+                res = ui.make_proposals(study, mentions, area_id)
+            r = res.requests
+            flash("success", t("plan_made", lang, n=len(r), sites=len(res.proposals),
+                               outside=int((r["outcome"] == "outside").sum())))
+            st.rerun()
+        except LifecircleError as exc:
+            show_error(exc)
+    try:
+        with st.spinner(t("computing", lang)):
+            before, after = ui.run(study.replace(include_planned=False)), ui.run(study.replace(include_planned=True))
+    except LifecircleError as exc:
+        show_error(exc)
+        return
+    st.markdown(f"**{t('plan_shares', lang, category=label(cat, lang))}**")
+    for row in ui.plan_shares(before, after, cat).to_dict("records"):
+        a, b = st.columns(2)
+        before_pct, after_pct = ("—" if pd.isna(v) else f"{v:.1%}" for v in (row["share_before"], row["share_after"]))
+        a.metric(t("plan_before_metric", lang, name=row["subdistrict"]), before_pct)
+        b.metric(t("plan_after_metric", lang, name=row["subdistrict"]), after_pct,
+                 delta=None if pd.isna(row["gain"]) else f"{row['gain'] * 100:+.1f}")
+    props = ui.proposals(area_id)
+    here = area
+    if here is None:
+        return
+    left, right = st.columns([3, 2])
+    with left:
+        mm = webmap.base_map(webmap._bounds(here.boundaries), assets=assets, lang=lang)
+        webmap.add_context(mm, here.context, lang=lang, store=store)
+        webmap.add_boundaries(mm, here.boundaries, lang=lang, store=store)
+        webmap.add_facilities(mm, after.facilities[after.facilities["source"] != "siting"], categories=[cat],
+                              lang=lang, store=store)
+        webmap.add_proposals(mm, props, lang=lang)
+        clicked = st_folium(mm, render=False, key="plan_map", height=520, use_container_width=True,
+                            returned_objects=["last_clicked"])
+        pt = (clicked or {}).get("last_clicked")
+        st.caption(t("clicked", lang, lon=pt["lng"], lat=pt["lat"]) if pt else t("plan_click_hint", lang))
+    with right:
+        st.markdown(f"**{t('plan_proposals', lang)}**")
+        if props is None or not len(props):
+            st.info(t("plan_no_proposals", lang))
+        else:
+            from geo.plan import PROPOSAL_STATES
+
+            shown = pd.DataFrame({"n": range(1, len(props) + 1),
+                                  "category": [label(c, lang) for c in props["category"]],
+                                  "mention_name": props["mention_name"].fillna(""),
+                                  "rank": props["rank"], "buildings_newly_covered": props["buildings_newly_covered"],
+                                  "state": [PROPOSAL_STATES[s][lang != "zh"] for s in props["state"]]})
+            st.dataframe(localize_columns(shown, lang), hide_index=True, key="plan_table", height=240)
+            ids = [str(x) for x in props["proposal_id"]]
+            names = [f"#{i + 1} {m or c}" for i, (m, c) in enumerate(zip(shown["mention_name"], shown["category"]))]
+            pick = names.index(st.selectbox(t("plan_pick", lang), names, key="plan_pick") or names[0])
+            c1, c2, c3, c4 = st.columns(4)
+            choice = None
+            if c1.button(t("plan_accept", lang), key="plan_accept"):
+                choice = ("accepted", None)
+            if c2.button(t("plan_drop", lang), key="plan_drop"):
+                choice = ("dropped", None)
+            if c3.button(t("plan_move", lang), key="plan_move", disabled=not pt):
+                choice = ("moved", pt)
+            if c4.button(t("plan_reset", lang), key="plan_reset"):
+                choice = ("proposed", None)
+            if choice is not None:
+                state_key, where = choice
+                try:
+                    ui.decide(area_id, ids[pick], state_key, lon=where["lng"] if where else None,
+                              lat=where["lat"] if where else None)
+                    flash("success", t("plan_saved", lang, what=f"#{pick + 1} {PROPOSAL_STATES[state_key][lang != 'zh']}",
+                                       path=str(ui.workspace(area_id).proposal_states)))
+                    st.rerun()
+                except LifecircleError as exc:
+                    show_error(exc)
+        if here.boundaries is not None and st.button(t("plan_close_gap", lang), key="plan_close_gap"):
+            with st.spinner(t("computing", lang)):
+                ref = ui.close_gap(after, here.boundaries, cat)
+            for r in ref.to_dict("records"):
+                st.write(t("plan_close_gap_result", lang, name=r["subdistrict"], n=r["lscp_sites"],
+                           category=label(cat, lang), threshold=thr))
+
+
 def open_study(name: str) -> None:
     """Callback: load a saved study into the widgets' state before they are drawn."""
     try:
@@ -574,6 +664,7 @@ def export_view() -> None:
     st.caption(t("export_scenario", lang, scenario=study.scenario_label(lang),
                  layers="; ".join(x.get("label", "") for x in run.params.get("facility_layers", []))))
     outputs = run.outputs()
+    outputs.plan = ui.plan_outputs(study, area_id)  # 规划前后对比 and 建议选址, as `lifecircle plan --report` writes them
     name = f"lifecircle_{area_id}_{cat}"
     for kind, mime in (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                        ("csv", "application/zip"), ("gpkg", "application/geopackage+sqlite3"),
@@ -584,5 +675,6 @@ def export_view() -> None:
     study_box()
 
 
-{"map": map_view, "green": green_view, "material": material_view, "area": area_view, "export": export_view}[view]()
+{"map": map_view, "green": green_view, "material": material_view, "plan": plan_view, "area": area_view,
+ "export": export_view}[view]()
 st.caption(t("footer", lang, seconds=time.perf_counter() - T0))

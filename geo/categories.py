@@ -330,6 +330,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "official": ("官方名录", "official list"),
     "text": ("政策文本", "policy text"),
     "manual": ("人工校正", "manual"),
+    "siting": ("选址建议", "siting proposal"),
 }
 
 _FCLASS_INDEX: dict[str, str] = {f: c.key for c in _CATS for f in c.fclass}

@@ -34,6 +34,7 @@ HANDLERS = {
     "locate": "geo.places:cli_locate",
     "report": "geo.report:cli_report",
     "site": "geo.siting:cli_site",
+    "plan": "geo.plan:cli_plan",
     "app": "geo.ui:cli_app",
 }
 
@@ -109,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lscp", action="store_true",
                    help="also report the fewest sites that would cover every reachable home (set covering)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (sites.csv, sites.gpkg, params.json)")
+    s.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+    s = sub.add_parser("plan", help="site the plan's counted and unlocated planned facilities; coverage before/after")
+    s.add_argument("texts", nargs="+", help="policy texts (.txt/.docx/.pdf) or one extract/geocode CSV")
+    s.add_argument("--study", metavar="FILE", help="a saved study or a coverage OUTDIR/params.json (instead of --area ...)")
+    _add_inputs(s)
+    s.add_argument("--threshold", action="append", default=[], metavar="CAT=M|CAT=Nmin",
+                   help="a category threshold in metres (park=300) or walking minutes (elderly_care=10min)")
+    s.add_argument("--no-lscp", action="store_true", help="skip the set-covering reference per subdistrict and category")
+    s.add_argument("--report", action="append", default=[], choices=["xlsx", "pdf"],
+                   help="also write plan.xlsx / plan.pdf (repeatable; the same exports as the app's plan view)")
+    s.add_argument("-o", "--outdir", required=True, help="output directory (plan.csv, requests.csv, sites.csv, sites.gpkg)")
     s.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     s = sub.add_parser("extract", help="extract facility mentions from policy texts")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -327,6 +327,18 @@ def load_candidates(paths: str | Path | Iterable[str | Path], *, boundaries=None
     if mask is not None and len(out):
         out = out[out.intersects(mask)].reset_index(drop=True)
     return out
+
+
+def area_candidates(meta: Mapping, facilities: gpd.GeoDataFrame, *,
+                    resolve: Callable[[str], Path] = Path) -> gpd.GeoDataFrame:
+    """Geocoding candidates of a prepared area: the POI sources it was prepared from (``area.json``) when
+    they are still there, else the area's own facilities."""
+    src = ((meta or {}).get("source") or {}).get("inputs") or {}
+    paths = [resolve(p) for p in [src.get("geofabrik"), src.get("osm_facilities")] if p]
+    paths = [p for p in paths if p.exists()]
+    if paths:
+        return load_candidates(paths)
+    return _candidates_from_features(facilities, "facilities.gpkg")
 
 
 

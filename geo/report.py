@@ -110,6 +110,20 @@ _T: dict[str, tuple[str, str]] = {
     "gaps_top": ("缺口清单（按影响排序）", "Ranked gaps"),
     "no_gaps": ("无缺口。", "No gaps."),
     "sec_params": ("参数与来源", "Parameters and sources"),
+    "sec_plan": ("规划方案：规划前后对比与建议选址", "The plan: before and after, proposed sites"),
+    "sec_plan_note": (("规划前 = 现状设施；规划后 = 现状 + 已定位的在建与规划设施 + 建议选址（已放弃的不计）。"
+                       "全覆盖最少新增 = 使本街道全部可达建筑进入阈值所需的最少新设施数（集合覆盖，LSCP），作参考。"),
+                      ("Before = existing facilities; after = existing + located under-construction and planned ones + "
+                       "proposed sites (dropped ones left out). Fewest new facilities for full coverage = the "
+                       "set-covering (LSCP) reference for every reachable building of the subdistrict.")),
+    "plan_map_title": ("{cat}：规划前（左）与规划后（右）阈值 {thr:.0f} 米内的建筑，★ 为建议选址",
+                       "{cat}: buildings within {thr:.0f} m before (left) and after (right) the plan; ★ proposed sites"),
+    "plan_before": ("规划前", "before"),
+    "plan_after": ("规划后", "after"),
+    "covered": ("阈值内", "within the threshold"),
+    "not_covered": ("阈值外", "beyond the threshold"),
+    "proposal_list": ("建议选址清单", "Proposed sites"),
+    "no_proposals": ("没有建议选址。", "No proposed sites."),
     "warnings": ("提示", "Warnings"),
     "page": ("第 {n} 页", "page {n}"),
     "dist_m": ("步行距离(米)", "Walking distance (m)"),
@@ -149,6 +163,8 @@ _SHEET_TITLES: dict[str, tuple[str, str]] = {
     "named_streets": ("分道路覆盖", "Coverage by street"),
     "streets": ("街道明细", "Streets"),
     "params": ("参数与来源", "Parameters and sources"),
+    "plan": ("规划前后对比", "Before and after the plan"),
+    "proposals": ("建议选址", "Proposed sites"),
 }
 
 _EXCEL_MAX_ROWS = 1_048_575
@@ -160,6 +176,25 @@ def _t(key: str, lang: str, **kw: Any) -> str:
 
 
 # --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class PlanOutputs:
+    """The plan's part of an export (:class:`geo.plan.PlanResult`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        Per 街道 × category before/after (``plan.csv``).
+    proposals : GeoDataFrame
+        Proposed sites with their state (WGS-84).
+    before_buildings : GeoDataFrame or None
+        Buildings with their ``dist_m_<cat>`` before the plan (the after ones are ``CoverageOutputs.buildings``).
+    """
+
+    table: pd.DataFrame
+    proposals: gpd.GeoDataFrame
+    before_buildings: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -192,6 +227,7 @@ class CoverageOutputs:
     boundaries: gpd.GeoDataFrame | None = None
     outdir: Path | None = None
     area: dict = field(default_factory=dict)
+    plan: PlanOutputs | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -210,6 +246,14 @@ class CoverageOutputs:
                    gaps=result.gaps if getattr(result, "gaps", None) is not None else empty,
                    facilities=facilities if facilities is not None else empty,
                    buildings=getattr(result, "buildings", None), boundaries=boundaries, area=_area_meta(params))
+
+    @classmethod
+    def from_plan(cls, plan: Any, *, boundaries: gpd.GeoDataFrame | None = None,
+                  facilities: gpd.GeoDataFrame | None = None) -> CoverageOutputs:
+        """The after-the-plan result of :func:`geo.plan.run_plan` with the plan's tables and proposals attached."""
+        out = cls.from_result(plan.after, facilities=facilities, boundaries=boundaries)
+        out.plan = PlanOutputs(plan.table, plan.proposals, plan.before.buildings)
+        return out
 
     @property
     def categories(self) -> list[str]:
@@ -563,12 +607,36 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
             floats = st.select_dtypes("float").columns.difference(["lon", "lat"])
             st[floats] = st[floats].round(1)
         sheets.append(Sheet("streets", _SHEET_TITLES["streets"][lang != "zh"], st.head(_EXCEL_MAX_ROWS)))
+    if outputs.plan is not None:
+        sheets += plan_tables(outputs.plan, lang)
     sheets.append(Sheet("params", _SHEET_TITLES["params"][lang != "zh"], params_table(outputs, lang)))
     return sheets
 
 
+_PLAN_SHEET_COLUMNS = ("subdistrict", "category", "threshold_m", "buildings", "buildings_covered_before",
+                       "share_before", "buildings_covered_after", "share_after", "gain", "buildings_gained",
+                       "buildings_uncovered_after", "planned_added", "proposals_added", "facilities_added",
+                       "lscp_sites", "lscp_status")
+_PROPOSAL_SHEET_COLUMNS = ("proposal_id", "state", "category", "subdistrict", "scope", "request", "mention_name",
+                           "rank", "label", "lon", "lat", "buildings_newly_covered", "buildings_covered_total",
+                           "share_buildings_covered_total", "source_text", "sentence")
+
+
+def plan_tables(plan: PlanOutputs, lang: str = "zh") -> list[Sheet]:
+    """The plan's sheets: before/after per 街道 × category (规划前后对比) and the proposals (建议选址)."""
+    from .plan import PROPOSAL_STATES
+
+    t = plan.table[[c for c in _PLAN_SHEET_COLUMNS if c in plan.table.columns]]
+    p = pd.DataFrame(plan.proposals.drop(columns="geometry", errors="ignore"))
+    p = p[[c for c in _PROPOSAL_SHEET_COLUMNS if c in p.columns]].copy()
+    if "state" in p.columns:
+        p["state"] = p["state"].map(lambda s: PROPOSAL_STATES[s][lang != "zh"] if s in PROPOSAL_STATES else s)
+    return [Sheet("plan", _SHEET_TITLES["plan"][lang != "zh"], _label_values(t.reset_index(drop=True), lang)),
+            Sheet("proposals", _SHEET_TITLES["proposals"][lang != "zh"], _label_values(p.reset_index(drop=True), lang))]
+
+
 def _is_share(col: str) -> bool:
-    return col.startswith("share_") or col == "network_share_in_area"
+    return col.startswith("share_") or col in ("network_share_in_area", "gain")
 
 
 # --------------------------------------------------------------------------- sinks
@@ -739,12 +807,13 @@ def to_csv(outputs: CoverageOutputs, dest: Dest, lang: str | None = "zh") -> Des
 
 def _layers(outputs: CoverageOutputs) -> dict[str, gpd.GeoDataFrame]:
     layers = {"streets": outputs.streets, "buildings": outputs.buildings, "gaps": outputs.gaps,
-              "facilities": outputs.facilities, "boundaries": outputs.boundaries}
+              "facilities": outputs.facilities, "boundaries": outputs.boundaries,
+              "sites": outputs.plan.proposals if outputs.plan is not None else None}
     return {k: v for k, v in layers.items() if v is not None}
 
 
 def to_geopackage(outputs: CoverageOutputs, dest: Dest) -> Dest:
-    """Write all layers (streets, buildings, gaps, facilities, boundaries) to one GeoPackage.
+    """Write all layers (streets, buildings, gaps, facilities, boundaries; sites of a plan) to one GeoPackage.
 
     Layer names are those keys; geometry in EPSG:4326; raw column names.
     """
@@ -990,6 +1059,53 @@ def gaps_figure(outputs: CoverageOutputs, lang: str = "zh", *, ncols: int = 3, p
     return fig
 
 
+def plan_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *,
+                figsize: tuple[float, float] = (7.2, 3.9)) -> Any:
+    """Before | after panels for one category: buildings within the threshold or not, proposals as numbered stars."""
+    from matplotlib import rc_context
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from .fonts import matplotlib_rc
+
+    plan = outputs.plan
+    thr = outputs.thresholds.get(category, 1000.0)
+    crs = _metric(outputs, "streets")[1]
+    segs = _street_segments(outputs)[0] if len(outputs.streets) else []
+    col = f"dist_m_{category}"
+    props = plan.proposals if plan is not None else gpd.GeoDataFrame(geometry=[], crs=4326)
+    props = props[props["category"].astype(str) == category] if len(props) else props
+    props = props.to_crs(crs) if len(props) else props
+    with rc_context(matplotlib_rc()):
+        fig = Figure(figsize=figsize)
+        for k, (key, bld) in enumerate((("plan_before", plan.before_buildings if plan is not None else None),
+                                        ("plan_after", outputs.buildings))):
+            ax = fig.add_axes((k / 2 + 0.005, 0.08, 0.49, 0.80))
+            if len(segs):
+                ax.add_collection(LineCollection(segs, colors="#c8c8c8", linewidths=0.35, zorder=1))
+            _draw_boundaries(ax, outputs)
+            if bld is not None and len(bld) and col in bld.columns:
+                pts = (bld if bld.crs is not None else bld.set_crs(4326)).to_crs(crs).geometry.representative_point()
+                ok = bld[col].astype(float).to_numpy() <= thr
+                ax.scatter(pts.x[~ok], pts.y[~ok], s=3, color="#d7191c", linewidths=0, zorder=3)
+                ax.scatter(pts.x[ok], pts.y[ok], s=3, color="#1a9641", linewidths=0, zorder=3)
+            if key == "plan_after" and len(props):
+                ax.scatter(props.geometry.x, props.geometry.y, s=70, marker="*", color="#6a1b9a", edgecolor="white",
+                           linewidth=0.5, zorder=6)
+                for n, (x, y) in enumerate(zip(props.geometry.x, props.geometry.y), start=1):
+                    ax.annotate(str(n), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=6,
+                                color="#6a1b9a", zorder=7)
+            ax.set_title(_t(key, lang), fontsize=9, pad=2)
+            _decorate(ax, lang, outputs, small=True)
+        handles = [Line2D([], [], marker="o", linestyle="", color="#1a9641", markersize=4, label=_t("covered", lang)),
+                   Line2D([], [], marker="o", linestyle="", color="#d7191c", markersize=4, label=_t("not_covered", lang)),
+                   Line2D([], [], marker="*", linestyle="", color="#6a1b9a", markersize=8, label=_t("proposal_list", lang))]
+        fig.legend(handles=handles, loc="lower center", ncols=3, fontsize=7, frameon=False)
+        fig.suptitle(_t("plan_map_title", lang, cat=label(category, lang), thr=thr), fontsize=9, y=0.99)
+    return fig
+
+
 def figure_png(fig: Any, dpi: int = 150) -> bytes:
     """Render a matplotlib Figure to PNG bytes (no pyplot state involved)."""
     buf = io.BytesIO()
@@ -1023,6 +1139,10 @@ _GREEN_COLUMNS = (("subdistrict", ""), ("buildings", "int"), ("buildings_300m", 
 _GAP_SUMMARY_COLUMNS = (("category", ""), ("count", "int"), ("n_buildings", "int"), ("street_m", "int"))
 _GAP_COLUMNS = (("rank", "int"), ("gap_kind", ""), ("subdistrict", ""), ("label", ""), ("n_buildings", "int"),
                 ("street_m", "int"))
+_PLAN_COLUMNS = (("subdistrict", ""), ("category", ""), ("share_before", "pct"), ("share_after", "pct"), ("gain", "pct"),
+                 ("buildings_uncovered_after", "int"), ("facilities_added", "int"), ("lscp_sites", "int"))
+_PROPOSAL_COLUMNS = (("n", "int"), ("category", ""), ("subdistrict", ""), ("mention_name", ""), ("label", ""),
+                     ("state", ""), ("buildings_newly_covered", "int"))
 
 
 def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: int = 15, dpi: int = 150) -> Dest:
@@ -1170,14 +1290,40 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
             story.append(Paragraph(escape(_t("no_gaps", lang)), small))
         story.append(PageBreak())
 
-    # 5 parameters and sources
-    story.append(Paragraph(escape(f"5 {_t('sec_params', lang)}"), h1))
+    # 5 the plan
+    plan = outputs.plan
+    if plan is not None:
+        story += [Paragraph(escape(f"5 {_t('sec_plan', lang)}"), h1), Paragraph(escape(_t("sec_plan_note", lang)), small),
+                  Spacer(1, 4)]
+        with_homes = plan.table[plan.table["buildings"] > 0] if "buildings" in plan.table.columns else plan.table
+        story.append(table(_label_values(with_homes, lang), _PLAN_COLUMNS, [c * cm for c in (2.6, 2.2, 1.7, 1.7, 1.5, 2.1, 1.7, 2.0)]))
+        props = plan.proposals
+        for cat in [c for c in CATEGORY_KEYS if len(props) and (props["category"].astype(str) == c).any()]:
+            story.append(KeepTogether([image(plan_figure(outputs, cat, lang))]))
+        story.append(Paragraph(escape(_t("proposal_list", lang)), h2))
+        if len(props):
+            from .plan import PROPOSAL_STATES
+
+            order = {c: i for i, c in enumerate(CATEGORY_KEYS)}
+            lst = pd.DataFrame(props.drop(columns="geometry")).sort_values(
+                "category", key=lambda s: s.map(order), kind="stable")
+            lst.insert(0, "n", lst.groupby("category").cumcount() + 1)
+            lst["state"] = lst["state"].map(lambda s: PROPOSAL_STATES[s][lang != "zh"] if s in PROPOSAL_STATES else s)
+            story.append(table(_label_values(lst, lang), _PROPOSAL_COLUMNS,
+                               [c * cm for c in (0.8, 2.0, 2.4, 4.2, 3.6, 1.5, 1.6)]))
+        else:
+            story.append(Paragraph(escape(_t("no_proposals", lang)), small))
+        story.append(PageBreak())
+
+    # 6 parameters and sources (5 without a plan)
+    psec = 6 if plan is not None else 5
+    story.append(Paragraph(escape(f"{psec} {_t('sec_params', lang)}"), h1))
     params = params_table(outputs, lang)
     grid = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
                        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999"))])
     for k, (section, part) in enumerate(params.groupby("section", sort=False), start=1):
-        story.append(Paragraph(escape(f"5.{k} {section}"), h2))
+        story.append(Paragraph(escape(f"{psec}.{k} {section}"), h2))
         if section == _t("warnings", lang):
             for n, w in enumerate(part["value"], start=1):
                 story.append(Paragraph(escape(f"{n}. {w}"), small))

@@ -58,6 +58,7 @@ LAYER_KINDS: dict[str, tuple[str, str]] = {
     "area": ("研究区设施（OSM 与官方名录，准备时合并）", "study-area facilities (OSM and official lists, merged when prepared)"),
     "table": ("设施文件", "facility file"),
     "texts": ("政策文本（地理编码与人工校正）", "policy texts (geocoded, with manual corrections)"),
+    "siting": ("选址建议（已采纳或移动的）", "siting proposals (accepted or moved)"),
 }
 
 
@@ -150,14 +151,16 @@ class FacilityLayer:
     ----------
     kind : str
         ``area`` (the prepared area's own facilities), ``table`` (a facility
-        file: official list, Geofabrik folder, OSM file, geocode output) or
-        ``texts`` (a geocoded mention table with its corrections file).
+        file: official list, Geofabrik folder, OSM file, geocode output),
+        ``texts`` (a geocoded mention table with its corrections file) or
+        ``siting`` (siting proposals with the planner's decisions, :mod:`geo.plan`).
     path : str
         The file ('' for ``area``).
     datum : str
         Coordinate datum of a table (``wgs84``, ``gcj02``, ``bd09``).
     corrections : str
-        ``texts``: the corrections file applied when the layer is read.
+        ``texts``: the corrections file applied when the layer is read;
+        ``siting``: the proposal states file (only accepted and moved proposals count).
     name : str
         What the planner called it (the uploaded file's name).
     digest : str
@@ -407,6 +410,10 @@ def _read_layer(layer: FacilityLayer, area: Any, near: shapely.Geometry) -> gpd.
         return area.facilities
     if layer.kind == "texts":
         return _read_texts_layer(layer)
+    if layer.kind == "siting":
+        from .plan import read_siting_layer
+
+        return read_siting_layer(layer.path, layer.corrections or None)
     out = fac.read_facilities(layer.path, mask=near, datum=layer.datum) if layer.datum != "wgs84" \
         else fac.read_facilities(layer.path, mask=near)
     return fac.require_facilities(out, layer.path)

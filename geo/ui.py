@@ -310,16 +310,9 @@ def read_official(path: Path, datum: str, provider: Any = None, *, lang: str = "
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _candidates(stamp: str, _area: Any):
-    from .geocode import load_candidates
+    from .geocode import area_candidates
 
-    src = (_area.meta.get("source") or {}).get("inputs") or {}
-    paths = [_resolve(p) for p in [src.get("geofabrik"), src.get("osm_facilities")] if p]
-    paths = [p for p in paths if p.exists()]
-    if paths:
-        return load_candidates(paths)
-    from .geocode import _candidates_from_features  # the area's own facilities as candidates
-
-    return _candidates_from_features(_area.facilities, "facilities.gpkg")
+    return area_candidates(_area.meta, _area.facilities, resolve=_resolve)
 
 
 def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any = None) -> pd.DataFrame:
@@ -620,3 +613,107 @@ def cli_app(args: Any) -> int:
     extra = [a for a in (args.streamlit_args or []) if a != "--"]
     sys.argv = ["streamlit", "run", str(REPO / "app.py"), *extra]
     return int(stcli.main(standalone_mode=False) or 0)
+
+
+# --------------------------------------------------------------------------- the plan view (geo.plan)
+def sync_siting_layer(layers: dict, area_id: str, lang: str = "zh") -> None:
+    """Keep the workspace's proposals as the study's one ``siting`` layer (its states file re-read at every run)."""
+    from .study import FacilityLayer
+
+    for k in [k for k, v in layers.items() if v.kind == "siting"]:
+        layers.pop(k)
+    ws = workspace(area_id)
+    if ws.proposals.is_file():
+        layer = FacilityLayer.of_file("siting", ws.proposals, corrections=str(ws.proposal_states),
+                                      name="选址建议" if lang == "zh" else "siting proposals")
+        layers[layer.digest] = layer
+
+
+def plan_mentions(study: Any, geocoded: pd.DataFrame | None, area_id: str) -> pd.DataFrame | None:
+    """The mentions a plan reads: the study's texts layer (with its corrections), else the texts just extracted."""
+    from .workspace import read_csv_text
+
+    texts = [x for x in study.layers if x.kind == "texts"]
+    if texts:
+        table = read_csv_text(Path(texts[-1].path))
+    elif geocoded is not None:
+        table = geocoded
+    else:
+        return None
+    return reapply_corrections(table, corrections_path(area_id))
+
+
+def make_proposals(study: Any, geocoded: pd.DataFrame, area_id: str, progress: Callable | None = None) -> Any:
+    """Site every request of the texts (:func:`geo.plan.run_plan`) and keep the proposals in the workspace.
+
+    The planner's earlier decisions stay in the states file and apply again to
+    proposals with the same id (the same mention and rank).
+    """
+    from .plan import read_proposal_states, run_plan, write_proposals
+
+    base = study.replace(layers=tuple(x for x in study.layers if x.kind != "siting"), include_planned=True)
+    inputs = run(base).inputs
+    ws = workspace(area_id)
+    res = run_plan(inputs, base, geocoded, states=read_proposal_states(ws.proposal_states), with_lscp=False,
+                   progress=progress)
+    write_proposals(res.proposals, ws.proposals)
+    return res
+
+
+def proposals(area_id: str) -> gpd.GeoDataFrame | None:
+    """The workspace's proposals with the planner's decisions applied (None when there are none)."""
+    from .plan import read_proposals
+
+    ws = workspace(area_id)
+    return read_proposals(ws.proposals, ws.proposal_states) if ws.proposals.is_file() else None
+
+
+def decide(area_id: str, proposal_id: str, state: str, lon: float | None = None, lat: float | None = None) -> None:
+    """Save the planner's decision on one proposal in the workspace (:func:`geo.plan.save_proposal_state`)."""
+    from .plan import save_proposal_state
+
+    save_proposal_state(workspace(area_id).proposal_states, proposal_id, state, lon=lon, lat=lat)
+
+
+def plan_shares(before: Any, after: Any, category: str) -> pd.DataFrame:
+    """Per 街道 for ``category``: buildings covered and share before and after the plan, and the gain."""
+    key = ["subdistrict", "category"]
+    b = before.coverage.subdistricts
+    a = after.coverage.subdistricts
+    t = b[key + ["buildings", "share_buildings_covered"]].merge(
+        a[key + ["share_buildings_covered"]], on=key, suffixes=("_before", "_after"))
+    t = t[(t["category"] == category) & (t["buildings"] > 0)]
+    out = pd.DataFrame({"subdistrict": t["subdistrict"], "share_before": t["share_buildings_covered_before"],
+                        "share_after": t["share_buildings_covered_after"]})
+    out["gain"] = out["share_after"] - out["share_before"]
+    return out.reset_index(drop=True)
+
+
+def close_gap(result: Any, boundaries: gpd.GeoDataFrame, category: str) -> pd.DataFrame:
+    """How many new facilities would close this category's gap in each 街道 (set covering on the shown result)."""
+    from .plan import lscp_reference
+
+    sub = result.coverage.subdistricts
+    with_homes = set(sub.loc[(sub["category"] == category) & (sub["buildings"] > 0), "subdistrict"])
+    b = boundaries[boundaries["subdistrict"].isin(with_homes)]
+    return lscp_reference(result.distances, b, result.study.thresholds_m(), (category,))
+
+
+def plan_outputs(study: Any, area_id: str) -> Any:
+    """The plan's part of the exports (:class:`geo.report.PlanOutputs`) for the study on screen, None without proposals.
+
+    Before and after are the study's two scenarios; the proposals count as the study's siting layer does
+    (accepted and moved ones).
+    """
+    from .plan import COUNTING_STATES, PLAN_STATUSES, plan_table
+    from .report import PlanOutputs
+
+    props = proposals(area_id)
+    if props is None:
+        return None
+    before, after = run(study.replace(include_planned=False)), run(study.replace(include_planned=True))
+    f = after.facilities
+    planned = f[f["status"].isin(PLAN_STATUSES) & (f["source"] != "siting")]
+    table = plan_table(before.coverage, after.coverage, props[props["state"].isin(COUNTING_STATES)], planned,
+                       after.inputs.boundaries, None)
+    return PlanOutputs(table, props, before.coverage.buildings)

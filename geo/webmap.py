@@ -85,7 +85,8 @@ UNREACHABLE_COLOR = "#9e9e9e"
 # one colour per category (tab10 + one), stable order of the taxonomy table
 _TAB = [to_hex(c) for c in colormaps["tab10"](np.arange(10))] + ["#17becf"]
 CATEGORY_COLORS: dict[str, str] = {k: _TAB[i % len(_TAB)] for i, k in enumerate(CATEGORY_KEYS)}
-SOURCE_STROKE: dict[str, str] = {"osm": "#444444", "official": "#000000", "text": "#1565c0", "manual": "#d81b60"}
+SOURCE_STROKE: dict[str, str] = {"osm": "#444444", "official": "#000000", "text": "#1565c0", "manual": "#d81b60",
+                                 "siting": "#6a1b9a"}
 
 
 # --------------------------------------------------------------------------- assets
@@ -789,7 +790,7 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
         "color": [SOURCE_STROKE.get(s, "#444444") for s in source],
         "fillOpacity": np.where(planned, 0.15, 0.9),
         "dashArray": np.array(["3 3" if p else None for p in planned], dtype=object),
-        "weight": np.where(source.isin(["official", "manual", "text"]).to_numpy(), 2.5, 1.0),
+        "weight": np.where(source.isin(["official", "manual", "text", "siting"]).to_numpy(), 2.5, 1.0),
     }
     props = {
         "name": f["name"].fillna("").astype(str).to_numpy() if "name" in f else np.full(len(f), ""),
@@ -1021,3 +1022,42 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
     add_boundaries(m, boundaries, lang=lang, store=store)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
+
+
+#: Marker colour of a siting proposal by the planner's decision (geo.plan.PROPOSAL_STATES).
+PROPOSAL_COLORS: dict[str, str] = {"proposed": "#6a1b9a", "accepted": "#2e7d32", "moved": "#ef6c00",
+                                   "dropped": "#9e9e9e"}
+
+
+def add_proposals(m: folium.Map | folium.FeatureGroup, proposals: gpd.GeoDataFrame | None, *,
+                  lang: str = "zh") -> None:
+    """Siting proposals as numbered square markers (number = position in the list), coloured by decision.
+
+    The tooltip gives the facility of the text, the category, its rank in its request and the buildings it
+    newly covers; dropped proposals are grey.
+    """
+    if proposals is None or not len(proposals):
+        return
+    from .plan import PROPOSAL_STATES
+
+    zh = lang == "zh"
+    p = _wgs(proposals)
+    group = folium.FeatureGroup(name="选址建议" if zh else "Proposed sites")
+    for n, (_, r) in enumerate(p.iterrows(), start=1):
+        state = str(r.get("state") or "proposed")
+        color = PROPOSAL_COLORS.get(state, PROPOSAL_COLORS["proposed"])
+        gain = r.get("buildings_newly_covered")
+        gain_text = "" if gain is None or pd.isna(gain) else f"{int(gain)}"
+        what = str(r.get("mention_name") or "") or label(str(r["category"]), lang)
+        tip = (f"#{n} {what}（{label(str(r['category']), lang)}）· 排名 {r.get('rank')} · 新覆盖 {gain_text} 栋 · "
+               f"{PROPOSAL_STATES.get(state, (state, state))[0]}" if zh else
+               f"#{n} {what} ({label(str(r['category']), lang)}) · rank {r.get('rank')} · newly covers {gain_text} "
+               f"buildings · {PROPOSAL_STATES.get(state, (state, state))[1]}")
+        html = (f'<div class="lc-proposal lc-proposal-{state}" data-proposal="{n}" style="background:{color};'
+                'color:white;font:bold 11px sans-serif;width:20px;height:20px;line-height:20px;text-align:center;'
+                f'border:2px solid white;box-shadow:0 0 3px #000;">{n}</div>')
+        pt = r.geometry.representative_point()
+        folium.Marker([pt.y, pt.x], icon=folium.DivIcon(html=html, icon_size=(24, 24),
+                                                                          icon_anchor=(12, 12)),
+                      tooltip=tip).add_to(group)
+    group.add_to(m)

@@ -7,6 +7,8 @@ it that ``prepare`` never touches::
     <data>/workspaces/<area>/
         corrections.csv          geocoding corrections (re-applied on every run)
         corrections.prev.csv     the version before the last save
+        proposals.csv            siting proposals of the plan (geo.plan)
+        proposal_states.csv      the planner's decisions on them (accepted / moved / dropped)
         uploads/<hash>-<name>    uploaded official lists and texts (by content: one copy each)
         studies/<name>.json      saved studies (geo.study.Study)
 
@@ -283,6 +285,16 @@ class Workspace:
     @property
     def corrections(self) -> Path:
         return self.root / "corrections.csv"
+
+    @property
+    def proposals(self) -> Path:
+        """Siting proposals of the plan (:func:`geo.plan.write_proposals`)."""
+        return self.root / "proposals.csv"
+
+    @property
+    def proposal_states(self) -> Path:
+        """The planner's decisions on them: accepted, moved (with coordinates), dropped."""
+        return self.root / "proposal_states.csv"
 
     @property
     def uploads(self) -> Path:

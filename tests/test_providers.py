@@ -438,7 +438,7 @@ def test_app_provider_choice_and_password_key(material, monkeypatch, typed_key):
     material.run()
     material.button(key="extract").click().run()
     assert not material.exception, [e.value for e in material.exception]
-    geo_df = material.session_state["geocoded"].set_index("name")
+    geo_df = material.session_state["geocoded"]["xinjiangwan"].set_index("name")
     calls = [c for s in sessions for c in s.calls]
     if typed_key:
         assert geo_df.loc[GOOD, "match_status"] == "matched" and geo_df.loc[GOOD, "provider"] == "amap"
