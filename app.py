@@ -533,7 +533,7 @@ def material_view() -> None:
 def plan_view() -> None:
     """规划方案: proposals for the texts' planned facilities, accept / move / drop, before and after side by side."""
     st.caption(t("plan_caption", lang, path=str(ui.workspace(area_id).root)))
-    mentions = ui.plan_mentions(study, st.session_state.get("geocoded"), area_id)
+    mentions = ui.plan_mentions(study, geocoded.get(area_id), area_id)
     if mentions is None:
         st.info(t("plan_no_texts", lang))
     elif st.button(t("plan_make", lang), key="plan_make"):
