@@ -161,3 +161,19 @@ def test_study_weighting_validation():
     s = Study(area="a", persons_per_household=2.5, m2_per_person=30)
     assert Study.from_dict(json.loads(s.to_json())) == s
     assert Study.from_dict({"area": "a"}).persons_per_household == 2.32  # a study saved before weighting
+
+
+def test_default_area_is_counted_and_unchanged(prepared_data_dir):
+    """The real default area has no population, household or levels data: summarize's table, 'counted' stated."""
+    from geo import report
+
+    study = Study(area=str(prepared_data_dir / "areas" / "xinjiangwan"))
+    res = run_study(study)
+    expected = summarize(res.distances, res.inputs.boundaries, thresholds=study.thresholds_m(),
+                         speed_m_per_min=study.speed).subdistricts
+    assert_frame_equal(res.coverage.subdistricts, expected)
+    assert list(res.coverage.subdistricts.columns) == BASE_COLUMNS
+    assert res.params["demand_weighting"]["method"] == "count"
+    assert res.params["demand_weighting"]["total"] == len(res.coverage.buildings)
+    params = report.params_table(res.outputs(), "zh")
+    assert params["value"].eq("按建筑栋数计（无人口、户数或层数信息）").sum() == 1
