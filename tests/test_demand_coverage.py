@@ -177,3 +177,24 @@ def test_default_area_is_counted_and_unchanged(prepared_data_dir):
     assert res.params["demand_weighting"]["total"] == len(res.coverage.buildings)
     params = report.params_table(res.outputs(), "zh")
     assert params["value"].eq("按建筑栋数计（无人口、户数或层数信息）").sum() == 1
+
+
+def test_weights_computed_once_per_inputs(tmp_path, monkeypatch):
+    """The app re-thresholds without re-weighting; a new persons-per-household weighs again."""
+    import geo.study as gs
+
+    calls = []
+    real = gs.demand_weights
+    monkeypatch.setattr(gs, "demand_weights", lambda *a, **k: calls.append(k) or real(*a, **k))
+    toy_inputs(tmp_path / "in", 户数=[10, 20, 40, 80])
+    f = tmp_path / "in"
+    study = Study(network=str(f / "roads.gpkg"), buildings=str(f / "homes.gpkg"), boundaries=str(f / "bnd.geojson"),
+                  layers=(FacilityLayer.of_file("table", f / "facilities.csv"),), thresholds={"park": Threshold(300)})
+    cache = StudyCache()
+    run_study(study, cache=cache)
+    wider = run_study(study.replace(thresholds={"park": Threshold(600)}), cache=cache)
+    assert len(calls) == 1
+    park = wider.coverage.subdistricts.set_index(["subdistrict", "category"]).loc[("甲街道", "park")]
+    assert park["residents_covered"] == pytest.approx((10 + 20 + 40) * 2.32)  # 600 m reaches x = 500 too
+    run_study(study.replace(persons_per_household=3.0), cache=cache)
+    assert len(calls) == 2 and calls[-1]["persons_per_household"] == 3.0
