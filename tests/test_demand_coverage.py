@@ -150,7 +150,12 @@ def test_weighting_in_xlsx_and_parameters(tmp_path):
     text = "\n".join(str(c) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for c in r if c)
     assert "按人口加权（列“人口”）" in text
     params = report.params_table(outputs, "en")
-    assert params["value"].str.contains("weighted by population").any()  # the PDF's parameter section too
+    assert params["value"].str.contains("weighted by population").any()
+    from pypdf import PdfReader
+
+    pdf = PdfReader(report.to_pdf(outputs, tmp_path / "r.pdf", "zh"))
+    text = "".join(page.extract_text() for page in pdf.pages).replace(" ", "").replace("\n", "")
+    assert text.count("按人口加权") == 2  # the title page and the parameters section
 
 
 def test_study_weighting_validation():
