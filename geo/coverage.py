@@ -51,6 +51,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .errors import InputError, Message, warn
@@ -839,13 +840,13 @@ def _with_columns(gdf: gpd.GeoDataFrame, cols: dict) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=gdf.geometry.name, crs=gdf.crs)
 
 
-def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 100.0) -> shapely.Geometry:
+def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0) -> shapely.Geometry:
     """``union_all(buffer(geoms, radius_m, quad_segs=4))``, the same region, without buffering every edge.
 
     Grid cells whose centre lies within ``radius_m - half diagonal`` of an edge
     are inside the union; an edge whose bounding box grown by ``radius_m`` lies
     in such cells only adds nothing, so only the other edges are buffered and
-    unioned with those cells (on a 515k-edge network: ~1 s instead of ~40 s).
+    unioned with those cells (on a 515k-edge network: ~2 s instead of ~40 s).
     """
     if len(geoms) == 0:
         return shapely.union_all(shapely.buffer(geoms, radius_m, quad_segs=4))
@@ -857,9 +858,10 @@ def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 100.0) -
     reach = radius_m - cell_m * math.sqrt(0.5)
     if reach > 0 and nx * ny <= 4_000_000:
         ix, iy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
-        centres = shapely.points(x0 + (ix.ravel() + 0.5) * cell_m, y0 + (iy.ravel() + 0.5) * cell_m)
-        near = shapely.STRtree(geoms).query(centres, predicate="dwithin", distance=reach)
-        inner.ravel()[np.unique(near[0])] = True
+        centres = np.c_[x0 + (ix.ravel() + 0.5) * cell_m, y0 + (iy.ravel() + 0.5) * cell_m]
+        # a vertex within reach of the centre suffices (the edge through it is at least as close)
+        gap, _ = cKDTree(shapely.get_coordinates(geoms)).query(centres, distance_upper_bound=reach)
+        inner.ravel()[gap <= reach] = True
     # an edge is redundant when every cell its grown bounding box touches is inner (2-D prefix sums)
     csum = np.zeros((nx + 1, ny + 1), np.int64)
     csum[1:, 1:] = inner.cumsum(0).cumsum(1)
