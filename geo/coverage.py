@@ -1131,6 +1131,26 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
     return out, out_en
 
 
+def _memo_labels(dist: Distances, anchor_xy: np.ndarray, label_features: gpd.GeoDataFrame | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_labels`, remembered per anchor point across categories and thresholds.
+
+    A label depends only on its point, and the same gaps (often one building)
+    recur in most categories, so each distinct anchor is labelled once.
+    """
+    memo = dist._cache.setdefault(("labels", id(label_features)), {})
+    keys = list(map(tuple, np.asarray(anchor_xy, float).reshape(-1, 2).tolist()))
+    new = list(dict.fromkeys(k for k in keys if k not in memo))
+    if new:
+        zh, en = _labels(np.array(new, float).reshape(-1, 2), dist.net, label_features)
+        memo.update(zip(new, zip(zh, en)))
+    out = np.empty(len(keys), object)
+    out_en = np.empty(len(keys), object)
+    for i, k in enumerate(keys):
+        out[i], out_en[i] = memo[k]
+    return out, out_en
+
+
 _DIRECTIONS_ZH = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
 _DIRECTIONS_EN = ("E", "NE", "N", "NW", "W", "SW", "S", "SE")
 
@@ -1215,11 +1235,10 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
         street = np.zeros(nlab)
         ue = np.unique(np.stack([lab[e >= 0], e[e >= 0]]), axis=1)
         np.add.at(street, ue[0], unc_len[ue[1]])
-        coords, ci = shapely.get_coordinates(np.asarray(dist.buildings.geometry.values, dtype=object)[unc],
-                                             return_index=True)
-        cl = lab[ci]
-        o = np.argsort(cl, kind="stable")  # shapely wants increasing indices
-        hull = shapely.convex_hull(shapely.multipoints(coords[o], indices=cl[o]))
+        # hull of each cluster's footprints: a collection per cluster (not one Point object per vertex)
+        o = np.argsort(lab, kind="stable")  # shapely wants increasing indices
+        hull = shapely.convex_hull(shapely.geometrycollections(
+            np.asarray(dist.buildings.geometry.values, dtype=object)[unc][o], indices=lab[o]))
         small = ~np.isin(shapely.get_type_id(hull), [3, 6])
         hull[small] = shapely.buffer(hull[small], 10.0)
         first = np.full(nlab, np.iinfo(np.int64).max)
@@ -1257,5 +1276,5 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
             ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
     else:
         anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
-    agg["label"], agg["label_en"] = _labels(anchor, net, label_features)
+    agg["label"], agg["label_en"] = _memo_labels(dist, anchor, label_features)
     return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en", "geometry"]]
