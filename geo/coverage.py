@@ -763,11 +763,18 @@ def assign_subdistrict(xy: np.ndarray, boundaries: gpd.GeoDataFrame | None) -> n
     if n == 0 or len(boundaries) == 0:
         return out
     geoms = np.asarray(boundaries.geometry.values, dtype=object)
-    tree = shapely.STRtree(geoms)
-    pairs = tree.query(shapely.points(xy), predicate="intersects")
-    first, _ = _first_per_input(pairs, n)
-    hit = first >= 0
-    out[hit] = boundaries["subdistrict"].astype(object).to_numpy()[first[hit]]
+    names = boundaries["subdistrict"].astype(object).to_numpy()
+    x, y = np.asarray(xy, float)[:, 0], np.asarray(xy, float)[:, 1]
+    todo = np.ones(n, bool)
+    # boundaries in row order, each tested (prepared, on raw x/y) only on the unassigned points in its box
+    for k, (g, (x0, y0, x1, y1)) in enumerate(zip(geoms, shapely.bounds(geoms))):
+        cand = np.flatnonzero(todo & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        if not len(cand):
+            continue
+        shapely.prepare(g)
+        hit = cand[shapely.intersects_xy(g, x[cand], y[cand])]
+        out[hit] = names[k]
+        todo[hit] = False
     return out
 
 
@@ -981,16 +988,18 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     share = _network_share(dist, b) if b is not None else np.full(1, np.nan)
     rows = []
     length_km = ei.length_m / 1000.0
+    in_edges = [ssub == s for s in subs]  # once, not per category: object comparisons over every edge
+    in_bld = [bsub == s for s in subs] if bgdf is not None else []
     for c in dist.categories:
         fsub = _facility_subdistricts(dist, c, b)
         for j, s in enumerate(subs):
-            in_e = ssub == s
+            in_e = in_edges[j]
             km = float(length_km[in_e].sum())
             km_cov = float(covered[c][in_e].sum() / 1000.0)
             row = {"subdistrict": s, "category": c, "threshold_m": th[c], "threshold_min": th[c] / speed_m_per_min,
                    "facilities": int((fsub == s).sum())}
             if bgdf is not None:
-                in_b = bsub == s
+                in_b = in_bld[j]
                 d = dist.building_dist[c][in_b]
                 nb = int(in_b.sum())
                 cov = int((d <= th[c]).sum())
