@@ -1201,6 +1201,24 @@ def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
     return dist._cache[key]
 
 
+def _hulls(geoms: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+    """Convex hull of each cluster's footprints (``cluster`` sorted, 0..k-1); points and lines grown by 10 m."""
+    hull = shapely.convex_hull(shapely.geometrycollections(geoms, indices=cluster))
+    small = ~np.isin(shapely.get_type_id(hull), [3, 6])
+    hull[small] = shapely.buffer(hull[small], 10.0)
+    return hull
+
+
+def _single_hulls(dist: Distances) -> tuple[np.ndarray, np.ndarray]:
+    """Per building: the hull of a one-building gap cluster and its anchor point (cached)."""
+    if "single_hulls" not in dist._cache:
+        assert dist.buildings is not None
+        geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
+        hull = _hulls(geoms, np.arange(len(geoms)))
+        dist._cache["single_hulls"] = (hull, shapely.get_coordinates(shapely.point_on_surface(hull)))
+    return dist._cache["single_hulls"]
+
+
 def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float) -> gpd.GeoDataFrame:
     net = dist.net
     frames = []
@@ -1242,18 +1260,32 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
         e = dist.building_snap.edge[unc]
         unc_len = ei.length_m - covered
         street = np.zeros(nlab)
-        ue = np.unique(np.stack([lab[e >= 0], e[e >= 0]]), axis=1)
-        np.add.at(street, ue[0], unc_len[ue[1]])
-        # hull of each cluster's footprints: a collection per cluster (not one Point object per vertex)
-        o = np.argsort(lab, kind="stable")  # shapely wants increasing indices
-        hull = shapely.convex_hull(shapely.geometrycollections(
-            np.asarray(dist.buildings.geometry.values, dtype=object)[unc][o], indices=lab[o]))
-        small = ~np.isin(shapely.get_type_id(hull), [3, 6])
-        hull[small] = shapely.buffer(hull[small], 10.0)
+        ne = max(1, len(unc_len))  # distinct (cluster, edge) pairs in (cluster, edge) order, as 1-D keys
+        ue = np.unique(lab[e >= 0].astype(np.int64) * ne + e[e >= 0])
+        np.add.at(street, ue // ne, unc_len[ue % ne])
+        # one-building clusters (most of them) reuse that building's cached hull and anchor
+        size = np.bincount(lab, minlength=nlab)
+        one = size == 1
+        member = np.empty(nlab, np.int64)
+        member[lab] = unc
+        single_hull, single_xy = _single_hulls(dist)
+        hull = np.empty(nlab, object)
+        hull[one] = single_hull[member[one]]
+        anchor_xy = np.full((nlab, 2), np.nan)
+        anchor_xy[one] = single_xy[member[one]]
+        many = ~one
+        if many.any():
+            inm = many[lab]
+            sub_lab, sub_b = lab[inm], unc[inm]
+            o = np.argsort(sub_lab, kind="stable")  # shapely wants increasing indices
+            new_id = np.cumsum(many) - 1
+            h = _hulls(np.asarray(dist.buildings.geometry.values, dtype=object)[sub_b][o], new_id[sub_lab][o])
+            hull[many] = h
+            anchor_xy[many] = shapely.get_coordinates(shapely.point_on_surface(h))
         first = np.full(nlab, np.iinfo(np.int64).max)
         np.minimum.at(first, lab, unc)
-        agg = gpd.GeoDataFrame({"first": first,
-                                "n_buildings": np.bincount(lab, minlength=nlab), "street_m": street},
+        agg = gpd.GeoDataFrame({"first": first, "n_buildings": size, "street_m": street,
+                                "_ax": anchor_xy[:, 0], "_ay": anchor_xy[:, 1]},
                                geometry=hull, crs=net.crs)
         agg["kind"] = "buildings"
     else:
@@ -1283,7 +1315,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
     if "anchor_edge" in agg:  # midpoint of the cluster's most uncovered street
         anchor = shapely.get_coordinates(shapely.line_interpolate_point(
             ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
-    else:
-        anchor = shapely.get_coordinates(shapely.point_on_surface(np.asarray(agg.geometry.values, dtype=object)))
+    else:  # point on the cluster's hull, computed above
+        anchor = agg[["_ax", "_ay"]].to_numpy(float)
     agg["label"], agg["label_en"] = _memo_labels(dist, anchor, label_features)
     return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en", "geometry"]]
