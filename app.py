@@ -270,7 +270,8 @@ SHARE_COLS = ("share_buildings_covered", "share_street_covered", "network_share_
               "share_500m", "share_served")
 # display formats: minutes with one decimal, km with two, metres whole
 NUM_FORMATS = {"threshold_m": "%.0f", "threshold_min": "%.1f", "street_km": "%.2f", "street_km_covered": "%.2f",
-               "street_m": "%.0f", "area_m2": "%.0f"}
+               "street_m": "%.0f", "area_m2": "%.0f", "residents": "%.0f", "residents_covered": "%.0f",
+               "floor_area_m2": "%.0f", "floor_area_m2_covered": "%.0f"}
 
 
 def sub_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -369,7 +370,12 @@ def map_view() -> None:
                     st.write("• " + w.text(lang))
     sub = ui.in_scope(result.subdistricts, scope)
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
-    cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min"])  # in the title
+    weighting = result.params.get("demand_weighting") or {}
+    if weighting.get("label"):  # which demand weighting the table counts (also plain counts)
+        st.caption(f"{column_label('weighting', lang)}{'：' if lang == 'zh' else ': '}"
+                   f"{weighting['label' if lang == 'zh' else 'label_en']}")
+    cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min", "weighting"],
+                                           errors="ignore")  # in the title and the caption
     st.dataframe(sub_table(cur), hide_index=True, key="sub_table", column_config=num_config(cur))
     with st.expander(t("all_categories", lang)):
         st.dataframe(sub_table(sub), hide_index=True, column_config=num_config(sub))
@@ -533,7 +539,7 @@ def material_view() -> None:
 def plan_view() -> None:
     """规划方案: proposals for the texts' planned facilities, accept / move / drop, before and after side by side."""
     st.caption(t("plan_caption", lang, path=str(ui.workspace(area_id).root)))
-    mentions = ui.plan_mentions(study, st.session_state.get("geocoded"), area_id)
+    mentions = ui.plan_mentions(study, geocoded.get(area_id), area_id)
     if mentions is None:
         st.info(t("plan_no_texts", lang))
     elif st.button(t("plan_make", lang), key="plan_make"):

@@ -51,6 +51,16 @@ def _add_inputs(s: argparse.ArgumentParser) -> None:
     s.add_argument("--boundary-name", help="name column of the boundaries (detected if omitted)")
 
 
+def _add_demand(s: argparse.ArgumentParser) -> None:
+    """The demand-weighting flags shared by ``coverage`` and ``site`` (:func:`geo.demand.demand_weights`)."""
+    s.add_argument("--persons-per-household", type=float, metavar="N",
+                   help="residents per household when demand has a 户数/households column (default: the Shanghai "
+                        "7th-census average, geo.demand.PERSONS_PER_HOUSEHOLD; with --study: the study's)")
+    s.add_argument("--m2-per-person", type=float, metavar="M2",
+                   help="floor area per resident: turns floor-area weights (footprint x levels) into residents "
+                        "(default: none, floor area stays m2; with --study: the study's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     p = argparse.ArgumentParser(prog="lifecircle", description="15分钟社区生活圈步行覆盖分析 / 15-minute life-circle walking coverage")
@@ -83,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"categories: {', '.join(CATEGORY_KEYS)}")
     s.add_argument("--no-planned", action="store_true",
                    help="exclude planned and under-construction facilities (before-the-plan scenario)")
+    _add_demand(s)
     s.add_argument("-o", "--outdir", required=True, help="output directory")
     s.add_argument("--force", action="store_true", help=FORCE_HELP)
 
@@ -102,11 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--solver", choices=["auto", "milp", "greedy"], default="auto",
                    help="auto: greedy then exact MILP (HiGHS) under --time-limit")
     s.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="time limit of the exact solver (s)")
-    s.add_argument("--persons-per-household", type=float, default=2.32, metavar="N",
-                   help="residents per household when demand has a 户数/households column (default 2.32, "
-                        "Shanghai 7th census)")
-    s.add_argument("--m2-per-person", type=float, metavar="M2",
-                   help="floor area per resident: turns floor-area weights (footprint x levels) into residents")
+    _add_demand(s)
     s.add_argument("--lscp", action="store_true",
                    help="also report the fewest sites that would cover every reachable home (set covering)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (sites.csv, sites.gpkg, params.json)")

@@ -14,7 +14,8 @@ about residents. :func:`demand_weights` picks, in this order:
 
 Every result carries :attr:`DemandWeights.description`, the sentence outputs
 print to say which weighting was used. :func:`covered_weights` gives the
-residents covered per subdistrict and category from coverage's building table.
+residents covered per subdistrict and category from coverage's building table;
+:func:`with_weighted_columns` adds them to coverage's per-subdistrict table.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .categories import CATEGORIES
 from .errors import InputError
 from .network import metric_crs
 
-__all__ = ["PERSONS_PER_HOUSEHOLD", "DemandWeights", "covered_weights", "demand_weights"]
+__all__ = ["PERSONS_PER_HOUSEHOLD", "DemandWeights", "covered_weights", "demand_weights", "with_weighted_columns"]
 
 #: Persons per household in Shanghai: 2.32 (上海市第七次全国人口普查主要数据公报, 2020: 平均每个家庭户的人口为2.32人).
 PERSONS_PER_HOUSEHOLD = 2.32
@@ -209,3 +210,34 @@ def covered_weights(buildings: pd.DataFrame, weights: DemandWeights,
                          f"share_{u}_covered": got / tot if tot > 0 else np.nan, "weighting": desc})
     return pd.DataFrame(rows, columns=["subdistrict", "category", "threshold_m", u, f"{u}_covered",
                                        f"share_{u}_covered", "weighting"])
+
+
+def with_weighted_columns(subdistricts: pd.DataFrame, buildings: pd.DataFrame | None, weights: DemandWeights | None,
+                          thresholds: dict[str, float] | None = None, lang: str = "zh") -> pd.DataFrame:
+    """Coverage's per-subdistrict table with ``<unit>, <unit>_covered, share_<unit>_covered`` and ``weighting``
+    after ``share_buildings_covered`` — unchanged when the weights are plain counts (or there are no buildings).
+
+    Parameters
+    ----------
+    subdistricts : DataFrame
+        ``CoverageResult.subdistricts`` (``subdistrict``, ``category`` ...).
+    buildings : DataFrame or None
+        ``CoverageResult.buildings``, the rows ``weights`` belong to.
+    weights : DemandWeights or None
+    thresholds : dict, optional
+        Metres per category, those the table was thresholded at.
+    lang : str
+        Language of the ``weighting`` sentence.
+    """
+    if weights is None or not weights.weighted or buildings is None or not len(subdistricts):
+        return subdistricts
+    u = weights.unit
+    new = [u, f"{u}_covered", f"share_{u}_covered", "weighting"]
+    cov = covered_weights(buildings, weights, thresholds).drop(columns="threshold_m")
+    out = subdistricts.drop(columns=[c for c in new if c in subdistricts.columns]).merge(
+        cov, on=["subdistrict", "category"], how="left", validate="one_to_one")
+    out[[u, f"{u}_covered"]] = out[[u, f"{u}_covered"]].fillna(0.0)  # a subdistrict without demand buildings
+    out["weighting"] = weights.description(lang)
+    cols = [c for c in subdistricts.columns if c not in new]
+    at = cols.index("share_buildings_covered") + 1 if "share_buildings_covered" in cols else len(cols)
+    return out[cols[:at] + new + cols[at:]]

@@ -25,6 +25,7 @@ import pandas as pd
 from .areas import ATTRIBUTION, json_default, quiet_libraries
 from .categories import CATEGORY_KEYS, label
 from .coverage import CoverageResult, named_streets
+from .demand import PERSONS_PER_HOUSEHOLD
 from .errors import InputError, Message
 from .io import as_wgs84, require_file, to_csv_bom
 from .outdir import check_not_input, check_outdir, owned_dir
@@ -144,8 +145,8 @@ def _prepare_outdir(outdir: Path, study: Study, *, force: bool = False) -> None:
 def study_from_args(args: Any) -> Study:
     """The :class:`Study` the ``coverage`` arguments describe (``--study FILE``, or the separate flags)."""
     if getattr(args, "study", None):
-        given = [f for f in ("area", "network", "facilities", "boundaries", "buildings", "threshold", "speed")
-                 if getattr(args, f, None)]
+        given = [f for f in ("area", "network", "facilities", "boundaries", "buildings", "threshold", "speed",
+                             "persons_per_household", "m2_per_person") if getattr(args, f, None) not in (None, [], "")]
         if given or args.no_planned or args.profile != "default":
             raise InputError("--study 已包含全部参数，不能再与 --area/--network/--facilities/--threshold 等同时使用。",
                              "--study holds every parameter; do not combine it with --area/--network/--facilities/"
@@ -160,7 +161,10 @@ def study_from_args(args: Any) -> Study:
                  boundary_name=args.boundary_name or "",
                  buildings=str(Path(args.buildings).resolve()) if args.buildings else "",
                  layers=layers, thresholds=parse_thresholds(args.threshold), profile=args.profile,
-                 speed_m_per_min=args.speed, include_planned=not args.no_planned, lang=args.lang)
+                 speed_m_per_min=args.speed, include_planned=not args.no_planned, lang=args.lang,
+                 persons_per_household=PERSONS_PER_HOUSEHOLD if getattr(args, "persons_per_household", None) is None
+                 else args.persons_per_household,
+                 m2_per_person=getattr(args, "m2_per_person", None))
 
 
 @quiet_libraries
@@ -183,6 +187,8 @@ def cli_coverage(args: Any) -> int:
            "walking coverage (buildings % / street length %; speed {s:g} m/min)").format(s=speed))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(tab.to_string())
+    weighting = result.params["demand_weighting"]
+    print(("需求加权：" if zh else "demand weighting: ") + weighting["label" if zh else "label_en"])
     for w in result.warnings:
         print(("警告：" if zh else "warning: ") + w.text(lang), file=sys.stderr)
     print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -125,7 +124,9 @@ def provider_key(provider: str, key: str | None = None) -> str:
     """The key to use: ``key`` when given (the app's field), else the environment variable, else ``''``."""
     if provider not in PROVIDERS:
         raise ValueError(f"unknown provider {provider!r}; use one of {', '.join(PROVIDERS)}")
-    return (key or os.environ.get(KEY_ENV[provider], "")).strip()
+    from . import settings
+
+    return (key or "").strip() or settings.provider_key(KEY_ENV[provider])
 
 
 def cache_dir() -> Path:

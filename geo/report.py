@@ -140,6 +140,7 @@ _T: dict[str, tuple[str, str]] = {
     "m_per_min": ("米/分钟", "m/min"),
     "sec_thr": ("步行阈值", "Walking thresholds"),
     "sec_walk": ("步行速度", "Walking speed"),
+    "sec_demand": ("需求加权", "Demand weighting"),
     "sec_park": ("公园分级（500米见绿）", "Park classes (500 m green)"),
     "sec_inputs": ("输入数据", "Inputs"),
     "sec_sources": ("数据来源", "Data sources"),
@@ -482,7 +483,16 @@ def _flatten(obj: Any, prefix: str = "", *, compact: bool = False, lang: str = "
 # params.json keys params_table shows in their own sections (or leaves out: crs is the metric CRS as PROJJSON)
 _PARAMS_SHOWN = {"thresholds", "speed_m_per_min", "speed", "profile", "inputs", "warnings", "sources", "standards",
                  "attribution", "speed_source", "crs", "files", "area_name", "name", "study", "scenario",
-                 "threshold_spec", "facility_layers", "facilities_merged", "include_planned", "area_source", "lang"}
+                 "threshold_spec", "facility_layers", "facilities_merged", "include_planned", "area_source", "lang",
+                 "demand_weighting"}
+
+
+def _weighting_text(params: dict, lang: str) -> str:
+    """The demand weighting sentence params.json records ('' for a run from before weighting was recorded)."""
+    w = params.get("demand_weighting")
+    if not isinstance(w, dict):
+        return ""
+    return str(w.get("label" if lang == "zh" else "label_en") or w.get("label") or "")
 
 
 def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
@@ -533,6 +543,9 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
                     sources.get("walking_speed") or params.get("speed_source") or "")
     add(_t("sec_walk", lang), label(outputs.profile, lang),
         f"{speed:.1f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)", str(speed_source))
+    weighting = _weighting_text(params, lang)
+    if weighting:
+        add(_t("sec_demand", lang), column_label("weighting", lang), weighting)
     for pc in PARK_CLASSES:
         add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.cite(lang))
     for k, v in _flatten(params.get("inputs", {})):
@@ -1227,6 +1240,8 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
         meta.append((_t("scenario", lang), f"{_t('scenario_' + scenario['key'], lang)}："
                      f"{_t('scenario_' + scenario['key'] + '_note', lang)}" if lang == "zh" else
                      f"{_t('scenario_' + scenario['key'], lang)}: {_t('scenario_' + scenario['key'] + '_note', lang)}"))
+    if _weighting_text(outputs.params, lang):
+        meta.append((column_label("weighting", lang), _weighting_text(outputs.params, lang)))
     layers = [x for x in outputs.params.get("facility_layers") or [] if isinstance(x, dict)]
     if layers:
         meta.append((_t("sec_layers", lang), "; ".join(f"{x.get('label') or x.get('kind')} ({x.get('features', '')})"

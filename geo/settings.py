@@ -47,3 +47,9 @@ def cjk_font_path() -> Path | None:
     """A CJK font file named by ``LIFECIRCLE_CJK_FONT``, or None when unset."""
     env = _env("LIFECIRCLE_CJK_FONT")
     return Path(env) if env else None
+
+
+def provider_key(env_name: str) -> str:
+    """An online geocoding provider's key from its environment variable ('' when unset)."""
+    return (_env(env_name) or "").strip()
+

@@ -862,6 +862,7 @@ def cli_site(args) -> int:
         # the study (area or network, facility layers, boundaries, scenario) as `coverage` reads it; demand is
         # read here, since it may be points (小区) with population or household columns
         study = study_from_args(argparse.Namespace(**{**vars(args), "threshold": [], "buildings": None,
+                                                      "persons_per_household": None, "m2_per_person": None,
                                                       "profile": getattr(args, "profile", "default"),
                                                       "speed": getattr(args, "speed", None)}))
         # before any work: OUTDIR may be written (no foreign files unless --force) and is none of the inputs
@@ -885,8 +886,10 @@ def cli_site(args) -> int:
         used = used[used["category"] == args.category]  # the same field as coverage's, without the other categories
         progress(0.3, f"{args.category}: distances")
         dist = compute_distances(net, used, buildings, categories=(args.category,))
-        weights = demand_weights(dist.buildings, persons_per_household=args.persons_per_household,
-                                 m2_per_person=args.m2_per_person)
+        weights = demand_weights(dist.buildings,  # the flags, else the study's weighting
+                                 persons_per_household=study.persons_per_household
+                                 if args.persons_per_household is None else args.persons_per_household,
+                                 m2_per_person=study.m2_per_person if args.m2_per_person is None else args.m2_per_person)
         progress(0.6, f"{args.category}: siting {args.count}")
         res = site(dist, args.category, args.count, boundaries=boundaries, subdistrict=args.subdistrict,
                    threshold_m=threshold, candidates=cand, spacing_m=args.spacing, time_limit_s=args.time_limit,

@@ -33,6 +33,7 @@ import shapely
 from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, Distances, compute_distances, summarize
+from .demand import PERSONS_PER_HOUSEHOLD, DemandWeights, demand_weights, with_weighted_columns
 from .errors import InputError, Message, warn
 from .io import as_wgs84
 
@@ -48,6 +49,7 @@ __all__ = [
     "load_inputs",
     "run_study",
     "file_digest",
+    "weighting_params",
 ]
 
 STUDY_VERSION = 1
@@ -222,6 +224,10 @@ class Study:
         Walking profile key (:data:`geo.categories.PROFILES`).
     speed_m_per_min : float or None
         Overrides the profile's speed.
+    persons_per_household, m2_per_person : float
+        Demand weighting (:func:`geo.demand.demand_weights`): residents per
+        household for a 户数 column, and floor area per resident (None: floor
+        area stays m²).
     include_planned : bool
         False is the before-the-plan scenario: ``planned`` and ``building`` (under
         construction) facilities left out (:func:`geo.facilities.filter_scenario`).
@@ -243,6 +249,8 @@ class Study:
     include_planned: bool = True
     lang: str = "zh"
     name: str = ""
+    persons_per_household: float = PERSONS_PER_HOUSEHOLD
+    m2_per_person: float | None = None
 
     def __post_init__(self) -> None:
         if not self.area and not self.network:
@@ -257,6 +265,12 @@ class Study:
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not (math.isfinite(s) and s > 0)):
             raise InputError(f"步行速度必须是正数（米/分钟），得到 {s!r}。",
                              f"walking speed must be a positive number of metres per minute, got {s!r}.")
+        for key in ("persons_per_household", "m2_per_person"):
+            v = getattr(self, key)
+            if v is None and key == "m2_per_person":
+                continue
+            if (isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0)):
+                raise InputError(f"{key} 必须是正数，得到 {v!r}。", f"{key} must be a positive number, got {v!r}.")
         if self.lang not in ("zh", "en"):
             raise InputError(f"语言须为 zh 或 en，得到 {self.lang!r}。", f"the language is zh or en, got {self.lang!r}.")
         bad = [k for k in self.thresholds if k not in CATEGORIES]
@@ -586,6 +600,15 @@ def study_params(study: Study, inputs: StudyInputs, used: gpd.GeoDataFrame) -> d
     }
 
 
+def weighting_params(weights: DemandWeights | None) -> dict:
+    """What params.json records of the demand weighting (also for plain counts, and when there are no buildings)."""
+    if weights is None:
+        return {"method": "none", "unit": "", "label": "无建筑（以道路为需求）", "label_en": "no buildings (streets are the demand)"}
+    return {"method": weights.method, "unit": weights.unit, "column": weights.column, **weights.params,
+            "total": float(weights.weights.sum()), "label": weights.description("zh"),
+            "label_en": weights.description("en")}
+
+
 class StudyCache:
     """Bounded memo of the heavy steps (areas, facility layers, distances) for the app.
 
@@ -678,7 +701,18 @@ def run_study(study: Study, *, cache: StudyCache | None = None,
 
     skey = ("summary", dkey, tuple(sorted(thresholds.items())), study.speed, study.profile, study.lang)
     base = cache.get(skey, summary) if cache else summary()
-    params = {**base.params, **study_params(study, inputs, used), "profile": study.profile}
+
+    def weights() -> DemandWeights | None:
+        b = dist.buildings
+        return None if b is None else demand_weights(b, persons_per_household=study.persons_per_household,
+                                                     m2_per_person=study.m2_per_person)
+
+    wkey = ("weights", dkey, study.persons_per_household, study.m2_per_person)
+    w8 = cache.get(wkey, weights) if cache else weights()
+    base = dataclasses.replace(base, subdistricts=with_weighted_columns(base.subdistricts, base.buildings, w8,
+                                                                        thresholds, study.lang))
+    params = {**base.params, **study_params(study, inputs, used), "profile": study.profile,
+              "demand_weighting": weighting_params(w8)}
     all_warnings = list(dict.fromkeys(warnings + list(base.warnings) + _notes(study)))
     params["warnings"] = [w.to_dict() for w in all_warnings]  # JSON as written to params.json
     result = dataclasses.replace(base, params=params, warnings=all_warnings)

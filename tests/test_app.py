@@ -156,6 +156,8 @@ def test_default_area_loads(app):
     sub = _table(app, "sub_table")
     assert "新江湾城街道" in sub.iloc[:, 0].tolist()
     assert {"建筑覆盖率", "道路覆盖率", "路网覆盖街道面积比例", "不可达建筑数"} <= set(sub.columns)
+    assert "居民数" not in sub.columns  # the default area has no population data: buildings are counted, and said so
+    assert any(c.value == "需求加权方式：按建筑栋数计（无人口、户数或层数信息）" for c in app.caption)
     assert not app.error
 
 
