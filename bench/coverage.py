@@ -12,7 +12,10 @@ this script from the repository root). What is measured, on the same inputs:
     the reached nodes (so only "within threshold", no distances); (b') the same
     on a bare undirected ``nx.Graph`` (networkx's best case) for reference;
 (c) pandana 0.8: ``Network(...)`` (contraction hierarchy), ``precompute``,
-    then per category ``set_pois`` + ``nearest_pois``.
+    then per category ``set_pois`` + ``nearest_pois``;
+(a++) on the synthetic graph, the whole coverage run as ``run_study`` does it
+    (``compute_distances`` + ``summarize``: streets, buildings, subdistricts,
+    gap clusters with geometry and labels), against 10 s and against (a).
 
 Facilities are network nodes (the node nearest to each facility) so the three
 compute the same quantity; every approach is given the facility coordinates and
