@@ -16,6 +16,7 @@ stays the same distance whoever walks it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -65,20 +66,30 @@ LAYER_KINDS: dict[str, tuple[str, str]] = {
 
 
 def file_digest(path: str | Path) -> str:
-    """First 16 hex digits of the SHA-1 of a file (a folder: of its file names, sizes and times)."""
+    """First 16 hex digits of the SHA-1 of a file (a folder: of its file names, sizes and times).
+
+    A file's content is hashed once per (path, size, modification time): the app asks on every rerun.
+    """
     p = Path(path)
-    h = hashlib.sha1()
     if p.is_dir():
+        h = hashlib.sha1()
         for f in sorted(p.rglob("*")):
             if f.is_file():
                 st = f.stat()
                 h.update(f"{f.relative_to(p)}:{st.st_size}:{st.st_mtime_ns}".encode())
-    elif p.is_file():
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    else:
+        return h.hexdigest()[:16]
+    if not p.is_file():
         return ""
+    st = p.stat()
+    return _content_digest(str(p.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _content_digest(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
     return h.hexdigest()[:16]
 
 

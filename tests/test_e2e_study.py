@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 
 import pytest
 from test_e2e import ARGS, ARTIFACTS, CHROMIUM, MAP_IFRAME, _wait_for_map, server  # noqa: F401  (server is a fixture)
@@ -112,4 +111,3 @@ def test_exports_show_what_was_set(server, tmp_path):  # noqa: F811
         assert "老年人步行" in doc and "60" in doc  # the walker
     assert "医疗卫生1000米" not in xlsx_text
     assert "Traceback" not in log.read_text()
-    time.sleep(0)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geo.categories import CATEGORIES
 from geo.cli import main
 from geo.errors import InputError
 from geo.study import FacilityLayer, Study, StudyCache, Threshold, parse_threshold, run_study
@@ -37,7 +38,7 @@ def test_study_round_trip_and_validation(tmp_path):
     back = Study.from_dict(json.loads(s.to_json()))
     assert back == s and back.thresholds["canteen"] == Threshold(8.0, "min")
     assert back.thresholds_m()["canteen"] == 8 * 55.0 and back.thresholds_m()["park"] == 300.0
-    assert back.thresholds_m()["health"] == 1000.0 or back.thresholds_m()["health"] > 0  # taxonomy default
+    assert back.thresholds_m()["health"] == CATEGORIES["health"].threshold_m  # not set: the taxonomy's distance
     assert back.scenario == "before" and back.speed == 55.0
     assert s.facility_layers()[0].kind == "area"  # with an area, its own facilities come first
     p = s.save(tmp_path / "s.json")
