@@ -288,10 +288,11 @@ def survey_subdistrict(subdistrict: str, from_dir: str | Path, district: str | N
         if spec.name == name and (root / spec.roads).exists():
             net_path = root / spec.roads
             bld_path = (root / spec.buildings) if spec.buildings and (root / spec.buildings).exists() else None
+    in_mirror = ("共享数据中已有", "in the shared data")
     layers.append(LayerFound("network", 1 if net_path else 0, str(net_path or ""),
-                             *(("共享数据中已有", "in the shared data") if net_path else ("请提供路网文件", "give a network file"))))
+                             *(in_mirror if net_path else ("请提供路网文件", "give a network file"))))
     layers.append(LayerFound("buildings", 1 if bld_path else 0, str(bld_path or ""),
-                             *(("共享数据中已有", "in the shared data") if bld_path else
+                             *(in_mirror if bld_path else
                                ("可选；没有建筑时以街道长度计算覆盖", "optional; without them coverage is measured on street length"))))
     return Survey(name, dist, root, bnd, kind, facilities, context, layers, net_path, bld_path)
 

@@ -36,6 +36,7 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, Distances, compute_distances, summarize
 from .demand import PERSONS_PER_HOUSEHOLD, DemandWeights, demand_weights, with_weighted_columns
 from .errors import InputError, Message, warn
+from .i18n import UNITS, unit_label
 from .io import as_wgs84
 
 __all__ = [
@@ -54,7 +55,6 @@ __all__ = [
 ]
 
 STUDY_VERSION = 1
-UNITS = {"m": ("米", "m"), "min": ("分钟", "min")}
 
 #: Facility layer kinds: (zh, en) labels.
 LAYER_KINDS: dict[str, tuple[str, str]] = {
@@ -119,7 +119,7 @@ class Threshold:
 
     def text(self, lang: str = "zh") -> str:
         """``500 米`` / ``10 分钟`` / ``500 m`` / ``10 min``."""
-        return f"{self.value:g} {UNITS[self.unit][0 if lang == 'zh' else 1]}"
+        return f"{self.value:g} {unit_label(self.unit, lang)}"
 
     def kind(self, lang: str = "zh") -> str:
         """Which kind of threshold this is, for tables and exports."""

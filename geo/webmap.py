@@ -51,6 +51,7 @@ from matplotlib.colors import to_hex
 
 from .categories import CATEGORY_KEYS, PARK_CLASSES, SOURCES, label
 from .green import park_classes
+from .i18n import column_label
 from .io import WGS84
 
 __all__ = [
@@ -188,7 +189,7 @@ def legend_rows(threshold_m: float, speed_m_per_min: float, lang: str = "zh") ->
         else:
             text = f"> {_fmt_m(a)} m · > {_fmt_min(a / speed_m_per_min)} min"
         rows.append((cols[i], text))
-    rows.append((UNREACHABLE_COLOR, "不可达" if lang == "zh" else "unreachable"))
+    rows.append((UNREACHABLE_COLOR, column_label("unreachable", lang)))
     return rows
 
 
@@ -639,7 +640,7 @@ def _wgs_geoms(geoms: np.ndarray, crs) -> np.ndarray:
 
 
 def _dist_texts(lang: str) -> tuple[str, str]:
-    return (("步行距离(米)", "步行时间(分钟)") if lang == "zh" else ("Walking distance (m)", "Walking time (min)"))
+    return column_label("dist_m", lang), column_label("walk_min", lang)
 
 
 def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *, lang: str = "zh",
@@ -667,8 +668,6 @@ def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: 
     """Subdistrict outlines (no fill), with the name as tooltip."""
     if boundaries is None or len(boundaries) == 0:
         return
-    from .i18n import column_label
-
     fields = [c for c in ("subdistrict", "district") if c in boundaries.columns]
     FastGeoJson(_geom_json(boundaries), name="街道边界" if lang == "zh" else "Subdistricts",
                 base_style={"color": "#263238", "weight": 2.5, "fill": False, "dashArray": "6 4"},
@@ -683,8 +682,6 @@ BUILDING_STYLE = {"color": "#555555", "weight": 0.5, "fillOpacity": 0.75, "fillC
 def street_style(streets: gpd.GeoDataFrame, category: str, threshold_m: float, speed_m_per_min: float,
                  lang: str = "zh") -> tuple[dict, dict, list[str]]:
     """(styles, tooltip props, tooltip aliases) of the streets for one category, threshold and speed."""
-    from .i18n import column_label
-
     col = f"dist_m_{category}"
     d = streets[col].to_numpy(float) if col in streets.columns else np.full(len(streets), np.nan)
     name = streets["name"].fillna("").astype(str).to_numpy() if "name" in streets.columns else np.full(len(d), "")
@@ -705,7 +702,7 @@ def building_style(buildings: gpd.GeoDataFrame, category: str, threshold_m: floa
     ncol = f"nearest_{category}"
     if ncol in buildings.columns:
         props["nearest"] = buildings[ncol].astype(object).to_numpy()
-        aliases.append("最近设施" if lang == "zh" else "Nearest facility")
+        aliases.append(column_label("nearest", lang))
     return {"fillColor": distance_colors(d, threshold_m)}, props, aliases
 
 
@@ -779,8 +776,6 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
         f = f[f["category"].isin(list(categories))]
     if len(f) == 0:
         return
-    from .i18n import column_label
-
     cat = f["category"].astype(str)
     status = f["status"].fillna("existing").astype(str) if "status" in f else pd.Series("existing", index=f.index)
     source = f["source"].fillna("osm").astype(str) if "source" in f else pd.Series("osm", index=f.index)
@@ -808,8 +803,6 @@ def add_gaps(m: folium.Map | folium.FeatureGroup, gaps: gpd.GeoDataFrame | None,
     """Gap clusters highlighted in red, with rank and label as tooltip."""
     if gaps is None or len(gaps) == 0:
         return
-    from .i18n import column_label
-
     g = gaps
     pts = (g.geom_type == "Point").to_numpy()
     if pts.any():  # give point gaps an area so they are visible at any zoom
