@@ -76,6 +76,7 @@ __all__ = [
     "street_style",
     "building_style",
     "green_map",
+    "wgs84_bounds",
     "CATEGORY_COLORS",
 ]
 
@@ -850,7 +851,11 @@ def add_legend(m: folium.Map | folium.FeatureGroup, threshold_m: float, speed_m_
         m.add_child(_Legend(ftitle, srows, kind="dot", position="bottomleft", lang=lang))
 
 
-def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
+def wgs84_bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
+    """``(minx, miny, maxx, maxy)`` in WGS-84 of the first layer that is not empty (None when all are).
+
+    Only the bounding box is projected, not every feature.
+    """
     for layer in layers:
         if layer is not None and len(layer):
             b = layer.total_bounds
@@ -873,7 +878,7 @@ def coverage_base(*, streets: gpd.GeoDataFrame | None = None, boundaries: gpd.Ge
     only the overlay, so the browser keeps the map, its 9,000 shapes and the
     planner's view when a parameter changes.
     """
-    m = base_map(_bounds(boundaries, streets, buildings, facilities), assets=assets,
+    m = base_map(wgs84_bounds(boundaries, streets, buildings, facilities), assets=assets,
                  online_tiles=online_tiles, lang=lang, height=height)
     add_context(m, context, lang=lang, store=store)
     if buildings is not None and len(buildings):
@@ -974,7 +979,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
         (>= 0.2 ha, any GB/T 50563 class); NaN when none is reachable. Buildings
         are drawn as within 300 m, 300-500 m, or outside 500 m.
     """
-    m = base_map(_bounds(boundaries, buildings, parks), assets=assets, online_tiles=online_tiles,
+    m = base_map(wgs84_bounds(boundaries, buildings, parks), assets=assets, online_tiles=online_tiles,
                  lang=lang, height=height)
     add_context(m, context, lang=lang, skip=("parks",), store=store)
     if parks is not None and len(parks):
