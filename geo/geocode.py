@@ -983,6 +983,8 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
 def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] [--provider P]
     -o OUT``."""
+    from .i18n import t
+
     zh = getattr(args, "lang", "zh") == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
@@ -1018,7 +1020,7 @@ def cli_geocode(args) -> int:
         print("提示：未提供 --boundaries，匹配未限定区/街道范围。" if zh else
               "note: no --boundaries given, matches are not scoped to districts or subdistricts.")
     if geocoded.attrs.get("provider_error"):
-        print(("警告：" if zh else "warning: ") + geocoded.attrs["provider_error"].text("zh" if zh else "en"),
+        print(t("cli_warning", "zh" if zh else "en") + geocoded.attrs["provider_error"].text("zh" if zh else "en"),
               file=sys.stderr)
     unmatched = geocoded.loc[geocoded["match_status"] == "unmatched", "name"]
     if len(unmatched):

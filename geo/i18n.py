@@ -321,6 +321,11 @@ UI: dict[str, tuple[str, str]] = {
     "export_scenario": ("情景：{scenario}。设施来源：{layers}。", "Scenario: {scenario}. Facility sources: {layers}."),
     "footer": ("地图数据 © OpenStreetMap contributors（ODbL）。本页用时 {seconds:.2f} 秒。",
                "Map data © OpenStreetMap contributors (ODbL). Page built in {seconds:.2f} s."),
+    # the command line (geo/cli.py and the cli_* functions): line prefixes and the closing line
+    "cli_error": ("错误", "error"),
+    "cli_warning": ("警告：", "warning: "),
+    "cli_note": ("注意：", "note: "),
+    "cli_written": ("已写入 {o}", "written to {o}"),
 }
 
 

@@ -27,6 +27,7 @@ from .categories import CATEGORY_KEYS, label
 from .coverage import CoverageResult, named_streets
 from .demand import PERSONS_PER_HOUSEHOLD
 from .errors import InputError, Message
+from .i18n import t
 from .io import as_wgs84, gpkg_safe, require_file, to_csv_bom
 from .outdir import check_not_input, check_outdir, owned_dir
 from .progress import stderr_progress
@@ -178,7 +179,7 @@ def cli_coverage(args: Any) -> int:
     weighting = result.params["demand_weighting"]
     print(("需求加权：" if zh else "demand weighting: ") + weighting["label" if zh else "label_en"])
     for w in result.warnings:
-        print(("警告：" if zh else "warning: ") + w.text(lang), file=sys.stderr)
-    print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
+        print(t("cli_warning", lang) + w.text(lang), file=sys.stderr)
+    print(t("cli_written", lang, o=outdir))
     print(ATTRIBUTION)
     return 0

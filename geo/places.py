@@ -33,6 +33,7 @@ import shapely
 
 from .errors import InputError, Message, warn
 from .geocode import bilingual_reason  # the geocode table's reason format
+from .i18n import t
 from .names import nfkc
 from .providers import Place, Provider, ProviderError
 
@@ -537,7 +538,7 @@ def cli_locate(args) -> int:
     zh = lang == "zh"
     for w in [fac.attrs.get("provider_error"), *fac.attrs.get("warnings", [])]:
         if w:
-            print(("警告：" if zh else "warning: ") + Message.coerce(w).text(lang), file=sys.stderr)
+            print(t("cli_warning", lang) + Message.coerce(w).text(lang), file=sys.stderr)
     n_addr = fac.attrs.get("located_by_address", 0)
     print(f"{len(fac)} 个设施（其中 {n_addr} 个按地址定位），{len(missing)} 行未定位 → {out}" if zh else
           f"{len(fac)} facilities ({n_addr} located by address), {len(missing)} rows not located → {out}")

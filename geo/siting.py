@@ -64,6 +64,7 @@ from .coverage import (
 )
 from .demand import DemandWeights, demand_weights
 from .errors import InputError, Message, warn
+from .i18n import t
 from .io import align_crs
 
 __all__ = [
@@ -924,10 +925,10 @@ def cli_site(args) -> int:
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(pd.DataFrame(res.sites[SITE_COLUMNS]).to_string(index=False))
         for n in res.notes:
-            print(("注意：" if zh else "note: ") + n.text(lang))
+            print(t("cli_note", lang) + n.text(lang))
         for w in params["warnings"]:
-            print(("警告：" if zh else "warning: ") + Message.coerce(w).text(lang), file=sys.stderr)
-        print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
+            print(t("cli_warning", lang) + Message.coerce(w).text(lang), file=sys.stderr)
+        print(t("cli_written", lang, o=outdir))
         print(ATTRIBUTION)
         return 0
 

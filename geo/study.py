@@ -574,7 +574,7 @@ def _notes(study: Study) -> list[Message]:
         return []
     speed = study.speed
     parts = {lg: [f"{label(c, lg)} {study.threshold(c).text(lg)} = {study.threshold(c).metres(speed):.0f}" +
-                  (" 米" if lg == "zh" else " m") for c in timed] for lg in ("zh", "en")}
+                  f" {unit_label('m', lg)}" for c in timed] for lg in ("zh", "en")}
     return [warn(f"按步行时间设定的阈值随步速换算为距离（{speed:g} 米/分钟，{label(study.profile, 'zh')}）："
                  f"{'；'.join(parts['zh'])}。步速越慢，同样分钟数走得越近，覆盖率随之降低。",
                  f"walking-time thresholds become distances at the walking speed ({speed:g} m/min, "

@@ -51,7 +51,7 @@ from matplotlib.colors import to_hex
 
 from .categories import CATEGORY_KEYS, PARK_CLASSES, SOURCES, label
 from .green import park_classes
-from .i18n import column_label
+from .i18n import column_label, t
 from .io import WGS84
 
 __all__ = [
@@ -993,7 +993,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
         small = "<0.2公顷（不计入）" if lang == "zh" else "< 0.2 ha (not counted)"
         props = {"name": p["name"].fillna("").astype(str).to_numpy() if "name" in p.columns else np.full(len(p), ""),
                  "class": [names.get(k, small) for k in klass]}
-        aliases = ["名称" if lang == "zh" else "Name", "规模等级" if lang == "zh" else "Size class"]
+        aliases = [column_label("name", lang), "规模等级" if lang == "zh" else "Size class"]
         if "area_m2" in p.columns:
             props["area_ha"] = np.round(p["area_m2"].to_numpy(float) / 1e4, 2)
             aliases.append("面积(公顷)" if lang == "zh" else "Area (ha)")
@@ -1016,7 +1016,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
                     store=store).add_to(m)
     rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
     rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
-    m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot", lang=lang))
+    m.add_child(_Legend(t("view_green", lang), rows, kind="dot", lang=lang))
     add_boundaries(m, boundaries, lang=lang, store=store)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
