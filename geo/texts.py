@@ -1471,8 +1471,6 @@ def cli_extract(args) -> int:
     """
     import sys
 
-    from .i18n import t
-
     lang = getattr(args, "lang", "zh")
     out = Path(args.output)
     if out.suffix.lower() != ".csv":
@@ -1488,7 +1486,7 @@ def cli_extract(args) -> int:
     else:
         df = extract_files(args.texts, errors="collect")
         problems = df.attrs.pop("problems", [])
-    word = t("cli_error", lang)
+    word = "错误" if lang == "zh" else "error"
     for exc in problems:
         print(f"lifecircle extract: {word}: {exc.message(lang)}", file=sys.stderr)
     if problems and len(problems) == len(args.texts):
