@@ -1326,5 +1326,5 @@ def cli_report(args: Any) -> int:
     # a report inside a coverage OUTDIR is kept when coverage re-runs
     register_output(out, "report", legacy if out.parent.resolve() == src.resolve() else None)
     size = out.stat().st_size / 1024
-    print(f"已写出 {out} ({size:.0f} KB)" if lang == "zh" else f"wrote {out} ({size:.0f} KB)")
+    print(f"{t('cli_written', lang, o=out)} ({size:.0f} KB)")
     return 0
