@@ -1,8 +1,11 @@
-"""Display text in Chinese (first) and English: column headers and UI strings.
+"""Display text in Chinese (first) and English: the one home of the zh/en strings people read.
 
-Category, profile, status and source labels come from :mod:`geo.categories`;
-this table holds everything else a person reads, so the app, the XLSX/PDF
-report and the CLI summary share one wording.
+``COLUMNS`` heads the tables' columns (:func:`column_label`), ``UI`` holds the
+app's and the command line's strings, ``REPORT`` the XLSX/PDF report's prose and
+sheet titles; :func:`t` looks a key up in either. Category, profile, status and
+source labels come from :mod:`geo.categories`; a warning raised inline stays a
+bilingual :class:`geo.errors.Message`. One text is written once: the app, the
+report and the CLI summary share one wording (``tests/test_i18n.py`` checks it).
 """
 
 from __future__ import annotations
