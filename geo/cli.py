@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .categories import CATEGORY_KEYS, PROFILES
 from .errors import LifecircleError, os_error
+from .i18n import t
 from .settings import user_cache_dir
 
 __all__ = ["build_parser", "main"]
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lifecircle`` console script."""
     args = build_parser().parse_args(argv)
     module, func = HANDLERS[args.command].split(":")
-    word = "错误" if args.lang == "zh" else "error"
+    word = t("cli_error", args.lang)
     try:
         from .io import clean_stale_temp
 

@@ -47,7 +47,7 @@ from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, SCENARIO_STATUSES, label
 from .coverage import CoverageResult, compute_distances, summarize
 from .errors import InputError, Message
-from .io import as_wgs84, to_csv_bom
+from .io import as_wgs84, gpkg_safe, to_csv_bom
 
 __all__ = [
     "COUNTING_STATES",
@@ -549,10 +549,10 @@ def _read_plan_mentions(paths: list[str]) -> pd.DataFrame:
 
 def _workspace_of(area: str) -> Any:
     """The area's workspace, read only: never created by the CLI."""
-    from .workspace import Workspace, _safe_name
+    from .workspace import Workspace, safe_name
 
     p = Path(area).resolve()
-    return Workspace(p.parent.parent / "workspaces" / _safe_name(p.name))
+    return Workspace(p.parent.parent / "workspaces" / safe_name(p.name))
 
 
 def _table_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -582,7 +582,7 @@ def cli_plan(args: Any) -> int:
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .geocode import apply_corrections, area_candidates, geocode_mentions
     from .outdir import check_not_input, check_outdir, owned_dir
-    from .pipeline import _gpkg_safe, study_from_args
+    from .pipeline import study_from_args
     from .progress import stderr_progress
     from .study import load_inputs
 
@@ -618,7 +618,7 @@ def cli_plan(args: Any) -> int:
         with owned_dir(outdir, "plan", PLAN_FILES, force=args.force) as tmp:
             to_csv_bom(res.table, tmp / "plan.csv")
             to_csv_bom(pd.DataFrame(sites.drop(columns="geometry")), tmp / "sites.csv")
-            _gpkg_safe(sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
+            gpkg_safe(sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
             to_csv_bom(res.requests, tmp / "requests.csv")
             (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
                                              encoding="utf-8")
