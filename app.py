@@ -202,7 +202,8 @@ def area_view() -> None:
 
 
 if area is None:
-    area_view()
+    with ui.guard(t("view_area", lang), lang):
+        area_view()
     st.stop()
 
 # ----------------------------------------------------------------------------- the study: every parameter in one value
@@ -255,11 +256,9 @@ ui.sync_siting_layer(layers, area_id, lang)  # the workspace's proposals, with t
 study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
               profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
               speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
-try:
-    with st.spinner(t("computing", lang)):
-        run = ui.run(study)
-except LifecircleError as exc:
-    show_error(exc)
+with ui.guard(t("computing", lang), lang) as computed, st.spinner(t("computing", lang)):
+    run = ui.run(study)
+if computed.failed:
     st.stop()
 result, facilities, dist = run.coverage, run.facilities, run.distances
 assets = ui.leaflet_url()
@@ -308,7 +307,7 @@ def summary_strip() -> None:
                           covered=fmt.format(row["covered"]), total=fmt.format(row["total"])))
 
 
-with strip:
+with strip, ui.guard(t("summary_strip", lang), lang):
     summary_strip()
 
 
@@ -681,6 +680,8 @@ def export_view() -> None:
     study_box()
 
 
-{"map": map_view, "green": green_view, "material": material_view, "plan": plan_view, "area": area_view,
- "export": export_view}[view]()
+VIEW_FUNCTIONS = {"map": map_view, "green": green_view, "material": material_view, "plan": plan_view,
+                  "area": area_view, "export": export_view}
+with ui.guard(t(f"view_{view}", lang), lang):  # a bug in a view: one line and the log file, the page stays usable
+    VIEW_FUNCTIONS[view]()
 st.caption(t("footer", lang, seconds=time.perf_counter() - T0))

@@ -163,6 +163,14 @@ UI: dict[str, tuple[str, str]] = {
     "view_material": ("我的资料", "My material"),
     "view_area": ("研究区", "Study area"),
     "view_export": ("导出", "Export"),
+    "view_failed": ("“{view}”出错了（程序内部错误：{what}）。您的文件和工作区未被改动，其他视图和侧栏仍可使用；"
+                    "详细信息已写入 {log}，请把该文件发给维护者。",
+                    "“{view}” failed (an internal error: {what}). Your files and workspace are untouched and the "
+                    "sidebar and other views still work; the details are in {log}: please send that file to the "
+                    "maintainers."),
+    "summary_strip": ("概览", "Summary"),
+    "texts_failed": ("{n} 个文本未能读取（其余文本已提取并匹配）：", "{n} text(s) could not be read (the others were "
+                     "extracted and matched):"),
     "area_subdistrict": ("另一个街道（离线，三步）", "Another 街道, offline, in three steps"),
     "step1_district": ("第 1 步：区", "Step 1: district"),
     "step1_subdistrict": ("第 1 步：街道/镇", "Step 1: 街道 / town"),

@@ -10,7 +10,9 @@ and turns uploads into files the API can read.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from .errors import InputError
+from .errors import InputError, LifecircleError, error_summary, log_traceback, os_error
 from .io import clean_stale_temp, make_temp_dir, temp_dir
 from .limits import MAX_UPLOAD_MB, check_zip
 from .settings import REPO, data_dir, data_dir_is_set
@@ -36,6 +38,8 @@ __all__ = [
     "load_area",
     "run",
     "workspace",
+    "Guard",
+    "guard",
     "check_upload",
     "keep_upload",
     "save_upload",
@@ -46,6 +50,55 @@ __all__ = [
 
 DEFAULT_AREA = "xinjiangwan"
 ZIP_TYPES = (".docx", ".xlsx", ".xlsm", ".zip")  # zip containers: checked for bombs before they are saved
+
+
+@dataclass
+class Guard:
+    """What :func:`guard` saw: ``failed`` once the guarded block raised (and its one line was shown)."""
+
+    failed: bool = False
+
+
+@contextmanager
+def guard(what: str, lang: str) -> Iterator[Guard]:
+    """Run one part of the page (a view) so that nothing it raises reaches the planner as a traceback.
+
+    A :class:`~geo.errors.LifecircleError` is its own one line (``st.error``),
+    an ``OSError`` the one line of :func:`geo.errors.os_error`; anything else
+    is a bug: its traceback goes to the log file of
+    :func:`geo.errors.log_traceback` (the CLI's) and ``st.error`` says, in
+    ``lang``, what failed, that the planner's files are untouched and where
+    the log is. The rest of the page (sidebar, other views) is drawn as usual.
+    Streamlit's control flow (``st.stop()``, ``st.rerun()``: ``BaseException``
+    subclasses, not ``Exception``) passes through untouched.
+
+    Parameters
+    ----------
+    what : str
+        The part's name as the planner sees it (e.g. the view's label).
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Yields
+    ------
+    Guard
+        ``failed`` is True after the block raised.
+    """
+    from .i18n import t
+
+    seen = Guard()
+    try:
+        yield seen
+    except LifecircleError as exc:
+        seen.failed = True
+        st.error(exc.message(lang))
+    except OSError as exc:
+        seen.failed = True
+        st.error(os_error(exc).message(lang))
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in the log file
+        seen.failed = True
+        log = log_traceback(f"lifecircle app: {what}", exc)
+        st.error(t("view_failed", lang, view=what, what=error_summary(exc), log=str(log)))
 
 
 def area_dir(area: str = DEFAULT_AREA) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
+
 from test_app import CJK  # fixtures `app` and `data_dir`: conftest.py
 
 
@@ -62,3 +64,66 @@ def test_undecodable_text_upload_is_an_error(app):
     assert len(app.error) == 1 and "二进制" in app.error[0].value
     assert "Traceback" not in app.error[0].value
     _still_usable(app)
+
+
+# --------------------------------------------------------------------------- a bug in a view (issue: no catch-all)
+def test_bug_in_a_view_is_one_line_with_the_log_and_the_page_stays(app, monkeypatch, tmp_path):
+    """A view whose code raises shows one st.error naming the log file; the sidebar and other views still work."""
+    import geo.ui
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+
+    def broken(*_a, **_k):
+        raise ZeroDivisionError("a bug in the green view")
+
+    monkeypatch.setattr(geo.ui, "green_park_distance", broken)
+    app.radio(key="view").set_value("green").run()
+    assert not app.exception, [e.value for e in app.exception]
+    (err,) = [e.value for e in app.error]
+    (log,) = (cache / "lifecircle" / "errors").glob("lifecircle-error-*.log")
+    assert str(log) in err and "500米见绿" in err and "ZeroDivisionError" in err and "未被改动" in err
+    assert "Traceback" not in err
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("lifecircle app: 500米见绿\n") and "Traceback" in text
+    assert "ZeroDivisionError: a bug in the green view" in text and "in broken" in text
+    assert "category" in [w.key for w in app.sidebar.selectbox]  # the sidebar is drawn after the failure
+    _still_usable(app)  # another view works
+    app.radio(key="lang").set_value("en").run()
+    app.radio(key="view.en").set_value("green").run()
+    (err,) = [e.value for e in app.error]
+    assert "failed (an internal error: ZeroDivisionError" in err and "untouched" in err and "lifecircle-error-" in err
+
+
+def test_input_error_in_a_view_stays_a_plain_line(app, monkeypatch, tmp_path):
+    """A LifecircleError raised inside a view is its own one line: no log file, no internal-error wording."""
+    import geo.ui
+    from geo.errors import InputError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def refuse(*_a, **_k):
+        raise InputError("绿地数据不可用。", "no green data.")
+
+    monkeypatch.setattr(geo.ui, "green_park_distance", refuse)
+    app.radio(key="view").set_value("green").run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["绿地数据不可用。"]
+    assert not (tmp_path / "cache").exists()
+
+
+def test_guard_lets_streamlit_control_flow_through(tmp_path, monkeypatch):
+    """st.stop() / st.rerun() inside a guarded view are not errors: they leave the guard untouched."""
+    from streamlit.runtime.scriptrunner import RerunException, StopException
+
+    from geo import ui
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for exc in (StopException(), RerunException(None)):
+        with pytest.raises(type(exc)):
+            with ui.guard("view", "en") as seen:
+                raise exc
+        assert not seen.failed
+    with ui.guard("view", "en") as seen:
+        raise KeyError("x")
+    assert seen.failed and len(list((tmp_path / "cache" / "lifecircle" / "errors").iterdir())) == 1
