@@ -462,11 +462,17 @@ def material_view() -> None:
     ups = st.file_uploader(t("upload_texts", lang), type=list(ui.TEXT_TYPES), accept_multiple_files=True,
                            key="up_texts", max_upload_size=ui.MAX_UPLOAD_MB)
     if ups and st.button(t("extract", lang), key="extract"):
-        try:
+        try:  # each text succeeds or fails on its own: the good ones are used, each bad one is one line
             with ui.temp_dir("upload") as folder:
-                paths = [ui.save_upload(u, ui.TEXT_TYPES, folder=folder / str(i)) for i, u in enumerate(ups)]
+                paths, problems = ui.save_uploads(ups, ui.TEXT_TYPES, folder)
                 with st.spinner(t("extracting", lang)):
-                    geocoded[area_id] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path), provider)
+                    got, problems = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path), provider, problems)
+            if got is not None:
+                geocoded[area_id] = got
+                if problems:
+                    st.warning(t("texts_failed", lang, n=len(problems)))
+            for exc in problems:
+                show_error(exc)
         except LifecircleError as exc:
             show_error(exc)
     geo_df = geocoded.get(area_id)

@@ -368,17 +368,78 @@ def _candidates(stamp: str, _area: Any):
     return area_candidates(_area.meta, _area.facilities, resolve=_resolve)
 
 
-def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any = None) -> pd.DataFrame:
-    """Policy texts → facility mentions → matched to OSM candidates, then beyond OSM (:mod:`geo.places`)."""
+def save_uploads(uploads: Iterable[Any], allowed: Iterable[str],
+                 folder: str | Path) -> tuple[list[Path], list[LifecircleError]]:
+    """Check and save each upload on its own (:func:`save_upload`): a bad one is listed, the others are kept.
+
+    Returns
+    -------
+    paths : list of Path
+        The uploads that passed, each in its own sub-folder of ``folder`` (same names never clash).
+    problems : list of LifecircleError
+        One per refused upload (type, emptiness, size, zip bomb), named by its file name.
+    """
+    allowed = tuple(allowed)
+    paths: list[Path] = []
+    problems: list[LifecircleError] = []
+    for i, up in enumerate(uploads):
+        try:
+            paths.append(save_upload(up, allowed, folder=Path(folder) / str(i)))
+        except LifecircleError as exc:
+            problems.append(exc)
+    return paths, problems
+
+
+def _by_file_name(exc: LifecircleError) -> LifecircleError:
+    """The same message, naming the file as the planner uploaded it (not the temporary folder it was read from)."""
+    return InputError(exc.zh, exc.en, Path(exc.path).name) if exc.path else exc
+
+
+def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any = None,
+                        problems: Iterable[LifecircleError] = ()) -> tuple[pd.DataFrame | None, list[LifecircleError]]:
+    """Policy texts → facility mentions → matched to OSM candidates, then beyond OSM (:mod:`geo.places`).
+
+    Each text succeeds or fails on its own (:func:`geo.texts.extract_files` with
+    ``errors="collect"``, as ``lifecircle extract`` and ``plan`` read them): the
+    readable ones are extracted and geocoded together, each unreadable one
+    (encoding, empty, binary, beyond :mod:`geo.limits`) is one problem.
+
+    Parameters
+    ----------
+    paths : list of Path
+    area : StudyArea
+    stamp : str
+        :func:`area_stamp` of the area (cache key of its candidates).
+    provider : optional
+        Online geocoding provider (:func:`geocoding_provider`).
+    problems : iterable of LifecircleError
+        Problems found before (uploads refused by :func:`save_uploads`), listed first.
+
+    Returns
+    -------
+    geocoded : DataFrame or None
+        The mention table; None when no text could be read.
+    problems : list of LifecircleError
+        One per file that could not be used, named by its file name.
+
+    Raises
+    ------
+    InputError
+        Every text was read and none names a facility.
+    """
     from .geocode import geocode_mentions
     from .places import place_beyond_osm
     from .texts import extract_files
 
-    mentions = extract_files(paths)
+    mentions = extract_files(paths, errors="collect")
+    problems = [_by_file_name(e) for e in (*problems, *mentions.attrs.pop("problems", []))]
     if len(mentions) == 0:
+        if problems:
+            return None, problems
         raise InputError("文本中没有找到设施。", "no facilities found in the texts.")
     candidates = _candidates(stamp, area)
-    return place_beyond_osm(geocode_mentions(mentions, candidates, boundaries=area.boundaries), candidates, provider)
+    return place_beyond_osm(geocode_mentions(mentions, candidates, boundaries=area.boundaries), candidates,
+                            provider), problems
 
 
 def corrections_path(area_id: str) -> Path:

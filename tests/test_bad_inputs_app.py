@@ -127,3 +127,42 @@ def test_guard_lets_streamlit_control_flow_through(tmp_path, monkeypatch):
     with ui.guard("view", "en") as seen:
         raise KeyError("x")
     assert seen.failed and len(list((tmp_path / "cache" / "lifecircle" / "errors").iterdir())) == 1
+
+
+# --------------------------------------------------------------------------- one bad text never sinks the batch
+def test_one_bad_text_does_not_sink_the_others(gazetteer, app):
+    """Three texts, one good, one binary, one empty: the good one is extracted and geocoded, each bad one is a line."""
+    good = "新江湾城街道2024年工作要点：年内新建2家长者食堂，改造提升新江湾城公园。".encode("gb18030")
+    app.radio(key="view").set_value("material").run()
+    app.file_uploader(key="up_texts").set_value([("乱码.txt", bytes(range(256)) * 40, "text/plain"),
+                                                 ("工作要点.txt", good, "text/plain"),
+                                                 ("空白.txt", b"", "text/plain")])
+    app.run()
+    app.button(key="extract").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    errors = sorted(e.value for e in app.error)
+    assert len(errors) == 2 and not any("Traceback" in e for e in errors)
+    assert errors[0].startswith("乱码.txt: ") and "二进制" in errors[0]  # named as uploaded, not by a temp path
+    assert errors[1] == "空白.txt: 文件为空。"
+    assert any("2 个文本未能读取" in w.value for w in app.warning)
+    geo_df = app.session_state["geocoded"]["xinjiangwan"]
+    assert set(geo_df["source"]) == {"工作要点.txt"}
+    assert {"canteen", "park"} <= set(geo_df["category"]) and "match_status" in geo_df
+    _still_usable(app)
+
+
+def test_every_text_bad_lists_each_and_keeps_nothing(app, monkeypatch):
+    import geo.ui
+
+    monkeypatch.setattr(geo.ui, "MAX_UPLOAD_MB", 1)  # so the test need not upload 50 MB
+    app.session_state["geocoded"].pop("xinjiangwan", None)
+    app.radio(key="view").set_value("material").run()
+    app.file_uploader(key="up_texts").set_value([("a.txt", bytes(range(256)) * 40, "text/plain"),
+                                                 ("b.txt", "新建社区食堂。".encode() * 100_000, "text/plain")])
+    app.run()
+    app.button(key="extract").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    errors = sorted(e.value for e in app.error)
+    assert len(errors) == 2 and "二进制" in errors[0] and errors[1] == "b.txt: 文件超过 1 MB 的上传上限。"
+    assert not app.warning and "xinjiangwan" not in app.session_state["geocoded"]
+    _still_usable(app)
