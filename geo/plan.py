@@ -46,7 +46,7 @@ import shapely
 from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, SCENARIO_STATUSES, label
 from .coverage import CoverageResult, compute_distances, summarize
-from .errors import InputError, Message
+from .errors import InputError, LifecircleError, Message
 from .io import as_wgs84, to_csv_bom
 
 __all__ = [
@@ -531,20 +531,26 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
 
 
 # --------------------------------------------------------------------------- CLI
-def _read_plan_mentions(paths: list[str]) -> pd.DataFrame:
-    """Texts (.txt/.docx/.pdf, through geo.texts) or one extract/geocode CSV."""
+def _read_plan_mentions(paths: list[str]) -> tuple[pd.DataFrame, list[LifecircleError]]:
+    """Texts (.txt/.docx/.pdf, through geo.texts) or one extract/geocode CSV.
+
+    Each text succeeds or fails on its own (:func:`geo.texts.extract_files`,
+    as ``lifecircle extract`` and the app read them): the mentions of the
+    readable ones and one problem per unreadable one. A single unreadable
+    text, or no facility in the readable ones, raises.
+    """
     from .geocode import read_mentions
     from .texts import extract_files
 
     if len(paths) == 1 and Path(paths[0]).suffix.lower() == ".csv":
-        return read_mentions(paths[0])
+        return read_mentions(paths[0]), []
     mentions = extract_files(paths, errors="collect")
-    problems = mentions.attrs.get("problems") or []
-    if problems:
+    problems = list(mentions.attrs.pop("problems", None) or [])
+    if len(problems) == 1 and len(paths) == 1:
         raise problems[0]
-    if not len(mentions):
+    if not len(mentions) and not problems:
         raise InputError("文本中没有找到设施。", "no facilities found in the texts.")
-    return mentions
+    return mentions, problems
 
 
 def _workspace_of(area: str) -> Any:
@@ -578,6 +584,7 @@ def _table_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 def cli_plan(args: Any) -> int:
     """``lifecircle plan``: siting requests from the texts, proposals, before/after per 街道 × category."""
     import argparse
+    import sys
 
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .geocode import apply_corrections, area_candidates, geocode_mentions
@@ -585,6 +592,7 @@ def cli_plan(args: Any) -> int:
     from .pipeline import _gpkg_safe, study_from_args
     from .progress import stderr_progress
     from .study import load_inputs
+    from .texts import print_problems
 
     @quiet_libraries
     def run() -> int:
@@ -599,7 +607,10 @@ def cli_plan(args: Any) -> int:
                                  *(x for layer in study.layers for x in (layer.path, layer.corrections))],
                         replaces=PLAN_FILES)
         check_outdir(outdir, "plan", PLAN_FILES, force=args.force)
-        mentions = _read_plan_mentions(args.texts)
+        mentions, unread = _read_plan_mentions(args.texts)
+        print_problems("plan", unread, lang)  # each text that could not be read: one line; the others are planned
+        if not len(mentions):
+            return 2
         inputs = load_inputs(study, progress=progress)
         if "match_status" not in mentions.columns:
             progress(0.02, "geocoding the mentions")
@@ -611,7 +622,10 @@ def cli_plan(args: Any) -> int:
             geocoded = apply_corrections(geocoded, ws.corrections)
         states = read_proposal_states(ws.proposal_states) if ws is not None else None
         res = run_plan(inputs, study, geocoded, states=states, with_lscp=not args.no_lscp, progress=progress)
-        params = dict(res.params, attribution=ATTRIBUTION, texts=[str(Path(t).resolve()) for t in args.texts],
+        bad = {str(Path(e.path).resolve()) for e in unread if e.path}
+        params = dict(res.params, attribution=ATTRIBUTION,
+                      texts=[p for p in (str(Path(t).resolve()) for t in args.texts) if p not in bad],
+                      texts_unread=[{"path": e.path, **Message(e.zh, e.en).to_dict()} for e in unread],
                       workspace=str(ws.root) if ws is not None else "", notes=res.notes,
                       warnings=[Message.coerce(w).to_dict() for w in dict.fromkeys(inputs.warnings)])
         sites = res.proposals
@@ -641,6 +655,10 @@ def cli_plan(args: Any) -> int:
             print(_table_for_people(res.table, lang).to_string(index=False))
         for n in res.notes:
             print(n)
-        return 0
+        if unread:
+            print(f"未能读取 {len(unread)} 个文本（见上方错误），规划只含其余文本" if zh else
+                  f"{len(unread)} text(s) could not be read (see the errors above); the plan holds the others",
+                  file=sys.stderr)
+        return 2 if unread else 0
 
     return run()

@@ -215,6 +215,30 @@ def test_plan_bad_inputs_exit_2(area, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_plan_one_unreadable_text_does_not_sink_the_others(gazetteer, area, tmp_path, capsys):
+    """Several texts, one binary: the good one is planned exactly as alone, the bad one is one line, exit code 2."""
+    good = tmp_path / "good.txt"
+    good.write_text("新江湾城街道新增3个助餐点。", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02binary" * 50)
+    alone, mixed = tmp_path / "alone", tmp_path / "mixed"
+    assert main(["--lang", "en", "plan", str(good), "--area", str(area), "--no-lscp", "-o", str(alone)]) == 0
+    capsys.readouterr()
+    assert main(["--lang", "en", "plan", str(bad), str(good), "--area", str(area), "--no-lscp", "-o", str(mixed)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert not any("Traceback" in e for e in err)
+    (line,) = [e for e in err if "bad.txt" in e]
+    assert line.startswith(f"lifecircle plan: error: {bad}: ") and "binary" in line
+    assert err[-1] == "1 text(s) could not be read (see the errors above); the plan holds the others"
+    for name in ("plan.csv", "requests.csv", "sites.csv"):  # the good text's plan, whole
+        pd.testing.assert_frame_equal(read(mixed / name), read(alone / name))
+    assert len(read(mixed / "sites.csv")) == 3
+    params = json.loads((mixed / "params.json").read_text(encoding="utf-8"))
+    assert params["texts"] == [str(good.resolve())]
+    (unread,) = params["texts_unread"]
+    assert unread["path"] == str(bad) and "binary" in unread["en"] and "二进制" in unread["zh"]
+
+
 def test_plan_exports(planned, area, tmp_path):
     """XLSX sheets 规划前后对比 / 建议选址 (English names with --lang en), the PDF plan section, the GeoPackage sites layer."""
     import subprocess
