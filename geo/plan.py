@@ -555,10 +555,11 @@ def _read_plan_mentions(paths: list[str]) -> tuple[pd.DataFrame, list[Lifecircle
 
 def _workspace_of(area: str) -> Any:
     """The area's workspace, read only: never created by the CLI."""
+    from .settings import workspaces_dir
     from .workspace import Workspace, _safe_name
 
     p = Path(area).resolve()
-    return Workspace(p.parent.parent / "workspaces" / _safe_name(p.name))
+    return Workspace(workspaces_dir(p.parent.parent) / _safe_name(p.name))
 
 
 def _table_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:

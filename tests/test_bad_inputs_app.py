@@ -5,7 +5,6 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-
 from test_app import CJK  # fixtures `app` and `data_dir`: conftest.py
 
 

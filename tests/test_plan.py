@@ -281,7 +281,7 @@ def test_plan_exports(planned, area, tmp_path):
     assert len(gpd.read_file(tmp_path / "r.gpkg", layer="sites")) == len(sites)
 
 
-def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
+def test_app_plan_exports(planned, area, workspace, monkeypatch, tmp_path):
     """The app's export path (geo.ui.plan_outputs): accepted proposals count, the XLSX has the plan's sheets."""
     import openpyxl
 
@@ -290,6 +290,7 @@ def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
 
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(area.parent.parent))
     ws = ui.workspace("xinjiangwan")
+    assert ws.root == workspace / "xinjiangwan"  # this test's own: the accepted state below joins no other test
     pl.write_proposals(pl.read_proposals(planned / "sites.csv"), ws.proposals)
     props = ui.proposals("xinjiangwan")
     first = props.iloc[0]
