@@ -564,6 +564,7 @@ def plan_view() -> None:
         show_error(exc)
         return
     st.markdown(f"**{t('plan_shares', lang, category=label(cat, lang))}**")
+    st.caption(t("plan_after_rule", lang, states=ui.after_rule_label(lang)))
     for row in ui.plan_shares(before, after, cat).to_dict("records"):
         a, b = st.columns(2)
         before_pct, after_pct = ("—" if pd.isna(v) else f"{v:.1%}" for v in (row["share_before"], row["share_after"]))

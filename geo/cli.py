@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", action="append", default=[], metavar="CAT=M|CAT=Nmin",
                    help="a category threshold in metres (park=300) or walking minutes (elderly_care=10min)")
     s.add_argument("--no-lscp", action="store_true", help="skip the set-covering reference per subdistrict and category")
+    s.add_argument("--after", choices=["all", "accepted"], default="all",
+                   help="which proposals the after-the-plan scenario counts: all = every one not dropped in the "
+                        "workspace's proposal_states.csv (proposed+accepted+moved, default); accepted = only the "
+                        "accepted and moved ones, as the app's 规划后 (accepted+moved); plan.csv says which")
     s.add_argument("--report", action="append", default=[], choices=["xlsx", "pdf"],
                    help="also write plan.xlsx / plan.pdf (repeatable; the same exports as the app's plan view)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (plan.csv, requests.csv, sites.csv, sites.gpkg)")

@@ -193,6 +193,10 @@ UI: dict[str, tuple[str, str]] = {
     "plan_make": ("根据政策文本生成选址建议", "Propose sites for the texts' planned facilities"),
     "plan_made": ("{n} 个规划设施需要选址：已提出 {sites} 处建议，{outside} 个在研究区外。",
                   "{n} planned facilities to site: {sites} proposals made, {outside} outside the study area."),
+    "plan_after_rule": ("规划后计入的选址建议：{states}（lifecircle plan --after accepted 得到相同结果；默认的 --after all "
+                        "还计入未决定的建议）。",
+                        "After the plan counts the proposals: {states} (lifecircle plan --after accepted gives the same "
+                        "figures; its default --after all also counts the undecided ones)."),
     "plan_shares": ("{category}：各街道建筑覆盖率，规划前与规划后",
                     "{category}: share of buildings covered per subdistrict, before and after"),
     "plan_after_metric": ("{name} 规划后", "{name} after the plan"),

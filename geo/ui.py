@@ -813,13 +813,20 @@ def close_gap(result: Any, boundaries: gpd.GeoDataFrame, category: str) -> pd.Da
     return lscp_reference(result.distances, b, result.study.thresholds_m(), (category,))
 
 
+def after_rule_label(lang: str) -> str:
+    """The proposal states the study's after scenario counts (:data:`geo.plan.STUDY_AFTER_RULE`), in ``lang``."""
+    from .plan import STUDY_AFTER_RULE, after_rule_text
+
+    return after_rule_text(STUDY_AFTER_RULE, lang)
+
+
 def plan_outputs(study: Any, area_id: str) -> Any:
     """The plan's part of the exports (:class:`geo.report.PlanOutputs`) for the study on screen, None without proposals.
 
     Before and after are the study's two scenarios; the proposals count as the study's siting layer does
     (accepted and moved ones).
     """
-    from .plan import COUNTING_STATES, PLAN_STATUSES, plan_table
+    from .plan import COUNTING_STATES, PLAN_STATUSES, STUDY_AFTER_RULE, plan_table
     from .report import PlanOutputs
 
     props = proposals(area_id)
@@ -829,5 +836,5 @@ def plan_outputs(study: Any, area_id: str) -> Any:
     f = after.facilities
     planned = f[f["status"].isin(PLAN_STATUSES) & (f["source"] != "siting")]
     table = plan_table(before.coverage, after.coverage, props[props["state"].isin(COUNTING_STATES)], planned,
-                       after.inputs.boundaries, None)
+                       after.inputs.boundaries, None, STUDY_AFTER_RULE)
     return PlanOutputs(table, props, before.coverage.buildings)

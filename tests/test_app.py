@@ -521,3 +521,10 @@ def test_english_ui_shows_english_warnings_citations_and_gap_labels(app, engine)
     app.radio(key="lang").set_value("zh").run()
     notes = next(e for e in app.expander if e.label.startswith("提示（"))
     assert [m.value for m in notes.markdown] == ["• " + w.text("zh") for w in engine.warnings]
+
+
+def test_plan_view_states_which_proposals_it_counts(app):
+    """The 规划方案 view names its after-the-plan rule (the one lifecircle plan --after accepted reproduces)."""
+    app.radio(key="view").set_value("plan").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any(c.value.startswith("规划后计入的选址建议：已采纳+已移动（") for c in app.caption)

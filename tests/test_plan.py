@@ -311,6 +311,53 @@ def test_app_plan_exports(planned, area, workspace, monkeypatch, tmp_path):
     assert "规划前后对比" in names and "建议选址" in names
 
 
+def test_cli_after_accepted_equals_the_app(planned, area, workspace, monkeypatch, tmp_path, capsys):
+    """`lifecircle plan --after accepted` with one accepted proposal gives the app's 规划后 shares; the default counts
+    every proposal not dropped; plan.csv and params.json say which rule they used."""
+    from geo import ui
+    from geo.categories import CATEGORY_KEYS
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(area.parent.parent))
+    ws = ui.workspace("xinjiangwan")
+    pl.write_proposals(pl.read_proposals(planned / "sites.csv"), ws.proposals)
+    props = ui.proposals("xinjiangwan")
+    first = props.iloc[0]
+    ui.decide("xinjiangwan", first["proposal_id"], "accepted")
+    src = planned.parent / "facilities.csv"
+    runs = {}
+    for rule in ("accepted", "all"):
+        out = tmp_path / rule
+        assert main(["--lang", "en", "plan", str(src), "--area", str(area), "--no-lscp", "--after", rule,
+                     "-o", str(out)]) == 0
+        runs[rule] = pd.read_csv(out / "plan.csv", encoding="utf-8-sig").set_index(["subdistrict", "category"])
+        params = json.loads((out / "params.json").read_text(encoding="utf-8"))
+        states = pl.AFTER_RULES[rule]
+        assert params["after_counts"] == {"rule": rule, "states": list(states), "text": "+".join(states)}
+        assert set(runs[rule]["after_counts"]) == {"+".join(states)}
+        assert f"after the plan counts the proposals: {'+'.join(states)}" in capsys.readouterr().out
+    acc, every = runs["accepted"], runs["all"]
+    # the app's computation: the study with the workspace's siting layer, before and after
+    layers: dict = {}
+    ui.sync_siting_layer(layers, "xinjiangwan")
+    study = Study(area=str(area), layers=tuple(layers.values()))
+    before, after = ui.run(study.replace(include_planned=False)), ui.run(study.replace(include_planned=True))
+    compared = 0
+    for cat in CATEGORY_KEYS:
+        for r in ui.plan_shares(before, after, cat).to_dict("records"):
+            row = acc.loc[(r["subdistrict"], cat)]
+            assert row["share_before"] == pytest.approx(r["share_before"])
+            assert row["share_after"] == pytest.approx(r["share_after"])
+            compared += 1
+    assert compared >= len(CATEGORY_KEYS)
+    key = (first["subdistrict"], first["category"])
+    assert acc.loc[key, "proposals_added"] == 1 and acc.loc[key, "buildings_gained"] > 0
+    # the default also counts the undecided proposals: more of them, and at least the same coverage everywhere
+    assert every["proposals_added"].sum() == len(props) > acc["proposals_added"].sum() == 1
+    assert (every["buildings_covered_after"] >= acc["buildings_covered_after"]).all()
+    assert (every["buildings_covered_after"] > acc["buildings_covered_after"]).any()
+    assert ui.after_rule_label("zh") == "已采纳+已移动" and ui.after_rule_label("en") == "accepted+moved"
+
+
 def test_fully_covered_request_gets_a_note():
     """A counted request whose category already reaches every home: no proposal, outcome 'covered' and the note."""
     import geopandas as gpd
