@@ -72,14 +72,15 @@ strip = st.container()  # the summary strip: filled once the result is known, sh
 area_id = st.session_state.get("area_id", ui.DEFAULT_AREA)
 area_path = ui.area_dir(area_id)
 area: StudyArea | None = None
-try:
-    area = ui.load_area(area_path)
-except LifecircleError as exc:
-    if area_id == ui.DEFAULT_AREA and not (area_path / "area.json").exists():
-        st.error(t("area_missing", lang, path=str(area_path)))
-        st.code(ui.prepare_command(area_id), language="bash")
-    else:
-        st.error(exc.message(lang))
+with ui.guard(t("view_area", lang), lang):  # a damaged area that breaks the reader: one line, the area view stays
+    try:
+        area = ui.load_area(area_path)
+    except LifecircleError as exc:
+        if area_id == ui.DEFAULT_AREA and not (area_path / "area.json").exists():
+            st.error(t("area_missing", lang, path=str(area_path)))
+            st.code(ui.prepare_command(area_id), language="bash")
+        else:
+            st.error(exc.message(lang))
 
 VIEWS = ["map", "green", "material", "plan", "area", "export"]
 if area is None:
@@ -252,11 +253,11 @@ with st.sidebar:
     online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
                                help=t("online_tiles_help", lang))
 
-ui.sync_siting_layer(layers, area_id, lang)  # the workspace's proposals, with the planner's decisions
-study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
-              profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
-              speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
 with ui.guard(t("computing", lang), lang) as computed, st.spinner(t("computing", lang)):
+    ui.sync_siting_layer(layers, area_id, lang)  # the workspace's proposals, with the planner's decisions
+    study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
+                  profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
+                  speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
     run = ui.run(study)
 if computed.failed:
     st.stop()

@@ -165,3 +165,24 @@ def test_every_text_bad_lists_each_and_keeps_nothing(app, monkeypatch):
     assert len(errors) == 2 and "二进制" in errors[0] and errors[1] == "b.txt: 文件超过 1 MB 的上传上限。"
     assert not app.warning and "xinjiangwan" not in app.session_state["geocoded"]
     _still_usable(app)
+
+
+def test_bug_in_the_computation_keeps_the_sidebar_and_recovers(app, monkeypatch, tmp_path):
+    """A bug in the coverage run itself: one line with the log, the sidebar stays; once fixed, the page is back."""
+    import geo.ui
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    real = geo.ui.run
+
+    def broken(*_a, **_k):
+        raise IndexError("a bug in the run")
+
+    monkeypatch.setattr(geo.ui, "run", broken)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    (err,) = [e.value for e in app.error]
+    (log,) = (tmp_path / "cache" / "lifecircle" / "errors").glob("*.log")
+    assert "IndexError: a bug in the run" in err and str(log) in err and "IndexError: a bug in the run" in log.read_text()
+    assert "category" in [w.key for w in app.sidebar.selectbox]
+    monkeypatch.setattr(geo.ui, "run", real)
+    _still_usable(app)
