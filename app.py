@@ -472,8 +472,8 @@ def material_view() -> None:
                 geocoded[area_id] = got
                 if problems:
                     st.warning(t("texts_failed", lang, n=len(problems)))
-            for exc in problems:
-                show_error(exc)
+            for problem in problems:
+                show_error(problem)
         except LifecircleError as exc:
             show_error(exc)
     geo_df = geocoded.get(area_id)
