@@ -514,7 +514,7 @@ def material_view() -> None:
     pick = st.selectbox(t("place_on_map", lang), [""] + unmatched, key="place_key",
                         format_func=lambda k: "—" if not k else
                         f"{geo_df.loc[geo_df['mention_key'] == k, 'name'].iloc[0]} ({k})")
-    mm = webmap.base_map(webmap._bounds(area.boundaries), assets=assets, lang=lang)
+    mm = webmap.base_map(webmap.wgs84_bounds(area.boundaries), assets=assets, lang=lang)
     webmap.add_context(mm, area.context, lang=lang, store=store)
     webmap.add_boundaries(mm, area.boundaries, lang=lang, store=store)
     webmap.add_facilities(mm, facilities, lang=lang, store=store)
@@ -578,7 +578,7 @@ def plan_view() -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        mm = webmap.base_map(webmap._bounds(here.boundaries), assets=assets, lang=lang)
+        mm = webmap.base_map(webmap.wgs84_bounds(here.boundaries), assets=assets, lang=lang)
         webmap.add_context(mm, here.context, lang=lang, store=store)
         webmap.add_boundaries(mm, here.boundaries, lang=lang, store=store)
         webmap.add_facilities(mm, after.facilities[after.facilities["source"] != "siting"], categories=[cat],

@@ -16,6 +16,7 @@ import sys
 
 from .categories import CATEGORY_KEYS, PROFILES
 from .errors import LifecircleError, error_summary, log_traceback, os_error
+from .i18n import t
 
 __all__ = ["build_parser", "main"]
 
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lifecircle`` console script."""
     args = build_parser().parse_args(argv)
     module, func = HANDLERS[args.command].split(":")
-    word = "错误" if args.lang == "zh" else "error"
+    word = t("cli_error", args.lang)
     try:
         from .io import clean_stale_temp
 

@@ -50,7 +50,7 @@ from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, SCENARIO_STATUSES, label
 from .coverage import CoverageResult, compute_distances, summarize
 from .errors import InputError, LifecircleError, Message
-from .io import as_wgs84, to_csv_bom
+from .io import as_wgs84, gpkg_safe, to_csv_bom
 
 __all__ = [
     "AFTER_RULES",
@@ -586,10 +586,10 @@ def _read_plan_mentions(paths: list[str]) -> tuple[pd.DataFrame, list[Lifecircle
 def _workspace_of(area: str) -> Any:
     """The area's workspace, read only: never created by the CLI."""
     from .settings import workspaces_dir
-    from .workspace import Workspace, _safe_name
+    from .workspace import Workspace, safe_name
 
     p = Path(area).resolve()
-    return Workspace(workspaces_dir(p.parent.parent) / _safe_name(p.name))
+    return Workspace(workspaces_dir(p.parent.parent) / safe_name(p.name))
 
 
 def _table_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -619,8 +619,9 @@ def cli_plan(args: Any) -> int:
 
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .geocode import apply_corrections, area_candidates, geocode_mentions
+    from .i18n import t
     from .outdir import check_not_input, check_outdir, owned_dir
-    from .pipeline import _gpkg_safe, study_from_args
+    from .pipeline import study_from_args
     from .progress import stderr_progress
     from .study import load_inputs
     from .texts import print_problems
@@ -656,7 +657,7 @@ def cli_plan(args: Any) -> int:
                        with_lscp=not args.no_lscp, progress=progress)
         bad = {str(Path(e.path).resolve()) for e in unread if e.path}
         params = dict(res.params, attribution=ATTRIBUTION,
-                      texts=[p for p in (str(Path(t).resolve()) for t in args.texts) if p not in bad],
+                      texts=[p for p in (str(Path(x).resolve()) for x in args.texts) if p not in bad],
                       texts_unread=[{"path": e.path, **Message(e.zh, e.en).to_dict()} for e in unread],
                       workspace=str(ws.root) if ws is not None else "", notes=res.notes,
                       warnings=[Message.coerce(w).to_dict() for w in dict.fromkeys(inputs.warnings)])
@@ -664,7 +665,7 @@ def cli_plan(args: Any) -> int:
         with owned_dir(outdir, "plan", PLAN_FILES, force=args.force) as tmp:
             to_csv_bom(res.table, tmp / "plan.csv")
             to_csv_bom(pd.DataFrame(sites.drop(columns="geometry")), tmp / "sites.csv")
-            _gpkg_safe(sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
+            gpkg_safe(sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
             to_csv_bom(res.requests, tmp / "requests.csv")
             (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
                                              encoding="utf-8")
@@ -684,16 +685,13 @@ def cli_plan(args: Any) -> int:
               f"{(r['outcome'] == 'outside').sum()} outside the study area, "
               f"{r['outcome'].isin(['covered', 'none']).sum()} needing or allowing no new site")
         rule = res.params["after_counts"]["rule"]
-        print(f"规划后计入的选址建议：{after_rule_text(rule, lang)}" if zh else
-              f"after the plan counts the proposals: {after_rule_text(rule, lang)}")
+        print(t("cli_after_counts", lang, states=after_rule_text(rule, lang)))
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.unicode.east_asian_width", True):
             print(_table_for_people(res.table, lang).to_string(index=False))
         for n in res.notes:
             print(n)
         if unread:
-            print(f"未能读取 {len(unread)} 个文本（见上方错误），规划只含其余文本" if zh else
-                  f"{len(unread)} text(s) could not be read (see the errors above); the plan holds the others",
-                  file=sys.stderr)
+            print(t("cli_texts_unread", lang, n=len(unread)), file=sys.stderr)
         return 2 if unread else 0
 
     return run()

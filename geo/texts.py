@@ -1449,7 +1449,9 @@ def print_problems(command: str, problems: Iterable[LifecircleError], lang: str)
     """One line on stderr per file that could not be used: ``lifecircle <command>: 错误: <file>: <why>``."""
     import sys
 
-    word = "错误" if lang == "zh" else "error"
+    from .i18n import t
+
+    word = t("cli_error", lang)
     for exc in problems:
         print(f"lifecircle {command}: {word}: {exc.message(lang)}", file=sys.stderr)
 
