@@ -169,6 +169,14 @@ UI: dict[str, tuple[str, str]] = {
     "view_material": ("我的资料", "My material"),
     "view_area": ("研究区", "Study area"),
     "view_export": ("导出", "Export"),
+    "view_failed": ("“{view}”出错了（程序内部错误：{what}）。您的文件和工作区未被改动，其他视图和侧栏仍可使用；"
+                    "详细信息已写入 {log}，请把该文件发给维护者。",
+                    "“{view}” failed (an internal error: {what}). Your files and workspace are untouched and the "
+                    "sidebar and other views still work; the details are in {log}: please send that file to the "
+                    "maintainers."),
+    "summary_strip": ("概览", "Summary"),
+    "texts_failed": ("{n} 个文本未能读取（其余文本已提取并匹配）：", "{n} text(s) could not be read (the others were "
+                     "extracted and matched):"),
     "area_subdistrict": ("另一个街道（离线，三步）", "Another 街道, offline, in three steps"),
     "step1_district": ("第 1 步：区", "Step 1: district"),
     "step1_subdistrict": ("第 1 步：街道/镇", "Step 1: 街道 / town"),
@@ -191,6 +199,10 @@ UI: dict[str, tuple[str, str]] = {
     "plan_make": ("根据政策文本生成选址建议", "Propose sites for the texts' planned facilities"),
     "plan_made": ("{n} 个规划设施需要选址：已提出 {sites} 处建议，{outside} 个在研究区外。",
                   "{n} planned facilities to site: {sites} proposals made, {outside} outside the study area."),
+    "plan_after_rule": ("规划后计入的选址建议：{states}（lifecircle plan --after accepted 得到相同结果；默认的 --after all "
+                        "还计入未决定的建议）。",
+                        "After the plan counts the proposals: {states} (lifecircle plan --after accepted gives the same "
+                        "figures; its default --after all also counts the undecided ones)."),
     "plan_shares": ("{category}：各街道建筑覆盖率，规划前与规划后",
                     "{category}: share of buildings covered per subdistrict, before and after"),
     "plan_after_metric": ("{name} 规划后", "{name} after the plan"),
@@ -329,6 +341,9 @@ UI: dict[str, tuple[str, str]] = {
     "cli_warning": ("警告：", "warning: "),
     "cli_note": ("注意：", "note: "),
     "cli_written": ("已写入 {o}", "written to {o}"),
+    "cli_texts_unread": ("未能读取 {n} 个文本（见上方错误），规划只含其余文本",
+                         "{n} text(s) could not be read (see the errors above); the plan holds the others"),
+    "cli_after_counts": ("规划后计入的选址建议：{states}", "after the plan counts the proposals: {states}"),
 }
 
 

@@ -4,7 +4,7 @@ A prepared area (``<data>/areas/<area>/``) is rebuilt by ``lifecircle prepare``
 whenever the planner asks; what the planner makes lives in a workspace beside
 it that ``prepare`` never touches::
 
-    <data>/workspaces/<area>/
+    <data>/workspaces/<area>/    (LIFECIRCLE_WORKSPACE_DIR/<area> when set)
         corrections.csv          geocoding corrections (re-applied on every run)
         corrections.prev.csv     the version before the last save
         proposals.csv            siting proposals of the plan (geo.plan)
@@ -281,8 +281,11 @@ class Workspace:
 
     @classmethod
     def for_area(cls, data_dir: str | Path, area: str) -> Workspace:
-        """``<data>/workspaces/<area>``, created on first use; a legacy corrections file is migrated."""
-        ws = cls(Path(data_dir) / "workspaces" / safe_name(area))
+        """``<data>/workspaces/<area>`` (:func:`geo.settings.workspaces_dir`), created on first use; a legacy
+        corrections file is migrated."""
+        from .settings import workspaces_dir
+
+        ws = cls(workspaces_dir(data_dir) / safe_name(area))
         ws.root.mkdir(parents=True, exist_ok=True)
         ws.migrate_legacy(Path(data_dir) / "areas" / area)
         return ws
