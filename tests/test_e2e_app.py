@@ -25,6 +25,7 @@ from test_e2e import (  # noqa: E402  (same browser flags; tests/ is put on the 
     CHROMIUM,
     MAP_IFRAME,
     _free_port,
+    rerun_done,
 )
 
 pytestmark = pytest.mark.e2e
@@ -103,7 +104,7 @@ SWITCH = {"zh": "中文", "en": "English"}
 def _switch(page, lang: str) -> None:
     page.locator("[data-testid='stSidebar'] label").filter(has_text=re.compile(f"^{SWITCH[lang]}$")).first.click()
     page.locator("h1").filter(has_text=TITLES[lang]).first.wait_for(timeout=60_000)
-    page.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=60_000)
+    rerun_done(page, 60, settle_ms=0)  # the title is new: this run has started
 
 
 def test_language_switch_never_raises(data_dir, tmp_path):
@@ -127,8 +128,7 @@ def test_language_switch_never_raises(data_dir, tmp_path):
                     elif session == 2:
                         page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
                         page.get_by_role("option", name="Parks and green space", exact=True).click()
-                    page.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")",
-                                           timeout=60_000)
+                    rerun_done(page, 60)
                     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
                     _switch(page, "zh")
                     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()

@@ -12,7 +12,7 @@ import re
 import time
 
 import pytest
-from test_e2e import ARGS, ARTIFACTS, CHROMIUM, MAP_IFRAME, _wait_for_map, server  # noqa: F401  (server is a fixture)
+from test_e2e import ARGS, ARTIFACTS, CHROMIUM, MAP_IFRAME, _wait_for_map, rerun_done, server  # noqa: F401  (server is a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +26,6 @@ _METRIC_JS = """(label) => {
   return null;
 }"""
 
-
-def _rerun_done(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
 
 
 def _metric(page, label: str) -> str | None:
@@ -54,7 +50,7 @@ def _wait_metric_change(page, label: str, old: str, timeout_s: float = 180) -> s
 def _pick(page, label: str, option: re.Pattern) -> None:
     page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
     page.get_by_role("option", name=option).first.click()
-    _rerun_done(page)
+    rerun_done(page)
 
 
 def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
@@ -75,21 +71,21 @@ def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
         try:
             # the texts
             page.get_by_text("我的资料", exact=True).first.click()
-            _rerun_done(page)
+            rerun_done(page)
             page.locator("[data-testid='stFileUploaderDropzoneInput']").nth(1).set_input_files(seeds)
             page.get_by_role("button", name="提取并匹配").click()
-            _rerun_done(page)
+            rerun_done(page)
             page.get_by_text("匹配结果", exact=False).first.wait_for(timeout=180_000)
 
             # the plan view, culture
             page.get_by_text("规划方案", exact=True).first.click()
-            _rerun_done(page)
+            rerun_done(page)
             page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
             page.get_by_role("option", name="文化设施", exact=True).click()
-            _rerun_done(page)
+            rerun_done(page)
             page.get_by_role("button", name="根据政策文本生成选址建议").click()
             page.get_by_text("处建议", exact=False).first.wait_for(timeout=180_000)
-            _rerun_done(page)
+            rerun_done(page)
             before = _wait_metric(page, BEFORE)
             after0 = _wait_metric(page, AFTER)
             assert before is not None and after0 == before  # nothing accepted yet: the plan adds nothing here
@@ -122,7 +118,7 @@ def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
                 except PlaywrightTimeout:
                     print(f"map click at (0.45, {dy:.2f}) not registered; clicking again")
             clicked.wait_for(timeout=30_000)
-            _rerun_done(page)
+            rerun_done(page)
             page.get_by_role("button", name="移到地图上点击的位置").click()
             after2 = _wait_metric_change(page, AFTER, after1)
             assert float(after2.rstrip("%")) > float(after1.rstrip("%"))
