@@ -1145,19 +1145,25 @@ def _memo_labels(dist: Distances, anchor_xy: np.ndarray, label_features: gpd.Geo
     """:func:`_labels`, remembered per anchor point across categories and thresholds.
 
     A label depends only on its point, and the same gaps (often one building)
-    recur in most categories, so each distinct anchor is labelled once.
+    recur in most categories, so each distinct anchor is labelled once. The
+    memo holds the points as sorted complex numbers ``x + iy`` with their labels.
     """
-    memo = dist._cache.setdefault(("labels", id(label_features)), {})
-    keys = list(map(tuple, np.asarray(anchor_xy, float).reshape(-1, 2).tolist()))
-    new = list(dict.fromkeys(k for k in keys if k not in memo))
-    if new:
-        zh, en = _labels(np.array(new, float).reshape(-1, 2), dist.net, label_features)
-        memo.update(zip(new, zip(zh, en)))
-    out = np.empty(len(keys), object)
-    out_en = np.empty(len(keys), object)
-    for i, k in enumerate(keys):
-        out[i], out_en[i] = memo[k]
-    return out, out_en
+    key = ("labels", id(label_features))
+    xy = np.asarray(anchor_xy, float).reshape(-1, 2)
+    q = np.empty(len(xy), complex)
+    q.real, q.imag = xy[:, 0], xy[:, 1]
+    known, zh, en = dist._cache.get(key, (np.empty(0, complex), np.empty(0, object), np.empty(0, object)))
+    pos = np.searchsorted(known, q)
+    hit = (pos < len(known)) & (known[np.minimum(pos, max(0, len(known) - 1))] == q) if len(known) else np.zeros(len(q), bool)
+    new = np.unique(q[~hit])
+    if len(new):
+        nzh, nen = _labels(np.c_[new.real, new.imag], dist.net, label_features)
+        order = np.argsort(np.concatenate([known, new]), kind="stable")
+        known = np.concatenate([known, new])[order]
+        zh, en = np.concatenate([zh, nzh])[order], np.concatenate([en, nen])[order]
+        dist._cache[key] = (known, zh, en)
+        pos = np.searchsorted(known, q)
+    return zh[pos], en[pos]
 
 
 _DIRECTIONS_ZH = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
@@ -1175,7 +1181,7 @@ def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near
     d = xy[:, 1] - xy[:, 0]
     dist_m = np.hypot(d[:, 0], d[:, 1])
     octant = np.round(np.degrees(np.arctan2(d[:, 1], d[:, 0])) / 45.0).astype(int) % 8
-    rounded = [int(round(m, -1)) for m in dist_m]
+    rounded = np.round(dist_m, -1).astype(np.int64).tolist()  # what round(m, -1) gives each numpy float
     zh = [f"{n}旁" if m <= near_m else f"{n}{_DIRECTIONS_ZH[o]}约{r}米"
           for n, m, o, r in zip(names, dist_m, octant, rounded)]
     en = [f"next to {n}" if m <= near_m else f"≈{r} m {_DIRECTIONS_EN[o]} of {n}"
@@ -1192,54 +1198,103 @@ def gap_labels(gaps: pd.DataFrame, lang: str) -> pd.Series:
 
 
 def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
-    """Pairs of buildings whose footprints are within ``link_m`` (cached)."""
+    """Pairs of buildings whose footprints are within ``link_m``, both ways and each with itself (cached).
+
+    Candidates come from a KD-tree of the footprints' box centres (radius
+    ``link_m`` plus twice the largest half-diagonal of the ordinary footprints);
+    the few far larger footprints are looked up in an STRtree by their grown
+    box. ``shapely.dwithin`` then keeps the pairs within ``link_m``, the same
+    test as ``STRtree.query(predicate="dwithin")`` at a third of its cost.
+    """
     key = ("bpairs", float(link_m))
     if key not in dist._cache:
         assert dist.buildings is not None
         geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
-        dist._cache[key] = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=link_m)
+        n = len(geoms)
+        b = shapely.bounds(geoms)
+        half = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / 2.0
+        big = half > max(float(np.quantile(half, 0.99)), link_m) if n else np.zeros(0, bool)
+        small = np.flatnonzero(~big)
+        reach = link_m + 2.0 * (float(half[small].max()) if len(small) else 0.0)
+        centre = (b[small, :2] + b[small, 2:]) / 2.0
+        pr = small[cKDTree(centre).query_pairs(reach, output_type="ndarray")] if len(small) else np.empty((0, 2), np.int64)
+        cand = [pr.T, pr.T[::-1], np.stack([small, small])]
+        if big.any():
+            bi = np.flatnonzero(big)
+            grown = shapely.box(b[bi, 0] - link_m, b[bi, 1] - link_m, b[bi, 2] + link_m, b[bi, 3] + link_m)
+            q = shapely.STRtree(geoms).query(grown)
+            both = np.stack([bi[q[0]], q[1]])
+            both = both[:, ~(big[both[1]] & (both[1] < both[0]))]  # big-big pairs once from each side
+            cand += [both, both[::-1][:, both[0] != both[1]]]
+        cand_pairs = np.concatenate(cand, axis=1).astype(np.int64)
+        ok = shapely.dwithin(geoms[cand_pairs[0]], geoms[cand_pairs[1]], link_m)
+        dist._cache[key] = cand_pairs[:, ok]
     return dist._cache[key]
 
 
 def _hulls(geoms: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     """Convex hull of each cluster's footprints (``cluster`` sorted, 0..k-1); points and lines grown by 10 m."""
     hull = shapely.convex_hull(shapely.geometrycollections(geoms, indices=cluster))
+    return _grow_small(hull)
+
+
+def _grow_small(hull: np.ndarray) -> np.ndarray:
+    """Hulls that are points or lines (point buildings), grown by 10 m into polygons."""
     small = ~np.isin(shapely.get_type_id(hull), [3, 6])
     hull[small] = shapely.buffer(hull[small], 10.0)
     return hull
 
 
 def _single_hulls(dist: Distances) -> tuple[np.ndarray, np.ndarray]:
-    """Per building: the hull of a one-building gap cluster and its anchor point (cached)."""
+    """Per building: the hull of a one-building gap cluster and its anchor point (cached).
+
+    The hull of one footprint directly: the same geometry as the hull of the
+    one-member collection :func:`_hulls` would build, without the collection.
+    """
     if "single_hulls" not in dist._cache:
         assert dist.buildings is not None
-        geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
-        hull = _hulls(geoms, np.arange(len(geoms)))
+        hull = _grow_small(shapely.convex_hull(np.asarray(dist.buildings.geometry.values, dtype=object)))
         dist._cache["single_hulls"] = (hull, shapely.get_coordinates(shapely.point_on_surface(hull)))
     return dist._cache["single_hulls"]
 
 
+_GAP_COLUMNS = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
+
+
 def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float) -> gpd.GeoDataFrame:
+    """Gap clusters of every category, ranked within each category, in one frame.
+
+    Each category's clusters are cached per threshold. The clusters not cached
+    yet are labelled together: most are one building, uncovered in several
+    categories, so each distinct anchor point is labelled once.
+    """
     net = dist.net
-    frames = []
-    for c in dist.categories:
-        key = ("gaps", c, float(th[c]), id(label_features), float(gap_link_m))
-        if key not in dist._cache:
-            dist._cache[key] = _category_gaps(dist, c, th[c], covered[c], label_features, gap_link_m)
-        if dist._cache[key] is not None:
-            frames.append(dist._cache[key])
-    cols = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
-    if not frames:
-        return gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs=net.crs)
-    out = pd.concat(frames, ignore_index=True)
-    out["n_buildings"] = out["n_buildings"].astype(np.int64)
-    out["rank"] = out["rank"].astype(np.int64)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=net.crs)
+    keys = {c: ("gaps", c, float(th[c]), id(label_features), float(gap_link_m)) for c in dist.categories}
+    todo = {c: _category_gaps(dist, c, th[c], covered[c], gap_link_m) for c in dist.categories
+            if keys[c] not in dist._cache}
+    found = [g for g in todo.values() if g is not None]
+    if found:
+        zh, en = _memo_labels(dist, np.concatenate([g.pop("anchor_xy") for g in found]), label_features)
+        start = 0
+        for g in found:
+            end = start + len(g["rank"])
+            g["label"], g["label_en"] = zh[start:end], en[start:end]
+            start = end
+    for c, g in todo.items():
+        dist._cache[keys[c]] = g
+    parts = [dist._cache[keys[c]] for c in dist.categories if dist._cache[keys[c]] is not None]
+    if not parts:
+        return gpd.GeoDataFrame({k: [] for k in _GAP_COLUMNS}, geometry=[], crs=net.crs)
+    out = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in _GAP_COLUMNS})
+    return gpd.GeoDataFrame(out, geometry=np.concatenate([p["geometry"] for p in parts]), crs=net.crs)
 
 
-def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label_features,
-                   gap_link_m: float) -> gpd.GeoDataFrame | None:
-    """Ranked gap clusters of one category at threshold ``T`` (None when fully covered)."""
+def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_link_m: float) -> dict | None:
+    """Ranked gap clusters of one category at threshold ``T`` as column arrays (None when fully covered).
+
+    ``anchor_xy`` is where each cluster is labelled from: a point on the hull
+    of its buildings, or the midpoint of its most uncovered street.
+    """
     net = dist.net
     ei = _edge_index(net)
     if dist.buildings is not None:
@@ -1284,10 +1339,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
             anchor_xy[many] = shapely.get_coordinates(shapely.point_on_surface(h))
         first = np.full(nlab, np.iinfo(np.int64).max)
         np.minimum.at(first, lab, unc)
-        agg = gpd.GeoDataFrame({"first": first, "n_buildings": size, "street_m": street,
-                                "_ax": anchor_xy[:, 0], "_ay": anchor_xy[:, 1]},
-                               geometry=hull, crs=net.crs)
-        agg["kind"] = "buildings"
+        kind = "buildings"
     else:
         unc_len = ei.length_m - covered
         sel = np.flatnonzero(unc_len > 0.5)
@@ -1300,22 +1352,17 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
         _, lab = np.unique(lab, return_inverse=True)
         nlab = int(lab.max()) + 1
         order = np.argsort(lab, kind="stable")
-        geom = shapely.multilinestrings(ei.geoms[sel][order], indices=lab[order])
-        agg = gpd.GeoDataFrame({"first": np.minimum.reduceat(sel[order], np.searchsorted(lab[order], np.arange(nlab))),
-                                "n_buildings": np.zeros(nlab, np.int64),
-                                "street_m": np.bincount(lab, weights=unc_len[sel], minlength=nlab)},
-                               geometry=geom, crs=net.crs)
+        hull = shapely.multilinestrings(ei.geoms[sel][order], indices=lab[order])
+        first = np.minimum.reduceat(sel[order], np.searchsorted(lab[order], np.arange(nlab)))
+        size = np.zeros(nlab, np.int64)
+        street = np.bincount(lab, weights=unc_len[sel], minlength=nlab)
         worst = np.lexsort((sel, -unc_len[sel], lab))
-        head = worst[np.searchsorted(lab[worst], np.arange(nlab))]
-        agg["anchor_edge"] = sel[head]
-        agg["kind"] = "streets"
-    agg = agg.sort_values(["n_buildings", "street_m", "first"], ascending=[False, False, True])
-    agg["category"] = c
-    agg["rank"] = np.arange(1, len(agg) + 1)
-    if "anchor_edge" in agg:  # midpoint of the cluster's most uncovered street
-        anchor = shapely.get_coordinates(shapely.line_interpolate_point(
-            ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
-    else:  # point on the cluster's hull, computed above
-        anchor = agg[["_ax", "_ay"]].to_numpy(float)
-    agg["label"], agg["label_en"] = _memo_labels(dist, anchor, label_features)
-    return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en", "geometry"]]
+        anchor_edge = sel[worst[np.searchsorted(lab[worst], np.arange(nlab))]]
+        # midpoint of the cluster's most uncovered street
+        anchor_xy = shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms[anchor_edge], 0.5, normalized=True))
+        kind = "streets"
+    rank = np.lexsort((first, -street, -size))  # most buildings, then most uncovered street, then first member
+    k = len(rank)
+    return {"category": np.full(k, c, object), "rank": np.arange(1, k + 1, dtype=np.int64),
+            "kind": np.full(k, kind, object), "n_buildings": size[rank].astype(np.int64), "street_m": street[rank],
+            "geometry": hull[rank], "anchor_xy": anchor_xy[rank]}
