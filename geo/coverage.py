@@ -646,15 +646,17 @@ def distance_at(net: WalkNetwork, field: DistanceField, edge: np.ndarray, t_m: n
     m = len(edge)
     ok = edge >= 0
     e = np.where(ok, edge, 0)
-    L = ei.length_m[e] if len(ei.length_m) else np.zeros(m)
-    nd = np.where(np.isnan(field.node_dist), np.inf, field.node_dist)
-    cand = np.full((3, m), np.inf)
-    who = np.full((3, m), -1, np.int64)
-    if len(nd):
-        cand[0] = nd[ei.u[e]] + t
-        cand[1] = nd[ei.v[e]] + (L - t)
-        who[0] = field.node_nearest[ei.u[e]]
-        who[1] = field.node_nearest[ei.v[e]]
+    dist = np.full(m, np.inf)
+    nearest = np.full(m, -1, np.int64)
+    if len(field.node_dist) and len(ei.length_m):
+        nd = np.where(np.isnan(field.node_dist), np.inf, field.node_dist)
+        eu, ev = ei.u[e], ei.v[e]
+        dist = nd[eu] + t  # from u; then v and same-edge sources where strictly nearer (first minimum wins)
+        nearest = field.node_nearest[eu]
+        dv = nd[ev] + (ei.length_m[e] - t)
+        better = np.flatnonzero(dv < dist)
+        dist[better] = dv[better]
+        nearest[better] = field.node_nearest[ev[better]]
     # same-edge sources
     ptr = field.edge_ptr
     if len(field.sources) and m:
@@ -668,13 +670,10 @@ def distance_at(net: WalkNetwork, field: DistanceField, edge: np.ndarray, t_m: n
             q, d, s = q[order], d[order], s[order]
             first = np.ones(len(q), bool)
             first[1:] = q[1:] != q[:-1]
-            cand[2, q[first]] = d[first]
-            who[2, q[first]] = src.facility[s[first]]
-    dist, nearest = cand[0], who[0]
-    for r in (1, 2):  # first minimum wins: u, then v, then same-edge
-        better = cand[r] < dist
-        dist = np.where(better, cand[r], dist)
-        nearest = np.where(better, who[r], nearest)
+            q, d, s = q[first], d[first], s[first]
+            better = d < dist[q]
+            dist[q[better]] = d[better]
+            nearest[q[better]] = src.facility[s[better]]
     bad = ~np.isfinite(dist) | ~ok
     dist[bad] = np.nan
     nearest[bad] = -1
@@ -867,6 +866,35 @@ def _boundaries(boundaries: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame | 
     return b.dissolve("subdistrict", sort=False, as_index=False)[["subdistrict", "geometry"]]
 
 
+def _midpoints(lines: np.ndarray) -> np.ndarray:
+    """``line_interpolate_point(lines, 0.5, normalized=True)`` as coordinates, the same numbers.
+
+    A line of two vertices (most street segments) is done in numpy with GEOS's
+    own arithmetic: half its length is exactly half of the segment, so GEOS
+    takes the fraction 0.5 and returns ``(p1 - p0) * 0.5 + p0`` (``p0`` for a
+    zero length). Other lines go to GEOS.
+    """
+    out = np.full((len(lines), 2), np.nan)
+    if len(lines) == 0:
+        return out
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    count = np.bincount(owner, minlength=len(lines))
+    two = np.flatnonzero(count == 2)
+    p0 = xy[(np.cumsum(count) - count)[two]]
+    p1 = xy[(np.cumsum(count) - count)[two] + 1]
+    dx, dy = p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1]
+    length = np.sqrt(dx * dx + dy * dy)
+    fast = np.isfinite(length)
+    mid = np.where((length > 0)[:, None], (p1 - p0) * 0.5 + p0, p0)
+    out[two[fast]] = mid[fast]
+    rest = np.ones(len(lines), bool)
+    rest[two[fast]] = False
+    if rest.any():
+        pts = shapely.line_interpolate_point(lines[rest], 0.5, normalized=True)
+        out[rest] = np.c_[shapely.get_x(pts), shapely.get_y(pts)]  # NaN for an empty line
+    return out
+
+
 def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
     """(metric dissolved boundaries, subdistrict per edge midpoint, per building), cached per boundary layer.
 
@@ -885,9 +913,7 @@ def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
     if hit is None:
         b = _boundaries(boundaries, dist.net.crs)
         if "mid_xy" not in dist._cache:
-            ei = _edge_index(dist.net)
-            dist._cache["mid_xy"] = shapely.get_coordinates(
-                shapely.line_interpolate_point(ei.geoms, 0.5, normalized=True))
+            dist._cache["mid_xy"] = _midpoints(_edge_index(dist.net).geoms)
         ssub = assign_subdistrict(dist._cache["mid_xy"], b)
         bsub = assign_subdistrict(dist.building_xy, b) if dist.building_xy is not None else None
         hit = dist._cache[key] = (b, ssub, bsub)
@@ -918,11 +944,16 @@ def _nearest_names(dist: Distances, c: str) -> pd.api.extensions.ExtensionArray:
 
 
 def _with_columns(gdf: gpd.GeoDataFrame, cols: dict) -> gpd.GeoDataFrame:
-    """A copy of ``gdf`` with ``cols`` appended (replacing same-named columns), in one concat."""
+    """A copy of ``gdf`` with ``cols`` appended (replacing same-named columns).
+
+    The arrays of ``cols`` become the new columns as they are, each its own
+    block: no 2-D stacking and no consolidating copy of some hundred MB. So
+    they must be fresh arrays; pass copies of arrays kept elsewhere (caches).
+    """
     base = gdf.drop(columns=[c for c in cols if c in gdf.columns])
-    extra = pd.DataFrame(cols, index=gdf.index)
-    out = pd.concat([pd.DataFrame(base), extra], axis=1)
-    return gpd.GeoDataFrame(out, geometry=gdf.geometry.name, crs=gdf.crs)
+    data = {k: base[k] for k in base.columns}
+    data.update(cols)
+    return gpd.GeoDataFrame(pd.DataFrame(data, index=gdf.index, copy=False), geometry=gdf.geometry.name, crs=gdf.crs)
 
 
 def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0,
@@ -1038,11 +1069,11 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     b, ssub, bsub = _assignment(dist, boundaries)
     warnings = list(dist.warnings)
 
-    # streets (built in one concat: 9 x 3 column inserts on a copy cost more than the arithmetic)
-    cols: dict[str, Any] = {"subdistrict": ssub}
+    # streets (every column in one frame construction: 9 x 3 column inserts on a copy cost more than the arithmetic)
+    cols: dict[str, Any] = {"subdistrict": ssub.copy()}  # copies of cached arrays: the frames own their columns
     covered = {}
     for c in dist.categories:
-        d = dist.edge_mid_dist[c]
+        d = dist.edge_mid_dist[c].copy()
         key = ("covered", c, float(th[c]))  # re-thresholding one category leaves the others cached
         if key not in dist._cache:
             dist._cache[key] = covered_length(net, dist.fields[c], th[c])
@@ -1056,14 +1087,14 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     bgdf = None
     if dist.buildings is not None:
         assert dist.building_snap is not None  # snapped together with the buildings
-        cols = {"snap_m": dist.building_snap.snap_m, "snap_too_far": dist.snap_too_far}
+        cols = {"snap_m": dist.building_snap.snap_m.copy(), "snap_too_far": np.array(dist.snap_too_far)}
         for c in dist.categories:
-            d = dist.building_dist[c]
+            d = dist.building_dist[c].copy()
             cols[f"dist_m_{c}"] = d
             cols[f"walk_min_{c}"] = d / speed_m_per_min
             cols[f"unreachable_{c}"] = np.isnan(d)
-            cols[f"nearest_{c}"] = _nearest_names(dist, c)
-        cols["subdistrict"] = bsub
+            cols[f"nearest_{c}"] = _nearest_names(dist, c).copy()
+        cols["subdistrict"] = bsub.copy()
         bgdf = _with_columns(dist.buildings, cols)
 
     # per subdistrict
