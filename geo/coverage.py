@@ -993,11 +993,35 @@ def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0,
     i1, j1 = np.clip(i1, 0, nx), np.clip(j1, 0, ny)
     full = csum[i1, j1] - csum[i0, j1] - csum[i1, j0] + csum[i0, j0]
     redundant = full == (i1 - i0) * (j1 - j0)
-    ci, cj = np.nonzero(inner)
-    cells = shapely.box(x0 + ci * cell_m, y0 + cj * cell_m, x0 + (ci + 1) * cell_m, y0 + (cj + 1) * cell_m)
-    parts = [shapely.coverage_union_all(cells)] if len(cells) else []
+    parts = [shapely.coverage_union_all(_cell_runs(inner, x0, y0, cell_m))] if inner.any() else []
     parts.append(shapely.union_all(shapely.buffer(geoms[~redundant], radius_m, quad_segs=4)))
     return shapely.union_all(np.array(parts, dtype=object))
+
+
+def _cell_runs(inner: np.ndarray, x0: float, y0: float, cell_m: float) -> np.ndarray:
+    """The True cells of ``inner`` (cell ``(i, j)`` = ``[x0 + i cell, x0 + (i + 1) cell] x [y0 + j cell, ...]``)
+    as one rectangle per run of consecutive cells along ``j``, with a vertex at every cell corner.
+
+    A valid coverage of the same cells, so ``coverage_union_all`` gives their
+    union, from a few hundred polygons instead of one box per cell.
+    """
+    nx, ny = inner.shape
+    pad = np.zeros((nx, ny + 2), np.int8)
+    pad[:, 1:-1] = inner
+    step = np.diff(pad, axis=1)
+    ri, start = np.nonzero(step == 1)
+    _, stop = np.nonzero(step == -1)  # row-major order pairs each run's start with its stop
+    n = stop - start
+    nv = 2 * n + 3  # up the right side, down the left side, closed
+    run = np.repeat(np.arange(len(n)), nv)
+    k = np.arange(int(nv.sum())) - np.repeat(np.cumsum(nv) - nv, nv)
+    nr, sr, ir = n[run], start[run], ri[run]
+    right = k <= nr
+    last = k == nv[run] - 1
+    ci = np.where(right | last, ir + 1, ir)
+    cj = np.where(right, sr + k, np.where(last, sr, sr + nr - (k - nr - 1)))
+    xy = np.c_[x0 + ci * cell_m, y0 + cj * cell_m]
+    return shapely.polygons(shapely.linearrings(xy, indices=run))
 
 
 def _network_share(dist: Distances, b: gpd.GeoDataFrame) -> np.ndarray:
@@ -1359,17 +1383,48 @@ def _grow_small(hull: np.ndarray) -> np.ndarray:
     return hull
 
 
-def _single_hulls(dist: Distances) -> tuple[np.ndarray, np.ndarray]:
-    """Per building: the hull of a one-building gap cluster and its anchor point (cached).
+def _single_hulls(dist: Distances, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hull of the one-building gap cluster of each building in ``idx``, and its anchor point.
 
-    The hull of one footprint directly: the same geometry as the hull of the
-    one-member collection :func:`_hulls` would build, without the collection.
+    The hull of the footprint itself: the same geometry as the hull of the
+    one-member collection :func:`_hulls` would build. Remembered per building
+    (the same lone buildings are gaps in most categories).
     """
+    assert dist.buildings is not None
     if "single_hulls" not in dist._cache:
+        n = len(dist.buildings)
+        dist._cache["single_hulls"] = (np.empty(n, object), np.full((n, 2), np.nan), np.zeros(n, bool))
+    hull, xy, done = dist._cache["single_hulls"]
+    new = np.unique(idx[~done[idx]])
+    if len(new):
+        h = _grow_small(shapely.convex_hull(np.asarray(dist.buildings.geometry.values, dtype=object)[new]))
+        hull[new], xy[new], done[new] = h, shapely.get_coordinates(shapely.point_on_surface(h)), True
+    return hull[idx], xy[idx]
+
+
+def _multi_hulls(dist: Distances, members: np.ndarray, cluster: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hull and anchor point of ``k`` gap clusters of several buildings.
+
+    ``members`` are the buildings grouped by ``cluster`` (sorted, 0..k-1), in
+    increasing order within a cluster. A hull depends only on the members, and
+    the same clusters recur in several categories, so each set is done once.
+    """
+    memo = dist._cache.setdefault("multi_hulls", {})
+    cut = np.searchsorted(cluster, np.arange(k + 1))
+    keys = [members[a:b].tobytes() for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
+    todo = np.array([j for j, key in enumerate(keys) if key not in memo], np.int64)
+    if len(todo):
+        take = np.isin(cluster, todo)
+        new_id = np.searchsorted(todo, cluster[take])
         assert dist.buildings is not None
-        hull = _grow_small(shapely.convex_hull(np.asarray(dist.buildings.geometry.values, dtype=object)))
-        dist._cache["single_hulls"] = (hull, shapely.get_coordinates(shapely.point_on_surface(hull)))
-    return dist._cache["single_hulls"]
+        h = _hulls(np.asarray(dist.buildings.geometry.values, dtype=object)[members[take]], new_id)
+        xy = shapely.get_coordinates(shapely.point_on_surface(h))
+        memo.update((keys[j], (h[i], xy[i])) for i, j in enumerate(todo.tolist()))
+    hull = np.empty(k, object)
+    anchor_xy = np.empty((k, 2))
+    for j, key in enumerate(keys):
+        hull[j], anchor_xy[j] = memo[key]
+    return hull, anchor_xy
 
 
 _GAP_COLUMNS = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
@@ -1432,25 +1487,21 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_l
         ne = max(1, len(unc_len))  # distinct (cluster, edge) pairs in (cluster, edge) order, as 1-D keys
         ue = np.unique(lab[e >= 0].astype(np.int64) * ne + e[e >= 0])
         np.add.at(street, ue // ne, unc_len[ue % ne])
-        # one-building clusters (most of them) reuse that building's cached hull and anchor
+        # hulls and anchors are remembered across categories: per lone building, per set of buildings
         size = np.bincount(lab, minlength=nlab)
         one = size == 1
         member = np.empty(nlab, np.int64)
         member[lab] = unc
-        single_hull, single_xy = _single_hulls(dist)
         hull = np.empty(nlab, object)
-        hull[one] = single_hull[member[one]]
         anchor_xy = np.full((nlab, 2), np.nan)
-        anchor_xy[one] = single_xy[member[one]]
+        hull[one], anchor_xy[one] = _single_hulls(dist, member[one])
         many = ~one
         if many.any():
             inm = many[lab]
             sub_lab, sub_b = lab[inm], unc[inm]
-            o = np.argsort(sub_lab, kind="stable")  # shapely wants increasing indices
+            o = np.argsort(sub_lab, kind="stable")  # grouped by cluster, buildings in increasing order
             new_id = np.cumsum(many) - 1
-            h = _hulls(np.asarray(dist.buildings.geometry.values, dtype=object)[sub_b][o], new_id[sub_lab][o])
-            hull[many] = h
-            anchor_xy[many] = shapely.get_coordinates(shapely.point_on_surface(h))
+            hull[many], anchor_xy[many] = _multi_hulls(dist, sub_b[o], new_id[sub_lab][o], int(many.sum()))
         first = np.full(nlab, np.iinfo(np.int64).max)
         np.minimum.at(first, lab, unc)
         kind = "buildings"

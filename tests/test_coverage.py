@@ -589,3 +589,17 @@ def test_result_frames_do_not_share_the_cached_arrays():
     again = cv.summarize(d, thresholds={"culture": 500})
     assert (again.streets["dist_m_culture"].tolist(), again.buildings["dist_m_culture"].tolist(),
             again.buildings["nearest_culture"].tolist(), again.buildings["snap_m"].tolist()) == before
+
+
+def test_cell_runs_cover_exactly_the_cells():
+    rng = np.random.default_rng(6)
+    for shape, p in (((30, 40), 0.8), ((1, 7), 0.5), ((25, 1), 0.9), ((12, 12), 1.0)):
+        inner = rng.random(shape) < p
+        runs = cv._cell_runs(inner, X0, Y0, 75.0)
+        assert shapely.is_valid(runs).all()
+        ci, cj = np.nonzero(inner)
+        boxes = shapely.box(X0 + ci * 75.0, Y0 + cj * 75.0, X0 + (ci + 1) * 75.0, Y0 + (cj + 1) * 75.0)
+        got = shapely.coverage_union_all(runs)
+        assert got.equals(shapely.union_all(boxes))
+        assert got.area == pytest.approx(inner.sum() * 75.0**2, rel=1e-12)
+        assert len(runs) <= inner.sum()
