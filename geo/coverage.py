@@ -1157,10 +1157,10 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
 
     if label_features is None:
         label_features = _named_facilities(dist)
-    gaps = _gaps(dist, th, covered, label_features, gap_link_m)
+    gaps, gap_xy = _gaps(dist, th, covered, label_features, gap_link_m)
     # a gap's 街道: its representative point, the same assignment as the buildings' (None outside every 街道)
     gaps.insert(gaps.columns.get_loc("label"), "subdistrict",
-                assign_subdistrict(_rep_xy(gaps), b) if len(gaps) else np.empty(0, object))
+                assign_subdistrict(gap_xy, b) if len(gaps) else np.empty(0, object))
 
     green = green_parks = None
     if dist.green is not None and bgdf is not None:
@@ -1430,8 +1430,9 @@ def _multi_hulls(dist: Distances, members: np.ndarray, cluster: np.ndarray, k: i
 _GAP_COLUMNS = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
 
 
-def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float) -> gpd.GeoDataFrame:
-    """Gap clusters of every category, ranked within each category, in one frame.
+def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float
+          ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Gap clusters of every category, ranked within each category, in one frame, and their representative points.
 
     Each category's clusters are cached per threshold. The clusters not cached
     yet are labelled together: most are one building, uncovered in several
@@ -1453,9 +1454,10 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
         dist._cache[keys[c]] = g
     parts = [dist._cache[keys[c]] for c in dist.categories if dist._cache[keys[c]] is not None]
     if not parts:
-        return gpd.GeoDataFrame({k: [] for k in _GAP_COLUMNS}, geometry=[], crs=net.crs)
+        return gpd.GeoDataFrame({k: [] for k in _GAP_COLUMNS}, geometry=[], crs=net.crs), np.empty((0, 2))
     out = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in _GAP_COLUMNS})
-    return gpd.GeoDataFrame(out, geometry=np.concatenate([p["geometry"] for p in parts]), crs=net.crs)
+    return (gpd.GeoDataFrame(out, geometry=np.concatenate([p["geometry"] for p in parts]), crs=net.crs),
+            np.concatenate([p["rep_xy"] for p in parts]))
 
 
 def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_link_m: float) -> dict | None:
@@ -1463,6 +1465,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_l
 
     ``anchor_xy`` is where each cluster is labelled from: a point on the hull
     of its buildings, or the midpoint of its most uncovered street.
+    ``rep_xy`` is the representative point of its geometry (for buildings, the anchor).
     """
     net = dist.net
     ei = _edge_index(net)
@@ -1505,6 +1508,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_l
         first = np.full(nlab, np.iinfo(np.int64).max)
         np.minimum.at(first, lab, unc)
         kind = "buildings"
+        rep_xy = anchor_xy  # the hull's point_on_surface
     else:
         unc_len = ei.length_m - covered
         sel = np.flatnonzero(unc_len > 0.5)
@@ -1526,8 +1530,9 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_l
         # midpoint of the cluster's most uncovered street
         anchor_xy = shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms[anchor_edge], 0.5, normalized=True))
         kind = "streets"
+        rep_xy = shapely.get_coordinates(shapely.point_on_surface(hull))
     rank = np.lexsort((first, -street, -size))  # most buildings, then most uncovered street, then first member
     k = len(rank)
     return {"category": np.full(k, c, object), "rank": np.arange(1, k + 1, dtype=np.int64),
             "kind": np.full(k, kind, object), "n_buildings": size[rank].astype(np.int64), "street_m": street[rank],
-            "geometry": hull[rank], "anchor_xy": anchor_xy[rank]}
+            "geometry": hull[rank], "anchor_xy": anchor_xy[rank], "rep_xy": rep_xy[rank]}
