@@ -947,13 +947,15 @@ def _with_columns(gdf: gpd.GeoDataFrame, cols: dict) -> gpd.GeoDataFrame:
     """A copy of ``gdf`` with ``cols`` appended (replacing same-named columns).
 
     The arrays of ``cols`` become the new columns as they are, each its own
-    block: no 2-D stacking and no consolidating copy of some hundred MB. So
-    they must be fresh arrays; pass copies of arrays kept elsewhere (caches).
+    block: no 2-D stacking and no consolidating copy of some hundred MB (a
+    GeoDataFrame made from a DataFrame copies it unless told not to). So they
+    must be fresh arrays; pass copies of arrays kept elsewhere (caches).
     """
     base = gdf.drop(columns=[c for c in cols if c in gdf.columns])
     data = {k: base[k] for k in base.columns}
     data.update(cols)
-    return gpd.GeoDataFrame(pd.DataFrame(data, index=gdf.index, copy=False), geometry=gdf.geometry.name, crs=gdf.crs)
+    frame = pd.DataFrame(data, index=gdf.index, copy=False)
+    return gpd.GeoDataFrame(frame, geometry=gdf.geometry.name, crs=gdf.crs, copy=False)  # no deep copy of `frame`
 
 
 def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0,

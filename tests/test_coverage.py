@@ -583,12 +583,14 @@ def test_result_frames_do_not_share_the_cached_arrays():
     r = cv.summarize(d, thresholds={"culture": 500})
     before = (r.streets["dist_m_culture"].tolist(), r.buildings["dist_m_culture"].tolist(),
               r.buildings["nearest_culture"].tolist(), r.buildings["snap_m"].tolist())
-    r.streets.loc[:, "dist_m_culture"] = -1.0
+    lengths = net.edges["length_m"].tolist()
+    r.streets.loc[:, ["dist_m_culture", "length_m"]] = -1.0
     r.buildings.loc[:, ["dist_m_culture", "snap_m"]] = -1.0
     r.buildings.loc[:, "nearest_culture"] = "x"
     again = cv.summarize(d, thresholds={"culture": 500})
     assert (again.streets["dist_m_culture"].tolist(), again.buildings["dist_m_culture"].tolist(),
             again.buildings["nearest_culture"].tolist(), again.buildings["snap_m"].tolist()) == before
+    assert net.edges["length_m"].tolist() == lengths == again.streets["length_m"].tolist()
 
 
 def test_cell_runs_cover_exactly_the_cells():
