@@ -72,14 +72,15 @@ strip = st.container()  # the summary strip: filled once the result is known, sh
 area_id = st.session_state.get("area_id", ui.DEFAULT_AREA)
 area_path = ui.area_dir(area_id)
 area: StudyArea | None = None
-try:
-    area = ui.load_area(area_path)
-except LifecircleError as exc:
-    if area_id == ui.DEFAULT_AREA and not (area_path / "area.json").exists():
-        st.error(t("area_missing", lang, path=str(area_path)))
-        st.code(ui.prepare_command(area_id), language="bash")
-    else:
-        st.error(exc.message(lang))
+with ui.guard(t("view_area", lang), lang):  # a damaged area that breaks the reader: one line, the area view stays
+    try:
+        area = ui.load_area(area_path)
+    except LifecircleError as exc:
+        if area_id == ui.DEFAULT_AREA and not (area_path / "area.json").exists():
+            st.error(t("area_missing", lang, path=str(area_path)))
+            st.code(ui.prepare_command(area_id), language="bash")
+        else:
+            st.error(exc.message(lang))
 
 VIEWS = ["map", "green", "material", "plan", "area", "export"]
 if area is None:
@@ -202,7 +203,8 @@ def area_view() -> None:
 
 
 if area is None:
-    area_view()
+    with ui.guard(t("view_area", lang), lang):
+        area_view()
     st.stop()
 
 # ----------------------------------------------------------------------------- the study: every parameter in one value
@@ -251,15 +253,13 @@ with st.sidebar:
     online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
                                help=t("online_tiles_help", lang))
 
-ui.sync_siting_layer(layers, area_id, lang)  # the workspace's proposals, with the planner's decisions
-study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
-              profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
-              speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
-try:
-    with st.spinner(t("computing", lang)):
-        run = ui.run(study)
-except LifecircleError as exc:
-    show_error(exc)
+with ui.guard(t("computing", lang), lang) as computed, st.spinner(t("computing", lang)):
+    ui.sync_siting_layer(layers, area_id, lang)  # the workspace's proposals, with the planner's decisions
+    study = Study(area=str(area_path.resolve()), layers=tuple(layers.values()), thresholds=state["thresholds"],
+                  profile=profile, include_planned=include_planned, lang=lang, name=state.get("study_name", ""),
+                  speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
+    run = ui.run(study)
+if computed.failed:
     st.stop()
 result, facilities, dist = run.coverage, run.facilities, run.distances
 assets = ui.leaflet_url()
@@ -308,7 +308,7 @@ def summary_strip() -> None:
                           covered=fmt.format(row["covered"]), total=fmt.format(row["total"])))
 
 
-with strip:
+with strip, ui.guard(t("summary_strip", lang), lang):
     summary_strip()
 
 
@@ -463,11 +463,17 @@ def material_view() -> None:
     ups = st.file_uploader(t("upload_texts", lang), type=list(ui.TEXT_TYPES), accept_multiple_files=True,
                            key="up_texts", max_upload_size=ui.MAX_UPLOAD_MB)
     if ups and st.button(t("extract", lang), key="extract"):
-        try:
+        try:  # each text succeeds or fails on its own: the good ones are used, each bad one is one line
             with ui.temp_dir("upload") as folder:
-                paths = [ui.save_upload(u, ui.TEXT_TYPES, folder=folder / str(i)) for i, u in enumerate(ups)]
+                paths, problems = ui.save_uploads(ups, ui.TEXT_TYPES, folder)
                 with st.spinner(t("extracting", lang)):
-                    geocoded[area_id] = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path), provider)
+                    got, problems = ui.extract_and_geocode(paths, area, ui.area_stamp(area_path), provider, problems)
+            if got is not None:
+                geocoded[area_id] = got
+                if problems:
+                    st.warning(t("texts_failed", lang, n=len(problems)))
+            for problem in problems:
+                show_error(problem)
         except LifecircleError as exc:
             show_error(exc)
     geo_df = geocoded.get(area_id)
@@ -508,7 +514,7 @@ def material_view() -> None:
     pick = st.selectbox(t("place_on_map", lang), [""] + unmatched, key="place_key",
                         format_func=lambda k: "—" if not k else
                         f"{geo_df.loc[geo_df['mention_key'] == k, 'name'].iloc[0]} ({k})")
-    mm = webmap.base_map(webmap._bounds(area.boundaries), assets=assets, lang=lang)
+    mm = webmap.base_map(webmap.wgs84_bounds(area.boundaries), assets=assets, lang=lang)
     webmap.add_context(mm, area.context, lang=lang, store=store)
     webmap.add_boundaries(mm, area.boundaries, lang=lang, store=store)
     webmap.add_facilities(mm, facilities, lang=lang, store=store)
@@ -559,6 +565,7 @@ def plan_view() -> None:
         show_error(exc)
         return
     st.markdown(f"**{t('plan_shares', lang, category=label(cat, lang))}**")
+    st.caption(t("plan_after_rule", lang, states=ui.after_rule_label(lang)))
     for row in ui.plan_shares(before, after, cat).to_dict("records"):
         a, b = st.columns(2)
         before_pct, after_pct = ("—" if pd.isna(v) else f"{v:.1%}" for v in (row["share_before"], row["share_after"]))
@@ -571,7 +578,7 @@ def plan_view() -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        mm = webmap.base_map(webmap._bounds(here.boundaries), assets=assets, lang=lang)
+        mm = webmap.base_map(webmap.wgs84_bounds(here.boundaries), assets=assets, lang=lang)
         webmap.add_context(mm, here.context, lang=lang, store=store)
         webmap.add_boundaries(mm, here.boundaries, lang=lang, store=store)
         webmap.add_facilities(mm, after.facilities[after.facilities["source"] != "siting"], categories=[cat],
@@ -681,6 +688,8 @@ def export_view() -> None:
     study_box()
 
 
-{"map": map_view, "green": green_view, "material": material_view, "plan": plan_view, "area": area_view,
- "export": export_view}[view]()
+VIEW_FUNCTIONS = {"map": map_view, "green": green_view, "material": material_view, "plan": plan_view,
+                  "area": area_view, "export": export_view}
+with ui.guard(t(f"view_{view}", lang), lang):  # a bug in a view: one line and the log file, the page stays usable
+    VIEW_FUNCTIONS[view]()
 st.caption(t("footer", lang, seconds=time.perf_counter() - T0))

@@ -104,7 +104,7 @@ def spopt_mclp(A, w: np.ndarray, p: int, T: float, time_limit: float):
 def synthetic(bc, n_buildings: int, n_fac: int, category: str, p: int, junctions: int, subdiv: int, block: float):
     net = bc.synthetic_graph(junctions=junctions, subdiv=subdiv, block_m=block, seed=SEED)
     rng = np.random.default_rng(SEED)
-    ei = cv._edge_index(net)
+    ei = cv.edge_index(net)
     # buildings: 12 x 12 m squares 15-40 m beside random edges
     e = rng.integers(0, len(ei.geoms), n_buildings)
     mid = shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms[e], rng.random(n_buildings), normalized=True))
@@ -178,7 +178,7 @@ def main() -> int:
           f"of {P['n_buildings']}; bound {P['bound']:g}, gap {P['gap']:.2%}")
 
     # 3. spopt on the same instance
-    b = cv._boundaries(a.boundaries, dist.net.crs)
+    b = cv.subdistrict_boundaries(a.boundaries, dist.net.crs)
     T = P["threshold_m"]
     in_area = pd.notna(cv.assign_subdistrict(dist.building_xy, b))
     pool = np.flatnonzero(in_area & ~(dist.building_dist[cat] <= T) & ~dist.snap_too_far)

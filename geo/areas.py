@@ -48,6 +48,8 @@ __all__ = [
     "with_building_ids",
     "load_network_file",
     "network_extent",
+    "write_area",
+    "context_layer",
     "prepare_offline",
     "prepare_online",
     "load_area",
@@ -302,9 +304,27 @@ def check_area_out(out_root: Path, inputs: list | None = None) -> None:
     check_outdir(out_root, "prepare", AREA_FILES, force=True, legacy=_legacy_area(out_root))
 
 
-def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, facilities: gpd.GeoDataFrame,
+def write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, facilities: gpd.GeoDataFrame,
                 boundaries: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
                 context: dict[str, gpd.GeoDataFrame]) -> Path:
+    """Write a prepared study area (``network/``, the GeoPackages, ``area.json``) to ``out_root``, atomically.
+
+    Parameters
+    ----------
+    out_root : Path
+        ``<data>/areas/<area>``; files ``prepare`` did not write are kept.
+    area : str
+        The area id.
+    meta : dict
+        ``area.json`` fields (name, place, source, notes); counts, CRS, repair and date are added.
+    net, facilities, boundaries, buildings, context
+        The layers (``context``: map background layers by name, e.g. ``water``, ``parks``).
+
+    Returns
+    -------
+    Path
+        ``out_root``.
+    """
     layers = {}
     legacy = _legacy_area(out_root)
     with owned_dir(out_root, "prepare", AREA_FILES, force=True, legacy=legacy) as tmp:
@@ -333,7 +353,23 @@ def _write_area(out_root: Path, *, area: str, meta: dict, net: WalkNetwork, faci
     return out_root
 
 
-def _context_layer(paths, clip, kind_default: str) -> gpd.GeoDataFrame | None:
+def context_layer(paths, clip, kind_default: str) -> gpd.GeoDataFrame | None:
+    """A map background layer (``osm_id``, ``kind``, ``name``; WGS-84) from the files in ``paths`` that exist.
+
+    Parameters
+    ----------
+    paths : iterable of path or None
+        Vector files (Geofabrik water or green layers ...); missing ones are skipped.
+    clip : geometry or None
+        Read only the features intersecting it (WGS-84).
+    kind_default : str
+        ``kind`` when a file has neither ``kind`` nor ``fclass``.
+
+    Returns
+    -------
+    GeoDataFrame or None
+        None when no file exists.
+    """
     parts = []
     for p in paths:
         if p is None or not Path(p).exists():
@@ -432,8 +468,8 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
 
     progress(0.8, "context layers")
     clip = shapely.box(*near.bounds)
-    context = {"water": _context_layer([inp["water"]], None, "water"),
-               "parks": _context_layer([*inp["parks"], inp.get("green")], clip, "park")}
+    context = {"water": context_layer([inp["water"]], None, "water"),
+               "parks": context_layer([*inp["parks"], inp.get("green")], clip, "park")}
     context = {k: (_clip_to(v, near) if v is not None else None) for k, v in context.items()}
 
     progress(0.9, "writing")
@@ -442,7 +478,7 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
     meta = {"name": name, "place": place,
             "source": {"mode": "offline", "from": str(root), "inputs": inputs, "facilities": sources},
             "notes": notes}
-    out = _write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
+    out = write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
                       boundaries=bnd, buildings=bld, context=context)
     progress(1.0, f"written {out}")
     return out
@@ -523,7 +559,7 @@ def _prepare_online(area: str, place: str, data_dir: Path, progress: Progress) -
             "source": {"mode": "online", "osmnx": ox.__version__, "cache": str(cache)},
             "notes": ["Fetched from OpenStreetMap via Nominatim and Overpass (osmnx)."]}
     progress(0.9, "writing")
-    out = _write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
+    out = write_area(Path(data_dir) / "areas" / area, area=area, meta=meta, net=net, facilities=facilities,
                       boundaries=bnd, buildings=bld, context=ctx)
     progress(1.0, f"written {out}")
     return out

@@ -11,17 +11,12 @@ else is a bug: one line saying so (exit code 1), the traceback goes to a log fil
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import importlib
-import os
 import sys
-import tempfile
-import traceback
-from pathlib import Path
 
 from .categories import CATEGORY_KEYS, PROFILES
-from .errors import LifecircleError, os_error
-from .settings import user_cache_dir
+from .errors import LifecircleError, error_summary, log_traceback, os_error
+from .i18n import t
 
 __all__ = ["build_parser", "main"]
 
@@ -126,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", action="append", default=[], metavar="CAT=M|CAT=Nmin",
                    help="a category threshold in metres (park=300) or walking minutes (elderly_care=10min)")
     s.add_argument("--no-lscp", action="store_true", help="skip the set-covering reference per subdistrict and category")
+    s.add_argument("--after", choices=["all", "accepted"], default="all",
+                   help="which proposals the after-the-plan scenario counts: all = every one not dropped in the "
+                        "workspace's proposal_states.csv (proposed+accepted+moved, default); accepted = only the "
+                        "accepted and moved ones, as the app's 规划后 (accepted+moved); plan.csv says which")
     s.add_argument("--report", action="append", default=[], choices=["xlsx", "pdf"],
                    help="also write plan.xlsx / plan.pdf (repeatable; the same exports as the app's plan view)")
     s.add_argument("-o", "--outdir", required=True, help="output directory (plan.csv, requests.csv, sites.csv, sites.gpkg)")
@@ -168,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lifecircle`` console script."""
     args = build_parser().parse_args(argv)
     module, func = HANDLERS[args.command].split(":")
-    word = "错误" if args.lang == "zh" else "error"
+    word = t("cli_error", args.lang)
     try:
         from .io import clean_stale_temp
 
@@ -189,29 +188,13 @@ def main(argv: list[str] | None = None) -> int:
                                                         else "out of memory: the input is too large."), file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in a log file
-        log = _log_traceback(args.command, exc)
-        first = (str(exc).splitlines() or [""])[0][:200]
-        what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        log = log_traceback(f"lifecircle {args.command}", exc)
+        what = error_summary(exc)
         if args.lang == "zh":
             print(f"lifecircle {args.command}: 内部错误（{what}）；详情已写入 {log}", file=sys.stderr)
         else:
             print(f"lifecircle {args.command}: internal error ({what}); details written to {log}", file=sys.stderr)
         return 1
-
-
-def _log_traceback(command: str, exc: BaseException) -> Path | str:
-    """Write the traceback of ``exc`` to a log file; return its path (or a note when nothing is writable)."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    text = f"lifecircle {command}\n" + "".join(traceback.format_exception(exc))
-    for folder in (user_cache_dir() / "lifecircle" / "errors", Path(tempfile.gettempdir())):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"lifecircle-error-{stamp}-{os.getpid()}.log"
-            path.write_text(text, encoding="utf-8")
-            return path
-        except OSError:
-            continue
-    return "(no writable folder for the log)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,7 +55,7 @@ from scipy.spatial import cKDTree
 
 from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .errors import InputError, Message, warn
-from .io import WGS84
+from .io import WGS84, align_crs
 from .network import WalkNetwork
 
 if TYPE_CHECKING:
@@ -77,6 +77,13 @@ __all__ = [
     "assign_subdistrict",
     "gap_labels",
     "named_streets",
+    "named_facilities",
+    "location_labels",
+    "subdistrict_boundaries",
+    "representative_xy",
+    "EdgeIndex",
+    "edge_index",
+    "base_csr",
     "ACCESS_STEP_M",
     "ALL_AREA",
 ]
@@ -213,7 +220,9 @@ class CoverageResult:
 
 
 @dataclass(frozen=True)
-class _EdgeIndex:
+class EdgeIndex:
+    """A network's edges as arrays (:func:`edge_index`): geometries, end nodes, lengths and an STRtree."""
+
     geoms: np.ndarray
     u: np.ndarray
     v: np.ndarray
@@ -222,8 +231,18 @@ class _EdgeIndex:
     tree: shapely.STRtree
 
 
-def _edge_index(net: WalkNetwork) -> _EdgeIndex:
-    """Edge arrays + STRtree, cached on the network object (rebuilt if edges change)."""
+def edge_index(net: WalkNetwork) -> EdgeIndex:
+    """Edge arrays + STRtree, cached on the network object (rebuilt if edges change).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+
+    Returns
+    -------
+    EdgeIndex
+        ``geoms``, ``u``, ``v``, ``length_m``, ``scale`` (length_m / geometric length) per edge, and ``tree``.
+    """
     key = (id(net.edges), len(net.edges))
     cached = net.__dict__.get("_coverage_index")
     if cached is not None and cached[0] == key:
@@ -232,7 +251,7 @@ def _edge_index(net: WalkNetwork) -> _EdgeIndex:
     length = net.edges["length_m"].to_numpy(float)
     glen = shapely.length(geoms)
     scale = np.divide(length, glen, out=np.ones_like(length), where=glen > 0)
-    idx = _EdgeIndex(geoms, net.edges["u"].to_numpy(np.int64), net.edges["v"].to_numpy(np.int64),
+    idx = EdgeIndex(geoms, net.edges["u"].to_numpy(np.int64), net.edges["v"].to_numpy(np.int64),
                      length, scale, shapely.STRtree(geoms))
     net.__dict__["_coverage_index"] = (key, idx)
     return idx
@@ -247,7 +266,7 @@ def _vertex_tree(net: WalkNetwork) -> cKDTree | None:
     nodes stand for the end vertices (each shared end once), else every vertex
     is in the tree; either way the tree holds the same set of points.
     """
-    ei = _edge_index(net)
+    ei = edge_index(net)
     key = (id(net.edges), len(net.edges), net.n_nodes)
     cached = net.__dict__.get("_coverage_vertex_tree")
     if cached is not None and cached[0] == key:
@@ -291,7 +310,7 @@ def _nearest_edge(net: WalkNetwork, xy: np.ndarray) -> tuple[np.ndarray, np.ndar
     bounds the search box of each point, and the edges whose boxes meet it are
     measured with the same GEOS distance. -1 and NaN without any edge.
     """
-    ei = _edge_index(net)
+    ei = edge_index(net)
     n = len(xy)
     tree = _vertex_tree(net)
     if tree is None or n == 0:
@@ -326,14 +345,6 @@ def _first_per_input(pairs: np.ndarray, n: int, dist: np.ndarray | None = None):
     return out, d
 
 
-def _to_crs(gdf: gpd.GeoDataFrame, crs, what: str) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        raise InputError(f"{what}没有坐标参考系（CRS），无法与路网对齐。请先指定坐标系（如 EPSG:4326）。",
-                         f"the {what} layer has no CRS, so it cannot be aligned with the network; assign one (e.g. EPSG:4326).")
-    same = gdf.crs is crs or (bool(gdf.crs.srs) and gdf.crs.srs == getattr(crs, "srs", None)) or gdf.crs == crs
-    return gdf if same else gdf.to_crs(crs)  # identity/text first: pyproj's == costs ~10 ms
-
-
 # ---------------------------------------------------------------------------
 # snapping and sources
 
@@ -353,7 +364,7 @@ def snap_points(net: WalkNetwork, xy: np.ndarray) -> Snap:
     """
     xy = np.asarray(xy, float).reshape(-1, 2)
     n = xy.shape[0]
-    ei = _edge_index(net)
+    ei = edge_index(net)
     if n == 0 or len(ei.geoms) == 0:
         return Snap(np.full(n, -1, np.int64), np.full(n, np.nan), np.full(n, np.nan), np.full((n, 2), np.nan))
     pts = shapely.points(xy)
@@ -374,7 +385,7 @@ def snap_points(net: WalkNetwork, xy: np.ndarray) -> Snap:
     return Snap(edge, t, snap_m, snapped)
 
 
-def _locate(ei: _EdgeIndex, edge: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def _locate(ei: EdgeIndex, edge: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Offset (metres of length_m) of points lying on the given edges."""
     t = shapely.line_locate_point(ei.geoms[edge], pts) * ei.scale[edge]
     return np.clip(t, 0.0, ei.length_m[edge])
@@ -398,7 +409,7 @@ def _area_sources(net: WalkNetwork, geoms: np.ndarray, *, access_tol_m: float):
     Returns (edge, t0, t1, leg, owner) for intervals within ``access_tol_m``,
     plus (nearest_edge, gap) per geometry for the fallback.
     """
-    ei = _edge_index(net)
+    ei = edge_index(net)
     out = [np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), np.empty(0, np.int64)]
     if len(geoms) == 0 or len(ei.geoms) == 0:
         return out, np.full(len(geoms), -1, np.int64), np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
@@ -512,8 +523,8 @@ def facility_sources(net: WalkNetwork, facilities: gpd.GeoDataFrame, *, access_t
         snap_m`` (smallest access leg), ``n_intervals, excluded, reason``
         (``'' | 'too_far' | 'empty_geometry' | 'no_network'``).
     """
-    fac = _to_crs(facilities, net.crs, "设施") if len(facilities) else facilities
-    ei = _edge_index(net)
+    fac = align_crs(facilities, net.crs, "设施") if len(facilities) else facilities
+    ei = edge_index(net)
     n = len(fac)
     geoms = np.asarray(fac.geometry.values, dtype=object) if n else np.empty(0, object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms) if n else np.zeros(0, bool)
@@ -579,8 +590,18 @@ def _edge_ptr(sources: Sources, n_edges: int) -> np.ndarray:
     return np.searchsorted(sources.edge, np.arange(n_edges + 1), side="left").astype(np.int64)
 
 
-def _base_csr(net: WalkNetwork) -> sp.csr_matrix:
-    """The symmetric network matrix (``net.csr()``, explicit zeros kept), cached on the network."""
+def base_csr(net: WalkNetwork) -> sp.csr_matrix:
+    """The symmetric network matrix (``net.csr()``, explicit zeros kept), cached on the network.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``n_nodes × n_nodes`` edge lengths in metres, indices sorted; shared, do not modify.
+    """
     key = (id(net.edges), len(net.edges), net.n_nodes)
     cached = net.__dict__.get("_coverage_csr")
     if cached is not None and cached[0] == key:
@@ -604,12 +625,12 @@ def distance_field(net: WalkNetwork, sources: Sources) -> DistanceField:
     tests); a duplicate entry (self-loop edge) counts with its smaller weight.
     """
     n = net.n_nodes
-    ei = _edge_index(net)
+    ei = edge_index(net)
     k = len(sources)
     ptr = _edge_ptr(sources, len(ei.geoms))
     if k == 0 or n == 0:
         return DistanceField(np.full(n, np.nan), np.full(n, -1, np.int64), sources, ptr)
-    base = _base_csr(net)
+    base = base_csr(net)
     e = sources.edge
     vcols = np.stack([ei.u[e], ei.v[e]], axis=1).ravel()
     vw = np.stack([sources.t0_m + sources.leg_m, ei.length_m[e] - sources.t1_m + sources.leg_m], axis=1).ravel()
@@ -640,7 +661,7 @@ def distance_at(net: WalkNetwork, field: DistanceField, edge: np.ndarray, t_m: n
     nearest : ndarray of int
         Facility row position (-1 where unreachable).
     """
-    ei = _edge_index(net)
+    ei = edge_index(net)
     edge = np.asarray(edge, np.int64)
     t = np.asarray(t_m, float)
     m = len(edge)
@@ -687,7 +708,7 @@ def covered_length(net: WalkNetwork, field: DistanceField, threshold_m: float) -
     and, for each same-edge interval, ``[t0 - (T - leg), t1 + (T - leg)]``,
     clipped to ``[0, L]``.
     """
-    ei = _edge_index(net)
+    ei = edge_index(net)
     ne = len(ei.geoms)
     if ne == 0:
         return np.zeros(0)
@@ -722,8 +743,14 @@ def covered_length(net: WalkNetwork, field: DistanceField, threshold_m: float) -
 # the heavy part
 
 
-def _rep_xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    """Representative point of each geometry (inside polygons; points stay)."""
+def representative_xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """Representative point of each geometry (inside polygons; points stay).
+
+    Returns
+    -------
+    ndarray (n, 2)
+        Coordinates in ``gdf``'s CRS.
+    """
     return shapely.get_coordinates(shapely.point_on_surface(np.asarray(gdf.geometry.values, dtype=object)))
 
 
@@ -758,27 +785,27 @@ def compute_distances(net: WalkNetwork, facilities: gpd.GeoDataFrame, buildings:
         raise InputError(f"未知的设施类别：{', '.join(unknown)}。可用类别：{', '.join(CATEGORY_KEYS)}。",
                          f"unknown categories: {', '.join(unknown)}; known: {', '.join(CATEGORY_KEYS)}.")
     warnings: list[Message] = []
-    fac_all = _to_crs(facilities, net.crs, "设施") if len(facilities) else facilities.set_crs(net.crs, allow_override=True)
+    fac_all = align_crs(facilities, net.crs, "设施") if len(facilities) else facilities.set_crs(net.crs, allow_override=True)
     catcol = fac_all["category"].astype(object)
     extra = sorted({str(c) for c in catcol.dropna().unique()} - set(cats))
     if extra:
         cnt = int(catcol.isin(extra).sum())
         warnings.append(warn(f"{cnt} 个设施的类别未参与分析：{', '.join(extra)}",
                              f"{cnt} facilities in categories not analysed: {', '.join(extra)}"))
-    _edge_index(net)
+    edge_index(net)
     prog(0.02, "snapping buildings")
     bld = bxy = bsnap = too_far = None
     if buildings is not None and len(buildings):
-        bld = _to_crs(buildings, net.crs, "建筑").reset_index(drop=True)
+        bld = align_crs(buildings, net.crs, "建筑").reset_index(drop=True)
         bld = bld[~(bld.geometry.isna() | bld.geometry.is_empty)].reset_index(drop=True)
-        bxy = _rep_xy(bld)
+        bxy = representative_xy(bld)
         bsnap = snap_points(net, bxy)
         too_far = ~(bsnap.snap_m <= max_snap_m)
         if too_far.any():
             warnings.append(warn(f"{int(too_far.sum())} 栋建筑距最近可步行道路超过 {max_snap_m:g} 米，未计入距离（snap_too_far）。",
                                  f"{int(too_far.sum())} buildings are more than {max_snap_m:g} m from any walkable edge; "
                                  "their distances are left empty (snap_too_far)."))
-    ei = _edge_index(net)
+    ei = edge_index(net)
     mid_t = ei.length_m / 2.0
     edge_all = np.arange(len(ei.geoms))
     out = Distances(net=net, categories=cats, facilities={}, reports={}, fields={}, edge_mid_dist={},
@@ -855,12 +882,26 @@ def assign_subdistrict(xy: np.ndarray, boundaries: gpd.GeoDataFrame | None) -> n
     return out
 
 
-def _boundaries(boundaries: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame | None:
+def subdistrict_boundaries(boundaries: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame | None:
+    """One polygon per 街道: ``boundaries`` in ``crs``, empty geometries dropped, dissolved by ``subdistrict``.
+
+    Parameters
+    ----------
+    boundaries : GeoDataFrame or None
+        With a ``subdistrict`` column (None gives None).
+    crs : CRS or str
+        The metric CRS of the computation (``net.crs``).
+
+    Raises
+    ------
+    InputError
+        No ``subdistrict`` column, or no CRS.
+    """
     if boundaries is None:
         return None
     if "subdistrict" not in boundaries.columns:
         raise InputError("边界图层缺少 subdistrict（街道名称）列。", "the boundaries layer has no 'subdistrict' column.")
-    b = _to_crs(boundaries, crs, "边界")
+    b = align_crs(boundaries, crs, "边界")
     b = b[~(b.geometry.isna() | b.geometry.is_empty)]
     b = b.assign(subdistrict=b["subdistrict"].astype(str))
     return b.dissolve("subdistrict", sort=False, as_index=False)[["subdistrict", "geometry"]]
@@ -911,9 +952,9 @@ def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
                tuple(shapely.to_wkb(np.asarray(boundaries.geometry.values, dtype=object))))
     hit = dist._cache.get(key)
     if hit is None:
-        b = _boundaries(boundaries, dist.net.crs)
+        b = subdistrict_boundaries(boundaries, dist.net.crs)
         if "mid_xy" not in dist._cache:
-            dist._cache["mid_xy"] = _midpoints(_edge_index(dist.net).geoms)
+            dist._cache["mid_xy"] = _midpoints(edge_index(dist.net).geoms)
         ssub = assign_subdistrict(dist._cache["mid_xy"], b)
         bsub = assign_subdistrict(dist.building_xy, b) if dist.building_xy is not None else None
         hit = dist._cache[key] = (b, ssub, bsub)
@@ -926,7 +967,7 @@ def _facility_subdistricts(dist: Distances, c: str, b: gpd.GeoDataFrame | None) 
     if key not in dist._cache:
         fac = dist.facilities[c]
         used = ~dist.reports[c]["excluded"].to_numpy() if len(fac) else np.zeros(0, bool)
-        dist._cache[key] = (assign_subdistrict(_rep_xy(fac[used]), b) if used.any() else np.empty(0, object), b)
+        dist._cache[key] = (assign_subdistrict(representative_xy(fac[used]), b) if used.any() else np.empty(0, object), b)
     return dist._cache[key][0]
 
 
@@ -1032,7 +1073,7 @@ def _network_share(dist: Distances, b: gpd.GeoDataFrame) -> np.ndarray:
     if key in dist._cache:
         return dist._cache[key]
     if "netbuf" not in dist._cache:
-        dist._cache["netbuf"] = _network_buffer(_edge_index(dist.net).geoms, NETWORK_BUFFER_M,
+        dist._cache["netbuf"] = _network_buffer(edge_index(dist.net).geoms, NETWORK_BUFFER_M,
                                                 vertices=_vertex_tree(dist.net))
     buf = dist._cache["netbuf"]
     geoms = np.asarray(b.geometry.values, dtype=object)
@@ -1091,7 +1132,7 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     prof = profile or next((k for k, p in PROFILES.items() if p.speed_m_per_min == speed_m_per_min), "custom")
     th = _threshold_map(dist, thresholds)
     net = dist.net
-    ei = _edge_index(net)
+    ei = edge_index(net)
     b, ssub, bsub = _assignment(dist, boundaries)
     warnings = list(dist.warnings)
 
@@ -1158,7 +1199,7 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
                                  f"the network covers less than half of these subdistricts, results are partial: {', '.join(low)}"))
 
     if label_features is None:
-        label_features = _named_facilities(dist)
+        label_features = named_facilities(dist)
     gaps, gap_xy = _gaps(dist, th, covered, label_features, gap_link_m)
     # a gap's 街道: its representative point, the same assignment as the buildings' (None outside every 街道)
     gaps.insert(gaps.columns.get_loc("label"), "subdistrict",
@@ -1232,8 +1273,14 @@ def named_streets(streets: gpd.GeoDataFrame, thresholds: dict[str, float] | None
 # gaps
 
 
-def _named_facilities(dist: Distances) -> gpd.GeoDataFrame | None:
-    """The named facilities of every category, as one layer (cached: its id keys the gap cache)."""
+def named_facilities(dist: Distances) -> gpd.GeoDataFrame | None:
+    """The named facilities of every category, as one layer (cached: its id keys the gap cache).
+
+    Returns
+    -------
+    GeoDataFrame or None
+        ``name``, geometry (``dist.net.crs``); None when no facility has a name.
+    """
     if "named_facilities" not in dist._cache:
         frames = [f[["name", "geometry"]] for f in dist.facilities.values() if len(f) and "name" in f.columns]
         allf = pd.concat(frames, ignore_index=True) if frames else None
@@ -1244,9 +1291,24 @@ def _named_facilities(dist: Distances) -> gpd.GeoDataFrame | None:
     return dist._cache["named_facilities"]
 
 
-def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None
+def location_labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoDataFrame | None
             ) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest named street, else nearest named feature, else 'lon, lat': (Chinese, English) labels."""
+    """Where a point lies, for people: nearest named street, else near a named feature, else 'lon, lat'.
+
+    Parameters
+    ----------
+    anchor_xy : ndarray (n, 2)
+        Points in ``net.crs``.
+    net : WalkNetwork
+        Its edges' ``name`` column gives the streets.
+    label_features : GeoDataFrame or None
+        Named features (``name``), e.g. :func:`named_facilities`; labels say where the point lies from them.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Chinese and English labels, one per point.
+    """
     n = len(anchor_xy)
     out = np.full(n, "", object)
     out_en = np.full(n, "", object)
@@ -1257,7 +1319,7 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
     if "name" in net.edges.columns:
         layers.append(net.edges)
     if label_features is not None and len(label_features) and "name" in label_features.columns:
-        layers.append(_to_crs(label_features, net.crs, "标注要素"))
+        layers.append(align_crs(label_features, net.crs, "标注要素"))
     for lay in layers:
         nm = lay["name"].astype(object).to_numpy()
         has = np.array([isinstance(x, str) and x.strip() != "" for x in nm], bool)
@@ -1282,7 +1344,7 @@ def _labels(anchor_xy: np.ndarray, net: WalkNetwork, label_features: gpd.GeoData
 
 def _memo_labels(dist: Distances, anchor_xy: np.ndarray, label_features: gpd.GeoDataFrame | None
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_labels`, remembered per anchor point across categories and thresholds.
+    """:func:`location_labels`, remembered per anchor point across categories and thresholds.
 
     A label depends only on its point, and the same gaps (often one building)
     recur in most categories, so each distinct anchor is labelled once. The
@@ -1297,7 +1359,7 @@ def _memo_labels(dist: Distances, anchor_xy: np.ndarray, label_features: gpd.Geo
     hit = (pos < len(known)) & (known[np.minimum(pos, max(0, len(known) - 1))] == q) if len(known) else np.zeros(len(q), bool)
     new = np.unique(q[~hit])
     if len(new):
-        nzh, nen = _labels(np.c_[new.real, new.imag], dist.net, label_features)
+        nzh, nen = location_labels(np.c_[new.real, new.imag], dist.net, label_features)
         order = np.argsort(np.concatenate([known, new]), kind="stable")
         known = np.concatenate([known, new])[order]
         zh, en = np.concatenate([zh, nzh])[order], np.concatenate([en, nen])[order]
@@ -1470,7 +1532,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_l
     ``rep_xy`` is the representative point of its geometry (for buildings, the anchor).
     """
     net = dist.net
-    ei = _edge_index(net)
+    ei = edge_index(net)
     if dist.buildings is not None:
         d = dist.building_dist[c]
         unc = np.flatnonzero(~(d <= T))

@@ -14,13 +14,18 @@ environment variable decides a message's language.
 
 from __future__ import annotations
 
+import datetime as _dt
 import errno
+import os
 import re
+import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["InputError", "LifecircleError", "Message", "NoInternetError", "no_internet", "one_line", "os_error", "warn"]
+__all__ = ["InputError", "LifecircleError", "Message", "NoInternetError", "error_summary", "log_traceback", "no_internet",
+           "one_line", "os_error", "warn"]
 
 
 def one_line(text: str) -> str:
@@ -195,3 +200,43 @@ def os_error(exc: OSError, path: str | Path | None = None) -> InputError:
     if where is not None:  # a temporary name of geo.io.atomic_file/atomic_dir: name what it becomes
         where = re.sub(r"\.([^/\\]+?)\.tmp-\d+-[a-z0-9_]{8}", r"\1", str(where))
     return InputError(zh, en, where)
+
+
+def log_traceback(what: str, exc: BaseException) -> Path | str:
+    """Write the traceback of an unexpected ``exc`` (a bug) to a log file; return its path.
+
+    The one log writer of the CLI (:func:`geo.cli.main`) and the app
+    (:func:`geo.ui.guard`): ``<cache>/lifecircle/errors/lifecircle-error-<time>-<pid>.log``
+    (``XDG_CACHE_HOME`` or ``~/.cache``), else the temporary folder.
+
+    Parameters
+    ----------
+    what : str
+        What was running (``"lifecircle plan"``, ``"app: map view"``); the log's first line.
+    exc : BaseException
+        The exception whose traceback is written.
+
+    Returns
+    -------
+    Path or str
+        The log file, or a note when no folder is writable.
+    """
+    from .settings import user_cache_dir
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    text = f"{what}\n" + "".join(traceback.format_exception(exc))
+    for folder in (user_cache_dir() / "lifecircle" / "errors", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"lifecircle-error-{stamp}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return "(no writable folder for the log)"
+
+
+def error_summary(exc: BaseException) -> str:
+    """``Type: first line`` of an unexpected exception (at most 200 characters of its message)."""
+    first = (str(exc).splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

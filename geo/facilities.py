@@ -62,6 +62,15 @@ __all__ = [
     "is_geofabrik",
     "osm_ids",
     "read_csv_any",
+    "read_table",
+    "find_column",
+    "parse_coordinates",
+    "LON_NAMES",
+    "LAT_NAMES",
+    "CATEGORY_NAMES",
+    "STATUS_NAMES",
+    "NAME_NAMES",
+    "ID_NAMES",
     "combine",
     "dedupe",
     "filter_scenario",
@@ -313,17 +322,34 @@ def status_lookup() -> dict[str, str]:
     return out
 
 
-_LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "wgs84_lon", "lon_wgs84", "wgs_lon", "gcj02_lon",
+# Column names a facility table may use for each field (compared with norm_key; see find_column).
+LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "wgs84_lon", "lon_wgs84", "wgs_lon", "gcj02_lon",
               "gcj_lon", "bd09_lon", "point_x")
-_LAT_NAMES = ("lat", "latitude", "纬度", "y", "wgs84_lat", "lat_wgs84", "wgs_lat", "gcj02_lat", "gcj_lat",
+LAT_NAMES = ("lat", "latitude", "纬度", "y", "wgs84_lat", "lat_wgs84", "wgs_lat", "gcj02_lat", "gcj_lat",
               "bd09_lat", "point_y")
-_CATEGORY_NAMES = ("category", "facility_type", "类别", "设施类别", "设施类型", "类型", "type", "kind", "fclass")
-_STATUS_NAMES = ("status", "状态", "建设状态", "设施状态", "state")
-_NAME_NAMES = ("name", "facility_name", "名称", "设施名称", "name_zh", "name:zh", "title", "机构名称")
-_ID_NAMES = ("facility_id", "request_id", "id", "编号", "序号")
+CATEGORY_NAMES = ("category", "facility_type", "类别", "设施类别", "设施类型", "类型", "type", "kind", "fclass")
+STATUS_NAMES = ("status", "状态", "建设状态", "设施状态", "state")
+NAME_NAMES = ("name", "facility_name", "名称", "设施名称", "name_zh", "name:zh", "title", "机构名称")
+ID_NAMES = ("facility_id", "request_id", "id", "编号", "序号")
 
 
-def _find_col(columns: Iterable[str], candidates: Iterable[str], *, fuzzy: str | None = None) -> str | None:
+def find_column(columns: Iterable[str], candidates: Iterable[str], *, fuzzy: str | None = None) -> str | None:
+    """The column of a table that holds one field, e.g. the longitude.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The table's columns.
+    candidates : iterable of str
+        Accepted names in order of preference (``LON_NAMES`` ...), compared with :func:`norm_key`.
+    fuzzy : str, optional
+        Regex tried on the columns when no candidate matched; used only when exactly one column matches.
+
+    Returns
+    -------
+    str or None
+        The column as written in the table, None when there is none.
+    """
     cols = list(columns)
     norm = {norm_key(c): c for c in cols}
     for cand in candidates:
@@ -366,7 +392,20 @@ def read_csv_any(p: Path) -> pd.DataFrame:
     raise InputError("无法识别文件编码（试过 UTF-8、GB18030、Big5）。", "cannot detect the text encoding (tried UTF-8, GB18030, Big5).", p)
 
 
-def _read_table(p: Path, sheet) -> pd.DataFrame | gpd.GeoDataFrame:
+def read_table(p: Path, sheet) -> pd.DataFrame | gpd.GeoDataFrame:
+    """A facility table as text columns (CSV in any Chinese encoding, XLSX/XLS) or a vector layer.
+
+    Parameters
+    ----------
+    p : Path
+    sheet : str, int or None
+        The Excel sheet (None: the first).
+
+    Raises
+    ------
+    InputError
+        Too large, not parseable, or a zip bomb.
+    """
     suffix = p.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return read_csv_any(p)
@@ -384,7 +423,8 @@ def _read_table(p: Path, sheet) -> pd.DataFrame | gpd.GeoDataFrame:
     return read_vector(p)
 
 
-def _to_float(s: pd.Series) -> np.ndarray:
+def parse_coordinates(s: pd.Series) -> np.ndarray:
+    """Numbers of a longitude/latitude column given as text (``" 121.5°"`` → 121.5); NaN where not a number."""
     return pd.to_numeric(s.astype(str).str.strip().str.replace("°", "", regex=False), errors="coerce").to_numpy(float)
 
 
@@ -417,13 +457,13 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
     """
     p = require_file(path)
     datum_key = normalize_datum(datum)
-    df = _read_table(p, sheet)
+    df = read_table(p, sheet)
     if not len(df):
         raise InputError("表格没有数据行。", "the table has no rows.", p)
     cols = [c for c in df.columns if c != "geometry"]
 
     # category
-    ccol = category_col or _find_col(cols, _CATEGORY_NAMES, fuzzy=r"categor|类别|类型")
+    ccol = category_col or find_column(cols, CATEGORY_NAMES, fuzzy=r"categor|类别|类型")
     if ccol is None or ccol not in df.columns:
         raise InputError(f"找不到设施类别列（现有列：{', '.join(map(str, cols))}）。请用 category 列或指定类别列。",
                          f"no facility category column (columns: {', '.join(map(str, cols))}); add a 'category' column or name it.", p)
@@ -437,13 +477,13 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
                          f"use one of {', '.join(CATEGORIES)}.", p)
 
     # coordinates
-    xcol = lon_col or _find_col(cols, _LON_NAMES, fuzzy=r"lon|lng|经度")
-    ycol = lat_col or _find_col(cols, _LAT_NAMES, fuzzy=r"lat|纬度")
+    xcol = lon_col or find_column(cols, LON_NAMES, fuzzy=r"lon|lng|经度")
+    ycol = lat_col or find_column(cols, LAT_NAMES, fuzzy=r"lat|纬度")
     has_geom = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
     # a layer of polygons (parks, proposed parcels in sites.gpkg) keeps them even when it also has lon/lat columns
     has_area = has_geom and bool((df.geometry.notna() & ~df.geometry.geom_type.isin(["Point", "MultiPoint"])).any())
     if xcol in df.columns and ycol in df.columns and not has_area:
-        lon, lat = _to_float(df[xcol]), _to_float(df[ycol])
+        lon, lat = parse_coordinates(df[xcol]), parse_coordinates(df[ycol])
         geoms = None
     elif has_geom:
         g = as_wgs84(df)
@@ -482,9 +522,9 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
         geoms = np.where(ok, geoms, None)
 
     # name, status, source, id
-    ncol = name_col or _find_col(cols, _NAME_NAMES)
+    ncol = name_col or find_column(cols, NAME_NAMES)
     names = df[ncol].astype(object).where(df[ncol].notna(), "").astype(str).str.strip() if ncol else pd.Series("", index=df.index)
-    scol = _find_col(cols, _STATUS_NAMES, fuzzy=r"status|状态")
+    scol = find_column(cols, STATUS_NAMES, fuzzy=r"status|状态")
     if scol is not None:
         slook = status_lookup()
         raw_st = df[scol].astype(object).where(df[scol].notna(), "existing").astype(str).str.strip()
@@ -501,7 +541,7 @@ def read_facility_table(path: str | Path, *, datum: str = "wgs84", category_col:
         src = df["source"].astype(object).where(df["source"].isin(list(SOURCES)), source).astype(str)
     else:
         src = pd.Series(source, index=df.index)
-    icol = _find_col(cols, _ID_NAMES)
+    icol = find_column(cols, ID_NAMES)
     ids = []
     for i, (s, v) in enumerate(zip(src, df[icol] if icol else [None] * len(df))):
         v = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()

@@ -54,6 +54,7 @@ __all__ = [
     "save_correction",
     "read_corrections",
     "to_facilities",
+    "bilingual_reason",
     "scenario",
     "write_geocoded",
     "cli_geocode",
@@ -446,7 +447,14 @@ def _gazetteer(boundaries) -> dict[str, _Place]:
 
 
 # --------------------------------------------------------------------------- matching
-def _bi(zh: Sequence[str], en: Sequence[str]) -> str:
+def bilingual_reason(zh: Sequence[str], en: Sequence[str]) -> str:
+    """The ``reason`` cell of a geocoded row: ``"中文，中文 / english, english"`` (both languages kept).
+
+    Parameters
+    ----------
+    zh, en : sequence of str
+        The parts of the reason in Chinese and in English.
+    """
     return "，".join(zh) + " / " + ", ".join(en)
 
 
@@ -667,7 +675,7 @@ def _unmatched(judged: list[_Scored], scope: _Scope, planned: bool, index: _Cand
         en.append(f"nearest '{nm}' ({near.osm_id}, score {near.score:.0f}): {why[1]}")
     zh.append(f"已在{scope.name}内查找" if scope.geom is not None else scope.zh)
     en.append(f"searched inside {scope.name}" if scope.geom is not None else scope.en)
-    return _Decision("unmatched", _bi(zh, en))
+    return _Decision("unmatched", bilingual_reason(zh, en))
 
 
 def _choose(distinct: list[_Scored], scope: _Scope, raw: np.ndarray, index: _CandidateIndex,
@@ -681,7 +689,7 @@ def _choose(distinct: list[_Scored], scope: _Scope, raw: np.ndarray, index: _Can
             best, close = inside[0], []
     if close:
         top = [best, *close]
-        return _Decision("ambiguous", _bi([f"{len(top)} 个候选得分接近，请人工确认", scope.zh],
+        return _Decision("ambiguous", bilingual_reason([f"{len(top)} 个候选得分接近，请人工确认", scope.zh],
                                           [f"{len(top)} candidates score alike; confirm by hand", scope.en]),
                          match_score=round(best.score, 1),
                          candidates="; ".join(f"{index.name(r.cand)} ({r.osm_id}, {r.score:.0f})" for r in top[:3]))
@@ -698,7 +706,7 @@ def _choose(distinct: list[_Scored], scope: _Scope, raw: np.ndarray, index: _Can
         zh.append(scope.zh)
         en.append(scope.en)
     pt = index.points.iat[i]
-    return _Decision("matched", _bi(zh, en), match_score=round(best.score, 1), osm_id=index.osm_id[i],
+    return _Decision("matched", bilingual_reason(zh, en), match_score=round(best.score, 1), osm_id=index.osm_id[i],
                      osm_type=str(index.frame["osm_type"].iat[i]), osm_name=index.name(i),
                      lon=float(pt.x), lat=float(pt.y))
 
@@ -754,11 +762,11 @@ def geocode_mentions(mentions: pd.DataFrame, candidates: gpd.GeoDataFrame, *, bo
     decisions: list[_Decision] = []
     for row, (full, short), (idx, vals) in zip(df.to_dict("records"), forms, hits):
         if not row["name"]:
-            decisions.append(_Decision("not_applicable", _bi(["无具体名称（计数类提及），不做匹配"],
+            decisions.append(_Decision("not_applicable", bilingual_reason(["无具体名称（计数类提及），不做匹配"],
                                                              ["no name (counted mention), not geocoded"])))
             continue
         if _is_generic(_GENERIC_PREFIX.sub("", full, count=1)) and not short:
-            decisions.append(_Decision("unmatched", _bi(["名称过于笼统（仅为类别词），不做匹配"],
+            decisions.append(_Decision("unmatched", bilingual_reason(["名称过于笼统（仅为类别词），不做匹配"],
                                                         ["name is only a category word, not geocoded"])))
             continue
         scope = _scope(row, places, scope_buffer_m)
@@ -853,7 +861,7 @@ def apply_corrections(geocoded: pd.DataFrame, corrections_path: str | Path, *,
             out.iat[i, pos["lat"]] = lat
             out.iat[i, pos["match_status"]] = "manual"
             out.iat[i, pos["candidates"]] = ""
-            out.iat[i, pos["reason"]] = _bi(zh, en)
+            out.iat[i, pos["reason"]] = bilingual_reason(zh, en)
     out.attrs = dict(geocoded.attrs)
     out.attrs["unused_corrections"] = sorted(set(corr["key"]) - used)
     out.attrs["correction_problems"] = list(corr.attrs.get("problems", []))  # rows kept in the file, not used
@@ -975,6 +983,8 @@ def _read_boundary_args(paths) -> list[gpd.GeoDataFrame]:
 def cli_geocode(args) -> int:
     """``lifecircle geocode facilities.csv --pois PATH ... [--boundaries PATH] [--corrections FILE] [--provider P]
     -o OUT``."""
+    from .i18n import t
+
     zh = getattr(args, "lang", "zh") == "zh"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
@@ -1010,7 +1020,7 @@ def cli_geocode(args) -> int:
         print("提示：未提供 --boundaries，匹配未限定区/街道范围。" if zh else
               "note: no --boundaries given, matches are not scoped to districts or subdistricts.")
     if geocoded.attrs.get("provider_error"):
-        print(("警告：" if zh else "warning: ") + geocoded.attrs["provider_error"].text("zh" if zh else "en"),
+        print(t("cli_warning", "zh" if zh else "en") + geocoded.attrs["provider_error"].text("zh" if zh else "en"),
               file=sys.stderr)
     unmatched = geocoded.loc[geocoded["match_status"] == "unmatched", "name"]
     if len(unmatched):

@@ -29,17 +29,16 @@ from .coverage import (
     ALL_AREA,
     Distances,
     Snap,
-    _boundaries,
-    _rep_xy,
-    _to_crs,
     assign_subdistrict,
     distance_at,
     distance_field,
     facility_sources,
+    representative_xy,
     snap_points,
+    subdistrict_boundaries,
 )
 from .errors import InputError, Message, warn
-from .io import METRIC_CRS
+from .io import METRIC_CRS, align_crs
 from .network import WalkNetwork
 
 __all__ = ["GreenDistances", "park_classes", "classify_parks", "green_distances", "green_table", "green_check", "TOO_SMALL"]
@@ -98,7 +97,7 @@ def classify_parks(parks: gpd.GeoDataFrame, crs=None, *, classes=PARK_CLASSES) -
     cl = _sorted(classes)
     if crs is None:
         crs = parks.estimate_utm_crs() if len(parks) else METRIC_CRS
-    p = _to_crs(parks, crs, "公园") if len(parks) else parks.set_crs(crs, allow_override=True)
+    p = align_crs(parks, crs, "公园") if len(parks) else parks.set_crs(crs, allow_override=True)
     poly = p.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy() & ~p.geometry.is_empty.to_numpy()
     p = p[poly].reset_index(drop=True)
     area = shapely.area(np.asarray(p.geometry.values, dtype=object)) if len(p) else np.zeros(0)
@@ -215,13 +214,13 @@ def green_check(source: WalkNetwork | Distances, parks: gpd.GeoDataFrame, buildi
     else:
         if buildings is None:
             raise InputError("500米见绿检查需要建筑图层。", "the 500 m green check needs a buildings layer.")
-        b = _to_crs(buildings, net.crs, "建筑")
+        b = align_crs(buildings, net.crs, "建筑")
         b = b[~(b.geometry.isna() | b.geometry.is_empty)]
-        bxy = _rep_xy(b)
+        bxy = representative_xy(b)
         snap = snap_points(net, bxy)
         too_far = ~(snap.snap_m <= max_snap_m)
     gd = green_distances(net, parks, snap, too_far, classes=classes, max_snap_m=max_snap_m, access_tol_m=access_tol_m)
-    bnd = _boundaries(boundaries, net.crs)
+    bnd = subdistrict_boundaries(boundaries, net.crs)
     subs = list(bnd["subdistrict"]) if bnd is not None else [ALL_AREA]
     table = green_table(gd, assign_subdistrict(bxy, bnd), subs)
     table.attrs["params"] = gd.params

@@ -1,17 +1,21 @@
-"""Display text in Chinese (first) and English: column headers and UI strings.
+"""Display text in Chinese (first) and English: the one home of the zh/en strings people read.
 
-Category, profile, status and source labels come from :mod:`geo.categories`;
-this table holds everything else a person reads, so the app, the XLSX/PDF
-report and the CLI summary share one wording.
+``COLUMNS`` heads the tables' columns (:func:`column_label`), ``UI`` holds the
+app's and the command line's strings, ``REPORT`` the XLSX/PDF report's prose and
+sheet titles; :func:`t` looks a key up in either. Category, profile, status and
+source labels come from :mod:`geo.categories`; a warning raised inline stays a
+bilingual :class:`geo.errors.Message`. One text is written once: the app, the
+report and the CLI summary share one wording (``tests/test_i18n.py`` checks it).
 """
 
 from __future__ import annotations
 
 import re
 
-from .categories import CATEGORIES, label
+from .categories import CATEGORIES, SOURCES, label
 
-__all__ = ["COLUMNS", "MATCH_STATUSES", "column_label", "match_label", "localize_columns", "UI", "t"]
+__all__ = ["COLUMNS", "MATCH_STATUSES", "REPORT", "UI", "UNITS", "column_label", "localize_columns", "match_label", "t",
+           "unit_label"]
 
 # column -> (zh, en). Per-category columns (dist_m_<cat> ...) are built below.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -60,7 +64,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "snap_m": ("接入距离(米)", "Access leg (m)"),
     "rank": ("排名", "Rank"),
     "label": ("位置", "Location"),
-    "n_buildings": ("建筑数", "Buildings"),
     "street_m": ("道路长度(米)", "Street length (m)"),
     "area_m2": ("面积(平方米)", "Area (m²)"),
     "share_300m": ("300米内比例", "Share within 300 m"),
@@ -79,6 +82,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "parameter": ("参数", "Parameter"),
     "value": ("取值", "Value"),
     "standard": ("依据/来源", "Standard / source"),
+    # measures, also per category (dist_m_<cat> ...; see column_label)
+    "dist_m": ("步行距离(米)", "Walking distance (m)"),
+    "walk_min": ("步行时间(分钟)", "Walking time (min)"),
+    "covered_km": ("覆盖长度(公里)", "Covered length (km)"),
+    "unreachable": ("不可达", "Unreachable"),
+    "nearest": ("最近设施", "Nearest facility"),
     # the plan (geo.plan): before/after per subdistrict, proposals, requests
     "buildings_covered_before": ("规划前覆盖建筑数", "Buildings covered before"),
     "buildings_covered_after": ("规划后覆盖建筑数", "Buildings covered after"),
@@ -105,20 +114,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "share_buildings_covered_total": ("累计建筑覆盖率", "Share of buildings covered in total"),
 }
 
-_PER_CATEGORY = {
-    "dist_m": ("步行距离(米)", "walking distance (m)"),
-    "walk_min": ("步行时间(分钟)", "walking time (min)"),
-    "covered_km": ("覆盖长度(公里)", "covered length (km)"),
-    "unreachable": ("不可达", "unreachable"),
-    "nearest": ("最近设施", "nearest facility"),
-}
-_PER_CATEGORY_RE = re.compile(r"^(dist_m|walk_min|covered_km|unreachable|nearest)_(\w+)$")
+COLUMNS["n_buildings"] = COLUMNS["buildings"]  # a gap's buildings: the same header
+
+# The measures of one category: ``dist_m_<cat>`` is headed "<category label> + walking distance (m)".
+_PER_CATEGORY = ("dist_m", "walk_min", "covered_km", "unreachable", "nearest")
+_PER_CATEGORY_RE = re.compile(rf"^({'|'.join(_PER_CATEGORY)})_(\w+)$")
 
 
 # match status of a geocoded mention -> (zh, en): the app's tables and `lifecircle geocode`'s summary
 MATCH_STATUSES: dict[str, tuple[str, str]] = {
     "matched": ("已匹配", "matched"),
-    "manual": ("人工校正", "manual"),
+    "manual": SOURCES["manual"],  # corrected by hand: the facility source of the same name
     "ambiguous": ("待确认", "ambiguous"),
     "approximate": ("近似位置", "approximate"),  # placed near a named place ("X公园旁"), never a match
     "unmatched": ("未匹配", "unmatched"),
@@ -139,9 +145,9 @@ def column_label(col: str, lang: str = "zh") -> str:
         return COLUMNS[col][i]
     m = _PER_CATEGORY_RE.match(col)
     if m and m.group(2) in CATEGORIES:
-        head = _PER_CATEGORY[m.group(1)][i]
+        head = COLUMNS[m.group(1)][i]
         cat = label(m.group(2), lang)
-        return f"{cat}{head}" if lang == "zh" else f"{cat} {head}"
+        return f"{cat}{head}" if lang == "zh" else f"{cat} {head[:1].lower()}{head[1:]}"
     return col
 
 
@@ -163,6 +169,14 @@ UI: dict[str, tuple[str, str]] = {
     "view_material": ("我的资料", "My material"),
     "view_area": ("研究区", "Study area"),
     "view_export": ("导出", "Export"),
+    "view_failed": ("“{view}”出错了（程序内部错误：{what}）。您的文件和工作区未被改动，其他视图和侧栏仍可使用；"
+                    "详细信息已写入 {log}，请把该文件发给维护者。",
+                    "“{view}” failed (an internal error: {what}). Your files and workspace are untouched and the "
+                    "sidebar and other views still work; the details are in {log}: please send that file to the "
+                    "maintainers."),
+    "summary_strip": ("概览", "Summary"),
+    "texts_failed": ("{n} 个文本未能读取（其余文本已提取并匹配）：", "{n} text(s) could not be read (the others were "
+                     "extracted and matched):"),
     "area_subdistrict": ("另一个街道（离线，三步）", "Another 街道, offline, in three steps"),
     "step1_district": ("第 1 步：区", "Step 1: district"),
     "step1_subdistrict": ("第 1 步：街道/镇", "Step 1: 街道 / town"),
@@ -185,6 +199,10 @@ UI: dict[str, tuple[str, str]] = {
     "plan_make": ("根据政策文本生成选址建议", "Propose sites for the texts' planned facilities"),
     "plan_made": ("{n} 个规划设施需要选址：已提出 {sites} 处建议，{outside} 个在研究区外。",
                   "{n} planned facilities to site: {sites} proposals made, {outside} outside the study area."),
+    "plan_after_rule": ("规划后计入的选址建议：{states}（lifecircle plan --after accepted 得到相同结果；默认的 --after all "
+                        "还计入未决定的建议）。",
+                        "After the plan counts the proposals: {states} (lifecircle plan --after accepted gives the same "
+                        "figures; its default --after all also counts the undecided ones)."),
     "plan_shares": ("{category}：各街道建筑覆盖率，规划前与规划后",
                     "{category}: share of buildings covered per subdistrict, before and after"),
     "plan_after_metric": ("{name} 规划后", "{name} after the plan"),
@@ -318,13 +336,119 @@ UI: dict[str, tuple[str, str]] = {
     "export_scenario": ("情景：{scenario}。设施来源：{layers}。", "Scenario: {scenario}. Facility sources: {layers}."),
     "footer": ("地图数据 © OpenStreetMap contributors（ODbL）。本页用时 {seconds:.2f} 秒。",
                "Map data © OpenStreetMap contributors (ODbL). Page built in {seconds:.2f} s."),
+    # the command line (geo/cli.py and the cli_* functions): line prefixes and the closing line
+    "cli_error": ("错误", "error"),
+    "cli_warning": ("警告：", "warning: "),
+    "cli_note": ("注意：", "note: "),
+    "cli_written": ("已写入 {o}", "written to {o}"),
+    "cli_texts_unread": ("未能读取 {n} 个文本（见上方错误），规划只含其余文本",
+                         "{n} text(s) could not be read (see the errors above); the plan holds the others"),
+    "cli_after_counts": ("规划后计入的选址建议：{states}", "after the plan counts the proposals: {states}"),
 }
 
 
+# --------------------------------------------------------------------------- report prose (geo/report.py)
+# key -> (zh, en), looked up with :func:`t` like UI (the keys of the two tables are distinct).
+# Column headers are in COLUMNS; category, profile, status and source labels in geo.categories.
+REPORT: dict[str, tuple[str, str]] = {
+    "title": ("15分钟社区生活圈 步行覆盖与缺口报告", "15-minute life circle: walking coverage and gap report"),
+    "area": ("研究范围", "Study area"),
+    "date": ("生成日期", "Date"),
+    "walking_speed": ("步行速度", "Walking speed"),
+    "scenario": ("情景", "Scenario"),
+    "scenario_after": ("规划后", "After the plan"),
+    "scenario_before": ("规划前", "Before the plan"),
+    "scenario_after_note": ("现状设施 + 在建设施 + 规划设施", "existing + under-construction + planned facilities"),
+    "scenario_before_note": ("仅现状设施（在建和规划设施不计）",
+                             "existing facilities only (under-construction and planned ones left out)"),
+    "kind_time": ("步行时间阈值，随步速变化", "walking-time threshold: depends on the speed"),
+    "kind_distance": ("步行距离阈值", "walking-distance threshold"),
+    "sec_layers": ("设施来源", "Facility sources"),
+    "corrections": ("校正文件", "corrections"),
+    "merged": ("合并的重复设施", "duplicates merged"),
+    "thresholds": ("各类设施步行阈值", "Walking thresholds by category"),
+    "overall": ("总体覆盖（全部街道）", "Overall coverage (all subdistricts)"),
+    "sec_sub_note": ("建筑覆盖率 = 步行网络距离在阈值内的建筑比例；道路覆盖率 = 阈值内的道路长度比例；不可达 = 与设施不连通的建筑。",
+                     "Share of buildings (street length) within the walking threshold on the network; "
+                     "unreachable = not connected to any facility."),
+    "sec_green_note": ("按 GB/T 50563-2010 公园绿地服务半径：≥0.5公顷公园绿地服务500米，0.2-0.5公顷服务300米。",
+                       "By GB/T 50563-2010 park service radius: parks ≥ 0.5 ha serve 500 m, 0.2-0.5 ha serve 300 m."),
+    "sec_gapmap": ("缺口分布图", "Map of gaps"),
+    "sec_cat": ("分类覆盖与缺口", "Coverage and gaps by category"),
+    "gaps_top": ("缺口清单（按影响排序）", "Ranked gaps"),
+    "gaps_none": ("无缺口。", "No gaps."),
+    "sec_plan": ("规划方案：规划前后对比与建议选址", "The plan: before and after, proposed sites"),
+    "sec_plan_note": (("规划前 = 现状设施；规划后 = 现状 + 已定位的在建与规划设施 + 建议选址（已放弃的不计）。"
+                       "全覆盖最少新增 = 使本街道全部可达建筑进入阈值所需的最少新设施数（集合覆盖，LSCP），作参考。"),
+                      ("Before = existing facilities; after = existing + located under-construction and planned ones + "
+                       "proposed sites (dropped ones left out). Fewest new facilities for full coverage = the "
+                       "set-covering (LSCP) reference for every reachable building of the subdistrict.")),
+    "plan_map_title": ("{cat}：规划前（左）与规划后（右）阈值 {thr:.0f} 米内的建筑，★ 为建议选址",
+                       "{cat}: buildings within {thr:.0f} m before (left) and after (right) the plan; ★ proposed sites"),
+    "covered": ("阈值内", "within the threshold"),
+    "not_covered": ("阈值外", "beyond the threshold"),
+    "proposal_list": ("建议选址清单", "Proposed sites"),
+    "no_proposals": ("没有建议选址。", "No proposed sites."),
+    "sec_warnings": ("提示", "Warnings"),
+    "page": ("第 {n} 页", "page {n}"),
+    "map_title": ("{cat}：沿路网步行距离（阈值 {thr:.0f} 米 ≈ {mins:.0f} 分钟）",
+                  "{cat}: walking distance on the network (threshold {thr:.0f} m ≈ {mins:.0f} min)"),
+    "facilities": ("设施", "facilities"),
+    "gaps": ("缺口", "gaps"),
+    "gapmap_title": ("各类设施步行缺口（括号内为缺口数，编号为排名）", "Walking gaps by category (count in brackets, numbers are ranks)"),
+    "colorbar_threshold": ("色条红线：阈值", "red line on the colour bar: threshold"),
+    "m_per_min": ("米/分钟", "m/min"),
+    "sec_thr": ("步行阈值", "Walking thresholds"),
+    "sec_demand": ("需求加权", "Demand weighting"),
+    "sec_park": ("公园分级（500米见绿）", "Park classes (500 m green)"),
+    "sec_inputs": ("输入数据", "Inputs"),
+    "sec_sources": ("数据来源", "Data sources"),
+    "sec_run": ("计算参数", "Computation settings"),
+    "osm": ("OpenStreetMap 数据（路网、设施、绿地）", "OpenStreetMap data (network, facilities, green space)"),
+    "generated": ("生成于", "generated"),
+    "outdir": ("结果文件夹", "output folder"),
+    "radius": ("服务半径 {r:.0f} 米，面积 ≥ {a:.0f} 平方米", "radius {r:.0f} m, area ≥ {a:.0f} m²"),
+    # the kind of a gap (``gaps.kind``)
+    "gap_kind_buildings": ("建筑群", "building cluster"),
+    "gap_kind_streets": ("街段", "street stretch"),
+    # sheet titles (XLSX) and CSV names; the subdistrict and parameter ones also head their PDF sections
+    "sheet_subdistricts": ("分街道覆盖", "Coverage by subdistrict"),
+    "sheet_green": ("绿地500米", "Green 500 m"),
+    "sheet_gaps": ("缺口清单", "Gaps"),
+    "sheet_facilities": ("设施清单", "Facilities"),
+    "sheet_named_streets": ("分道路覆盖", "Coverage by street"),
+    "sheet_streets": ("街道明细", "Streets"),
+    "sheet_params": ("参数与来源", "Parameters and sources"),
+    "sheet_plan": ("规划前后对比", "Before and after the plan"),
+    "sheet_proposals": ("建议选址", "Proposed sites"),
+}
+
+_STRINGS: dict[str, tuple[str, str]] = {**UI, **REPORT}
+
+# units of a threshold (``geo.study.Threshold``) and of the report's numbers
+UNITS: dict[str, tuple[str, str]] = {"m": ("米", "m"), "min": ("分钟", "min")}
+
+
 def t(key: str, lang: str = "zh", **kw) -> str:
-    """A UI string in ``lang`` (Chinese first), with ``{placeholders}`` filled from ``kw``."""
-    pair = UI.get(key)
+    """A UI or report string in ``lang`` (Chinese first), with ``{placeholders}`` filled from ``kw``.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`UI` or :data:`REPORT` (an unknown key is returned as is).
+    lang : str
+        ``"zh"`` or ``"en"``.
+    **kw
+        Values of the ``{placeholders}``.
+    """
+    pair = _STRINGS.get(key)
     if pair is None:
         return key
     text = pair[0 if lang == "zh" else 1]
     return text.format(**kw) if kw else text
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """``"米"``/``"m"`` or ``"分钟"``/``"min"`` for a unit key of :data:`UNITS` (the key itself when unknown)."""
+    pair = UNITS.get(unit)
+    return unit if pair is None else pair[0 if lang == "zh" else 1]

@@ -28,9 +28,9 @@ import pandas as pd
 from .errors import InputError, os_error
 from .limits import check_zip
 
-__all__ = ["WGS84", "METRIC_CRS", "require_file", "read_vector", "check_lonlat_range", "as_wgs84", "FORMULA_PREFIXES", "defuse_formulas",
-           "restore_formulas", "to_csv_bom", "atomic_dir", "atomic_file", "check_writable", "recover_dir", "temp_dir",
-           "make_temp_dir", "clean_stale_temp"]
+__all__ = ["WGS84", "METRIC_CRS", "require_file", "read_vector", "check_lonlat_range", "as_wgs84", "align_crs", "gpkg_safe",
+           "FORMULA_PREFIXES", "defuse_formulas", "restore_formulas", "to_csv_bom", "atomic_dir", "atomic_file",
+           "check_writable", "recover_dir", "temp_dir", "make_temp_dir", "clean_stale_temp", "link_tree", "locked_dir"]
 
 #: CRS of every layer on disk and of every layer the API hands out
 WGS84 = "EPSG:4326"
@@ -112,6 +112,44 @@ def read_vector(path: str | Path, *, layer: str | None = None, require_crs: bool
 def as_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``gdf`` in EPSG:4326 (itself when it already is, or has no CRS)."""
     return gdf.to_crs(WGS84) if gdf.crs is not None and not gdf.crs.equals(WGS84) else gdf
+
+
+def align_crs(gdf: gpd.GeoDataFrame, crs, what: str) -> gpd.GeoDataFrame:
+    """``gdf`` in ``crs`` (itself when already there), for computing with a layer in another CRS.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+    crs : CRS or str
+        Target CRS, e.g. a ``WalkNetwork.crs``.
+    what : str
+        Chinese name of the layer ("建筑", "公园" ...), used in the error message.
+
+    Raises
+    ------
+    InputError
+        ``gdf`` has no CRS.
+    """
+    if gdf.crs is None:
+        raise InputError(f"{what}没有坐标参考系（CRS），无法与路网对齐。请先指定坐标系（如 EPSG:4326）。",
+                         f"the {what} layer has no CRS, so it cannot be aligned with the network; assign one (e.g. EPSG:4326).")
+    same = gdf.crs is crs or (bool(gdf.crs.srs) and gdf.crs.srs == getattr(crs, "srs", None)) or gdf.crs == crs
+    return gdf if same else gdf.to_crs(crs)  # identity/text first: pyproj's == costs ~10 ms
+
+
+def gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns GeoPackage can store: object/str columns as plain str ('' for missing), bools kept.
+
+    A copy; pass it to ``GeoDataFrame.to_file`` (GeoPackage or GeoJSON).
+    """
+    out = gdf.copy()
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        s = out[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[c] = s.astype(object).where(s.notna(), None)
+    return out
 
 
 # A cell starting with one of these is a formula to Excel/LibreOffice (OWASP "CSV injection").
@@ -226,7 +264,7 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def locked_dir(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (flock on the directory itself: no lock file is left)."""
     try:
         import fcntl
@@ -267,7 +305,7 @@ def recover_dir(outdir: str | Path) -> None:
     """
     out = Path(outdir)
     if out.parent.is_dir() and _dir_leftovers(out):
-        with _locked(out.parent):
+        with locked_dir(out.parent):
             _recover(out)
 
 
@@ -283,7 +321,7 @@ def _recover(out: Path) -> None:
             _remove(p)
 
 
-def _link_tree(src: Path, dst: Path) -> None:
+def link_tree(src: Path, dst: Path) -> None:
     """Put ``src`` at ``dst`` as hard links (copies where links are impossible): no data moves."""
     def link(a: str, b: str) -> None:
         try:
@@ -376,7 +414,7 @@ def atomic_dir(outdir: str | os.PathLike[str], *, finalize: Callable[[Path | Non
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
-        with _locked(out.parent):
+        with locked_dir(out.parent):
             _recover(out)
             if finalize is not None:
                 finalize(out if out.is_dir() else None, tmp)

@@ -665,10 +665,10 @@ def network_from_pbf(path: str | Path, polygon=None) -> WalkNetwork:
     Ways (osmnx ``walk`` semantics) are split at every OSM node they share;
     OSM topology is explicit, so no snapping or crossing noding is needed.
     """
-    from .osm import _read_ways
+    from .osm import read_osm_ways_with_nodes
 
     t0 = time.perf_counter()
-    ways, refs = _read_ways(path, polygon)
+    ways, refs = read_osm_ways_with_nodes(path, polygon)
     if len(ways) == 0:
         raise InputError("文件中没有可步行的道路。", "the file has no walkable ways.", path)
     target = metric_crs(ways)

@@ -26,12 +26,12 @@ from .areas import (
     FACILITY_BUFFER_M,
     WGS84,
     Progress,
-    _context_layer,
-    _write_area,
     check_area_out,
+    context_layer,
     load_network_file,
     network_extent,
     with_building_ids,
+    write_area,
 )
 from .boundaries import read_boundaries
 from .errors import InputError
@@ -257,7 +257,7 @@ def survey_subdistrict(subdistrict: str, from_dir: str | Path, district: str | N
         buf = f"边界外扩 {FACILITY_BUFFER_M:.0f} 米内" if kind == "subdistrict" else f"{dist}边界外扩 {FACILITY_BUFFER_M:.0f} 米内"
         buf_en = f"within {FACILITY_BUFFER_M:.0f} m of the " + ("boundary" if kind == "subdistrict" else f"{dist} boundary")
         layers.append(LayerFound("pois", len(g), str(gf), buf, buf_en))
-        green = _context_layer([gf / fac.GEOFABRIK_GREEN], near, "park")
+        green = context_layer([gf / fac.GEOFABRIK_GREEN], near, "park")
         if green is not None:
             context["parks"] = green[green.intersects(near)].reset_index(drop=True)
         layers.append(LayerFound("green", len(context.get("parks", ())), str(gf / fac.GEOFABRIK_GREEN), buf, buf_en))
@@ -278,7 +278,7 @@ def survey_subdistrict(subdistrict: str, from_dir: str | Path, district: str | N
     facilities = fac.combine(*parts) if parts else fac.empty_facilities()
 
     if gf is not None and near is not None and (gf / "gis_osm_water_a_free_1.shp").exists():
-        water = _context_layer([gf / "gis_osm_water_a_free_1.shp"], near, "water")
+        water = context_layer([gf / "gis_osm_water_a_free_1.shp"], near, "water")
         if water is not None:
             context["water"] = water[water.intersects(near)].reset_index(drop=True)
 
@@ -288,10 +288,11 @@ def survey_subdistrict(subdistrict: str, from_dir: str | Path, district: str | N
         if spec.name == name and (root / spec.roads).exists():
             net_path = root / spec.roads
             bld_path = (root / spec.buildings) if spec.buildings and (root / spec.buildings).exists() else None
+    in_mirror = ("共享数据中已有", "in the shared data")
     layers.append(LayerFound("network", 1 if net_path else 0, str(net_path or ""),
-                             *(("共享数据中已有", "in the shared data") if net_path else ("请提供路网文件", "give a network file"))))
+                             *(in_mirror if net_path else ("请提供路网文件", "give a network file"))))
     layers.append(LayerFound("buildings", 1 if bld_path else 0, str(bld_path or ""),
-                             *(("共享数据中已有", "in the shared data") if bld_path else
+                             *(in_mirror if bld_path else
                                ("可选；没有建筑时以街道长度计算覆盖", "optional; without them coverage is measured on street length"))))
     return Survey(name, dist, root, bnd, kind, facilities, context, layers, net_path, bld_path)
 
@@ -369,7 +370,7 @@ def prepare_subdistrict(subdistrict: str, from_dir: str | Path, network: str | P
                        "survey": [{"layer": x.layer, "features": x.features, "source": x.source, "note": x.note_en}
                                   for x in sv.layers]},
             "notes": notes}
-    out = _write_area(out_root, area=area, meta=meta, net=net, facilities=facilities, boundaries=bnd,
+    out = write_area(out_root, area=area, meta=meta, net=net, facilities=facilities, boundaries=bnd,
                       buildings=bld, context=context)
     progress(1.0, f"written {out}")
     return out

@@ -40,6 +40,7 @@ __all__ = [
     "osm_format",
     "polygon_4326",
     "read_osm_ways",
+    "read_osm_ways_with_nodes",
     "read_osm_features",
     "osmnx_settings",
     "graph_from_osm_xml",
@@ -151,8 +152,19 @@ def _tags(o) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------
 # pyosmium readers
-def _read_ways(path: str | Path, polygon=None) -> tuple[gpd.GeoDataFrame, list[np.ndarray]]:
-    """Walkable ways (osmnx walk semantics) and the OSM node ids of their vertices."""
+def read_osm_ways_with_nodes(path: str | Path, polygon=None) -> tuple[gpd.GeoDataFrame, list[np.ndarray]]:
+    """Walkable ways (osmnx walk semantics) and the OSM node ids of their vertices.
+
+    Parameters
+    ----------
+    path, polygon
+        As :func:`read_osm_ways`.
+
+    Returns
+    -------
+    (GeoDataFrame, list of ndarray)
+        The ways (as :func:`read_osm_ways`) and, per way, the OSM ids of its vertices (the network's topology).
+    """
     import osmium
 
     p, f = _osm_file(path)
@@ -210,7 +222,7 @@ def read_osm_ways(path: str | Path, polygon=None) -> gpd.GeoDataFrame:
         ids at the ends), geometry; EPSG:4326. Ways are those osmnx's ``walk``
         filter keeps (:func:`is_walkable`).
     """
-    return _read_ways(path, polygon)[0]
+    return read_osm_ways_with_nodes(path, polygon)[0]
 
 
 def read_osm_features(path: str | Path, polygon=None) -> gpd.GeoDataFrame:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .errors import InputError
-from .io import _link_tree, _locked, atomic_dir, atomic_file, check_writable
+from .io import atomic_dir, atomic_file, check_writable, link_tree, locked_dir
 
 __all__ = ["MANIFEST", "check_not_input", "check_outdir", "foreign_files", "kept_files", "owned_dir", "owners",
            "register_output"]
@@ -134,7 +134,7 @@ def owned_dir(outdir: str | Path, command: str, writes: Iterable[str], *, force:
             known = owners(old, legacy)
             for name in kept_files(old, command, legacy):
                 if name not in manifest:
-                    _link_tree(old / name, tmp / name)
+                    link_tree(old / name, tmp / name)
                     if name in known:
                         manifest[name] = known[name]
         _write_manifest(tmp / MANIFEST, manifest)
@@ -154,7 +154,7 @@ def register_output(path: str | Path, command: str, legacy: Mapping[str, str] | 
     folder = p.parent
     if not (folder / MANIFEST).is_file() and not legacy:
         return
-    with _locked(folder):
+    with locked_dir(folder):
         files = owners(folder, legacy)
         if files.get(p.name) == command:
             return

@@ -27,7 +27,8 @@ from .categories import CATEGORY_KEYS, label
 from .coverage import CoverageResult, named_streets
 from .demand import PERSONS_PER_HOUSEHOLD
 from .errors import InputError, Message
-from .io import as_wgs84, require_file, to_csv_bom
+from .i18n import t
+from .io import as_wgs84, gpkg_safe, require_file, to_csv_bom
 from .outdir import check_not_input, check_outdir, owned_dir
 from .progress import stderr_progress
 from .study import FacilityLayer, Study, StudyResult, Threshold, parse_threshold, run_study
@@ -37,18 +38,6 @@ __all__ = ["OUTPUT_FILES", "legacy_owners", "write_outputs", "parse_thresholds",
 OUTPUT_FILES = ("subdistricts.csv", "streets.gpkg", "buildings.gpkg", "gaps.geojson", "green.csv",
                 "facilities.gpkg", "params.json")
 WRITES = (*OUTPUT_FILES, "named_streets.csv")  # every name coverage may write into OUTDIR
-
-
-def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Columns GeoPackage can store: object/str columns as plain str ('' for missing), bools kept."""
-    out = gdf.copy()
-    for c in out.columns:
-        if c == out.geometry.name:
-            continue
-        s = out[c]
-        if s.dtype == object or pd.api.types.is_string_dtype(s):
-            out[c] = s.astype(object).where(s.notna(), None)
-    return out
 
 
 def write_outputs(result: StudyResult | CoverageResult, outdir: str | Path, *,
@@ -72,18 +61,18 @@ def write_outputs(result: StudyResult | CoverageResult, outdir: str | Path, *,
         by_name = named_streets(result.streets, result.params.get("thresholds"))
         if len(by_name):  # only networks with street names (OSM XML/PBF/online; not the shared line layer)
             to_csv_bom(by_name, tmp / "named_streets.csv")
-        _gpkg_safe(as_wgs84(result.streets)).to_file(tmp / "streets.gpkg", layer="streets", engine="pyogrio")
+        gpkg_safe(as_wgs84(result.streets)).to_file(tmp / "streets.gpkg", layer="streets", engine="pyogrio")
         if result.buildings is not None:
-            _gpkg_safe(as_wgs84(result.buildings)).to_file(tmp / "buildings.gpkg", layer="buildings", engine="pyogrio")
+            gpkg_safe(as_wgs84(result.buildings)).to_file(tmp / "buildings.gpkg", layer="buildings", engine="pyogrio")
         gaps = as_wgs84(result.gaps)
         if len(gaps):
-            _gpkg_safe(gaps).to_file(tmp / "gaps.geojson", driver="GeoJSON", engine="pyogrio")
+            gpkg_safe(gaps).to_file(tmp / "gaps.geojson", driver="GeoJSON", engine="pyogrio")
         else:
             (tmp / "gaps.geojson").write_text('{"type": "FeatureCollection", "features": []}\n', encoding="utf-8")
         green = result.green if result.green is not None else pd.DataFrame(columns=["subdistrict", "buildings"])
         to_csv_bom(green, tmp / "green.csv")
         if facilities is not None:
-            _gpkg_safe(as_wgs84(facilities)).to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
+            gpkg_safe(as_wgs84(facilities)).to_file(tmp / "facilities.gpkg", layer="facilities", engine="pyogrio")
         params = dict(result.params)
         params["warnings"] = [Message.coerce(w).to_dict() for w in result.warnings]
         params.setdefault("attribution", ATTRIBUTION)
@@ -190,7 +179,7 @@ def cli_coverage(args: Any) -> int:
     weighting = result.params["demand_weighting"]
     print(("需求加权：" if zh else "demand weighting: ") + weighting["label" if zh else "label_en"])
     for w in result.warnings:
-        print(("警告：" if zh else "warning: ") + w.text(lang), file=sys.stderr)
-    print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
+        print(t("cli_warning", lang) + w.text(lang), file=sys.stderr)
+    print(t("cli_written", lang, o=outdir))
     print(ATTRIBUTION)
     return 0

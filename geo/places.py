@@ -32,7 +32,8 @@ import pandas as pd
 import shapely
 
 from .errors import InputError, Message, warn
-from .geocode import _bi  # the geocode table's reason format
+from .geocode import bilingual_reason  # the geocode table's reason format
+from .i18n import t
 from .names import nfkc
 from .providers import Place, Provider, ProviderError
 
@@ -70,7 +71,7 @@ def _add_reason(old: object, zh: str, en: str) -> str:
     if " / " in old:
         a, b = old.split(" / ", 1)
         return f"{a}，{zh} / {b}, {en}"
-    return _bi([x for x in (old, zh) if x], [en])
+    return bilingual_reason([x for x in (old, zh) if x], [en])
 
 
 def _col(df: pd.DataFrame) -> Callable[[str], int]:
@@ -281,7 +282,7 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
             out.iat[i, col("candidates")] = "; ".join(
                 f"{p.name or p.address} ({p.provider}:{p.ref or f'{p.lon:.5f},{p.lat:.5f}'}, {p.confidence:.2f})"
                 for p in top[:3])
-            out.iat[i, col("reason")] = _bi([f"{pz}有 {len(top)} 处相近结果，请人工确认"],
+            out.iat[i, col("reason")] = bilingual_reason([f"{pz}有 {len(top)} 处相近结果，请人工确认"],
                                             [f"{pe} gives {len(top)} similar places; confirm by hand"])
             continue
         out.iat[i, col("match_status")] = "matched"
@@ -289,7 +290,7 @@ def locate_with_provider(geocoded: pd.DataFrame, provider: Provider | None, *, m
         out.iat[i, col("osm_id")], out.iat[i, col("osm_type")] = "", ""
         out.iat[i, col("osm_name")] = label
         out.iat[i, col("candidates")] = ""
-        out.iat[i, col("reason")] = _bi(
+        out.iat[i, col("reason")] = bilingual_reason(
             [f"{pz}按{what_zh}“{query}”找到“{label}”（置信度 {best.confidence:.2f}）", "已转换为 WGS-84"],
             [f"{pe} found '{label}' for the {what_en} '{query}' (confidence {best.confidence:.2f})", "converted to WGS-84"])
     if error is not None:
@@ -380,7 +381,7 @@ def resolve_relative(geocoded: pd.DataFrame, candidates: gpd.GeoDataFrame, *, sa
         out.iat[i, col("osm_name")] = str(cands["name"].iat[r])
         out.iat[i, col("provider")] = "osm"
         out.iat[i, col("match_confidence")] = np.nan
-        out.iat[i, col("reason")] = _bi(
+        out.iat[i, col("reason")] = bilingual_reason(
             [f"原文说在“{anchor}{rel}”，按 OSM 中的“{cands['name'].iat[r]}”给出近似位置，请在地图上确认"],
             [(f"the text places it at '{anchor}{rel}'; approximate location of OSM '{cands['name'].iat[r]}', "
               "confirm it on the map")])
@@ -410,35 +411,35 @@ def locate_official(path: str | Path, provider: Provider | None = None, *, datum
     warnings (``attrs["warnings"]``) say how many and why.
     """
     from .facilities import (
-        _CATEGORY_NAMES,
-        _ID_NAMES,
-        _LAT_NAMES,
-        _LON_NAMES,
-        _NAME_NAMES,
-        _find_col,
-        _read_table,
-        _to_float,
+        CATEGORY_NAMES,
+        ID_NAMES,
+        LAT_NAMES,
+        LON_NAMES,
+        NAME_NAMES,
         category_lookup,
+        find_column,
         norm_key,
         normalize_facilities,
+        parse_coordinates,
         read_facility_table,
+        read_table,
     )
 
     p = Path(path)
     fac = read_facility_table(p, datum=datum)
-    raw = _read_table(p, None)
+    raw = read_table(p, None)
     cols = [c for c in raw.columns if c != "geometry"]
-    xcol = _find_col(cols, _LON_NAMES, fuzzy=r"lon|lng|经度")
-    ycol = _find_col(cols, _LAT_NAMES, fuzzy=r"lat|纬度")
-    acol = _find_col(cols, _ADDRESS_NAMES, fuzzy=r"address|地址")
+    xcol = find_column(cols, LON_NAMES, fuzzy=r"lon|lng|经度")
+    ycol = find_column(cols, LAT_NAMES, fuzzy=r"lat|纬度")
+    acol = find_column(cols, _ADDRESS_NAMES, fuzzy=r"address|地址")
     if xcol is None or ycol is None:
         return fac
-    no_xy = ~(np.isfinite(_to_float(raw[xcol])) & np.isfinite(_to_float(raw[ycol])))
+    no_xy = ~(np.isfinite(parse_coordinates(raw[xcol])) & np.isfinite(parse_coordinates(raw[ycol])))
     if not no_xy.any():
         return fac
     zh = lang == "zh"
-    ncol, ccol, icol = _find_col(cols, _NAME_NAMES), _find_col(cols, _CATEGORY_NAMES, fuzzy=r"categor|类别|类型"), \
-        _find_col(cols, _ID_NAMES)
+    ncol, ccol, icol = find_column(cols, NAME_NAMES), find_column(cols, CATEGORY_NAMES, fuzzy=r"categor|类别|类型"), \
+        find_column(cols, ID_NAMES)
     lookup = category_lookup()
     located, unlocated, unlocated_why = [], [], []
     error: ProviderError | None = None
@@ -537,7 +538,7 @@ def cli_locate(args) -> int:
     zh = lang == "zh"
     for w in [fac.attrs.get("provider_error"), *fac.attrs.get("warnings", [])]:
         if w:
-            print(("警告：" if zh else "warning: ") + Message.coerce(w).text(lang), file=sys.stderr)
+            print(t("cli_warning", lang) + Message.coerce(w).text(lang), file=sys.stderr)
     n_addr = fac.attrs.get("located_by_address", 0)
     print(f"{len(fac)} 个设施（其中 {n_addr} 个按地址定位），{len(missing)} 行未定位 → {out}" if zh else
           f"{len(fac)} facilities ({n_addr} located by address), {len(missing)} rows not located → {out}")

@@ -22,10 +22,13 @@ Scenarios: *before* is what stands (:data:`geo.categories.SCENARIO_STATUSES`);
 *after* adds the geocoded planned facilities and the proposals the planner kept.
 A proposal's state (proposed / accepted / moved / dropped, and the moved
 coordinates) lives in the planner's workspace (``proposal_states.csv``), written
-atomically with the previous version kept, and is re-applied on every run:
-``lifecircle plan`` counts every proposal not dropped; a study's ``siting``
-facility layer (:func:`read_siting_layer`, what the app shows as 规划后) counts
-only the accepted and moved ones.
+atomically with the previous version kept, and is re-applied on every run.
+Which proposals the after scenario counts is a rule of :data:`AFTER_RULES`,
+named in every output (``plan.csv`` column ``after_counts``, ``params.json``
+``after_counts``): ``lifecircle plan`` counts every proposal not dropped
+(``all``, the default) or, with ``--after accepted``, only the accepted and
+moved ones, as a study's ``siting`` facility layer (:func:`read_siting_layer`,
+what the app shows as 规划后) always does (:data:`STUDY_AFTER_RULE`).
 """
 
 from __future__ import annotations
@@ -46,11 +49,14 @@ import shapely
 from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, SCENARIO_STATUSES, label
 from .coverage import CoverageResult, compute_distances, summarize
-from .errors import InputError, Message
-from .io import as_wgs84, to_csv_bom
+from .errors import InputError, LifecircleError, Message
+from .io import as_wgs84, gpkg_safe, to_csv_bom
 
 __all__ = [
+    "AFTER_RULES",
     "COUNTING_STATES",
+    "STUDY_AFTER_RULE",
+    "after_rule_text",
     "PLAN_FILES",
     "PLAN_STATUSES",
     "PROPOSAL_STATES",
@@ -80,8 +86,13 @@ PROPOSAL_STATES: dict[str, tuple[str, str]] = {
     "moved": ("已移动", "moved"),
     "dropped": ("已放弃", "dropped"),
 }
+#: Which proposals count in the after scenario, by rule: ``all`` (every one not dropped: ``lifecircle plan``'s
+#: default) or ``accepted`` (the ones the planner accepted or moved). The one place of that rule.
+AFTER_RULES: dict[str, tuple[str, ...]] = {"all": ("proposed", "accepted", "moved"), "accepted": ("accepted", "moved")}
+#: The rule of a study's ``siting`` layer: the app's 规划后 and its exports (``lifecircle plan --after accepted``).
+STUDY_AFTER_RULE = "accepted"
 #: States that count in a study's after scenario (the planner kept them).
-COUNTING_STATES: tuple[str, ...] = ("accepted", "moved")
+COUNTING_STATES: tuple[str, ...] = AFTER_RULES[STUDY_AFTER_RULE]
 STATE_COLUMNS = ["proposal_id", "state", "lon", "lat", "note"]
 PLAN_FILES = ("plan.csv", "sites.csv", "sites.gpkg", "requests.csv", "params.json", "plan.xlsx", "plan.pdf")
 #: How a request was placed: (zh, en).
@@ -256,6 +267,14 @@ def apply_states(proposals: gpd.GeoDataFrame, states: pd.DataFrame | None) -> gp
     return out
 
 
+def after_rule_text(rule: str, lang: str | None = None) -> str:
+    """The states a rule of :data:`AFTER_RULES` counts: ``proposed+accepted+moved`` (the files' value), or in ``lang``
+    (``建议+已采纳+已移动``) for people."""
+    if lang is None:
+        return "+".join(AFTER_RULES[rule])
+    return "+".join(PROPOSAL_STATES[s][lang != "zh"] for s in AFTER_RULES[rule])
+
+
 def proposal_facilities(proposals: gpd.GeoDataFrame, states: tuple[str, ...] = COUNTING_STATES) -> gpd.GeoDataFrame:
     """The proposals in ``states`` as Facilities rows (``source = siting``, ``status = planned``)."""
     keep = proposals[proposals["state"].isin(states)] if len(proposals) else proposals
@@ -389,9 +408,13 @@ def lscp_reference(dist: Any, boundaries: gpd.GeoDataFrame, thresholds: dict[str
 
 
 def plan_table(before: CoverageResult, after: CoverageResult, proposals: gpd.GeoDataFrame,
-                planned: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None,
-                lscp: pd.DataFrame | None) -> pd.DataFrame:
-    """Per 街道 × category: coverage before and after, the gain, facilities added (located planned + proposals), LSCP."""
+               planned: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None,
+               lscp: pd.DataFrame | None, after_rule: str = "all") -> pd.DataFrame:
+    """Per 街道 × category: coverage before and after, the gain, facilities added (located planned + proposals), LSCP.
+
+    ``proposals`` are those the after scenario counted, by ``after_rule`` (a key of
+    :data:`AFTER_RULES`), which the last column ``after_counts`` names.
+    """
     from .coverage import assign_subdistrict
 
     key = ["subdistrict", "category"]
@@ -421,13 +444,14 @@ def plan_table(before: CoverageResult, after: CoverageResult, proposals: gpd.Geo
         t = t.merge(lscp, on=key, how="left")
     else:
         t["lscp_sites"], t["lscp_status"] = np.nan, ""
+    t["after_counts"] = after_rule_text(after_rule)
     order = {c: i for i, c in enumerate(CATEGORY_KEYS)}
     return t.sort_values(["subdistrict", "category"], key=lambda s: s.map(order) if s.name == "category" else s,
                          kind="stable").reset_index(drop=True)
 
 
 def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.DataFrame | None = None,
-             counting: tuple[str, ...] = ("proposed", "accepted", "moved"), with_lscp: bool = True,
+             after_rule: str = "all", with_lscp: bool = True,
              progress: Callable[[float, str], None] | None = None) -> PlanResult:
     """Answer every siting request of ``geocoded`` and compare coverage before and after the plan.
 
@@ -441,8 +465,9 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
         Geocoded mentions (:func:`geo.geocode.geocode_mentions`, corrections applied).
     states : DataFrame, optional
         The planner's proposal decisions (:func:`read_proposal_states`).
-    counting : tuple of str
-        Proposal states that count in the after scenario (the CLI: every one not dropped).
+    after_rule : {'all', 'accepted'}
+        Which proposals count in the after scenario (:data:`AFTER_RULES`): every one not dropped (the
+        CLI's default) or the accepted and moved ones (a study's siting layer, the app's 规划后).
     with_lscp : bool
         Compute the set-covering reference per 街道 × category (a few seconds per category).
 
@@ -455,6 +480,10 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
     from .siting import site
 
     progress = progress or (lambda f, m: None)
+    if after_rule not in AFTER_RULES:
+        raise InputError(f"未知的规划后计数规则“{after_rule}”（可用：{', '.join(AFTER_RULES)}）。",
+                         f"unknown after-the-plan rule {after_rule!r} (use {', '.join(AFTER_RULES)}).")
+    counting = AFTER_RULES[after_rule]
     zh = study.lang == "zh"
     if inputs.buildings is None or not len(inputs.buildings):
         raise InputError("规划方案需要居住建筑作为需求（已准备研究区的建筑或 --buildings）。",
@@ -516,10 +545,11 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
         progress(0.85, "set covering reference")
         lscp = lscp_reference(dist_before, boundaries, thresholds, lang=study.lang)
     counted_props = proposals[proposals["state"].isin(counting)] if len(proposals) else proposals
-    table = plan_table(before, after, counted_props, planned, boundaries, lscp)
+    table = plan_table(before, after, counted_props, planned, boundaries, lscp, after_rule)
     params = {
         "scenarios": {"before": list(SCENARIO_STATUSES["before"]),
                       "after": "existing + geocoded planned + proposals in states " + ", ".join(counting)},
+        "after_counts": {"rule": after_rule, "states": list(counting), "text": after_rule_text(after_rule)},
         "requests": len(requests), "requests_sited": int((requests["outcome"] == "sited").sum()),
         "requests_outside": int((requests["outcome"] == "outside").sum()),
         "proposals": len(proposals), "proposals_counted": len(counted_props),
@@ -531,28 +561,35 @@ def run_plan(inputs: Any, study: Any, geocoded: pd.DataFrame, *, states: pd.Data
 
 
 # --------------------------------------------------------------------------- CLI
-def _read_plan_mentions(paths: list[str]) -> pd.DataFrame:
-    """Texts (.txt/.docx/.pdf, through geo.texts) or one extract/geocode CSV."""
+def _read_plan_mentions(paths: list[str]) -> tuple[pd.DataFrame, list[LifecircleError]]:
+    """Texts (.txt/.docx/.pdf, through geo.texts) or one extract/geocode CSV.
+
+    Each text succeeds or fails on its own (:func:`geo.texts.extract_files`,
+    as ``lifecircle extract`` and the app read them): the mentions of the
+    readable ones and one problem per unreadable one. A single unreadable
+    text, or no facility in the readable ones, raises.
+    """
     from .geocode import read_mentions
     from .texts import extract_files
 
     if len(paths) == 1 and Path(paths[0]).suffix.lower() == ".csv":
-        return read_mentions(paths[0])
+        return read_mentions(paths[0]), []
     mentions = extract_files(paths, errors="collect")
-    problems = mentions.attrs.get("problems") or []
-    if problems:
+    problems = list(mentions.attrs.pop("problems", None) or [])
+    if len(problems) == 1 and len(paths) == 1:
         raise problems[0]
-    if not len(mentions):
+    if not len(mentions) and not problems:
         raise InputError("文本中没有找到设施。", "no facilities found in the texts.")
-    return mentions
+    return mentions, problems
 
 
 def _workspace_of(area: str) -> Any:
     """The area's workspace, read only: never created by the CLI."""
-    from .workspace import Workspace, _safe_name
+    from .settings import workspaces_dir
+    from .workspace import Workspace, safe_name
 
     p = Path(area).resolve()
-    return Workspace(p.parent.parent / "workspaces" / _safe_name(p.name))
+    return Workspace(workspaces_dir(p.parent.parent) / safe_name(p.name))
 
 
 def _table_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -578,13 +615,16 @@ def _table_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 def cli_plan(args: Any) -> int:
     """``lifecircle plan``: siting requests from the texts, proposals, before/after per 街道 × category."""
     import argparse
+    import sys
 
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .geocode import apply_corrections, area_candidates, geocode_mentions
+    from .i18n import t
     from .outdir import check_not_input, check_outdir, owned_dir
-    from .pipeline import _gpkg_safe, study_from_args
+    from .pipeline import study_from_args
     from .progress import stderr_progress
     from .study import load_inputs
+    from .texts import print_problems
 
     @quiet_libraries
     def run() -> int:
@@ -599,7 +639,10 @@ def cli_plan(args: Any) -> int:
                                  *(x for layer in study.layers for x in (layer.path, layer.corrections))],
                         replaces=PLAN_FILES)
         check_outdir(outdir, "plan", PLAN_FILES, force=args.force)
-        mentions = _read_plan_mentions(args.texts)
+        mentions, unread = _read_plan_mentions(args.texts)
+        print_problems("plan", unread, lang)  # each text that could not be read: one line; the others are planned
+        if not len(mentions):
+            return 2
         inputs = load_inputs(study, progress=progress)
         if "match_status" not in mentions.columns:
             progress(0.02, "geocoding the mentions")
@@ -610,15 +653,19 @@ def cli_plan(args: Any) -> int:
         if ws is not None and ws.corrections.is_file():
             geocoded = apply_corrections(geocoded, ws.corrections)
         states = read_proposal_states(ws.proposal_states) if ws is not None else None
-        res = run_plan(inputs, study, geocoded, states=states, with_lscp=not args.no_lscp, progress=progress)
-        params = dict(res.params, attribution=ATTRIBUTION, texts=[str(Path(t).resolve()) for t in args.texts],
+        res = run_plan(inputs, study, geocoded, states=states, after_rule=getattr(args, "after", None) or "all",
+                       with_lscp=not args.no_lscp, progress=progress)
+        bad = {str(Path(e.path).resolve()) for e in unread if e.path}
+        params = dict(res.params, attribution=ATTRIBUTION,
+                      texts=[p for p in (str(Path(x).resolve()) for x in args.texts) if p not in bad],
+                      texts_unread=[{"path": e.path, **Message(e.zh, e.en).to_dict()} for e in unread],
                       workspace=str(ws.root) if ws is not None else "", notes=res.notes,
                       warnings=[Message.coerce(w).to_dict() for w in dict.fromkeys(inputs.warnings)])
         sites = res.proposals
         with owned_dir(outdir, "plan", PLAN_FILES, force=args.force) as tmp:
             to_csv_bom(res.table, tmp / "plan.csv")
             to_csv_bom(pd.DataFrame(sites.drop(columns="geometry")), tmp / "sites.csv")
-            _gpkg_safe(sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
+            gpkg_safe(sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
             to_csv_bom(res.requests, tmp / "requests.csv")
             (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
                                              encoding="utf-8")
@@ -637,10 +684,14 @@ def cli_plan(args: Any) -> int:
               f"{len(r)} planned facilities to site: {(r['outcome'] == 'sited').sum()} sited ({len(sites)} proposals), "
               f"{(r['outcome'] == 'outside').sum()} outside the study area, "
               f"{r['outcome'].isin(['covered', 'none']).sum()} needing or allowing no new site")
+        rule = res.params["after_counts"]["rule"]
+        print(t("cli_after_counts", lang, states=after_rule_text(rule, lang)))
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.unicode.east_asian_width", True):
             print(_table_for_people(res.table, lang).to_string(index=False))
         for n in res.notes:
             print(n)
-        return 0
+        if unread:
+            print(t("cli_texts_unread", lang, n=len(unread)), file=sys.stderr)
+        return 2 if unread else 0
 
     return run()

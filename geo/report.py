@@ -34,7 +34,7 @@ import pandas as pd
 from .categories import CATEGORIES, CATEGORY_KEYS, PARK_CLASSES, PROFILES, label
 from .coverage import gap_labels, named_streets
 from .errors import InputError, Message
-from .i18n import column_label, localize_columns
+from .i18n import column_label, localize_columns, t, unit_label
 from .io import (
     METRIC_CRS,
     WGS84,
@@ -77,103 +77,7 @@ READ_FILES = (*REQUIRED_FILES, "green.csv", "boundaries.gpkg", "boundaries.geojs
 OPTIONAL_FILES = ("buildings.gpkg", "gaps.geojson", "green.csv", "facilities.gpkg", "boundaries.gpkg")
 _SUBDISTRICT_COLUMNS = ("subdistrict", "category", "threshold_m")
 
-# Report prose (column headers live in geo.i18n; category labels in geo.categories).
-_T: dict[str, tuple[str, str]] = {
-    "title": ("15分钟社区生活圈 步行覆盖与缺口报告", "15-minute life circle: walking coverage and gap report"),
-    "area": ("研究范围", "Study area"),
-    "date": ("生成日期", "Date"),
-    "profile": ("步行人群", "Walking profile"),
-    "speed": ("步行速度", "Walking speed"),
-    "scenario": ("情景", "Scenario"),
-    "scenario_after": ("规划后", "After the plan"),
-    "scenario_before": ("规划前", "Before the plan"),
-    "scenario_after_note": ("现状设施 + 在建设施 + 规划设施", "existing + under-construction + planned facilities"),
-    "scenario_before_note": ("仅现状设施（在建和规划设施不计）",
-                             "existing facilities only (under-construction and planned ones left out)"),
-    "kind_time": ("步行时间阈值，随步速变化", "walking-time threshold: depends on the speed"),
-    "kind_distance": ("步行距离阈值", "walking-distance threshold"),
-    "sec_layers": ("设施来源", "Facility sources"),
-    "datum": ("坐标系", "datum"),
-    "corrections": ("校正文件", "corrections"),
-    "merged": ("合并的重复设施", "duplicates merged"),
-    "thresholds": ("各类设施步行阈值", "Walking thresholds by category"),
-    "overall": ("总体覆盖（全部街道）", "Overall coverage (all subdistricts)"),
-    "sec_sub": ("分街道覆盖", "Coverage by subdistrict"),
-    "sec_sub_note": ("建筑覆盖率 = 步行网络距离在阈值内的建筑比例；道路覆盖率 = 阈值内的道路长度比例；不可达 = 与设施不连通的建筑。",
-                     "Share of buildings (street length) within the walking threshold on the network; "
-                     "unreachable = not connected to any facility."),
-    "sec_green": ("500米见绿覆盖率", "500 m green-space coverage"),
-    "sec_green_note": ("按 GB/T 50563-2010 公园绿地服务半径：≥0.5公顷公园绿地服务500米，0.2-0.5公顷服务300米。",
-                       "By GB/T 50563-2010 park service radius: parks ≥ 0.5 ha serve 500 m, 0.2-0.5 ha serve 300 m."),
-    "sec_gapmap": ("缺口分布图", "Map of gaps"),
-    "sec_cat": ("分类覆盖与缺口", "Coverage and gaps by category"),
-    "gaps_top": ("缺口清单（按影响排序）", "Ranked gaps"),
-    "no_gaps": ("无缺口。", "No gaps."),
-    "sec_params": ("参数与来源", "Parameters and sources"),
-    "sec_plan": ("规划方案：规划前后对比与建议选址", "The plan: before and after, proposed sites"),
-    "sec_plan_note": (("规划前 = 现状设施；规划后 = 现状 + 已定位的在建与规划设施 + 建议选址（已放弃的不计）。"
-                       "全覆盖最少新增 = 使本街道全部可达建筑进入阈值所需的最少新设施数（集合覆盖，LSCP），作参考。"),
-                      ("Before = existing facilities; after = existing + located under-construction and planned ones + "
-                       "proposed sites (dropped ones left out). Fewest new facilities for full coverage = the "
-                       "set-covering (LSCP) reference for every reachable building of the subdistrict.")),
-    "plan_map_title": ("{cat}：规划前（左）与规划后（右）阈值 {thr:.0f} 米内的建筑，★ 为建议选址",
-                       "{cat}: buildings within {thr:.0f} m before (left) and after (right) the plan; ★ proposed sites"),
-    "plan_before": ("规划前", "before"),
-    "plan_after": ("规划后", "after"),
-    "covered": ("阈值内", "within the threshold"),
-    "not_covered": ("阈值外", "beyond the threshold"),
-    "proposal_list": ("建议选址清单", "Proposed sites"),
-    "no_proposals": ("没有建议选址。", "No proposed sites."),
-    "warnings": ("提示", "Warnings"),
-    "page": ("第 {n} 页", "page {n}"),
-    "dist_m": ("步行距离(米)", "Walking distance (m)"),
-    "walk_min": ("步行时间(分钟)", "Walking time (min)"),
-    "map_title": ("{cat}：沿路网步行距离（阈值 {thr:.0f} 米 ≈ {mins:.0f} 分钟）",
-                  "{cat}: walking distance on the network (threshold {thr:.0f} m ≈ {mins:.0f} min)"),
-    "unreachable": ("不可达", "unreachable"),
-    "facilities": ("设施", "facilities"),
-    "gaps": ("缺口", "gaps"),
-    "gapmap_title": ("各类设施步行缺口（括号内为缺口数，编号为排名）", "Walking gaps by category (count in brackets, numbers are ranks)"),
-    "threshold": ("色条红线：阈值", "red line on the colour bar: threshold"),
-    "m": ("米", "m"),
-    "min": ("分钟", "min"),
-    "m_per_min": ("米/分钟", "m/min"),
-    "sec_thr": ("步行阈值", "Walking thresholds"),
-    "sec_walk": ("步行速度", "Walking speed"),
-    "sec_demand": ("需求加权", "Demand weighting"),
-    "sec_park": ("公园分级（500米见绿）", "Park classes (500 m green)"),
-    "sec_inputs": ("输入数据", "Inputs"),
-    "sec_sources": ("数据来源", "Data sources"),
-    "sec_run": ("计算参数", "Computation settings"),
-    "osm": ("OpenStreetMap 数据（路网、设施、绿地）", "OpenStreetMap data (network, facilities, green space)"),
-    "generated": ("生成于", "generated"),
-    "outdir": ("结果文件夹", "output folder"),
-    "radius": ("服务半径 {r:.0f} 米，面积 ≥ {a:.0f} 平方米", "radius {r:.0f} m, area ≥ {a:.0f} m²"),
-}
-
-_GAP_KINDS: dict[str, tuple[str, str]] = {
-    "buildings": ("建筑群", "building cluster"),
-    "streets": ("街段", "street stretch"),
-}
-
-_SHEET_TITLES: dict[str, tuple[str, str]] = {
-    "subdistricts": ("分街道覆盖", "Coverage by subdistrict"),
-    "green": ("绿地500米", "Green 500 m"),
-    "gaps": ("缺口清单", "Gaps"),
-    "facilities": ("设施清单", "Facilities"),
-    "named_streets": ("分道路覆盖", "Coverage by street"),
-    "streets": ("街道明细", "Streets"),
-    "params": ("参数与来源", "Parameters and sources"),
-    "plan": ("规划前后对比", "Before and after the plan"),
-    "proposals": ("建议选址", "Proposed sites"),
-}
-
 _EXCEL_MAX_ROWS = 1_048_575
-
-
-def _t(key: str, lang: str, **kw: Any) -> str:
-    text = _T[key][0 if lang == "zh" else 1]
-    return text.format(**kw) if kw else text
 
 
 # --------------------------------------------------------------------------- loading
@@ -446,7 +350,7 @@ def _label_values(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         if col in out.columns:
             out[col] = out[col].map(lambda v: label(str(v), lang) if isinstance(v, str) else v)
     if "gap_kind" in out.columns:
-        out["gap_kind"] = out["gap_kind"].map(lambda v: _GAP_KINDS[v][lang != "zh"] if v in _GAP_KINDS else v)
+        out["gap_kind"] = out["gap_kind"].map(lambda v: t(f"gap_kind_{v}", lang) if v in ("buildings", "streets") else v)
     if "label" in out.columns:  # one location column, in the report's language
         out["label"] = gap_labels(out, lang)
         out = out.drop(columns="label_en", errors="ignore")
@@ -509,11 +413,11 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
 
     speed = outputs.speed_m_per_min
     thr = outputs.thresholds
-    m, mins = _t("m", lang), _t("min", lang)
+    m, mins = unit_label("m", lang), unit_label("min", lang)
     params = outputs.params
     scenario = params.get("scenario")
     if isinstance(scenario, dict) and scenario.get("key"):
-        add(_t("scenario", lang), _t(f"scenario_{scenario['key']}", lang), _t(f"scenario_{scenario['key']}_note", lang))
+        add(t("scenario", lang), t(f"scenario_{scenario['key']}", lang), t(f"scenario_{scenario['key']}_note", lang))
     given_spec = params.get("threshold_spec")
     spec = given_spec if isinstance(given_spec, dict) else {}
     for cat in outputs.categories:
@@ -521,51 +425,51 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
         given_cat = spec.get(cat)
         s = given_cat if isinstance(given_cat, dict) else {}
         if s.get("unit") == "min":  # a walking time: the ground covered depends on the speed
-            value = f"{s['value']:g} {mins} × {speed:g} {_t('m_per_min', lang)} = {thr[cat]:.0f} {m} ({_t('kind_time', lang)})"
+            value = f"{s['value']:g} {mins} × {speed:g} {t('m_per_min', lang)} = {thr[cat]:.0f} {m} ({t('kind_time', lang)})"
         else:
-            value = f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}" + (f" ({_t('kind_distance', lang)})" if s else "")
-        add(_t("sec_thr", lang), label(cat, lang), value, c.cite(lang) if c else "")
+            value = f"{thr[cat]:.0f} {m} ≈ {thr[cat] / speed:.1f} {mins}" + (f" ({t('kind_distance', lang)})" if s else "")
+        add(t("sec_thr", lang), label(cat, lang), value, c.cite(lang) if c else "")
     for layer in params.get("facility_layers") or []:
         if isinstance(layer, dict):
             where = layer.get("path") or str((params.get("inputs") or {}).get("area", ""))
-            detail = "; ".join(x for x in (where, f"{_t('datum', lang)} {layer['datum'].upper()}"
+            detail = "; ".join(x for x in (where, f"{t('datum', lang)} {layer['datum'].upper()}"
                                            if layer.get("kind") == "table" and layer.get("datum") else "",
-                                           f"{_t('corrections', lang)} {layer['corrections']}" if layer.get("corrections") else "",
+                                           f"{t('corrections', lang)} {layer['corrections']}" if layer.get("corrections") else "",
                                            f"sha1 {layer['digest']}" if layer.get("digest") else "") if x)
-            add(_t("sec_layers", lang), str(layer.get("label") or layer.get("kind")),
-                f"{layer.get('features', '')} {_t('facilities', lang)}", detail)
+            add(t("sec_layers", lang), str(layer.get("label") or layer.get("kind")),
+                f"{layer.get('features', '')} {t('facilities', lang)}", detail)
     if params.get("facilities_merged"):
-        add(_t("sec_layers", lang), _t("merged", lang), str(params["facilities_merged"]))
+        add(t("sec_layers", lang), t("merged", lang), str(params["facilities_merged"]))
     given = params.get("sources")
     sources = given if isinstance(given, dict) else {}
     prof = PROFILES.get(outputs.profile)
     speed_source = (prof.cite(lang) if prof and math.isclose(prof.speed_m_per_min, speed) else
                     sources.get("walking_speed") or params.get("speed_source") or "")
-    add(_t("sec_walk", lang), label(outputs.profile, lang),
-        f"{speed:.1f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)", str(speed_source))
+    add(t("walking_speed", lang), label(outputs.profile, lang),
+        f"{speed:.1f} {t('m_per_min', lang)} ({speed / 60:.2f} m/s)", str(speed_source))
     weighting = _weighting_text(params, lang)
     if weighting:
-        add(_t("sec_demand", lang), column_label("weighting", lang), weighting)
+        add(t("sec_demand", lang), column_label("weighting", lang), weighting)
     for pc in PARK_CLASSES:
-        add(_t("sec_park", lang), pc.zh if lang == "zh" else pc.en, _t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.cite(lang))
+        add(t("sec_park", lang), pc.zh if lang == "zh" else pc.en, t("radius", lang, r=pc.radius_m, a=pc.min_area_m2), pc.cite(lang))
     for k, v in _flatten(params.get("inputs", {})):
-        add(_t("sec_inputs", lang), k, v)
+        add(t("sec_inputs", lang), k, v)
     for w in outputs.warnings:
-        add(_t("warnings", lang), "", w.text(lang))
+        add(t("sec_warnings", lang), "", w.text(lang))
     # sources: the taxonomy's standards are listed above; anything else is shown as is
     rest = {k: v for k, v in sources.items() if k not in ("categories", "walking_speed")}
     for k, v in _flatten(rest) + _flatten(params.get("standards", {})):
-        add(_t("sec_sources", lang), k, v)
+        add(t("sec_sources", lang), k, v)
     src = outputs.area.get("source")
     if isinstance(src, dict):  # the prepared area's input files
         for k, v in _flatten({k: v for k, v in src.items() if k in ("mode", "from", "inputs", "place")}):
             if v and v != "None":
-                add(_t("sec_sources", lang), k, v)
+                add(t("sec_sources", lang), k, v)
     attribution = params.get("attribution")
     for a in ([attribution] if isinstance(attribution, str) else list(attribution or [])):
         if a and ATTRIBUTION not in str(a):
-            add(_t("sec_sources", lang), "attribution", str(a))
-    add(_t("sec_sources", lang), _t("osm", lang), f"{ATTRIBUTION} (https://www.openstreetmap.org/copyright)")
+            add(t("sec_sources", lang), "attribution", str(a))
+    add(t("sec_sources", lang), t("osm", lang), f"{ATTRIBUTION} (https://www.openstreetmap.org/copyright)")
     # everything else the run recorded (computation settings, counts), category keys as labels
     run = {k: v for k, v in params.items() if k not in _PARAMS_SHOWN}
     if isinstance(run.get("green"), dict):  # park classes are listed above from the taxonomy
@@ -573,9 +477,9 @@ def params_table(outputs: CoverageOutputs, lang: str = "zh") -> pd.DataFrame:
     if isinstance(run.get("categories"), list):
         run["categories"] = [label(str(c), lang) for c in run["categories"]]
     for k, v in _flatten(run, compact=True, lang=lang):
-        add(_t("sec_run", lang), k, v if len(v) <= 300 else v[:297] + "…")
+        add(t("sec_run", lang), k, v if len(v) <= 300 else v[:297] + "…")
     if outputs.outdir is not None:
-        add(_t("sec_run", lang), _t("outdir", lang), str(outputs.outdir))
+        add(t("sec_run", lang), t("outdir", lang), str(outputs.outdir))
     return pd.DataFrame(rows, columns=["section", "parameter", "value", "standard"])
 
 
@@ -590,8 +494,8 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
     if "threshold_m" in sub.columns and "threshold_min" not in sub.columns:
         pos = list(sub.columns).index("threshold_m") + 1
         sub.insert(pos, "threshold_min", (outputs.subdistricts["threshold_m"].astype(float) / speed).round(1))
-    sheets = [Sheet("subdistricts", _SHEET_TITLES["subdistricts"][lang != "zh"], sub)]
-    sheets.append(Sheet("green", _SHEET_TITLES["green"][lang != "zh"], outputs.green.copy()))
+    sheets = [Sheet("subdistricts", t("sheet_subdistricts", lang), sub)]
+    sheets.append(Sheet("green", t("sheet_green", lang), outputs.green.copy()))
 
     gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "gap_kind"})
     if len(gaps):
@@ -600,16 +504,16 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
         sort = [c for c in ("category", "rank") if c in gaps.columns]
         if sort:
             gaps = gaps.sort_values(sort, key=lambda s: s.map(order) if s.name == "category" else s, kind="stable")
-    sheets.append(Sheet("gaps", _SHEET_TITLES["gaps"][lang != "zh"], _label_values(gaps.reset_index(drop=True), lang)))
+    sheets.append(Sheet("gaps", t("sheet_gaps", lang), _label_values(gaps.reset_index(drop=True), lang)))
 
     fac = pd.DataFrame(outputs.facilities.drop(columns="geometry", errors="ignore"))
     if len(fac):
         fac["lon"], fac["lat"] = _points_lonlat(outputs.facilities)
-    sheets.append(Sheet("facilities", _SHEET_TITLES["facilities"][lang != "zh"], _label_values(fac, lang)))
+    sheets.append(Sheet("facilities", t("sheet_facilities", lang), _label_values(fac, lang)))
 
     by_name = named_streets(outputs.streets, outputs.thresholds)
     if len(by_name):
-        sheets.append(Sheet("named_streets", _SHEET_TITLES["named_streets"][lang != "zh"], _label_values(by_name, lang)))
+        sheets.append(Sheet("named_streets", t("sheet_named_streets", lang), _label_values(by_name, lang)))
 
     if streets:
         st = pd.DataFrame(outputs.streets.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "road_kind"})
@@ -619,10 +523,10 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
             st["lon"], st["lat"] = _points_lonlat(outputs.streets)
             floats = st.select_dtypes("float").columns.difference(["lon", "lat"])
             st[floats] = st[floats].round(1)
-        sheets.append(Sheet("streets", _SHEET_TITLES["streets"][lang != "zh"], st.head(_EXCEL_MAX_ROWS)))
+        sheets.append(Sheet("streets", t("sheet_streets", lang), st.head(_EXCEL_MAX_ROWS)))
     if outputs.plan is not None:
         sheets += plan_tables(outputs.plan, lang)
-    sheets.append(Sheet("params", _SHEET_TITLES["params"][lang != "zh"], params_table(outputs, lang)))
+    sheets.append(Sheet("params", t("sheet_params", lang), params_table(outputs, lang)))
     return sheets
 
 
@@ -639,13 +543,13 @@ def plan_tables(plan: PlanOutputs, lang: str = "zh") -> list[Sheet]:
     """The plan's sheets: before/after per 街道 × category (规划前后对比) and the proposals (建议选址)."""
     from .plan import PROPOSAL_STATES
 
-    t = plan.table[[c for c in _PLAN_SHEET_COLUMNS if c in plan.table.columns]]
+    table = plan.table[[c for c in _PLAN_SHEET_COLUMNS if c in plan.table.columns]]
     p = pd.DataFrame(plan.proposals.drop(columns="geometry", errors="ignore"))
     p = p[[c for c in _PROPOSAL_SHEET_COLUMNS if c in p.columns]].copy()
     if "state" in p.columns:
         p["state"] = p["state"].map(lambda s: PROPOSAL_STATES[s][lang != "zh"] if s in PROPOSAL_STATES else s)
-    return [Sheet("plan", _SHEET_TITLES["plan"][lang != "zh"], _label_values(t.reset_index(drop=True), lang)),
-            Sheet("proposals", _SHEET_TITLES["proposals"][lang != "zh"], _label_values(p.reset_index(drop=True), lang))]
+    return [Sheet("plan", t("sheet_plan", lang), _label_values(table.reset_index(drop=True), lang)),
+            Sheet("proposals", t("sheet_proposals", lang), _label_values(p.reset_index(drop=True), lang))]
 
 
 def _is_share(col: str) -> bool:
@@ -914,7 +818,7 @@ def _decorate(ax: Any, lang: str, outputs: CoverageOutputs, small: bool = False)
     span = x1 - x0
     nice = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]
     bar = max([n for n in nice if n <= span / 5] or [nice[0]])
-    ax.add_artist(AnchoredSizeBar(ax.transData, bar, f"{bar:.0f} {_t('m', lang)}", "lower left",
+    ax.add_artist(AnchoredSizeBar(ax.transData, bar, f"{bar:.0f} {unit_label('m', lang)}", "lower left",
                                   pad=0.2 if small else 0.4, frameon=not small, size_vertical=span / 250,
                                   fontproperties={"size": 5 if small else 8}))
     ax.text(0.995, 0.005, ATTRIBUTION, transform=ax.transAxes, ha="right", va="bottom", fontsize=4 if small else 6,
@@ -996,22 +900,22 @@ def coverage_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *
             pts = fac.geometry.representative_point()
             ax.scatter(pts.x, pts.y, s=22, marker="^", facecolor="white", edgecolor="black", linewidth=0.8, zorder=5)
             handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor="white", markeredgecolor="black",
-                                  label=f"{label(category, lang)} {_t('facilities', lang)}"))
+                                  label=f"{label(category, lang)} {t('facilities', lang)}"))
         gaps = _of_category(_metric(outputs, "gaps")[0], category)
         if gaps is not None:
             _plot_outline(ax, gaps, "#d7191c")
             _rank_labels(ax, gaps, "#d7191c")
-            handles.append(Patch(facecolor="#d7191c", alpha=0.3, edgecolor="#d7191c", label=_t("gaps", lang)))
+            handles.append(Patch(facecolor="#d7191c", alpha=0.3, edgecolor="#d7191c", label=t("gaps", lang)))
         if far.any():
-            handles.append(Line2D([], [], color="#bbbbbb", linestyle=(0, (2, 1)), label=_t("unreachable", lang)))
+            handles.append(Line2D([], [], color="#bbbbbb", linestyle=(0, (2, 1)), label=column_label("unreachable", lang)))
         handles.append(Line2D([], [], color="red", linewidth=1.5,
-                              label=f"{_t('threshold', lang)} {thr:.0f} {_t('m', lang)} ({_t('dist_m', lang)})"))
+                              label=f"{t('colorbar_threshold', lang)} {thr:.0f} {unit_label('m', lang)} ({column_label('dist_m', lang)})"))
         cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, extend="max")
-        cbar.set_label(_t("dist_m", lang))
+        cbar.set_label(column_label("dist_m", lang))
         cbar.ax.axhline(thr, color="red", linewidth=1.5)
-        sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: np.divide(m, speed), lambda t: np.multiply(t, speed)))
-        sec.set_ylabel(_t("walk_min", lang))
-        fig.suptitle(_t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10, y=0.985)
+        sec = cbar.ax.secondary_yaxis("left", functions=(lambda m: np.divide(m, speed), lambda w: np.multiply(w, speed)))
+        sec.set_ylabel(column_label("walk_min", lang))
+        fig.suptitle(t("map_title", lang, cat=label(category, lang), thr=thr, mins=thr / speed), fontsize=10, y=0.985)
         if handles:
             ax.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
         _decorate(ax, lang, outputs)
@@ -1068,7 +972,7 @@ def gaps_figure(outputs: CoverageOutputs, lang: str = "zh", *, ncols: int = 3, p
             n = 0 if g is None else len(g)
             ax.set_title(f"{label(cat, lang)}（{n}）" if lang == "zh" else f"{label(cat, lang)} ({n})", fontsize=8, pad=2)
             _decorate(ax, lang, outputs, small=True)
-        fig.suptitle(_t("gapmap_title", lang), fontsize=10, y=0.995)
+        fig.suptitle(t("gapmap_title", lang), fontsize=10, y=0.995)
     return fig
 
 
@@ -1092,8 +996,8 @@ def plan_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *,
     props = props.to_crs(crs) if len(props) else props
     with rc_context(matplotlib_rc()):
         fig = Figure(figsize=figsize)
-        for k, (key, bld) in enumerate((("plan_before", plan.before_buildings if plan is not None else None),
-                                        ("plan_after", outputs.buildings))):
+        for k, (key, bld) in enumerate((("scenario_before", plan.before_buildings if plan is not None else None),
+                                        ("scenario_after", outputs.buildings))):
             ax = fig.add_axes((k / 2 + 0.005, 0.08, 0.49, 0.80))
             if len(segs):
                 ax.add_collection(LineCollection(segs, colors="#c8c8c8", linewidths=0.35, zorder=1))
@@ -1103,19 +1007,19 @@ def plan_figure(outputs: CoverageOutputs, category: str, lang: str = "zh", *,
                 ok = bld[col].astype(float).to_numpy() <= thr
                 ax.scatter(pts.x[~ok], pts.y[~ok], s=3, color="#d7191c", linewidths=0, zorder=3)
                 ax.scatter(pts.x[ok], pts.y[ok], s=3, color="#1a9641", linewidths=0, zorder=3)
-            if key == "plan_after" and len(props):
+            if key == "scenario_after" and len(props):
                 ax.scatter(props.geometry.x, props.geometry.y, s=70, marker="*", color="#6a1b9a", edgecolor="white",
                            linewidth=0.5, zorder=6)
                 for n, (x, y) in enumerate(zip(props.geometry.x, props.geometry.y), start=1):
                     ax.annotate(str(n), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=6,
                                 color="#6a1b9a", zorder=7)
-            ax.set_title(_t(key, lang), fontsize=9, pad=2)
+            ax.set_title(t(key, lang), fontsize=9, pad=2)
             _decorate(ax, lang, outputs, small=True)
-        handles = [Line2D([], [], marker="o", linestyle="", color="#1a9641", markersize=4, label=_t("covered", lang)),
-                   Line2D([], [], marker="o", linestyle="", color="#d7191c", markersize=4, label=_t("not_covered", lang)),
-                   Line2D([], [], marker="*", linestyle="", color="#6a1b9a", markersize=8, label=_t("proposal_list", lang))]
+        handles = [Line2D([], [], marker="o", linestyle="", color="#1a9641", markersize=4, label=t("covered", lang)),
+                   Line2D([], [], marker="o", linestyle="", color="#d7191c", markersize=4, label=t("not_covered", lang)),
+                   Line2D([], [], marker="*", linestyle="", color="#6a1b9a", markersize=8, label=t("proposal_list", lang))]
         fig.legend(handles=handles, loc="lower center", ncols=3, fontsize=7, frameon=False)
-        fig.suptitle(_t("plan_map_title", lang, cat=label(category, lang), thr=thr), fontsize=9, y=0.99)
+        fig.suptitle(t("plan_map_title", lang, cat=label(category, lang), thr=thr), fontsize=9, y=0.99)
     return fig
 
 
@@ -1207,7 +1111,7 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
         data = [[P(column_label(c, lang)) for c, _ in cols]]
         for _, row in df.iterrows():
             data.append([P(_fmt(row[c], k)) if not k else _fmt(row[c], k) for c, k in cols])
-        t = Table(data, repeatRows=1, colWidths=widths if widths and len(widths) == len(cols) else None, hAlign="LEFT")
+        tab = Table(data, repeatRows=1, colWidths=widths if widths and len(widths) == len(cols) else None, hAlign="LEFT")
         style = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
                  ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999")),
@@ -1216,8 +1120,8 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
         for j, (_, k) in enumerate(cols):
             if k:
                 style.append(("ALIGN", (j, 1), (j, -1), "RIGHT"))
-        t.setStyle(TableStyle(style))
-        return t
+        tab.setStyle(TableStyle(style))
+        return tab
 
     def image(fig: Any) -> Image:
         png = figure_png(fig, dpi)
@@ -1228,29 +1132,29 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     speed, thr, cats = outputs.speed_m_per_min, outputs.thresholds, outputs.categories
     today = _dt.date.today().isoformat()
     sub = _label_values(outputs.subdistricts, lang)
-    story: list[Any] = [Spacer(1, 3 * cm), Paragraph(escape(_t("title", lang)), title)]
+    story: list[Any] = [Spacer(1, 3 * cm), Paragraph(escape(t("title", lang)), title)]
     if outputs.area_name:
         story.append(Paragraph(escape(outputs.area_name), sub_title))
     story.append(Spacer(1, 1 * cm))
-    meta = [(_t("area", lang), outputs.area_name), (_t("date", lang), today),
-            (_t("profile", lang), label(outputs.profile, lang)),
-            (_t("speed", lang), f"{speed:.0f} {_t('m_per_min', lang)} ({speed / 60:.2f} m/s)")]
+    meta = [(t("area", lang), outputs.area_name), (t("date", lang), today),
+            (t("profile", lang), label(outputs.profile, lang)),
+            (t("walking_speed", lang), f"{speed:.0f} {t('m_per_min', lang)} ({speed / 60:.2f} m/s)")]
     scenario = outputs.params.get("scenario")
     if isinstance(scenario, dict) and scenario.get("key") in ("after", "before"):
-        meta.append((_t("scenario", lang), f"{_t('scenario_' + scenario['key'], lang)}："
-                     f"{_t('scenario_' + scenario['key'] + '_note', lang)}" if lang == "zh" else
-                     f"{_t('scenario_' + scenario['key'], lang)}: {_t('scenario_' + scenario['key'] + '_note', lang)}"))
+        meta.append((t("scenario", lang), f"{t('scenario_' + scenario['key'], lang)}："
+                     f"{t('scenario_' + scenario['key'] + '_note', lang)}" if lang == "zh" else
+                     f"{t('scenario_' + scenario['key'], lang)}: {t('scenario_' + scenario['key'] + '_note', lang)}"))
     if _weighting_text(outputs.params, lang):
         meta.append((column_label("weighting", lang), _weighting_text(outputs.params, lang)))
     layers = [x for x in outputs.params.get("facility_layers") or [] if isinstance(x, dict)]
     if layers:
-        meta.append((_t("sec_layers", lang), "; ".join(f"{x.get('label') or x.get('kind')} ({x.get('features', '')})"
+        meta.append((t("sec_layers", lang), "; ".join(f"{x.get('label') or x.get('kind')} ({x.get('features', '')})"
                                                         for x in layers)))
     mt = Table([[P(k, base), P(v, base)] for k, v in meta], colWidths=[4 * cm, frame_w - 4 * cm], hAlign="LEFT")
     mt.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#BBBBBB"))]))
-    story += [mt, Spacer(1, 0.6 * cm), Paragraph(escape(_t("thresholds", lang)), h2)]
+    story += [mt, Spacer(1, 0.6 * cm), Paragraph(escape(t("thresholds", lang)), h2)]
     thr_rows = [[P(column_label("category", lang)), P(column_label("threshold_m", lang)), P(column_label("threshold_min", lang)),
-                 P(_t("overall", lang))]]
+                 P(t("overall", lang))]]
     s = outputs.subdistricts
     for cat in cats:
         part = s[s["category"] == cat]
@@ -1264,15 +1168,16 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
                             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
                             ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999")),
                             ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
-    story += [tt, Spacer(1, 0.4 * cm), Paragraph(escape(f"{_t('sec_sources', lang)}: {ATTRIBUTION}"), small), PageBreak()]
+    story += [tt, Spacer(1, 0.4 * cm), Paragraph(escape(f"{t('sec_sources', lang)}: {ATTRIBUTION}"), small), PageBreak()]
 
     # 1 coverage by subdistrict
-    story += [Paragraph(escape(f"1 {_t('sec_sub', lang)}"), h1), Paragraph(escape(_t("sec_sub_note", lang)), small), Spacer(1, 4)]
+    story += [Paragraph(escape(f"1 {t('sheet_subdistricts', lang)}"), h1), Paragraph(escape(t("sec_sub_note", lang)), small), Spacer(1, 4)]
     widths = [c * cm for c in (2.4, 2.0, 1.4, 1.3, 1.5, 1.6, 1.6, 1.6, 1.6, 1.6)]
     story.append(table(sub, _SUB_COLUMNS, widths))
 
     # 2 green
-    story += [Paragraph(escape(f"2 {_t('sec_green', lang)}"), h1), Paragraph(escape(_t("sec_green_note", lang)), small), Spacer(1, 4)]
+    story += [Paragraph(escape(f"2 {column_label('share_served', lang)}"), h1),
+              Paragraph(escape(t("sec_green_note", lang)), small), Spacer(1, 4)]
     if len(outputs.green):
         story.append(table(outputs.green, _GREEN_COLUMNS, [c * cm for c in (3.0, 2.0, 2.4, 2.4, 2.4, 2.4, 2.8)]))
         if "share_served" in outputs.green.columns:
@@ -1285,37 +1190,37 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     story.append(PageBreak())
 
     # 3 gap map
-    story += [Paragraph(escape(f"3 {_t('sec_gapmap', lang)}"), h1), image(gaps_figure(outputs, lang)), Spacer(1, 4)]
+    story += [Paragraph(escape(f"3 {t('sec_gapmap', lang)}"), h1), image(gaps_figure(outputs, lang)), Spacer(1, 4)]
     story += [table(gap_summary(outputs, lang), _GAP_SUMMARY_COLUMNS, [c * cm for c in (4.0, 3.0, 3.5, 4.0)]), PageBreak()]
 
     # 4 per category
-    story.append(Paragraph(escape(f"4 {_t('sec_cat', lang)}"), h1))
+    story.append(Paragraph(escape(f"4 {t('sec_cat', lang)}"), h1))
     gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "gap_kind"})
     for i, cat in enumerate(cats, start=1):
-        head = Paragraph(escape(f"4.{i} {label(cat, lang)}（{thr[cat]:.0f} {_t('m', lang)}）" if lang == "zh"
+        head = Paragraph(escape(f"4.{i} {label(cat, lang)}（{thr[cat]:.0f} {unit_label('m', lang)}）" if lang == "zh"
                                 else f"4.{i} {label(cat, lang)} ({thr[cat]:.0f} m)"), h2)
         story.append(KeepTogether([head, image(coverage_figure(outputs, cat, lang, figsize=(7.2, 5.6)))]))
         g = gaps[gaps["category"].astype(str) == cat] if "category" in gaps.columns else gaps.iloc[0:0]
         if "rank" in g.columns:
             g = g.sort_values("rank")
-        story.append(Paragraph(escape(_t("gaps_top", lang)), base))
+        story.append(Paragraph(escape(t("gaps_top", lang)), base))
         if len(g):
             story.append(table(_label_values(g.head(max_gaps), lang), _GAP_COLUMNS, [c * cm for c in (1.2, 2.2, 2.6, 5.6, 2.0, 2.4)]))
         else:
-            story.append(Paragraph(escape(_t("no_gaps", lang)), small))
+            story.append(Paragraph(escape(t("gaps_none", lang)), small))
         story.append(PageBreak())
 
     # 5 the plan
     plan = outputs.plan
     if plan is not None:
-        story += [Paragraph(escape(f"5 {_t('sec_plan', lang)}"), h1), Paragraph(escape(_t("sec_plan_note", lang)), small),
+        story += [Paragraph(escape(f"5 {t('sec_plan', lang)}"), h1), Paragraph(escape(t("sec_plan_note", lang)), small),
                   Spacer(1, 4)]
         with_homes = plan.table[plan.table["buildings"] > 0] if "buildings" in plan.table.columns else plan.table
         story.append(table(_label_values(with_homes, lang), _PLAN_COLUMNS, [c * cm for c in (2.6, 2.2, 1.7, 1.7, 1.5, 2.1, 1.7, 2.0)]))
         props = plan.proposals
         for cat in [c for c in CATEGORY_KEYS if len(props) and (props["category"].astype(str) == c).any()]:
             story.append(KeepTogether([image(plan_figure(outputs, cat, lang))]))
-        story.append(Paragraph(escape(_t("proposal_list", lang)), h2))
+        story.append(Paragraph(escape(t("proposal_list", lang)), h2))
         if len(props):
             from .plan import PROPOSAL_STATES
 
@@ -1327,19 +1232,19 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
             story.append(table(_label_values(lst, lang), _PROPOSAL_COLUMNS,
                                [c * cm for c in (0.8, 2.0, 2.4, 4.2, 3.6, 1.5, 1.6)]))
         else:
-            story.append(Paragraph(escape(_t("no_proposals", lang)), small))
+            story.append(Paragraph(escape(t("no_proposals", lang)), small))
         story.append(PageBreak())
 
     # 6 parameters and sources (5 without a plan)
     psec = 6 if plan is not None else 5
-    story.append(Paragraph(escape(f"{psec} {_t('sec_params', lang)}"), h1))
+    story.append(Paragraph(escape(f"{psec} {t('sheet_params', lang)}"), h1))
     params = params_table(outputs, lang)
     grid = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
                        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999"))])
     for k, (section, part) in enumerate(params.groupby("section", sort=False), start=1):
         story.append(Paragraph(escape(f"{psec}.{k} {section}"), h2))
-        if section == _t("warnings", lang):
+        if section == t("sec_warnings", lang):
             for n, w in enumerate(part["value"], start=1):
                 story.append(Paragraph(escape(f"{n}. {w}"), small))
             continue
@@ -1350,14 +1255,14 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
         ptab.setStyle(grid)
         story.append(ptab)
 
-    footer = f"lifecircle · {_t('generated', lang)} {today} · {ATTRIBUTION}"
+    footer = f"lifecircle · {t('generated', lang)} {today} · {ATTRIBUTION}"
 
     def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(font, 7)
         canvas.setFillColor(colors.HexColor("#555555"))
         canvas.drawString(1.8 * cm, 1.0 * cm, footer)
-        canvas.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm, _t("page", lang, n=doc.page))
+        canvas.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm, t("page", lang, n=doc.page))
         canvas.restoreState()
 
     from reportlab import rl_config
@@ -1366,7 +1271,7 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     with _sink(dest, ".pdf") as tmp, _restore(rl_config, "useA85", a85):
         rl_config.useA85 = 0  # binary image streams: smaller, and no slow pure-Python ASCII85
         doc = SimpleDocTemplate(str(tmp), pagesize=A4, leftMargin=1.8 * cm, rightMargin=1.8 * cm, topMargin=1.6 * cm,
-                                bottomMargin=1.8 * cm, title=_t("title", lang), author="lifecircle",
+                                bottomMargin=1.8 * cm, title=t("title", lang), author="lifecircle",
                                 subject=outputs.area_name, creator="lifecircle (reportlab)")
         doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return dest
@@ -1421,5 +1326,5 @@ def cli_report(args: Any) -> int:
     # a report inside a coverage OUTDIR is kept when coverage re-runs
     register_output(out, "report", legacy if out.parent.resolve() == src.resolve() else None)
     size = out.stat().st_size / 1024
-    print(f"已写出 {out} ({size:.0f} KB)" if lang == "zh" else f"wrote {out} ({size:.0f} KB)")
+    print(f"{t('cli_written', lang, o=out)} ({size:.0f} KB)")
     return 0

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["REPO", "shared_dir", "data_dir", "data_dir_is_set", "gazetteer_dir", "cjk_font_path", "user_cache_dir"]
+__all__ = ["REPO", "shared_dir", "data_dir", "data_dir_is_set", "workspaces_dir", "gazetteer_dir", "cjk_font_path",
+           "user_cache_dir"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,6 +32,17 @@ def data_dir() -> Path:
 def data_dir_is_set() -> bool:
     """True when ``LIFECIRCLE_DATA_DIR`` moves the data root away from ``<repo>/data``."""
     return _env("LIFECIRCLE_DATA_DIR") is not None
+
+
+def workspaces_dir(data: str | Path) -> Path:
+    """Root of the planner's workspaces (``<root>/<area>``): ``LIFECIRCLE_WORKSPACE_DIR``, else ``<data>/workspaces``.
+
+    ``data`` is the data root the area lives in (``<data>/areas/<area>``); the
+    variable moves every area's workspace elsewhere (the tests give each test
+    its own, so what one test writes never joins another's session).
+    """
+    env = _env("LIFECIRCLE_WORKSPACE_DIR")
+    return Path(env).resolve() if env else Path(data) / "workspaces"
 
 
 def gazetteer_dir() -> Path:

@@ -52,19 +52,20 @@ from .categories import CATEGORIES, CATEGORY_KEYS, label
 from .coverage import (
     Distances,
     Sources,
-    _base_csr,
-    _boundaries,
-    _edge_index,
-    _labels,
-    _named_facilities,
-    _to_crs,
     assign_subdistrict,
+    base_csr,
     distance_at,
     distance_field,
+    edge_index,
     facility_sources,
+    location_labels,
+    named_facilities,
+    subdistrict_boundaries,
 )
 from .demand import DemandWeights, demand_weights
 from .errors import InputError, Message, warn
+from .i18n import t
+from .io import align_crs
 
 __all__ = [
     "DEFAULT_SPACING_M",
@@ -134,7 +135,7 @@ def street_points(net, spacing_m: float = DEFAULT_SPACING_M, within=None) -> np.
     Never on a node, so each point snaps back to its own edge. ``within`` (a
     polygon in ``net.crs``) skips the edges that do not touch it. Returns (n, 2) coordinates.
     """
-    ei = _edge_index(net)
+    ei = edge_index(net)
     geoms = ei.geoms
     if within is not None:
         shapely.prepare(within)
@@ -161,7 +162,7 @@ def candidate_sites(net, candidates: str | gpd.GeoDataFrame = "streets", *, with
         Needed for ``"buildings"`` (footprints or points, any CRS).
     """
     if isinstance(candidates, gpd.GeoDataFrame):
-        lay = _to_crs(candidates, net.crs, "候选地块")
+        lay = align_crs(candidates, net.crs, "候选地块")
         geoms = np.asarray(lay.geometry.values, dtype=object)
         geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
         kind = str(candidates.attrs.get("name", "file"))
@@ -174,7 +175,7 @@ def candidate_sites(net, candidates: str | gpd.GeoDataFrame = "streets", *, with
         if buildings is None or not len(buildings):
             raise InputError("以建筑为候选点需要建筑图层（--buildings）。",
                              "building candidates need a buildings layer (--buildings).")
-        b = _to_crs(buildings, net.crs, "建筑")
+        b = align_crs(buildings, net.crs, "建筑")
         geoms = shapely.point_on_surface(np.asarray(b.geometry.values, dtype=object))
         geoms, kind = geoms[~shapely.is_empty(geoms)], "buildings"
     else:
@@ -233,8 +234,8 @@ def coverage_matrix(net, cands: Candidates, edge: np.ndarray, t_m: np.ndarray, l
     k, m = len(cands), len(edge)
     if k == 0 or m == 0 or len(cands.sources) == 0:
         return sp.csr_matrix((k, m), dtype=bool)
-    ei = _edge_index(net)
-    base = _base_csr(net)
+    ei = edge_index(net)
+    base = base_csr(net)
     n = net.n_nodes
     node_xy = net.node_xy
     cell = float(tile_m or max(T / 2.0, 50.0))
@@ -609,7 +610,7 @@ def _building_distance(dist: Distances, category: str, extra: Sources | None) ->
 
 def _scope(boundaries, subdistrict: str | None, crs):
     """(dissolved metric boundaries, scope polygon or None)."""
-    b = _boundaries(boundaries, crs) if boundaries is not None else None
+    b = subdistrict_boundaries(boundaries, crs) if boundaries is not None else None
     if subdistrict is None:
         return b, (shapely.union_all(np.asarray(b.geometry.values, dtype=object)) if b is not None and len(b) else None)
     names = list(b["subdistrict"]) if b is not None else []
@@ -750,8 +751,8 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     xy = cands.xy[chosen] if len(chosen) else np.empty((0, 2))
     geoms = cands.geometry[chosen] if len(chosen) else np.empty(0, object)
     sub = assign_subdistrict(xy, b)
-    labels, _ = _labels(  # (Chinese, English): the site table keeps one location column, as before
-        xy, net, label_features if label_features is not None else _named_facilities(dist))
+    labels, _ = location_labels(  # (Chinese, English): the site table keeps one location column, as before
+        xy, net, label_features if label_features is not None else named_facilities(dist))
     ll = gpd.GeoSeries(shapely.points(xy), crs=net.crs).to_crs(4326) if len(xy) else gpd.GeoSeries([], crs=4326)
     snap = cands.report["snap_m"].to_numpy(float)[chosen] if len(chosen) else np.empty(0)
     table = pd.DataFrame(rows, index=range(len(chosen)))
@@ -801,8 +802,8 @@ def _read_candidates(path: str) -> gpd.GeoDataFrame:
     p = require_file(path)
     if p.suffix.lower() in fac.TABLE_SUFFIXES:
         t = fac.read_csv_any(p) if p.suffix.lower() in (".csv", ".txt", ".tsv") else pd.read_excel(p)
-        xcol = fac._find_col(t.columns, fac._LON_NAMES, fuzzy=r"lon|lng|经度")
-        ycol = fac._find_col(t.columns, fac._LAT_NAMES, fuzzy=r"lat|纬度")
+        xcol = fac.find_column(t.columns, fac.LON_NAMES, fuzzy=r"lon|lng|经度")
+        ycol = fac.find_column(t.columns, fac.LAT_NAMES, fuzzy=r"lat|纬度")
         if xcol is None or ycol is None:
             raise InputError("候选点表格缺少经纬度列（lon/lat 或 经度/纬度）。",
                              "the candidates table has no longitude/latitude columns (lon/lat).", p)
@@ -842,9 +843,9 @@ def cli_site(args) -> int:
     from . import facilities as fac
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .coverage import compute_distances
-    from .io import to_csv_bom
+    from .io import gpkg_safe, to_csv_bom
     from .outdir import check_not_input, check_outdir, owned_dir
-    from .pipeline import _gpkg_safe, study_from_args
+    from .pipeline import study_from_args
     from .progress import stderr_progress
     from .study import load_inputs
 
@@ -902,7 +903,7 @@ def cli_site(args) -> int:
                       warnings=[w.to_dict() for w in dict.fromkeys(inputs.warnings + dist.warnings)])
         with owned_dir(outdir, "site", SITE_FILES, force=args.force) as tmp:
             to_csv_bom(pd.DataFrame(res.sites.drop(columns="geometry")), tmp / "sites.csv")
-            _gpkg_safe(res.sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
+            gpkg_safe(res.sites).to_file(tmp / "sites.gpkg", layer="sites", engine="pyogrio")
             (tmp / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=1, default=json_default),
                                              encoding="utf-8")
         progress(1.0, "siting done")
@@ -924,10 +925,10 @@ def cli_site(args) -> int:
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(pd.DataFrame(res.sites[SITE_COLUMNS]).to_string(index=False))
         for n in res.notes:
-            print(("注意：" if zh else "note: ") + n.text(lang))
+            print(t("cli_note", lang) + n.text(lang))
         for w in params["warnings"]:
-            print(("警告：" if zh else "warning: ") + Message.coerce(w).text(lang), file=sys.stderr)
-        print(("已写入 {o}" if zh else "written to {o}").format(o=outdir))
+            print(t("cli_warning", lang) + Message.coerce(w).text(lang), file=sys.stderr)
+        print(t("cli_written", lang, o=outdir))
         print(ATTRIBUTION)
         return 0
 

@@ -36,6 +36,7 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, Distances, compute_distances, summarize
 from .demand import PERSONS_PER_HOUSEHOLD, DemandWeights, demand_weights, with_weighted_columns
 from .errors import InputError, Message, warn
+from .i18n import UNITS, unit_label
 from .io import as_wgs84
 
 __all__ = [
@@ -54,7 +55,6 @@ __all__ = [
 ]
 
 STUDY_VERSION = 1
-UNITS = {"m": ("米", "m"), "min": ("分钟", "min")}
 
 #: Facility layer kinds: (zh, en) labels.
 LAYER_KINDS: dict[str, tuple[str, str]] = {
@@ -119,7 +119,7 @@ class Threshold:
 
     def text(self, lang: str = "zh") -> str:
         """``500 米`` / ``10 分钟`` / ``500 m`` / ``10 min``."""
-        return f"{self.value:g} {UNITS[self.unit][0 if lang == 'zh' else 1]}"
+        return f"{self.value:g} {unit_label(self.unit, lang)}"
 
     def kind(self, lang: str = "zh") -> str:
         """Which kind of threshold this is, for tables and exports."""
@@ -574,7 +574,7 @@ def _notes(study: Study) -> list[Message]:
         return []
     speed = study.speed
     parts = {lg: [f"{label(c, lg)} {study.threshold(c).text(lg)} = {study.threshold(c).metres(speed):.0f}" +
-                  (" 米" if lg == "zh" else " m") for c in timed] for lg in ("zh", "en")}
+                  f" {unit_label('m', lg)}" for c in timed] for lg in ("zh", "en")}
     return [warn(f"按步行时间设定的阈值随步速换算为距离（{speed:g} 米/分钟，{label(study.profile, 'zh')}）："
                  f"{'；'.join(parts['zh'])}。步速越慢，同样分钟数走得越近，覆盖率随之降低。",
                  f"walking-time thresholds become distances at the walking speed ({speed:g} m/min, "

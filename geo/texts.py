@@ -74,6 +74,7 @@ __all__ = [
     "split_sentences",
     "extract_mentions",
     "extract_files",
+    "print_problems",
     "cli_extract",
 ]
 
@@ -1444,6 +1445,17 @@ def extract_files(paths: Iterable[str | Path], *, default_district: str | None =
     return df
 
 
+def print_problems(command: str, problems: Iterable[LifecircleError], lang: str) -> None:
+    """One line on stderr per file that could not be used: ``lifecircle <command>: 错误: <file>: <why>``."""
+    import sys
+
+    from .i18n import t
+
+    word = t("cli_error", lang)
+    for exc in problems:
+        print(f"lifecircle {command}: {word}: {exc.message(lang)}", file=sys.stderr)
+
+
 def _summary(df: pd.DataFrame, lang: str) -> list[str]:
     lines = []
     zh = lang == "zh"
@@ -1463,11 +1475,14 @@ def _summary(df: pd.DataFrame, lang: str) -> list[str]:
 def cli_extract(args) -> int:
     """``lifecircle extract TEXT [TEXT ...] -o facilities.csv``.
 
-    Every text that can be read is extracted; each one that cannot gets one
-    line on stderr naming it. With at least one text read, the table is
-    written as UTF-8 with BOM, atomically, a summary is printed and the exit
-    code is 0; when no text could be read nothing is written and the exit
-    code is 2 (a single bad file: the usual one-line error).
+    Each text succeeds or fails on its own (:func:`extract_files`, as the app
+    and ``lifecircle plan`` read them): every text that can be read is
+    extracted, each one that cannot gets one line on stderr naming it
+    (:func:`print_problems`). With at least one text read, the table is
+    written as UTF-8 with BOM, atomically, and a summary is printed; the exit
+    code is 0 when every text was read and 2 when any could not be (the good
+    ones' table is written all the same). When no text could be read nothing
+    is written (a single bad file: the usual one-line error).
     """
     import sys
 
@@ -1486,9 +1501,7 @@ def cli_extract(args) -> int:
     else:
         df = extract_files(args.texts, errors="collect")
         problems = df.attrs.pop("problems", [])
-    word = "错误" if lang == "zh" else "error"
-    for exc in problems:
-        print(f"lifecircle extract: {word}: {exc.message(lang)}", file=sys.stderr)
+    print_problems("extract", problems, lang)
     if problems and len(problems) == len(args.texts):
         return 2
     bad = {exc.path for exc in problems}
@@ -1506,4 +1519,4 @@ def cli_extract(args) -> int:
     if gaz.note:
         print(f"  {gaz.note}", file=sys.stderr)
     print(("已写出 " if lang == "zh" else "written ") + str(out))
-    return 0
+    return 2 if problems else 0

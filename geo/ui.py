@@ -10,7 +10,9 @@ and turns uploads into files the API can read.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from .errors import InputError
+from .errors import InputError, LifecircleError, error_summary, log_traceback, os_error
 from .io import clean_stale_temp, make_temp_dir, temp_dir
 from .limits import MAX_UPLOAD_MB, check_zip
 from .settings import REPO, data_dir, data_dir_is_set
@@ -36,6 +38,8 @@ __all__ = [
     "load_area",
     "run",
     "workspace",
+    "Guard",
+    "guard",
     "check_upload",
     "keep_upload",
     "save_upload",
@@ -46,6 +50,55 @@ __all__ = [
 
 DEFAULT_AREA = "xinjiangwan"
 ZIP_TYPES = (".docx", ".xlsx", ".xlsm", ".zip")  # zip containers: checked for bombs before they are saved
+
+
+@dataclass
+class Guard:
+    """What :func:`guard` saw: ``failed`` once the guarded block raised (and its one line was shown)."""
+
+    failed: bool = False
+
+
+@contextmanager
+def guard(what: str, lang: str) -> Iterator[Guard]:
+    """Run one part of the page (a view) so that nothing it raises reaches the planner as a traceback.
+
+    A :class:`~geo.errors.LifecircleError` is its own one line (``st.error``),
+    an ``OSError`` the one line of :func:`geo.errors.os_error`; anything else
+    is a bug: its traceback goes to the log file of
+    :func:`geo.errors.log_traceback` (the CLI's) and ``st.error`` says, in
+    ``lang``, what failed, that the planner's files are untouched and where
+    the log is. The rest of the page (sidebar, other views) is drawn as usual.
+    Streamlit's control flow (``st.stop()``, ``st.rerun()``: ``BaseException``
+    subclasses, not ``Exception``) passes through untouched.
+
+    Parameters
+    ----------
+    what : str
+        The part's name as the planner sees it (e.g. the view's label).
+    lang : str
+        ``"zh"`` or ``"en"``.
+
+    Yields
+    ------
+    Guard
+        ``failed`` is True after the block raised.
+    """
+    from .i18n import t
+
+    seen = Guard()
+    try:
+        yield seen
+    except LifecircleError as exc:
+        seen.failed = True
+        st.error(exc.message(lang))
+    except OSError as exc:
+        seen.failed = True
+        st.error(os_error(exc).message(lang))
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in the log file
+        seen.failed = True
+        log = log_traceback(f"lifecircle app: {what}", exc)
+        st.error(t("view_failed", lang, view=what, what=error_summary(exc), log=str(log)))
 
 
 def area_dir(area: str = DEFAULT_AREA) -> Path:
@@ -315,17 +368,78 @@ def _candidates(stamp: str, _area: Any):
     return area_candidates(_area.meta, _area.facilities, resolve=_resolve)
 
 
-def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any = None) -> pd.DataFrame:
-    """Policy texts → facility mentions → matched to OSM candidates, then beyond OSM (:mod:`geo.places`)."""
+def save_uploads(uploads: Iterable[Any], allowed: Iterable[str],
+                 folder: str | Path) -> tuple[list[Path], list[LifecircleError]]:
+    """Check and save each upload on its own (:func:`save_upload`): a bad one is listed, the others are kept.
+
+    Returns
+    -------
+    paths : list of Path
+        The uploads that passed, each in its own sub-folder of ``folder`` (same names never clash).
+    problems : list of LifecircleError
+        One per refused upload (type, emptiness, size, zip bomb), named by its file name.
+    """
+    allowed = tuple(allowed)
+    paths: list[Path] = []
+    problems: list[LifecircleError] = []
+    for i, up in enumerate(uploads):
+        try:
+            paths.append(save_upload(up, allowed, folder=Path(folder) / str(i)))
+        except LifecircleError as exc:
+            problems.append(exc)
+    return paths, problems
+
+
+def _by_file_name(exc: LifecircleError) -> LifecircleError:
+    """The same message, naming the file as the planner uploaded it (not the temporary folder it was read from)."""
+    return InputError(exc.zh, exc.en, Path(exc.path).name) if exc.path else exc
+
+
+def extract_and_geocode(paths: list[Path], area: Any, stamp: str, provider: Any = None,
+                        problems: Iterable[LifecircleError] = ()) -> tuple[pd.DataFrame | None, list[LifecircleError]]:
+    """Policy texts → facility mentions → matched to OSM candidates, then beyond OSM (:mod:`geo.places`).
+
+    Each text succeeds or fails on its own (:func:`geo.texts.extract_files` with
+    ``errors="collect"``, as ``lifecircle extract`` and ``plan`` read them): the
+    readable ones are extracted and geocoded together, each unreadable one
+    (encoding, empty, binary, beyond :mod:`geo.limits`) is one problem.
+
+    Parameters
+    ----------
+    paths : list of Path
+    area : StudyArea
+    stamp : str
+        :func:`area_stamp` of the area (cache key of its candidates).
+    provider : optional
+        Online geocoding provider (:func:`geocoding_provider`).
+    problems : iterable of LifecircleError
+        Problems found before (uploads refused by :func:`save_uploads`), listed first.
+
+    Returns
+    -------
+    geocoded : DataFrame or None
+        The mention table; None when no text could be read.
+    problems : list of LifecircleError
+        One per file that could not be used, named by its file name.
+
+    Raises
+    ------
+    InputError
+        Every text was read and none names a facility.
+    """
     from .geocode import geocode_mentions
     from .places import place_beyond_osm
     from .texts import extract_files
 
-    mentions = extract_files(paths)
+    mentions = extract_files(paths, errors="collect")
+    problems = [_by_file_name(e) for e in (*problems, *mentions.attrs.pop("problems", []))]
     if len(mentions) == 0:
+        if problems:
+            return None, problems
         raise InputError("文本中没有找到设施。", "no facilities found in the texts.")
     candidates = _candidates(stamp, area)
-    return place_beyond_osm(geocode_mentions(mentions, candidates, boundaries=area.boundaries), candidates, provider)
+    return place_beyond_osm(geocode_mentions(mentions, candidates, boundaries=area.boundaries), candidates,
+                            provider), problems
 
 
 def corrections_path(area_id: str) -> Path:
@@ -699,13 +813,20 @@ def close_gap(result: Any, boundaries: gpd.GeoDataFrame, category: str) -> pd.Da
     return lscp_reference(result.distances, b, result.study.thresholds_m(), (category,))
 
 
+def after_rule_label(lang: str) -> str:
+    """The proposal states the study's after scenario counts (:data:`geo.plan.STUDY_AFTER_RULE`), in ``lang``."""
+    from .plan import STUDY_AFTER_RULE, after_rule_text
+
+    return after_rule_text(STUDY_AFTER_RULE, lang)
+
+
 def plan_outputs(study: Any, area_id: str) -> Any:
     """The plan's part of the exports (:class:`geo.report.PlanOutputs`) for the study on screen, None without proposals.
 
     Before and after are the study's two scenarios; the proposals count as the study's siting layer does
     (accepted and moved ones).
     """
-    from .plan import COUNTING_STATES, PLAN_STATUSES, plan_table
+    from .plan import COUNTING_STATES, PLAN_STATUSES, STUDY_AFTER_RULE, plan_table
     from .report import PlanOutputs
 
     props = proposals(area_id)
@@ -715,5 +836,5 @@ def plan_outputs(study: Any, area_id: str) -> Any:
     f = after.facilities
     planned = f[f["status"].isin(PLAN_STATUSES) & (f["source"] != "siting")]
     table = plan_table(before.coverage, after.coverage, props[props["state"].isin(COUNTING_STATES)], planned,
-                       after.inputs.boundaries, None)
+                       after.inputs.boundaries, None, STUDY_AFTER_RULE)
     return PlanOutputs(table, props, before.coverage.buildings)

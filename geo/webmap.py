@@ -51,6 +51,7 @@ from matplotlib.colors import to_hex
 
 from .categories import CATEGORY_KEYS, PARK_CLASSES, SOURCES, label
 from .green import park_classes
+from .i18n import column_label, t
 from .io import WGS84
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "street_style",
     "building_style",
     "green_map",
+    "wgs84_bounds",
     "CATEGORY_COLORS",
 ]
 
@@ -188,7 +190,7 @@ def legend_rows(threshold_m: float, speed_m_per_min: float, lang: str = "zh") ->
         else:
             text = f"> {_fmt_m(a)} m · > {_fmt_min(a / speed_m_per_min)} min"
         rows.append((cols[i], text))
-    rows.append((UNREACHABLE_COLOR, "不可达" if lang == "zh" else "unreachable"))
+    rows.append((UNREACHABLE_COLOR, column_label("unreachable", lang)))
     return rows
 
 
@@ -639,7 +641,7 @@ def _wgs_geoms(geoms: np.ndarray, crs) -> np.ndarray:
 
 
 def _dist_texts(lang: str) -> tuple[str, str]:
-    return (("步行距离(米)", "步行时间(分钟)") if lang == "zh" else ("Walking distance (m)", "Walking time (min)"))
+    return column_label("dist_m", lang), column_label("walk_min", lang)
 
 
 def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *, lang: str = "zh",
@@ -667,8 +669,6 @@ def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: 
     """Subdistrict outlines (no fill), with the name as tooltip."""
     if boundaries is None or len(boundaries) == 0:
         return
-    from .i18n import column_label
-
     fields = [c for c in ("subdistrict", "district") if c in boundaries.columns]
     FastGeoJson(_geom_json(boundaries), name="街道边界" if lang == "zh" else "Subdistricts",
                 base_style={"color": "#263238", "weight": 2.5, "fill": False, "dashArray": "6 4"},
@@ -683,8 +683,6 @@ BUILDING_STYLE = {"color": "#555555", "weight": 0.5, "fillOpacity": 0.75, "fillC
 def street_style(streets: gpd.GeoDataFrame, category: str, threshold_m: float, speed_m_per_min: float,
                  lang: str = "zh") -> tuple[dict, dict, list[str]]:
     """(styles, tooltip props, tooltip aliases) of the streets for one category, threshold and speed."""
-    from .i18n import column_label
-
     col = f"dist_m_{category}"
     d = streets[col].to_numpy(float) if col in streets.columns else np.full(len(streets), np.nan)
     name = streets["name"].fillna("").astype(str).to_numpy() if "name" in streets.columns else np.full(len(d), "")
@@ -705,7 +703,7 @@ def building_style(buildings: gpd.GeoDataFrame, category: str, threshold_m: floa
     ncol = f"nearest_{category}"
     if ncol in buildings.columns:
         props["nearest"] = buildings[ncol].astype(object).to_numpy()
-        aliases.append("最近设施" if lang == "zh" else "Nearest facility")
+        aliases.append(column_label("nearest", lang))
     return {"fillColor": distance_colors(d, threshold_m)}, props, aliases
 
 
@@ -779,8 +777,6 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
         f = f[f["category"].isin(list(categories))]
     if len(f) == 0:
         return
-    from .i18n import column_label
-
     cat = f["category"].astype(str)
     status = f["status"].fillna("existing").astype(str) if "status" in f else pd.Series("existing", index=f.index)
     source = f["source"].fillna("osm").astype(str) if "source" in f else pd.Series("osm", index=f.index)
@@ -808,8 +804,6 @@ def add_gaps(m: folium.Map | folium.FeatureGroup, gaps: gpd.GeoDataFrame | None,
     """Gap clusters highlighted in red, with rank and label as tooltip."""
     if gaps is None or len(gaps) == 0:
         return
-    from .i18n import column_label
-
     g = gaps
     pts = (g.geom_type == "Point").to_numpy()
     if pts.any():  # give point gaps an area so they are visible at any zoom
@@ -857,7 +851,11 @@ def add_legend(m: folium.Map | folium.FeatureGroup, threshold_m: float, speed_m_
         m.add_child(_Legend(ftitle, srows, kind="dot", position="bottomleft", lang=lang))
 
 
-def _bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
+def wgs84_bounds(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
+    """``(minx, miny, maxx, maxy)`` in WGS-84 of the first layer that is not empty (None when all are).
+
+    Only the bounding box is projected, not every feature.
+    """
     for layer in layers:
         if layer is not None and len(layer):
             b = layer.total_bounds
@@ -880,7 +878,7 @@ def coverage_base(*, streets: gpd.GeoDataFrame | None = None, boundaries: gpd.Ge
     only the overlay, so the browser keeps the map, its 9,000 shapes and the
     planner's view when a parameter changes.
     """
-    m = base_map(_bounds(boundaries, streets, buildings, facilities), assets=assets,
+    m = base_map(wgs84_bounds(boundaries, streets, buildings, facilities), assets=assets,
                  online_tiles=online_tiles, lang=lang, height=height)
     add_context(m, context, lang=lang, store=store)
     if buildings is not None and len(buildings):
@@ -981,7 +979,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
         (>= 0.2 ha, any GB/T 50563 class); NaN when none is reachable. Buildings
         are drawn as within 300 m, 300-500 m, or outside 500 m.
     """
-    m = base_map(_bounds(boundaries, buildings, parks), assets=assets, online_tiles=online_tiles,
+    m = base_map(wgs84_bounds(boundaries, buildings, parks), assets=assets, online_tiles=online_tiles,
                  lang=lang, height=height)
     add_context(m, context, lang=lang, skip=("parks",), store=store)
     if parks is not None and len(parks):
@@ -995,7 +993,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
         small = "<0.2公顷（不计入）" if lang == "zh" else "< 0.2 ha (not counted)"
         props = {"name": p["name"].fillna("").astype(str).to_numpy() if "name" in p.columns else np.full(len(p), ""),
                  "class": [names.get(k, small) for k in klass]}
-        aliases = ["名称" if lang == "zh" else "Name", "规模等级" if lang == "zh" else "Size class"]
+        aliases = [column_label("name", lang), "规模等级" if lang == "zh" else "Size class"]
         if "area_m2" in p.columns:
             props["area_ha"] = np.round(p["area_m2"].to_numpy(float) / 1e4, 2)
             aliases.append("面积(公顷)" if lang == "zh" else "Area (ha)")
@@ -1018,7 +1016,7 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
                     store=store).add_to(m)
     rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
     rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
-    m.add_child(_Legend("500米见绿" if lang == "zh" else "500 m green space", rows, kind="dot", lang=lang))
+    m.add_child(_Legend(t("view_green", lang), rows, kind="dot", lang=lang))
     add_boundaries(m, boundaries, lang=lang, store=store)
     folium.LayerControl(collapsed=True).add_to(m)
     return m

@@ -4,7 +4,7 @@ A prepared area (``<data>/areas/<area>/``) is rebuilt by ``lifecircle prepare``
 whenever the planner asks; what the planner makes lives in a workspace beside
 it that ``prepare`` never touches::
 
-    <data>/workspaces/<area>/
+    <data>/workspaces/<area>/    (LIFECIRCLE_WORKSPACE_DIR/<area> when set)
         corrections.csv          geocoding corrections (re-applied on every run)
         corrections.prev.csv     the version before the last save
         proposals.csv            siting proposals of the plan (geo.plan)
@@ -49,6 +49,7 @@ __all__ = [
     "save_correction",
     "reject_binary",
     "read_csv_text",
+    "safe_name",
 ]
 
 CORRECTION_COLUMNS = ["key", "osm_id", "lon", "lat", "name", "category", "status", "note"]
@@ -263,7 +264,11 @@ def save_correction(corrections_path: str | Path, key: str, *, osm_id: str | Non
 
 
 # --------------------------------------------------------------------------- the workspace folder
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
+    """A file name made safe for the workspace: the last path part, only word characters, ``-`` and ``.``.
+
+    ``"../a b?.csv"`` → ``"a_b_.csv"``; ``"file"`` when nothing is left.
+    """
     s = re.sub(r"[^\w\-.]+", "_", Path(str(name)).name).strip("._")
     return s or "file"
 
@@ -276,8 +281,11 @@ class Workspace:
 
     @classmethod
     def for_area(cls, data_dir: str | Path, area: str) -> Workspace:
-        """``<data>/workspaces/<area>``, created on first use; a legacy corrections file is migrated."""
-        ws = cls(Path(data_dir) / "workspaces" / _safe_name(area))
+        """``<data>/workspaces/<area>`` (:func:`geo.settings.workspaces_dir`), created on first use; a legacy
+        corrections file is migrated."""
+        from .settings import workspaces_dir
+
+        ws = cls(workspaces_dir(data_dir) / safe_name(area))
         ws.root.mkdir(parents=True, exist_ok=True)
         ws.migrate_legacy(Path(data_dir) / "areas" / area)
         return ws
@@ -320,7 +328,7 @@ class Workspace:
     def store_upload(self, name: str, data: bytes) -> Path:
         """Keep an uploaded file (by content: the same file uploaded twice is stored once, at the same path)."""
         digest = hashlib.sha1(data).hexdigest()[:12]
-        path = self.uploads / f"{digest}-{_safe_name(name)}"
+        path = self.uploads / f"{digest}-{safe_name(name)}"
         if not path.is_file():
             self.uploads.mkdir(parents=True, exist_ok=True)
             with atomic_file(path) as tmp:
@@ -328,7 +336,7 @@ class Workspace:
         return path
 
     def study_path(self, name: str) -> Path:
-        return self.studies / f"{_safe_name(name)}.json"
+        return self.studies / f"{safe_name(name)}.json"
 
     def list_studies(self) -> list[str]:
         """Names of the saved studies, newest first."""

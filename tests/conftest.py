@@ -92,8 +92,21 @@ def data_dir(prepared_data_dir: Path) -> Path:
 
 
 @pytest.fixture
-def app(data_dir: Path, monkeypatch):
-    """``app.py`` run once under Streamlit's AppTest on the prepared default area."""
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own root of the planner's workspaces (``LIFECIRCLE_WORKSPACE_DIR``; the area's is ``<root>/<area>``).
+
+    What a test writes there (corrections, siting proposals and their states,
+    saved studies, uploads) never joins another test's session; the prepared
+    area itself stays shared (prepared once per session).
+    """
+    root = tmp_path / "workspaces"
+    monkeypatch.setenv("LIFECIRCLE_WORKSPACE_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def app(data_dir: Path, workspace: Path, monkeypatch):
+    """``app.py`` run once under Streamlit's AppTest on the prepared default area, with a workspace of its own."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(data_dir))

@@ -311,7 +311,7 @@ def test_official_list_in_gcj02_is_converted_and_planned_toggle_compares(app):
     glon, glat = from_wgs84([lon], [lat], "gcj02")  # what an Amap-based list would hold
     _add_official(app, f"名称,类别,状态,经度,纬度\n测试长者食堂,canteen,planned,{glon[0]:.7f},{glat[0]:.7f}\n", "gcj02")
     assert any("已从 官方名录.csv 加入 1 个设施" in m.value for m in app.success)  # shown after the rerun
-    (layer,) = [x for x in app.session_state["layers"]["xinjiangwan"].values() if x.kind == "table"]
+    (layer,) = app.session_state["layers"]["xinjiangwan"].values()  # the test's own workspace: no other layer
     assert layer.kind == "table" and layer.datum == "gcj02" and "workspaces" in layer.path  # kept as the planner's file
     from geo import ui
 
@@ -356,7 +356,7 @@ def test_policy_text_upload_shows_mentions_with_match_status(gazetteer, app):
     assert any(c.value.startswith("匹配结果：") and "未匹配" in c.value for c in app.caption)
 
 
-def test_table_correction_is_saved_and_reapplied_next_session(gazetteer, app, data_dir, shared_data):
+def test_table_correction_is_saved_and_reapplied_next_session(gazetteer, app, data_dir, workspace, shared_data):
     """Coordinates typed into the extraction table go to the workspace's corrections.csv and come back in a new
     session, also after `prepare` rebuilt the area (as scripts/run does at every start)."""
     from streamlit.testing.v1 import AppTest
@@ -364,7 +364,7 @@ def test_table_correction_is_saved_and_reapplied_next_session(gazetteer, app, da
     from geo.geocode import read_corrections
 
     text = "新江湾城街道2024年工作要点：改造提升新江湾城公园，推进新江湾城社区市民健身中心更新。".encode("gb18030")
-    corr = data_dir / "workspaces" / "xinjiangwan" / "corrections.csv"  # the planner's workspace, not the area
+    corr = workspace / "xinjiangwan" / "corrections.csv"  # the planner's workspace, not the area
     key = "工作要点.txt|新江湾城社区市民健身中心|sports"
     lon, lat = 121.5066, 31.3357
 
@@ -376,36 +376,31 @@ def test_table_correction_is_saved_and_reapplied_next_session(gazetteer, app, da
         assert not at.exception, [e.value for e in at.exception]
         return at.data_editor(key="editor").value.set_index("mention_key")
 
-    corr.unlink(missing_ok=True)
-    try:
-        table = extract(app)
-        assert table.loc[key, "match_status"] == "unmatched" and pd.isna(table.loc[key, "lon"])
-        row = list(table.index).index(key)
-        app.session_state["editor"] = {"edited_rows": {row: {"lon": lon, "lat": lat}}, "added_rows": [],
-                                       "deleted_rows": []}
-        app.button(key="save_corr").click().run()
-        assert not app.exception and not app.error
-        assert any("已保存 1 条校正" in s.value for s in app.success)
-        saved = read_corrections(corr).set_index("key")
-        assert saved.loc[key, "lon"] == pytest.approx(lon) and saved.loc[key, "lat"] == pytest.approx(lat)
-        # the same session: the table now shows the placed facility as a manual correction
-        after = app.data_editor(key="editor").value.set_index("mention_key")
-        assert after.loc[key, "match_status"] == "manual" and after.loc[key, "lon"] == pytest.approx(lon)
-        assert app.button(key="use_text").label.startswith("将 1 个")
-        # the area is prepared again (scripts/run does it at every start): the workspace is not touched
-        from geo.areas import prepare_offline
+    table = extract(app)
+    assert table.loc[key, "match_status"] == "unmatched" and pd.isna(table.loc[key, "lon"])
+    row = list(table.index).index(key)
+    app.session_state["editor"] = {"edited_rows": {row: {"lon": lon, "lat": lat}}, "added_rows": [],
+                                   "deleted_rows": []}
+    app.button(key="save_corr").click().run()
+    assert not app.exception and not app.error
+    assert any("已保存 1 条校正" in s.value for s in app.success)
+    saved = read_corrections(corr).set_index("key")
+    assert saved.loc[key, "lon"] == pytest.approx(lon) and saved.loc[key, "lat"] == pytest.approx(lat)
+    # the same session: the table now shows the placed facility as a manual correction
+    after = app.data_editor(key="editor").value.set_index("mention_key")
+    assert after.loc[key, "match_status"] == "manual" and after.loc[key, "lon"] == pytest.approx(lon)
+    assert app.button(key="use_text").label.startswith("将 1 个")
+    # the area is prepared again (scripts/run does it at every start): the workspace is not touched
+    from geo.areas import prepare_offline
 
-        prepare_offline("xinjiangwan", shared_data, data_dir=data_dir)
-        # a new session (the planner comes back tomorrow): extracting again re-applies the file
-        fresh = AppTest.from_file(APP, default_timeout=240)
-        fresh.run()
-        again = extract(fresh)
-        assert again.loc[key, "match_status"] == "manual"
-        assert (again.loc[key, "lon"], again.loc[key, "lat"]) == (pytest.approx(lon), pytest.approx(lat))
-        assert again.loc["工作要点.txt|新江湾城公园|park", "match_status"] != "manual"  # only the corrected row
-    finally:
-        corr.unlink(missing_ok=True)
-        corr.with_name("corrections.prev.csv").unlink(missing_ok=True)
+    prepare_offline("xinjiangwan", shared_data, data_dir=data_dir)
+    # a new session (the planner comes back tomorrow): extracting again re-applies the file
+    fresh = AppTest.from_file(APP, default_timeout=240)
+    fresh.run()
+    again = extract(fresh)
+    assert again.loc[key, "match_status"] == "manual"
+    assert (again.loc[key, "lon"], again.loc[key, "lat"]) == (pytest.approx(lon), pytest.approx(lat))
+    assert again.loc["工作要点.txt|新江湾城公园|park", "match_status"] != "manual"  # only the corrected row
 
 
 def test_thresholds_and_speed_are_kept_across_category_and_walker(app):
@@ -430,7 +425,7 @@ def test_thresholds_and_speed_are_kept_across_category_and_walker(app):
     app.radio(key="profile").set_value("default").run()
 
 
-def test_save_and_open_a_study(app, data_dir):
+def test_save_and_open_a_study(app, workspace):
     """The study on screen is saved to the workspace and opened again with its thresholds, walker and scenario."""
     import json
 
@@ -440,7 +435,7 @@ def test_save_and_open_a_study(app, data_dir):
     app.text_input(key="study_name_input").set_value("方案A").run()
     app.button(key="save_study").click().run()
     assert not app.exception and not app.error
-    path = data_dir / "workspaces" / "xinjiangwan" / "studies" / "方案A.json"
+    path = workspace / "xinjiangwan" / "studies" / "方案A.json"
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert saved["thresholds"]["culture"] == {"value": 700.0, "unit": "m"} and saved["include_planned"] is False
     set_threshold(app, "culture", 1200.0).run()
@@ -450,15 +445,13 @@ def test_save_and_open_a_study(app, data_dir):
     assert not app.exception, [e.value for e in app.exception]
     assert app.session_state["thresholds"]["culture"].value == 700.0 and app.session_state["include_planned"] is False
     assert app.data_editor(key="thresholds_1").value.set_index("category").loc["文化设施", "value"] == 700.0
-    path.unlink()
-    app.toggle(key="include_planned").set_value(True).run()
 
 
 def test_same_official_list_twice_is_one_layer(app):
     text = "名称,类别,经度,纬度\n测试书房,culture,121.5066,31.3357\n"
     _add_official(app, text, "wgs84")
     _add_official(app, text, "wgs84")
-    assert len([x for x in app.session_state["layers"]["xinjiangwan"].values() if x.kind == "table"]) == 1
+    assert len(app.session_state["layers"]["xinjiangwan"]) == 1
     assert any("同一文件只计一次" in m.value for m in app.success)
     app.session_state["layers"]["xinjiangwan"].clear()
 
@@ -528,3 +521,10 @@ def test_english_ui_shows_english_warnings_citations_and_gap_labels(app, engine)
     app.radio(key="lang").set_value("zh").run()
     notes = next(e for e in app.expander if e.label.startswith("提示（"))
     assert [m.value for m in notes.markdown] == ["• " + w.text("zh") for w in engine.warnings]
+
+
+def test_plan_view_states_which_proposals_it_counts(app):
+    """The 规划方案 view names its after-the-plan rule (the one lifecircle plan --after accepted reproduces)."""
+    app.radio(key="view").set_value("plan").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any(c.value.startswith("规划后计入的选址建议：已采纳+已移动（") for c in app.caption)

@@ -41,7 +41,9 @@ def server(prepared_data_dir, tmp_path_factory):
     data = prepared_data_dir
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = dict(os.environ, LIFECIRCLE_DATA_DIR=str(data), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    # a workspace of this module's own: proposals, decisions and studies made here join no other module's session
+    env = dict(os.environ, LIFECIRCLE_DATA_DIR=str(data), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+               LIFECIRCLE_WORKSPACE_DIR=str(tmp_path_factory.mktemp("workspaces")))
     proc = subprocess.Popen([str(REPO / ".venv/bin/streamlit"), "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)

@@ -48,7 +48,8 @@ class Server:
     def __init__(self, data: Path, log: Path):
         self.port = _free_port()
         self.log = log
-        env = dict(os.environ, LIFECIRCLE_DATA_DIR=str(data), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+        env = dict(os.environ, LIFECIRCLE_DATA_DIR=str(data), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+                   LIFECIRCLE_WORKSPACE_DIR=str(log.parent / "workspaces"))  # its own: joins no other session
         self.proc = subprocess.Popen(
             [str(REPO / ".venv/bin/lifecircle"), "app", "--", "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1"],

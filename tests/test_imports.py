@@ -76,3 +76,43 @@ def test_checker_reports_an_undeclared_import(tmp_path: Path) -> None:
                                                ("charset_normalizer>=3", "charset-normalizer")])
 def test_requirement_names_are_normalised(requirement: str, dist: str) -> None:
     assert _dist(requirement) == dist
+
+
+def _private_uses(files: list[Path], package: str = "geo") -> list[str]:
+    """``from .mod import _x`` / ``mod._x`` across modules of ``package``: a private name used outside its module."""
+    out = []
+    for f in files:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        modules: dict[str, str] = {}  # local name -> module of the package
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                mod = node.module or ""
+                relative = node.level > 0 or mod.split(".")[0] == package
+                sub = mod if node.level else mod.removeprefix(package).lstrip(".")
+                for a in node.names if relative else []:
+                    if not sub:  # from . import coverage as cv
+                        modules[a.asname or a.name] = a.name
+                    elif a.name.startswith("_") and not a.name.startswith("__"):
+                        out.append(f"{f.name}:{node.lineno} from {sub} import {a.name}")
+            elif isinstance(node, ast.Import):
+                modules.update({a.asname: a.name.split(".", 1)[1] for a in node.names
+                                if a.asname and a.name.startswith(package + ".")})
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and node.value.id in modules):
+                out.append(f"{f.name}:{node.lineno} {modules[node.value.id]}.{node.attr}")
+    return out
+
+
+def test_modules_use_each_others_public_names_only() -> None:
+    files = sorted((REPO / "geo").glob("*.py")) + [REPO / "app.py"]
+    assert _private_uses(files) == []
+
+
+def test_checker_reports_a_private_cross_module_use(tmp_path: Path) -> None:
+    f = tmp_path / "mod.py"
+    f.write_text("from .coverage import _labels, named_streets\nfrom . import facilities as fac\n"
+                 "from geo import webmap\nimport geo.io as gio\nfrom .x import __version__\nfrom .geocode import _bi\n"
+                 "fac._find_col(1)\nwebmap._bounds()\ngio.WGS84\nself._cache\n", encoding="utf-8")
+    assert _private_uses([f]) == ["mod.py:1 from coverage import _labels", "mod.py:6 from geocode import _bi",
+                                  "mod.py:7 facilities._find_col", "mod.py:8 webmap._bounds"]

@@ -215,6 +215,30 @@ def test_plan_bad_inputs_exit_2(area, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_plan_one_unreadable_text_does_not_sink_the_others(gazetteer, area, tmp_path, capsys):
+    """Several texts, one binary: the good one is planned exactly as alone, the bad one is one line, exit code 2."""
+    good = tmp_path / "good.txt"
+    good.write_text("新江湾城街道新增3个助餐点。", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02binary" * 50)
+    alone, mixed = tmp_path / "alone", tmp_path / "mixed"
+    assert main(["--lang", "en", "plan", str(good), "--area", str(area), "--no-lscp", "-o", str(alone)]) == 0
+    capsys.readouterr()
+    assert main(["--lang", "en", "plan", str(bad), str(good), "--area", str(area), "--no-lscp", "-o", str(mixed)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert not any("Traceback" in e for e in err)
+    (line,) = [e for e in err if "bad.txt" in e]
+    assert line.startswith(f"lifecircle plan: error: {bad}: ") and "binary" in line
+    assert err[-1] == "1 text(s) could not be read (see the errors above); the plan holds the others"
+    for name in ("plan.csv", "requests.csv", "sites.csv"):  # the good text's plan, whole
+        pd.testing.assert_frame_equal(read(mixed / name), read(alone / name))
+    assert len(read(mixed / "sites.csv")) == 3
+    params = json.loads((mixed / "params.json").read_text(encoding="utf-8"))
+    assert params["texts"] == [str(good.resolve())]
+    (unread,) = params["texts_unread"]
+    assert unread["path"] == str(bad) and "binary" in unread["en"] and "二进制" in unread["zh"]
+
+
 def test_plan_exports(planned, area, tmp_path):
     """XLSX sheets 规划前后对比 / 建议选址 (English names with --lang en), the PDF plan section, the GeoPackage sites layer."""
     import subprocess
@@ -257,7 +281,7 @@ def test_plan_exports(planned, area, tmp_path):
     assert len(gpd.read_file(tmp_path / "r.gpkg", layer="sites")) == len(sites)
 
 
-def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
+def test_app_plan_exports(planned, area, workspace, monkeypatch, tmp_path):
     """The app's export path (geo.ui.plan_outputs): accepted proposals count, the XLSX has the plan's sheets."""
     import openpyxl
 
@@ -266,6 +290,7 @@ def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
 
     monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(area.parent.parent))
     ws = ui.workspace("xinjiangwan")
+    assert ws.root == workspace / "xinjiangwan"  # this test's own: the accepted state below joins no other test
     pl.write_proposals(pl.read_proposals(planned / "sites.csv"), ws.proposals)
     props = ui.proposals("xinjiangwan")
     first = props.iloc[0]
@@ -284,6 +309,53 @@ def test_app_plan_exports(planned, area, monkeypatch, tmp_path):
     to_xlsx(outputs, tmp_path / "app.xlsx", "zh", streets=False)
     names = openpyxl.load_workbook(tmp_path / "app.xlsx", read_only=True).sheetnames
     assert "规划前后对比" in names and "建议选址" in names
+
+
+def test_cli_after_accepted_equals_the_app(planned, area, workspace, monkeypatch, tmp_path, capsys):
+    """`lifecircle plan --after accepted` with one accepted proposal gives the app's 规划后 shares; the default counts
+    every proposal not dropped; plan.csv and params.json say which rule they used."""
+    from geo import ui
+    from geo.categories import CATEGORY_KEYS
+
+    monkeypatch.setenv("LIFECIRCLE_DATA_DIR", str(area.parent.parent))
+    ws = ui.workspace("xinjiangwan")
+    pl.write_proposals(pl.read_proposals(planned / "sites.csv"), ws.proposals)
+    props = ui.proposals("xinjiangwan")
+    first = props.iloc[0]
+    ui.decide("xinjiangwan", first["proposal_id"], "accepted")
+    src = planned.parent / "facilities.csv"
+    runs = {}
+    for rule in ("accepted", "all"):
+        out = tmp_path / rule
+        assert main(["--lang", "en", "plan", str(src), "--area", str(area), "--no-lscp", "--after", rule,
+                     "-o", str(out)]) == 0
+        runs[rule] = pd.read_csv(out / "plan.csv", encoding="utf-8-sig").set_index(["subdistrict", "category"])
+        params = json.loads((out / "params.json").read_text(encoding="utf-8"))
+        states = pl.AFTER_RULES[rule]
+        assert params["after_counts"] == {"rule": rule, "states": list(states), "text": "+".join(states)}
+        assert set(runs[rule]["after_counts"]) == {"+".join(states)}
+        assert f"after the plan counts the proposals: {'+'.join(states)}" in capsys.readouterr().out
+    acc, every = runs["accepted"], runs["all"]
+    # the app's computation: the study with the workspace's siting layer, before and after
+    layers: dict = {}
+    ui.sync_siting_layer(layers, "xinjiangwan")
+    study = Study(area=str(area), layers=tuple(layers.values()))
+    before, after = ui.run(study.replace(include_planned=False)), ui.run(study.replace(include_planned=True))
+    compared = 0
+    for cat in CATEGORY_KEYS:
+        for r in ui.plan_shares(before, after, cat).to_dict("records"):
+            row = acc.loc[(r["subdistrict"], cat)]
+            assert row["share_before"] == pytest.approx(r["share_before"])
+            assert row["share_after"] == pytest.approx(r["share_after"])
+            compared += 1
+    assert compared >= len(CATEGORY_KEYS)
+    key = (first["subdistrict"], first["category"])
+    assert acc.loc[key, "proposals_added"] == 1 and acc.loc[key, "buildings_gained"] > 0
+    # the default also counts the undecided proposals: more of them, and at least the same coverage everywhere
+    assert every["proposals_added"].sum() == len(props) > acc["proposals_added"].sum() == 1
+    assert (every["buildings_covered_after"] >= acc["buildings_covered_after"]).all()
+    assert (every["buildings_covered_after"] > acc["buildings_covered_after"]).any()
+    assert ui.after_rule_label("zh") == "已采纳+已移动" and ui.after_rule_label("en") == "accepted+moved"
 
 
 def test_fully_covered_request_gets_a_note():

@@ -493,8 +493,7 @@ def test_app_official_rows_located_by_address_reach_the_study(material, shared_d
     material.button(key="add_official").click().run()
     assert not material.exception, [e.value for e in material.exception]
     raw = pd.read_csv(src)
-    # the official list's layer (the session may also hold siting proposals other tests left in the workspace)
-    (layer,) = [x for x in material.session_state["layers"]["xinjiangwan"].values() if x.kind == "table"]
+    (layer,) = material.session_state["layers"]["xinjiangwan"].values()  # the test's own workspace: no other layer
     # the study reads the located copy (WGS-84), kept in the workspace beside the upload
     assert layer.datum == "wgs84" and layer.path.endswith("-located.csv") and "workspaces" in layer.path
     from geo.facilities import read_facilities

@@ -59,3 +59,20 @@ def test_cli_prepare_default_mirror_is_the_shared_folder(monkeypatch: pytest.Mon
 
     monkeypatch.setenv("LIFECIRCLE_SHARED", str(tmp_path))
     assert _default_mirror() == tmp_path / "data"
+
+
+def test_workspace_root_moves_with_its_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """LIFECIRCLE_WORKSPACE_DIR moves every area's workspace; the app (ui.workspace) and `lifecircle plan` agree."""
+    from geo.plan import _workspace_of
+    from geo.workspace import Workspace
+
+    data = tmp_path / "d"
+    monkeypatch.delenv("LIFECIRCLE_WORKSPACE_DIR", raising=False)
+    assert settings.workspaces_dir(data) == data / "workspaces"
+    assert _workspace_of(str(data / "areas" / "x")).root == data.resolve() / "workspaces" / "x"
+    monkeypatch.setenv("LIFECIRCLE_WORKSPACE_DIR", str(tmp_path / "w"))
+    assert settings.workspaces_dir(data) == (tmp_path / "w").resolve()
+    ws = Workspace.for_area(data, "x")
+    assert ws.root == (tmp_path / "w").resolve() / "x" and ws.root.is_dir()
+    assert _workspace_of(str(data / "areas" / "x")).root == ws.root
+    assert not (data / "workspaces").exists()

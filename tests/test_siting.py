@@ -335,7 +335,7 @@ def test_mclp_objective_equals_spopt(real, category, p, kind, spacing):
     T = 500.0
     d0 = dist.building_dist[category]
     pool = np.flatnonzero(~(d0 <= T) & ~dist.snap_too_far)
-    b = cv._boundaries(a.boundaries, dist.net.crs)
+    b = cv.subdistrict_boundaries(a.boundaries, dist.net.crs)
     within = b.geometry.values[list(b["subdistrict"]).index("新江湾城街道")]
     c = st.candidate_sites(dist.net, kind, within=within, buildings=dist.buildings, spacing_m=spacing)
     bs = dist.building_snap
