@@ -1514,8 +1514,8 @@ def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: 
             end = start + len(g["rank"])
             g["label"], g["label_en"] = zh[start:end], en[start:end]
             start = end
-    for c, g in todo.items():
-        dist._cache[keys[c]] = g
+    for c, res in todo.items():
+        dist._cache[keys[c]] = res
     parts = [dist._cache[keys[c]] for c in dist.categories if dist._cache[keys[c]] is not None]
     if not parts:
         return gpd.GeoDataFrame({k: [] for k in _GAP_COLUMNS}, geometry=[], crs=net.crs), np.empty((0, 2))
@@ -1550,7 +1550,7 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_l
         assert dist.building_snap is not None
         e = dist.building_snap.edge[unc]
         unc_len = ei.length_m - covered
-        street = np.zeros(nlab)
+        street: np.ndarray = np.zeros(nlab)
         ne = max(1, len(unc_len))  # distinct (cluster, edge) pairs in (cluster, edge) order, as 1-D keys
         ue = np.unique(lab[e >= 0].astype(np.int64) * ne + e[e >= 0])
         np.add.at(street, ue // ne, unc_len[ue % ne])
