@@ -16,6 +16,8 @@ this script from the repository root). What is measured, on the same inputs:
 (a++) on the synthetic graph, the whole coverage run as ``run_study`` does it
     (``compute_distances`` + ``summarize``: streets, buildings, subdistricts,
     gap clusters with geometry and labels), against 10 s and against (a).
+    ``--whole-run-only`` runs just (a) and (a++); ``--dump-outputs FILE`` and
+    ``--check-against FILE`` keep and compare the (a++) outputs exactly.
 
 Facilities are network nodes (the node nearest to each facility) so the three
 compute the same quantity; every approach is given the facility coordinates and
