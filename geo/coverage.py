@@ -91,6 +91,7 @@ __all__ = [
 ACCESS_STEP_M = 5.0  # sampling step of the gap to a polygon along near-boundary stretches
 ALL_AREA = "全部"  # subdistrict name used when no boundaries are given
 NETWORK_BUFFER_M = 200.0  # buffer of the network for network_share_in_area
+SNAP_BOX_M = 250.0  # snap_points searches a box around points this close to an edge vertex, the STRtree for the rest
 
 
 # ---------------------------------------------------------------------------
@@ -308,25 +309,32 @@ def _nearest_edge(net: WalkNetwork, xy: np.ndarray) -> tuple[np.ndarray, np.ndar
     What ``STRtree.query_nearest(all_matches=True)`` gives, in about half the
     time on large inputs: the distance to the nearest edge vertex (a KD-tree)
     bounds the search box of each point, and the edges whose boxes meet it are
-    measured with the same GEOS distance. -1 and NaN without any edge.
+    measured with the same GEOS distance. A point farther than
+    :data:`SNAP_BOX_M` from every vertex (its box could take in much of the
+    network) asks the STRtree itself. -1 and NaN without any edge.
     """
     ei = edge_index(net)
     n = len(xy)
     tree = _vertex_tree(net)
+    out, out_d = np.full(n, -1, np.int64), np.full(n, np.nan)
     if tree is None or n == 0:
-        return np.full(n, -1, np.int64), np.full(n, np.nan)
+        return out, out_d
     r, _ = tree.query(xy)
-    r = r * (1.0 + 1e-9) + 1e-9  # the box must hold every edge at exactly the vertex distance
-    x, y = xy[:, 0], xy[:, 1]
+    near = np.flatnonzero(r <= SNAP_BOX_M)
+    r = r[near] * (1.0 + 1e-9) + 1e-9  # the box must hold every edge at exactly the vertex distance
+    x, y = xy[near, 0], xy[near, 1]
     cand = ei.tree.query(shapely.box(x - r, y - r, x + r, y + r))
-    d = shapely.distance(shapely.points(xy[cand[0]]), ei.geoms[cand[1]])
+    d = shapely.distance(shapely.points(xy[near][cand[0]]), ei.geoms[cand[1]])
     order = np.lexsort((cand[1], d, cand[0]))
     inp, edge, d = cand[0][order], cand[1][order], d[order]
     first = np.ones(len(inp), bool)
     first[1:] = inp[1:] != inp[:-1]
-    out, out_d = np.full(n, -1, np.int64), np.full(n, np.nan)
-    out[inp[first]] = edge[first]
-    out_d[inp[first]] = d[first]
+    out[near[inp[first]]] = edge[first]
+    out_d[near[inp[first]]] = d[first]
+    far = np.setdiff1d(np.arange(n), near)
+    if len(far):
+        pairs, dist = ei.tree.query_nearest(shapely.points(xy[far]), return_distance=True, all_matches=True)
+        out[far], out_d[far] = _first_per_input(pairs, len(far), dist)
     return out, out_d
 
 

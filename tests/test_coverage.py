@@ -534,6 +534,7 @@ def test_snap_points_is_strtree_nearest_with_lowest_tied_edge(ends_at_nodes):
     rng = np.random.default_rng(4)
     geoms = np.asarray(net.edges.geometry.values, dtype=object)
     pts = np.r_[rng.uniform(-50, 450, (400, 2)) + [X0, Y0],  # anywhere
+                rng.uniform(-5000, 5000, (40, 2)) + [X0, Y0],  # mostly far outside: the STRtree's own search
                 net.node_xy,  # on nodes: every edge at the node is equidistant
                 shapely.get_coordinates(shapely.line_interpolate_point(geoms, rng.random(len(geoms)), normalized=True))]
     s = cv.snap_points(net, pts)
