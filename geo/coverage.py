@@ -725,26 +725,43 @@ def covered_length(net: WalkNetwork, field: DistanceField, threshold_m: float) -
     du = field.node_dist[ei.u] if len(field.node_dist) else np.full(ne, np.nan)
     dv = field.node_dist[ei.v] if len(field.node_dist) else np.full(ne, np.nan)
     src = field.sources
-    edges = [np.arange(ne), np.arange(ne), src.edge]
-    starts = [np.zeros(ne), L - (T - dv), src.t0_m - (T - src.leg_m)]
-    ends = [T - du, L.copy(), src.t1_m + (T - src.leg_m)]
-    ok = [~np.isnan(du) & (du <= T), ~np.isnan(dv) & (dv <= T), src.leg_m <= T]
-    e = np.concatenate([a[m] for a, m in zip(edges, ok)])
-    lo = np.concatenate([a[m] for a, m in zip(starts, ok)])
-    hi = np.concatenate([a[m] for a, m in zip(ends, ok)])
-    lo = np.clip(lo, 0.0, L[e])
-    hi = np.clip(hi, 0.0, L[e])
-    if len(e) == 0:
+    sok = src.leg_m <= T
+    oku = ~np.isnan(du) & (du <= T)
+    okv = ~np.isnan(dv) & (dv <= T)
+    if not (oku.any() or okv.any() or sok.any()):
         return np.zeros(ne)
-    # union measure per edge: shift each edge to its own stretch of one line
+    # union measure per edge: shift each edge to its own stretch of one line, sort, add what each interval adds
     offset = np.concatenate([[0.0], np.cumsum(L + 1.0)[:-1]])
-    glo, ghi = lo + offset[e], hi + offset[e]
-    order = np.lexsort((ghi, glo))
-    glo, ghi, e = glo[order], ghi[order], e[order]
-    reach = np.maximum.accumulate(ghi)
-    prev = np.concatenate([[-np.inf], reach[:-1]])
-    add = np.maximum(0.0, ghi - np.maximum(glo, prev))
-    return np.minimum(np.bincount(e, weights=add, minlength=ne), L)
+    mixed = np.zeros(ne, bool)
+    mixed[src.edge[sok]] = True
+    # most edges have no same-edge source: at most [0, T - du] and [L - (T - dv), L], sorted in that order, so
+    # the sort and the running maximum reduce to this (the same floating-point operations, the same sums)
+    free = np.flatnonzero(~mixed)
+    Lf, of, fu, fv = L[free], offset[free], oku[free], okv[free]
+    hi_u = np.clip(T - du[free], 0.0, Lf) + of
+    lo_v = np.clip(Lf - (T - dv[free]), 0.0, Lf) + of
+    hi_v = np.clip(Lf, 0.0, Lf) + of
+    add_u = np.maximum(0.0, hi_u - (0.0 + of))
+    add_v = np.maximum(0.0, hi_v - np.maximum(lo_v, np.where(fu, hi_u, -np.inf)))
+    total = np.zeros(ne)
+    total[free] = np.where(fu, add_u, 0.0) + np.where(fv, add_v, 0.0)
+    m = np.flatnonzero(mixed)
+    if len(m):  # the edges with sources: every interval, sorted
+        edges = [m, m, src.edge[sok]]
+        starts = [np.zeros(len(m)), L[m] - (T - dv[m]), src.t0_m[sok] - (T - src.leg_m[sok])]
+        ends = [T - du[m], L[m].copy(), src.t1_m[sok] + (T - src.leg_m[sok])]
+        ok = [oku[m], okv[m], np.ones(int(sok.sum()), bool)]
+        e = np.concatenate([a[k] for a, k in zip(edges, ok)])
+        lo = np.clip(np.concatenate([a[k] for a, k in zip(starts, ok)]), 0.0, L[e])
+        hi = np.clip(np.concatenate([a[k] for a, k in zip(ends, ok)]), 0.0, L[e])
+        glo, ghi = lo + offset[e], hi + offset[e]
+        order = np.lexsort((ghi, glo))
+        glo, ghi, e = glo[order], ghi[order], e[order]
+        reach = np.maximum.accumulate(ghi)
+        prev = np.concatenate([[-np.inf], reach[:-1]])
+        add = np.maximum(0.0, ghi - np.maximum(glo, prev))
+        total[m] = np.bincount(e, weights=add, minlength=ne)[m]
+    return np.minimum(total, L)
 
 
 # ---------------------------------------------------------------------------
