@@ -16,6 +16,8 @@ this script from the repository root). What is measured, on the same inputs:
 (a++) on the synthetic graph, the whole coverage run as ``run_study`` does it
     (``compute_distances`` + ``summarize``: streets, buildings, subdistricts,
     gap clusters with geometry and labels), against 10 s and against (a).
+    ``--whole-run-only`` runs just (a) and (a++); ``--dump-outputs FILE`` and
+    ``--check-against FILE`` keep and compare the (a++) outputs exactly.
 
 Facilities are network nodes (the node nearest to each facility) so the three
 compute the same quantity; every approach is given the facility coordinates and
@@ -36,6 +38,7 @@ import gc
 import io
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -439,6 +442,88 @@ def agree_a_c(da: dict[str, np.ndarray], dc: dict[str, np.ndarray], tol_abs: flo
     return tot, bad, worst
 
 
+# --------------------------------------------------------------------------- (a++) outputs
+def whole_run_outputs(res: cov.CoverageResult) -> dict:
+    """What the (a++) run produced, in comparable form: the streets, buildings and gaps tables with their
+    geometry as WKB (and CRS), the subdistrict and green tables, the parameters and the warnings."""
+    out: dict = {}
+    for k in ("streets", "buildings", "gaps"):
+        g = getattr(res, k)
+        if g is None:
+            out[k] = None
+            continue
+        df = pd.DataFrame(g.drop(columns=g.geometry.name))
+        df["geometry_wkb"] = shapely.to_wkb(np.asarray(g.geometry.values, dtype=object))
+        df.attrs["crs"] = str(g.crs)
+        out[k] = df
+    out["subdistricts"] = res.subdistricts
+    out["green"] = res.green
+    out["params"] = res.params
+    out["warnings"] = [(w.zh, w.en) for w in res.warnings]
+    return out
+
+
+def compare_outputs(ref: dict, cur: dict) -> list[str]:
+    """Differences between two :func:`whole_run_outputs` (exact: same values, dtypes, order and geometry bytes)."""
+    diffs = []
+    for k in sorted(set(ref) | set(cur)):
+        a, b = ref.get(k), cur.get(k)
+        try:
+            if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
+                pd.testing.assert_frame_equal(a, b, check_exact=True)
+                assert a.attrs == b.attrs, f"attrs {a.attrs} != {b.attrs}"
+            else:
+                assert a == b if not isinstance(a, pd.DataFrame) else False, "differs"
+        except AssertionError as exc:
+            diffs.append(f"{k}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'differs'}")
+    return diffs
+
+
+def synthetic_whole_run(args: argparse.Namespace, density: dict[str, float], buildings_per_node: float) -> dict:
+    """The synthetic graph, (a) on it (first call and warm best of 2) and (a++) the whole coverage run.
+
+    With ``args.dump_outputs`` the (a++) outputs are written there (pickle); with
+    ``args.check_against`` they are compared with such a file, and a difference is an error.
+    Returns the graph size, the times and the distances of (a).
+    """
+    print(f"\n== SYNTHETIC graph: seeded perturbed street lattice, {args.junctions}x{args.junctions} junctions, "
+          f"{args.subdiv} segments per street, 10 % of streets dropped ==")
+    t_syn, snet = timed(lambda: synthetic_graph(args.junctions, args.subdiv))
+    sfac = synthetic_facilities(snet, density)
+    print(f"SYNTHETIC: {snet.n_nodes:,} nodes, {len(snet.edges):,} edges, {snet.edges['length_m'].sum() / 1000:,.0f} km "
+          f"(generated in {fmt_s(t_syn.wall)}); {sum(len(v) for v in sfac.values()):,} facilities = sampled nodes, "
+          f"per category at the real network's density (min 20)")
+    spts = {c: node_points(snet, n) for c, n in sfac.items()}
+    clear_engine_cache(snet)
+    tsa_cold, sda = timed(lambda: run_engine(snet, spts))
+    tsa, _ = best_of(lambda: run_engine(snet, spts), 2)
+    print(f"(a) lifecircle, SYNTHETIC, 9 categories: first call incl. edge index + matrix build {fmt_t(tsa_cold)}; "
+          f"warm best of 2 {fmt_t(tsa)}")
+    # the whole `lifecircle coverage` (what run_study does after reading its inputs), cold caches
+    sfacs, sbld, sbnd = synthetic_study_inputs(snet, sfac, buildings_per_node)
+    clear_engine_cache(snet)
+    t_dist, sdist = timed(lambda: cov.compute_distances(snet, sfacs, sbld))
+    t_sum, sres = timed(lambda: cov.summarize(sdist, sbnd))
+    t_e2e = t_dist + t_sum
+    print(f"(a++) whole coverage run, SYNTHETIC ({len(sfacs):,} named facilities, {len(sbld):,} buildings at the real "
+          f"density, 3x3 subdistricts): compute_distances {fmt_t(t_dist)} + summarize (streets, buildings, "
+          f"subdistricts, {len(sres.gaps):,} gaps with geometry and labels) {fmt_t(t_sum)} = {fmt_t(t_e2e)}; "
+          f"{t_e2e.cpu / tsa_cold.cpu:.1f}x the distance pass (a) of this run; target < 10 s CPU")
+    if args.dump_outputs or args.check_against:
+        outs = whole_run_outputs(sres)
+        if args.dump_outputs:
+            with open(args.dump_outputs, "wb") as f:
+                pickle.dump(outs, f)
+            print(f"(a++) outputs written to {args.dump_outputs}")
+        if args.check_against:
+            with open(args.check_against, "rb") as f:
+                diffs = compare_outputs(pickle.load(f), outs)
+            print(f"(a++) outputs vs {args.check_against}: " + ("identical" if not diffs else "DIFFERENT: " + "; ".join(diffs)))
+            if diffs:
+                raise SystemExit(1)
+    return {"n": snet.n_nodes, "a": tsa_cold, "c": None, "e2e": t_e2e, "dist": sda}
+
+
 # --------------------------------------------------------------------------- main
 def pandana_synthetic(args: argparse.Namespace, density: dict[str, float]) -> dict:
     """Run (c) on the synthetic graph in a subprocess with a time limit; what finished."""
@@ -464,6 +549,30 @@ def pandana_synthetic(args: argparse.Namespace, density: dict[str, float]) -> di
     return res
 
 
+def synthetic_targets(syn: dict) -> list[tuple[str, bool, str]]:
+    """The targets of (a) and of the whole coverage run (a++) on the synthetic graph: (name, met, detail)."""
+    return [(f">= 500k-node graph, 9 categories < 10 s (SYNTHETIC, {syn['n']:,} nodes, first call, CPU)",
+             syn["n"] >= 500_000 and syn["a"].cpu < 10, fmt_t(syn["a"])),
+            ("whole coverage run (distances + summary + gaps + labels) < 10 s (SYNTHETIC, CPU)",
+             syn["e2e"].cpu < 10, f"{fmt_t(syn['e2e'])}, {syn['e2e'].cpu / syn['a'].cpu:.1f}x (a)")]
+
+
+def whole_run_only(args: argparse.Namespace) -> int:
+    """``--whole-run-only``: (a) and (a++) on the synthetic graph, the real network only for the densities."""
+    print("\n== real network (only for the facility and building densities of the synthetic inputs) ==")
+    net, fac_nodes, _, _, _ = real_inputs()
+    try:
+        n_bld = len(gpd.read_file(BUILDINGS))
+    except Exception:  # the real area's count, should its layer not be readable
+        n_bld = 885
+    density = {c: len(fac_nodes[c]) / net.n_nodes for c in CATEGORY_KEYS}
+    syn = synthetic_whole_run(args, density, n_bld / net.n_nodes)
+    print("\n== targets ==")
+    for name, ok, detail in synthetic_targets(syn):
+        print(f"{'PASS' if ok else 'FAIL':<5} {name}: {detail}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--junctions", type=int, default=158, help="synthetic lattice side, in junctions (default 158)")
@@ -471,6 +580,11 @@ def main() -> int:
     ap.add_argument("--pandana-timeout", type=float, default=300.0,
                     help="seconds allowed for pandana on the synthetic graph (a subprocess; default 300)")
     ap.add_argument("--skip-synthetic", action="store_true", help="only the real network")
+    ap.add_argument("--whole-run-only", action="store_true",
+                    help="only (a) and (a++) on the synthetic graph (no baselines; the real network only sets the densities)")
+    ap.add_argument("--dump-outputs", metavar="FILE", default="", help="write the (a++) outputs to FILE (pickle)")
+    ap.add_argument("--check-against", metavar="FILE", default="",
+                    help="compare the (a++) outputs with FILE from --dump-outputs; exit 1 when they differ")
     ap.add_argument("--pandana-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--density", default="{}", help=argparse.SUPPRESS)
     ap.add_argument("--out", default="", help=argparse.SUPPRESS)
@@ -492,6 +606,9 @@ def main() -> int:
     except ImportError as exc:
         pandana_ok, pandana_why = False, f"pandana NOT installed ({exc}); run bench/run"
     print(f"baselines: networkx {nx.__version__}; {pandana_why}; cityseer as a peer (real network only)")
+
+    if args.whole_run_only:
+        return whole_run_only(args)
 
     # ------------------------------------------------------------ real network
     print("\n== real network: 新江湾城 (roads.geojson -> geo.network.network_from_lines, snap_tol_m=2.5) ==")
@@ -589,33 +706,9 @@ def main() -> int:
     # ------------------------------------------------------------ synthetic
     syn = None
     if not args.skip_synthetic:
-        print(f"\n== SYNTHETIC graph: seeded perturbed street lattice, {args.junctions}x{args.junctions} junctions, "
-              f"{args.subdiv} segments per street, 10 % of streets dropped ==")
-        t_syn, snet = timed(lambda: synthetic_graph(args.junctions, args.subdiv))
         density = {c: len(fac_nodes[c]) / net.n_nodes for c in CATEGORY_KEYS}
-        sfac = synthetic_facilities(snet, density)
-        print(f"SYNTHETIC: {snet.n_nodes:,} nodes, {len(snet.edges):,} edges, {snet.edges['length_m'].sum() / 1000:,.0f} km "
-              f"(generated in {fmt_s(t_syn.wall)}); {sum(len(v) for v in sfac.values()):,} facilities = sampled nodes, "
-              f"per category at the real network's density (min 20)")
-        spts = {c: node_points(snet, n) for c, n in sfac.items()}
-        clear_engine_cache(snet)
-        tsa_cold, sda = timed(lambda: run_engine(snet, spts))
-        tsa, _ = best_of(lambda: run_engine(snet, spts), 2)
-        print(f"(a) lifecircle, SYNTHETIC, 9 categories: first call incl. edge index + matrix build {fmt_t(tsa_cold)}; "
-              f"warm best of 2 {fmt_t(tsa)}")
-        # the whole `lifecircle coverage` (what run_study does after reading its inputs), cold caches
-        sfacs, sbld, sbnd = synthetic_study_inputs(snet, sfac, n_bld / net.n_nodes)
-        clear_engine_cache(snet)
-        t_dist, sdist = timed(lambda: cov.compute_distances(snet, sfacs, sbld))
-        t_sum, sres = timed(lambda: cov.summarize(sdist, sbnd))
-        t_e2e = t_dist + t_sum
-        print(f"(a++) whole coverage run, SYNTHETIC ({len(sfacs):,} named facilities, {len(sbld):,} buildings at the real "
-              f"density, 3x3 subdistricts): compute_distances {fmt_t(t_dist)} + summarize (streets, buildings, "
-              f"subdistricts, {len(sres.gaps):,} gaps with geometry and labels) {fmt_t(t_sum)} = {fmt_t(t_e2e)}; "
-              f"{t_e2e.cpu / tsa_cold.cpu:.1f}x the distance pass (a) of this run; target < 10 s CPU")
-        syn = {"n": snet.n_nodes, "a": tsa_cold, "c": None, "e2e": t_e2e}
-        del sdist, sres, sfacs, sbld, sbnd
-        del snet, spts
+        syn = synthetic_whole_run(args, density, n_bld / net.n_nodes)
+        sda = syn.pop("dist")
         gc.collect()
         if pandana_ok:
             r = pandana_synthetic(args, density)
@@ -708,10 +801,7 @@ def main() -> int:
     else:
         targets.append(("no slower than pandana incl. preprocessing", None, "pandana not installed"))
     if syn is not None:
-        targets.append((f">= 500k-node graph, 9 categories < 10 s (SYNTHETIC, {syn['n']:,} nodes, first call, CPU)",
-                        syn["n"] >= 500_000 and syn["a"].cpu < 10, fmt_t(syn["a"])))
-        targets.append(("whole coverage run (distances + summary + gaps + labels) < 10 s (SYNTHETIC, CPU)",
-                        syn["e2e"].cpu < 10, f"{fmt_t(syn['e2e'])}, {syn['e2e'].cpu / syn['a'].cpu:.1f}x (a)"))
+        targets.extend(synthetic_targets(syn))
     else:
         targets.append((">= 500k-node graph, 9 categories < 10 s", None, "not run (--skip-synthetic)"))
     targets.append(("warm reload of a prepared study area < 3 s (wall)", None if t_reload is None else t_reload.wall < 3,

@@ -91,6 +91,7 @@ __all__ = [
 ACCESS_STEP_M = 5.0  # sampling step of the gap to a polygon along near-boundary stretches
 ALL_AREA = "全部"  # subdistrict name used when no boundaries are given
 NETWORK_BUFFER_M = 200.0  # buffer of the network for network_share_in_area
+SNAP_BOX_M = 250.0  # snap_points searches a box around points this close to an edge vertex, the STRtree for the rest
 
 
 # ---------------------------------------------------------------------------
@@ -257,6 +258,86 @@ def edge_index(net: WalkNetwork) -> EdgeIndex:
     return idx
 
 
+def _vertex_tree(net: WalkNetwork) -> cKDTree | None:
+    """KD-tree of the points where the edges have vertices, cached on the network (None without any).
+
+    Every one of these points lies on an edge, so the distance from a point to
+    the nearest of them bounds its distance to the nearest edge from above.
+    When the edges start and end exactly at their nodes' coordinates, the
+    nodes stand for the end vertices (each shared end once), else every vertex
+    is in the tree; either way the tree holds the same set of points.
+    """
+    ei = edge_index(net)
+    key = (id(net.edges), len(net.edges), net.n_nodes)
+    cached = net.__dict__.get("_coverage_vertex_tree")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    xy, owner = shapely.get_coordinates(ei.geoms, return_index=True)
+    if len(xy) == 0:
+        tree = None
+    else:
+        count = np.bincount(owner, minlength=len(ei.geoms))
+        start = np.cumsum(count) - count
+        has = count >= 2
+        s, e = start[has], start[has] + count[has] - 1
+        nx, ny = np.asarray(net.node_xy, float).T
+        u, v = ei.u[has], ei.v[has]
+        x, y = xy[:, 0], xy[:, 1]
+
+        def at(i: np.ndarray, node: np.ndarray) -> np.ndarray:
+            return (x[i] == nx[node]) & (y[i] == ny[node])
+
+        ends = at(s, u) & at(e, v)
+        back = np.flatnonzero(~ends)
+        ends[back] = at(s[back], v[back]) & at(e[back], u[back])
+        if ends.all() and has.all():
+            inner = np.ones(len(xy), bool)
+            inner[s] = inner[e] = False
+            used = np.zeros(net.n_nodes, bool)
+            used[u] = used[v] = True
+            pts = np.concatenate([np.asarray(net.node_xy, float)[used], xy[inner]])
+        else:
+            pts = xy
+        tree = cKDTree(pts, balanced_tree=False)
+    net.__dict__["_coverage_vertex_tree"] = (key, tree)
+    return tree
+
+
+def _nearest_edge(net: WalkNetwork, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest edge (the lowest position among equidistant ones) and its distance, per finite point.
+
+    What ``STRtree.query_nearest(all_matches=True)`` gives, in about half the
+    time on large inputs: the distance to the nearest edge vertex (a KD-tree)
+    bounds the search box of each point, and the edges whose boxes meet it are
+    measured with the same GEOS distance. A point farther than
+    :data:`SNAP_BOX_M` from every vertex (its box could take in much of the
+    network) asks the STRtree itself. -1 and NaN without any edge.
+    """
+    ei = edge_index(net)
+    n = len(xy)
+    tree = _vertex_tree(net)
+    out, out_d = np.full(n, -1, np.int64), np.full(n, np.nan)
+    if tree is None or n == 0:
+        return out, out_d
+    r, _ = tree.query(xy)
+    near = np.flatnonzero(r <= SNAP_BOX_M)
+    r = r[near] * (1.0 + 1e-9) + 1e-9  # the box must hold every edge at exactly the vertex distance
+    x, y = xy[near, 0], xy[near, 1]
+    cand = ei.tree.query(shapely.box(x - r, y - r, x + r, y + r))
+    d = shapely.distance(shapely.points(xy[near][cand[0]]), ei.geoms[cand[1]])
+    order = np.lexsort((cand[1], d, cand[0]))
+    inp, edge, d = cand[0][order], cand[1][order], d[order]
+    first = np.ones(len(inp), bool)
+    first[1:] = inp[1:] != inp[:-1]
+    out[near[inp[first]]] = edge[first]
+    out_d[near[inp[first]]] = d[first]
+    far = np.setdiff1d(np.arange(n), near)
+    if len(far):
+        pairs, dist = ei.tree.query_nearest(shapely.points(xy[far]), return_distance=True, all_matches=True)
+        out[far], out_d[far] = _first_per_input(pairs, len(far), dist)
+    return out, out_d
+
+
 def _first_per_input(pairs: np.ndarray, n: int, dist: np.ndarray | None = None):
     """For (input, tree) pairs, the lowest tree index per input (deterministic ties)."""
     order = np.lexsort((pairs[1], pairs[0]))
@@ -295,8 +376,13 @@ def snap_points(net: WalkNetwork, xy: np.ndarray) -> Snap:
     if n == 0 or len(ei.geoms) == 0:
         return Snap(np.full(n, -1, np.int64), np.full(n, np.nan), np.full(n, np.nan), np.full((n, 2), np.nan))
     pts = shapely.points(xy)
-    pairs, dist = ei.tree.query_nearest(pts, return_distance=True, all_matches=True)
-    edge, snap_m = _first_per_input(pairs, n, dist)
+    finite = np.isfinite(xy).all(axis=1)
+    edge, snap_m = np.full(n, -1, np.int64), np.full(n, np.nan)
+    edge[finite], snap_m[finite] = _nearest_edge(net, xy[finite])
+    if not finite.all():  # what GEOS makes of NaN or infinite coordinates
+        odd = np.flatnonzero(~finite)
+        pairs, dist = ei.tree.query_nearest(pts[odd], return_distance=True, all_matches=True)
+        edge[odd], snap_m[odd] = _first_per_input(pairs, len(odd), dist)
     ok = edge >= 0
     t = np.full(n, np.nan)
     snapped = np.full((n, 2), np.nan)
@@ -589,15 +675,17 @@ def distance_at(net: WalkNetwork, field: DistanceField, edge: np.ndarray, t_m: n
     m = len(edge)
     ok = edge >= 0
     e = np.where(ok, edge, 0)
-    L = ei.length_m[e] if len(ei.length_m) else np.zeros(m)
-    nd = np.where(np.isnan(field.node_dist), np.inf, field.node_dist)
-    cand = np.full((3, m), np.inf)
-    who = np.full((3, m), -1, np.int64)
-    if len(nd):
-        cand[0] = nd[ei.u[e]] + t
-        cand[1] = nd[ei.v[e]] + (L - t)
-        who[0] = field.node_nearest[ei.u[e]]
-        who[1] = field.node_nearest[ei.v[e]]
+    dist = np.full(m, np.inf)
+    nearest = np.full(m, -1, np.int64)
+    if len(field.node_dist) and len(ei.length_m):
+        nd = np.where(np.isnan(field.node_dist), np.inf, field.node_dist)
+        eu, ev = ei.u[e], ei.v[e]
+        dist = nd[eu] + t  # from u; then v and same-edge sources where strictly nearer (first minimum wins)
+        nearest = field.node_nearest[eu]
+        dv = nd[ev] + (ei.length_m[e] - t)
+        better = np.flatnonzero(dv < dist)
+        dist[better] = dv[better]
+        nearest[better] = field.node_nearest[ev[better]]
     # same-edge sources
     ptr = field.edge_ptr
     if len(field.sources) and m:
@@ -611,13 +699,10 @@ def distance_at(net: WalkNetwork, field: DistanceField, edge: np.ndarray, t_m: n
             q, d, s = q[order], d[order], s[order]
             first = np.ones(len(q), bool)
             first[1:] = q[1:] != q[:-1]
-            cand[2, q[first]] = d[first]
-            who[2, q[first]] = src.facility[s[first]]
-    dist, nearest = cand[0], who[0]
-    for r in (1, 2):  # first minimum wins: u, then v, then same-edge
-        better = cand[r] < dist
-        dist = np.where(better, cand[r], dist)
-        nearest = np.where(better, who[r], nearest)
+            q, d, s = q[first], d[first], s[first]
+            better = d < dist[q]
+            dist[q[better]] = d[better]
+            nearest[q[better]] = src.facility[s[better]]
     bad = ~np.isfinite(dist) | ~ok
     dist[bad] = np.nan
     nearest[bad] = -1
@@ -640,26 +725,43 @@ def covered_length(net: WalkNetwork, field: DistanceField, threshold_m: float) -
     du = field.node_dist[ei.u] if len(field.node_dist) else np.full(ne, np.nan)
     dv = field.node_dist[ei.v] if len(field.node_dist) else np.full(ne, np.nan)
     src = field.sources
-    edges = [np.arange(ne), np.arange(ne), src.edge]
-    starts = [np.zeros(ne), L - (T - dv), src.t0_m - (T - src.leg_m)]
-    ends = [T - du, L.copy(), src.t1_m + (T - src.leg_m)]
-    ok = [~np.isnan(du) & (du <= T), ~np.isnan(dv) & (dv <= T), src.leg_m <= T]
-    e = np.concatenate([a[m] for a, m in zip(edges, ok)])
-    lo = np.concatenate([a[m] for a, m in zip(starts, ok)])
-    hi = np.concatenate([a[m] for a, m in zip(ends, ok)])
-    lo = np.clip(lo, 0.0, L[e])
-    hi = np.clip(hi, 0.0, L[e])
-    if len(e) == 0:
+    sok = src.leg_m <= T
+    oku = ~np.isnan(du) & (du <= T)
+    okv = ~np.isnan(dv) & (dv <= T)
+    if not (oku.any() or okv.any() or sok.any()):
         return np.zeros(ne)
-    # union measure per edge: shift each edge to its own stretch of one line
+    # union measure per edge: shift each edge to its own stretch of one line, sort, add what each interval adds
     offset = np.concatenate([[0.0], np.cumsum(L + 1.0)[:-1]])
-    glo, ghi = lo + offset[e], hi + offset[e]
-    order = np.lexsort((ghi, glo))
-    glo, ghi, e = glo[order], ghi[order], e[order]
-    reach = np.maximum.accumulate(ghi)
-    prev = np.concatenate([[-np.inf], reach[:-1]])
-    add = np.maximum(0.0, ghi - np.maximum(glo, prev))
-    return np.minimum(np.bincount(e, weights=add, minlength=ne), L)
+    mixed = np.zeros(ne, bool)
+    mixed[src.edge[sok]] = True
+    # most edges have no same-edge source: at most [0, T - du] and [L - (T - dv), L], sorted in that order, so
+    # the sort and the running maximum reduce to this (the same floating-point operations, the same sums)
+    free = np.flatnonzero(~mixed)
+    Lf, of, fu, fv = L[free], offset[free], oku[free], okv[free]
+    hi_u = np.clip(T - du[free], 0.0, Lf) + of
+    lo_v = np.clip(Lf - (T - dv[free]), 0.0, Lf) + of
+    hi_v = np.clip(Lf, 0.0, Lf) + of
+    add_u = np.maximum(0.0, hi_u - (0.0 + of))
+    add_v = np.maximum(0.0, hi_v - np.maximum(lo_v, np.where(fu, hi_u, -np.inf)))
+    total = np.zeros(ne)
+    total[free] = np.where(fu, add_u, 0.0) + np.where(fv, add_v, 0.0)
+    m = np.flatnonzero(mixed)
+    if len(m):  # the edges with sources: every interval, sorted
+        edges = [m, m, src.edge[sok]]
+        starts = [np.zeros(len(m)), L[m] - (T - dv[m]), src.t0_m[sok] - (T - src.leg_m[sok])]
+        ends = [T - du[m], L[m].copy(), src.t1_m[sok] + (T - src.leg_m[sok])]
+        ok = [oku[m], okv[m], np.ones(int(sok.sum()), bool)]
+        e = np.concatenate([a[k] for a, k in zip(edges, ok)])
+        lo = np.clip(np.concatenate([a[k] for a, k in zip(starts, ok)]), 0.0, L[e])
+        hi = np.clip(np.concatenate([a[k] for a, k in zip(ends, ok)]), 0.0, L[e])
+        glo, ghi = lo + offset[e], hi + offset[e]
+        order = np.lexsort((ghi, glo))
+        glo, ghi, e = glo[order], ghi[order], e[order]
+        reach = np.maximum.accumulate(ghi)
+        prev = np.concatenate([[-np.inf], reach[:-1]])
+        add = np.maximum(0.0, ghi - np.maximum(glo, prev))
+        total[m] = np.bincount(e, weights=add, minlength=ne)[m]
+    return np.minimum(total, L)
 
 
 # ---------------------------------------------------------------------------
@@ -830,6 +932,35 @@ def subdistrict_boundaries(boundaries: gpd.GeoDataFrame | None, crs) -> gpd.GeoD
     return b.dissolve("subdistrict", sort=False, as_index=False)[["subdistrict", "geometry"]]
 
 
+def _midpoints(lines: np.ndarray) -> np.ndarray:
+    """``line_interpolate_point(lines, 0.5, normalized=True)`` as coordinates, the same numbers.
+
+    A line of two vertices (most street segments) is done in numpy with GEOS's
+    own arithmetic: half its length is exactly half of the segment, so GEOS
+    takes the fraction 0.5 and returns ``(p1 - p0) * 0.5 + p0`` (``p0`` for a
+    zero length). Other lines go to GEOS.
+    """
+    out = np.full((len(lines), 2), np.nan)
+    if len(lines) == 0:
+        return out
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    count = np.bincount(owner, minlength=len(lines))
+    two = np.flatnonzero(count == 2)
+    p0 = xy[(np.cumsum(count) - count)[two]]
+    p1 = xy[(np.cumsum(count) - count)[two] + 1]
+    dx, dy = p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1]
+    length = np.sqrt(dx * dx + dy * dy)
+    fast = np.isfinite(length)
+    mid = np.where((length > 0)[:, None], (p1 - p0) * 0.5 + p0, p0)
+    out[two[fast]] = mid[fast]
+    rest = np.ones(len(lines), bool)
+    rest[two[fast]] = False
+    if rest.any():
+        pts = shapely.line_interpolate_point(lines[rest], 0.5, normalized=True)
+        out[rest] = np.c_[shapely.get_x(pts), shapely.get_y(pts)]  # NaN for an empty line
+    return out
+
+
 def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
     """(metric dissolved boundaries, subdistrict per edge midpoint, per building), cached per boundary layer.
 
@@ -848,9 +979,7 @@ def _assignment(dist: Distances, boundaries: gpd.GeoDataFrame | None):
     if hit is None:
         b = subdistrict_boundaries(boundaries, dist.net.crs)
         if "mid_xy" not in dist._cache:
-            ei = edge_index(dist.net)
-            dist._cache["mid_xy"] = shapely.get_coordinates(
-                shapely.line_interpolate_point(ei.geoms, 0.5, normalized=True))
+            dist._cache["mid_xy"] = _midpoints(edge_index(dist.net).geoms)
         ssub = assign_subdistrict(dist._cache["mid_xy"], b)
         bsub = assign_subdistrict(dist.building_xy, b) if dist.building_xy is not None else None
         hit = dist._cache[key] = (b, ssub, bsub)
@@ -881,20 +1010,30 @@ def _nearest_names(dist: Distances, c: str) -> pd.api.extensions.ExtensionArray:
 
 
 def _with_columns(gdf: gpd.GeoDataFrame, cols: dict) -> gpd.GeoDataFrame:
-    """A copy of ``gdf`` with ``cols`` appended (replacing same-named columns), in one concat."""
+    """A copy of ``gdf`` with ``cols`` appended (replacing same-named columns).
+
+    The arrays of ``cols`` become the new columns as they are, each its own
+    block: no 2-D stacking and no consolidating copy of some hundred MB (a
+    GeoDataFrame made from a DataFrame copies it unless told not to). So they
+    must be fresh arrays; pass copies of arrays kept elsewhere (caches).
+    """
     base = gdf.drop(columns=[c for c in cols if c in gdf.columns])
-    extra = pd.DataFrame(cols, index=gdf.index)
-    out = pd.concat([pd.DataFrame(base), extra], axis=1)
-    return gpd.GeoDataFrame(out, geometry=gdf.geometry.name, crs=gdf.crs)
+    data = {k: base[k] for k in base.columns}
+    data.update(cols)
+    frame = pd.DataFrame(data, index=gdf.index, copy=False)
+    return gpd.GeoDataFrame(frame, geometry=gdf.geometry.name, crs=gdf.crs, copy=False)  # no deep copy of `frame`
 
 
-def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0) -> shapely.Geometry:
+def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0,
+                    vertices: cKDTree | None = None) -> shapely.Geometry:
     """``union_all(buffer(geoms, radius_m, quad_segs=4))``, the same region, without buffering every edge.
 
     Grid cells whose centre lies within ``radius_m - half diagonal`` of an edge
     are inside the union; an edge whose bounding box grown by ``radius_m`` lies
     in such cells only adds nothing, so only the other edges are buffered and
     unioned with those cells (on a 515k-edge network: ~2 s instead of ~40 s).
+    ``vertices``: a KD-tree of the points of the edges' vertices (e.g. :func:`_vertex_tree`),
+    built here when not given.
     """
     if len(geoms) == 0:
         return shapely.union_all(shapely.buffer(geoms, radius_m, quad_segs=4))
@@ -908,7 +1047,8 @@ def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0) ->
         ix, iy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
         centres = np.c_[x0 + (ix.ravel() + 0.5) * cell_m, y0 + (iy.ravel() + 0.5) * cell_m]
         # a vertex within reach of the centre suffices (the edge through it is at least as close)
-        gap, _ = cKDTree(shapely.get_coordinates(geoms)).query(centres, distance_upper_bound=reach)
+        tree = vertices if vertices is not None else cKDTree(shapely.get_coordinates(geoms))
+        gap, _ = tree.query(centres, distance_upper_bound=reach)
         inner.ravel()[gap <= reach] = True
     # an edge is redundant when every cell its grown bounding box touches is inner (2-D prefix sums)
     csum = np.zeros((nx + 1, ny + 1), np.int64)
@@ -921,11 +1061,35 @@ def _network_buffer(geoms: np.ndarray, radius_m: float, cell_m: float = 75.0) ->
     i1, j1 = np.clip(i1, 0, nx), np.clip(j1, 0, ny)
     full = csum[i1, j1] - csum[i0, j1] - csum[i1, j0] + csum[i0, j0]
     redundant = full == (i1 - i0) * (j1 - j0)
-    ci, cj = np.nonzero(inner)
-    cells = shapely.box(x0 + ci * cell_m, y0 + cj * cell_m, x0 + (ci + 1) * cell_m, y0 + (cj + 1) * cell_m)
-    parts = [shapely.coverage_union_all(cells)] if len(cells) else []
+    parts = [shapely.coverage_union_all(_cell_runs(inner, x0, y0, cell_m))] if inner.any() else []
     parts.append(shapely.union_all(shapely.buffer(geoms[~redundant], radius_m, quad_segs=4)))
     return shapely.union_all(np.array(parts, dtype=object))
+
+
+def _cell_runs(inner: np.ndarray, x0: float, y0: float, cell_m: float) -> np.ndarray:
+    """The True cells of ``inner`` (cell ``(i, j)`` = ``[x0 + i cell, x0 + (i + 1) cell] x [y0 + j cell, ...]``)
+    as one rectangle per run of consecutive cells along ``j``, with a vertex at every cell corner.
+
+    A valid coverage of the same cells, so ``coverage_union_all`` gives their
+    union, from a few hundred polygons instead of one box per cell.
+    """
+    nx, ny = inner.shape
+    pad = np.zeros((nx, ny + 2), np.int8)
+    pad[:, 1:-1] = inner
+    step = np.diff(pad, axis=1)
+    ri, start = np.nonzero(step == 1)
+    _, stop = np.nonzero(step == -1)  # row-major order pairs each run's start with its stop
+    n = stop - start
+    nv = 2 * n + 3  # up the right side, down the left side, closed
+    run = np.repeat(np.arange(len(n)), nv)
+    k = np.arange(int(nv.sum())) - np.repeat(np.cumsum(nv) - nv, nv)
+    nr, sr, ir = n[run], start[run], ri[run]
+    right = k <= nr
+    last = k == nv[run] - 1
+    ci = np.where(right | last, ir + 1, ir)
+    cj = np.where(right, sr + k, np.where(last, sr, sr + nr - (k - nr - 1)))
+    xy = np.c_[x0 + ci * cell_m, y0 + cj * cell_m]
+    return shapely.polygons(shapely.linearrings(xy, indices=run))
 
 
 def _network_share(dist: Distances, b: gpd.GeoDataFrame) -> np.ndarray:
@@ -934,7 +1098,8 @@ def _network_share(dist: Distances, b: gpd.GeoDataFrame) -> np.ndarray:
     if key in dist._cache:
         return dist._cache[key]
     if "netbuf" not in dist._cache:
-        dist._cache["netbuf"] = _network_buffer(edge_index(dist.net).geoms, NETWORK_BUFFER_M)
+        dist._cache["netbuf"] = _network_buffer(edge_index(dist.net).geoms, NETWORK_BUFFER_M,
+                                                vertices=_vertex_tree(dist.net))
     buf = dist._cache["netbuf"]
     geoms = np.asarray(b.geometry.values, dtype=object)
     area = shapely.area(geoms)
@@ -996,11 +1161,11 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     b, ssub, bsub = _assignment(dist, boundaries)
     warnings = list(dist.warnings)
 
-    # streets (built in one concat: 9 x 3 column inserts on a copy cost more than the arithmetic)
-    cols: dict[str, Any] = {"subdistrict": ssub}
+    # streets (every column in one frame construction: 9 x 3 column inserts on a copy cost more than the arithmetic)
+    cols: dict[str, Any] = {"subdistrict": ssub.copy()}  # copies of cached arrays: the frames own their columns
     covered = {}
     for c in dist.categories:
-        d = dist.edge_mid_dist[c]
+        d = dist.edge_mid_dist[c].copy()
         key = ("covered", c, float(th[c]))  # re-thresholding one category leaves the others cached
         if key not in dist._cache:
             dist._cache[key] = covered_length(net, dist.fields[c], th[c])
@@ -1014,14 +1179,14 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
     bgdf = None
     if dist.buildings is not None:
         assert dist.building_snap is not None  # snapped together with the buildings
-        cols = {"snap_m": dist.building_snap.snap_m, "snap_too_far": dist.snap_too_far}
+        cols = {"snap_m": dist.building_snap.snap_m.copy(), "snap_too_far": np.array(dist.snap_too_far)}
         for c in dist.categories:
-            d = dist.building_dist[c]
+            d = dist.building_dist[c].copy()
             cols[f"dist_m_{c}"] = d
             cols[f"walk_min_{c}"] = d / speed_m_per_min
             cols[f"unreachable_{c}"] = np.isnan(d)
-            cols[f"nearest_{c}"] = _nearest_names(dist, c)
-        cols["subdistrict"] = bsub
+            cols[f"nearest_{c}"] = _nearest_names(dist, c).copy()
+        cols["subdistrict"] = bsub.copy()
         bgdf = _with_columns(dist.buildings, cols)
 
     # per subdistrict
@@ -1060,10 +1225,10 @@ def summarize(dist: Distances, boundaries: gpd.GeoDataFrame | None = None, *, th
 
     if label_features is None:
         label_features = named_facilities(dist)
-    gaps = _gaps(dist, th, covered, label_features, gap_link_m)
+    gaps, gap_xy = _gaps(dist, th, covered, label_features, gap_link_m)
     # a gap's 街道: its representative point, the same assignment as the buildings' (None outside every 街道)
     gaps.insert(gaps.columns.get_loc("label"), "subdistrict",
-                assign_subdistrict(representative_xy(gaps), b) if len(gaps) else np.empty(0, object))
+                assign_subdistrict(gap_xy, b) if len(gaps) else np.empty(0, object))
 
     green = green_parks = None
     if dist.green is not None and bgdf is not None:
@@ -1207,19 +1372,25 @@ def _memo_labels(dist: Distances, anchor_xy: np.ndarray, label_features: gpd.Geo
     """:func:`location_labels`, remembered per anchor point across categories and thresholds.
 
     A label depends only on its point, and the same gaps (often one building)
-    recur in most categories, so each distinct anchor is labelled once.
+    recur in most categories, so each distinct anchor is labelled once. The
+    memo holds the points as sorted complex numbers ``x + iy`` with their labels.
     """
-    memo = dist._cache.setdefault(("labels", id(label_features)), {})
-    keys = list(map(tuple, np.asarray(anchor_xy, float).reshape(-1, 2).tolist()))
-    new = list(dict.fromkeys(k for k in keys if k not in memo))
-    if new:
-        zh, en = location_labels(np.array(new, float).reshape(-1, 2), dist.net, label_features)
-        memo.update(zip(new, zip(zh, en)))
-    out = np.empty(len(keys), object)
-    out_en = np.empty(len(keys), object)
-    for i, k in enumerate(keys):
-        out[i], out_en[i] = memo[k]
-    return out, out_en
+    key = ("labels", id(label_features))
+    xy = np.asarray(anchor_xy, float).reshape(-1, 2)
+    q = np.empty(len(xy), complex)
+    q.real, q.imag = xy[:, 0], xy[:, 1]
+    known, zh, en = dist._cache.get(key, (np.empty(0, complex), np.empty(0, object), np.empty(0, object)))
+    pos = np.searchsorted(known, q)
+    hit = (pos < len(known)) & (known[np.minimum(pos, max(0, len(known) - 1))] == q) if len(known) else np.zeros(len(q), bool)
+    new = np.unique(q[~hit])
+    if len(new):
+        nzh, nen = location_labels(np.c_[new.real, new.imag], dist.net, label_features)
+        order = np.argsort(np.concatenate([known, new]), kind="stable")
+        known = np.concatenate([known, new])[order]
+        zh, en = np.concatenate([zh, nzh])[order], np.concatenate([en, nen])[order]
+        dist._cache[key] = (known, zh, en)
+        pos = np.searchsorted(known, q)
+    return zh[pos], en[pos]
 
 
 _DIRECTIONS_ZH = ("东", "东北", "北", "西北", "西", "西南", "南", "东南")
@@ -1237,7 +1408,7 @@ def _relative_labels(names: np.ndarray, geoms: np.ndarray, pts: np.ndarray, near
     d = xy[:, 1] - xy[:, 0]
     dist_m = np.hypot(d[:, 0], d[:, 1])
     octant = np.round(np.degrees(np.arctan2(d[:, 1], d[:, 0])) / 45.0).astype(int) % 8
-    rounded = [int(round(m, -1)) for m in dist_m]
+    rounded = np.round(dist_m, -1).astype(np.int64).tolist()  # what round(m, -1) gives each numpy float
     zh = [f"{n}旁" if m <= near_m else f"{n}{_DIRECTIONS_ZH[o]}约{r}米"
           for n, m, o, r in zip(names, dist_m, octant, rounded)]
     en = [f"next to {n}" if m <= near_m else f"≈{r} m {_DIRECTIONS_EN[o]} of {n}"
@@ -1254,54 +1425,137 @@ def gap_labels(gaps: pd.DataFrame, lang: str) -> pd.Series:
 
 
 def _building_pairs(dist: Distances, link_m: float) -> np.ndarray:
-    """Pairs of buildings whose footprints are within ``link_m`` (cached)."""
+    """Pairs of buildings whose footprints are within ``link_m``, both ways and each with itself (cached).
+
+    Candidates come from a KD-tree of the footprints' box centres (radius
+    ``link_m`` plus twice the largest half-diagonal of the ordinary footprints);
+    the few far larger footprints are looked up in an STRtree by their grown
+    box. ``shapely.dwithin`` then keeps the pairs within ``link_m``, the same
+    test as ``STRtree.query(predicate="dwithin")`` at a third of its cost.
+    """
     key = ("bpairs", float(link_m))
     if key not in dist._cache:
         assert dist.buildings is not None
         geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
-        dist._cache[key] = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=link_m)
+        n = len(geoms)
+        b = shapely.bounds(geoms)
+        half = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / 2.0
+        big = half > max(float(np.quantile(half, 0.99)), link_m) if n else np.zeros(0, bool)
+        small = np.flatnonzero(~big)
+        reach = link_m + 2.0 * (float(half[small].max()) if len(small) else 0.0)
+        centre = (b[small, :2] + b[small, 2:]) / 2.0
+        pr = small[cKDTree(centre).query_pairs(reach, output_type="ndarray")] if len(small) else np.empty((0, 2), np.int64)
+        cand = [pr.T, pr.T[::-1], np.stack([small, small])]
+        if big.any():
+            bi = np.flatnonzero(big)
+            grown = shapely.box(b[bi, 0] - link_m, b[bi, 1] - link_m, b[bi, 2] + link_m, b[bi, 3] + link_m)
+            q = shapely.STRtree(geoms).query(grown)
+            both = np.stack([bi[q[0]], q[1]])
+            both = both[:, ~(big[both[1]] & (both[1] < both[0]))]  # big-big pairs once from each side
+            cand += [both, both[::-1][:, both[0] != both[1]]]
+        cand_pairs = np.concatenate(cand, axis=1).astype(np.int64)
+        ok = shapely.dwithin(geoms[cand_pairs[0]], geoms[cand_pairs[1]], link_m)
+        dist._cache[key] = cand_pairs[:, ok]
     return dist._cache[key]
 
 
 def _hulls(geoms: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     """Convex hull of each cluster's footprints (``cluster`` sorted, 0..k-1); points and lines grown by 10 m."""
     hull = shapely.convex_hull(shapely.geometrycollections(geoms, indices=cluster))
+    return _grow_small(hull)
+
+
+def _grow_small(hull: np.ndarray) -> np.ndarray:
+    """Hulls that are points or lines (point buildings), grown by 10 m into polygons."""
     small = ~np.isin(shapely.get_type_id(hull), [3, 6])
     hull[small] = shapely.buffer(hull[small], 10.0)
     return hull
 
 
-def _single_hulls(dist: Distances) -> tuple[np.ndarray, np.ndarray]:
-    """Per building: the hull of a one-building gap cluster and its anchor point (cached)."""
+def _single_hulls(dist: Distances, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hull of the one-building gap cluster of each building in ``idx``, and its anchor point.
+
+    The hull of the footprint itself: the same geometry as the hull of the
+    one-member collection :func:`_hulls` would build. Remembered per building
+    (the same lone buildings are gaps in most categories).
+    """
+    assert dist.buildings is not None
     if "single_hulls" not in dist._cache:
+        n = len(dist.buildings)
+        dist._cache["single_hulls"] = (np.empty(n, object), np.full((n, 2), np.nan), np.zeros(n, bool))
+    hull, xy, done = dist._cache["single_hulls"]
+    new = np.unique(idx[~done[idx]])
+    if len(new):
+        h = _grow_small(shapely.convex_hull(np.asarray(dist.buildings.geometry.values, dtype=object)[new]))
+        hull[new], xy[new], done[new] = h, shapely.get_coordinates(shapely.point_on_surface(h)), True
+    return hull[idx], xy[idx]
+
+
+def _multi_hulls(dist: Distances, members: np.ndarray, cluster: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hull and anchor point of ``k`` gap clusters of several buildings.
+
+    ``members`` are the buildings grouped by ``cluster`` (sorted, 0..k-1), in
+    increasing order within a cluster. A hull depends only on the members, and
+    the same clusters recur in several categories, so each set is done once.
+    """
+    memo = dist._cache.setdefault("multi_hulls", {})
+    cut = np.searchsorted(cluster, np.arange(k + 1))
+    keys = [members[a:b].tobytes() for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
+    todo = np.array([j for j, key in enumerate(keys) if key not in memo], np.int64)
+    if len(todo):
+        take = np.isin(cluster, todo)
+        new_id = np.searchsorted(todo, cluster[take])
         assert dist.buildings is not None
-        geoms = np.asarray(dist.buildings.geometry.values, dtype=object)
-        hull = _hulls(geoms, np.arange(len(geoms)))
-        dist._cache["single_hulls"] = (hull, shapely.get_coordinates(shapely.point_on_surface(hull)))
-    return dist._cache["single_hulls"]
+        h = _hulls(np.asarray(dist.buildings.geometry.values, dtype=object)[members[take]], new_id)
+        xy = shapely.get_coordinates(shapely.point_on_surface(h))
+        memo.update((keys[j], (h[i], xy[i])) for i, j in enumerate(todo.tolist()))
+    hull = np.empty(k, object)
+    anchor_xy = np.empty((k, 2))
+    for j, key in enumerate(keys):
+        hull[j], anchor_xy[j] = memo[key]
+    return hull, anchor_xy
 
 
-def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float) -> gpd.GeoDataFrame:
+_GAP_COLUMNS = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
+
+
+def _gaps(dist: Distances, th: dict, covered: dict, label_features, gap_link_m: float
+          ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Gap clusters of every category, ranked within each category, in one frame, and their representative points.
+
+    Each category's clusters are cached per threshold. The clusters not cached
+    yet are labelled together: most are one building, uncovered in several
+    categories, so each distinct anchor point is labelled once.
+    """
     net = dist.net
-    frames = []
-    for c in dist.categories:
-        key = ("gaps", c, float(th[c]), id(label_features), float(gap_link_m))
-        if key not in dist._cache:
-            dist._cache[key] = _category_gaps(dist, c, th[c], covered[c], label_features, gap_link_m)
-        if dist._cache[key] is not None:
-            frames.append(dist._cache[key])
-    cols = ["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en"]
-    if not frames:
-        return gpd.GeoDataFrame({k: [] for k in cols}, geometry=[], crs=net.crs)
-    out = pd.concat(frames, ignore_index=True)
-    out["n_buildings"] = out["n_buildings"].astype(np.int64)
-    out["rank"] = out["rank"].astype(np.int64)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=net.crs)
+    keys = {c: ("gaps", c, float(th[c]), id(label_features), float(gap_link_m)) for c in dist.categories}
+    todo = {c: _category_gaps(dist, c, th[c], covered[c], gap_link_m) for c in dist.categories
+            if keys[c] not in dist._cache}
+    found = [g for g in todo.values() if g is not None]
+    if found:
+        zh, en = _memo_labels(dist, np.concatenate([g.pop("anchor_xy") for g in found]), label_features)
+        start = 0
+        for g in found:
+            end = start + len(g["rank"])
+            g["label"], g["label_en"] = zh[start:end], en[start:end]
+            start = end
+    for c, res in todo.items():
+        dist._cache[keys[c]] = res
+    parts = [dist._cache[keys[c]] for c in dist.categories if dist._cache[keys[c]] is not None]
+    if not parts:
+        return gpd.GeoDataFrame({k: [] for k in _GAP_COLUMNS}, geometry=[], crs=net.crs), np.empty((0, 2))
+    out = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in _GAP_COLUMNS})
+    return (gpd.GeoDataFrame(out, geometry=np.concatenate([p["geometry"] for p in parts]), crs=net.crs),
+            np.concatenate([p["rep_xy"] for p in parts]))
 
 
-def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label_features,
-                   gap_link_m: float) -> gpd.GeoDataFrame | None:
-    """Ranked gap clusters of one category at threshold ``T`` (None when fully covered)."""
+def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, gap_link_m: float) -> dict | None:
+    """Ranked gap clusters of one category at threshold ``T`` as column arrays (None when fully covered).
+
+    ``anchor_xy`` is where each cluster is labelled from: a point on the hull
+    of its buildings, or the midpoint of its most uncovered street.
+    ``rep_xy`` is the representative point of its geometry (for buildings, the anchor).
+    """
     net = dist.net
     ei = edge_index(net)
     if dist.buildings is not None:
@@ -1321,35 +1575,29 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
         assert dist.building_snap is not None
         e = dist.building_snap.edge[unc]
         unc_len = ei.length_m - covered
-        street = np.zeros(nlab)
+        street: np.ndarray = np.zeros(nlab)
         ne = max(1, len(unc_len))  # distinct (cluster, edge) pairs in (cluster, edge) order, as 1-D keys
         ue = np.unique(lab[e >= 0].astype(np.int64) * ne + e[e >= 0])
         np.add.at(street, ue // ne, unc_len[ue % ne])
-        # one-building clusters (most of them) reuse that building's cached hull and anchor
+        # hulls and anchors are remembered across categories: per lone building, per set of buildings
         size = np.bincount(lab, minlength=nlab)
         one = size == 1
         member = np.empty(nlab, np.int64)
         member[lab] = unc
-        single_hull, single_xy = _single_hulls(dist)
         hull = np.empty(nlab, object)
-        hull[one] = single_hull[member[one]]
         anchor_xy = np.full((nlab, 2), np.nan)
-        anchor_xy[one] = single_xy[member[one]]
+        hull[one], anchor_xy[one] = _single_hulls(dist, member[one])
         many = ~one
         if many.any():
             inm = many[lab]
             sub_lab, sub_b = lab[inm], unc[inm]
-            o = np.argsort(sub_lab, kind="stable")  # shapely wants increasing indices
+            o = np.argsort(sub_lab, kind="stable")  # grouped by cluster, buildings in increasing order
             new_id = np.cumsum(many) - 1
-            h = _hulls(np.asarray(dist.buildings.geometry.values, dtype=object)[sub_b][o], new_id[sub_lab][o])
-            hull[many] = h
-            anchor_xy[many] = shapely.get_coordinates(shapely.point_on_surface(h))
+            hull[many], anchor_xy[many] = _multi_hulls(dist, sub_b[o], new_id[sub_lab][o], int(many.sum()))
         first = np.full(nlab, np.iinfo(np.int64).max)
         np.minimum.at(first, lab, unc)
-        agg = gpd.GeoDataFrame({"first": first, "n_buildings": size, "street_m": street,
-                                "_ax": anchor_xy[:, 0], "_ay": anchor_xy[:, 1]},
-                               geometry=hull, crs=net.crs)
-        agg["kind"] = "buildings"
+        kind = "buildings"
+        rep_xy = anchor_xy  # the hull's point_on_surface
     else:
         unc_len = ei.length_m - covered
         sel = np.flatnonzero(unc_len > 0.5)
@@ -1362,22 +1610,18 @@ def _category_gaps(dist: Distances, c: str, T: float, covered: np.ndarray, label
         _, lab = np.unique(lab, return_inverse=True)
         nlab = int(lab.max()) + 1
         order = np.argsort(lab, kind="stable")
-        geom = shapely.multilinestrings(ei.geoms[sel][order], indices=lab[order])
-        agg = gpd.GeoDataFrame({"first": np.minimum.reduceat(sel[order], np.searchsorted(lab[order], np.arange(nlab))),
-                                "n_buildings": np.zeros(nlab, np.int64),
-                                "street_m": np.bincount(lab, weights=unc_len[sel], minlength=nlab)},
-                               geometry=geom, crs=net.crs)
+        hull = shapely.multilinestrings(ei.geoms[sel][order], indices=lab[order])
+        first = np.minimum.reduceat(sel[order], np.searchsorted(lab[order], np.arange(nlab)))
+        size = np.zeros(nlab, np.int64)
+        street = np.bincount(lab, weights=unc_len[sel], minlength=nlab)
         worst = np.lexsort((sel, -unc_len[sel], lab))
-        head = worst[np.searchsorted(lab[worst], np.arange(nlab))]
-        agg["anchor_edge"] = sel[head]
-        agg["kind"] = "streets"
-    agg = agg.sort_values(["n_buildings", "street_m", "first"], ascending=[False, False, True])
-    agg["category"] = c
-    agg["rank"] = np.arange(1, len(agg) + 1)
-    if "anchor_edge" in agg:  # midpoint of the cluster's most uncovered street
-        anchor = shapely.get_coordinates(shapely.line_interpolate_point(
-            ei.geoms[agg["anchor_edge"].to_numpy()], 0.5, normalized=True))
-    else:  # point on the cluster's hull, computed above
-        anchor = agg[["_ax", "_ay"]].to_numpy(float)
-    agg["label"], agg["label_en"] = _memo_labels(dist, anchor, label_features)
-    return agg[["category", "rank", "kind", "n_buildings", "street_m", "label", "label_en", "geometry"]]
+        anchor_edge = sel[worst[np.searchsorted(lab[worst], np.arange(nlab))]]
+        # midpoint of the cluster's most uncovered street
+        anchor_xy = shapely.get_coordinates(shapely.line_interpolate_point(ei.geoms[anchor_edge], 0.5, normalized=True))
+        kind = "streets"
+        rep_xy = shapely.get_coordinates(shapely.point_on_surface(hull))
+    rank = np.lexsort((first, -street, -size))  # most buildings, then most uncovered street, then first member
+    k = len(rank)
+    return {"category": np.full(k, c, object), "rank": np.arange(1, k + 1, dtype=np.int64),
+            "kind": np.full(k, kind, object), "n_buildings": size[rank].astype(np.int64), "street_m": street[rank],
+            "geometry": hull[rank], "anchor_xy": anchor_xy[rank], "rep_xy": rep_xy[rank]}

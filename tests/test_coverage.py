@@ -505,3 +505,104 @@ def test_named_streets_sum_exact_covered_length_per_name():
     assert b_health["threshold_m"] == 1000.0  # taxonomy default
     assert len(got) == 4  # two named streets x two categories; the unnamed segment is left out
     assert named_streets(streets.assign(name="")).empty
+
+
+# --------------------------------------------------------------------------- fast paths = what GEOS says
+
+
+def _odd_net(seed: int, ends_at_nodes: bool) -> WalkNetwork:
+    """Straight and bent edges, a parallel pair, a zero-length edge; optionally edges that stop short of their nodes."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 400, (40, 2)) + [X0, Y0]
+    xy[1] = xy[0]  # a zero-length edge 0-1
+    uv = [(0, 1)] + [(int(a), int(b)) for a, b in rng.integers(0, 40, (70, 2)) if a != b] + [(2, 3), (2, 3)]
+    geoms = []
+    for k, (u, v) in enumerate(uv):
+        a, b = xy[u], xy[v]
+        if not ends_at_nodes and k % 5 == 1:
+            a = a + (b - a) * 0.01  # starts 1 % along, off its node
+        bend = [] if k % 3 else [tuple((a + b) / 2 + rng.normal(0, 15, 2))]
+        geoms.append(LineString([tuple(a), *bend, tuple(b)]))
+    g = gpd.GeoDataFrame({"u": [u for u, _ in uv], "v": [v for _, v in uv], "length_m": [x.length for x in geoms]},
+                         geometry=geoms, crs=CRS)
+    return WalkNetwork(xy, g, CRS)
+
+
+@pytest.mark.parametrize("ends_at_nodes", [True, False])
+def test_snap_points_is_strtree_nearest_with_lowest_tied_edge(ends_at_nodes):
+    net = _odd_net(3, ends_at_nodes)
+    rng = np.random.default_rng(4)
+    geoms = np.asarray(net.edges.geometry.values, dtype=object)
+    pts = np.r_[rng.uniform(-50, 450, (400, 2)) + [X0, Y0],  # anywhere
+                rng.uniform(-5000, 5000, (40, 2)) + [X0, Y0],  # mostly far outside: the STRtree's own search
+                net.node_xy,  # on nodes: every edge at the node is equidistant
+                shapely.get_coordinates(shapely.line_interpolate_point(geoms, rng.random(len(geoms)), normalized=True))]
+    s = cv.snap_points(net, pts)
+    # GEOS's own nearest search: all equidistant edges, the lowest position wins
+    pairs, dist = shapely.STRtree(geoms).query_nearest(shapely.points(pts), return_distance=True, all_matches=True)
+    expect = np.full(len(pts), -1)
+    expect_d = np.full(len(pts), np.nan)
+    for i, e, d in sorted(zip(pairs[0], pairs[1], dist), reverse=True):
+        expect[i], expect_d[i] = e, d
+    assert (np.bincount(pairs[0]) > 1).sum() > 20  # ties were there to break
+    assert s.edge.tolist() == expect.tolist()
+    assert np.array_equal(s.snap_m, expect_d)
+
+
+def test_edge_midpoints_are_geos_interpolate():
+    rng = np.random.default_rng(9)
+    a = rng.uniform(-1, 1, (2000, 2)) * 10 ** rng.uniform(-3, 6, (2000, 1)) + [X0, Y0]
+    b = a + rng.normal(0, 1, (2000, 2)) * 10 ** rng.uniform(-9, 3, (2000, 1))
+    b[:50] = a[:50]  # zero length
+    lines = np.r_[shapely.linestrings(np.stack([a, b], 1)), shapely.linestrings(rng.uniform(0, 100, (300, 4, 2)))]
+    expect = shapely.get_coordinates(shapely.line_interpolate_point(lines, 0.5, normalized=True))
+    assert np.array_equal(cv._midpoints(lines), expect)
+
+
+def test_building_pairs_are_the_dwithin_query():
+    rng = np.random.default_rng(2)
+    c = rng.uniform(0, 3000, (1500, 2))
+    w = np.r_[rng.uniform(3, 20, 1450), rng.uniform(100, 600, 50)]  # a few very large footprints
+    geoms = np.r_[shapely.box(c[:, 0] - w, c[:, 1] - w / 2, c[:, 0] + w, c[:, 1] + w / 2),
+                  shapely.points(rng.uniform(0, 3000, (100, 2)))]
+
+    class D:
+        buildings = gpd.GeoDataFrame(geometry=list(geoms), crs=CRS)
+        _cache: dict = {}
+
+    for link in (0.0, 20.0, 50.0, 150.0):
+        got = cv._building_pairs(D, link)
+        want = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=link)
+        assert sorted(map(tuple, got.T.tolist())) == sorted(map(tuple, want.T.tolist()))
+
+
+def test_result_frames_do_not_share_the_cached_arrays():
+    net = make_net([(0, 0), (400, 0), (1000, 0)], [(0, 1), (1, 2)])
+    fac = gdf([P(0, 0)], category=["culture"], name=["Hall"])
+    bld = gdf([box(x + X0 - 5, 20 + Y0, x + X0 + 5, 30 + Y0) for x in (100, 700)])
+    d = cv.compute_distances(net, fac, bld, categories=["culture"])
+    r = cv.summarize(d, thresholds={"culture": 500})
+    before = (r.streets["dist_m_culture"].tolist(), r.buildings["dist_m_culture"].tolist(),
+              r.buildings["nearest_culture"].tolist(), r.buildings["snap_m"].tolist())
+    lengths = net.edges["length_m"].tolist()
+    r.streets.loc[:, ["dist_m_culture", "length_m"]] = -1.0
+    r.buildings.loc[:, ["dist_m_culture", "snap_m"]] = -1.0
+    r.buildings.loc[:, "nearest_culture"] = "x"
+    again = cv.summarize(d, thresholds={"culture": 500})
+    assert (again.streets["dist_m_culture"].tolist(), again.buildings["dist_m_culture"].tolist(),
+            again.buildings["nearest_culture"].tolist(), again.buildings["snap_m"].tolist()) == before
+    assert net.edges["length_m"].tolist() == lengths == again.streets["length_m"].tolist()
+
+
+def test_cell_runs_cover_exactly_the_cells():
+    rng = np.random.default_rng(6)
+    for shape, p in (((30, 40), 0.8), ((1, 7), 0.5), ((25, 1), 0.9), ((12, 12), 1.0)):
+        inner = rng.random(shape) < p
+        runs = cv._cell_runs(inner, X0, Y0, 75.0)
+        assert shapely.is_valid(runs).all()
+        ci, cj = np.nonzero(inner)
+        boxes = shapely.box(X0 + ci * 75.0, Y0 + cj * 75.0, X0 + (ci + 1) * 75.0, Y0 + (cj + 1) * 75.0)
+        got = shapely.coverage_union_all(runs)
+        assert got.equals(shapely.union_all(boxes))
+        assert got.area == pytest.approx(inner.sum() * 75.0**2, rel=1e-12)
+        assert len(runs) <= inner.sum()
