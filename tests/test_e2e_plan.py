@@ -53,6 +53,26 @@ def _pick(page, label: str, option: re.Pattern) -> None:
     rerun_done(page)
 
 
+_MARKER_JS = """n => { const e = document.querySelector(`.lc-proposal[data-proposal="${n}"]`);
+  if (!e) return null; const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.bottom]; }"""
+
+
+def _beside_marker(page, n: int, below_px: float = 14) -> tuple[float, float] | None:
+    """Page coordinates just below proposal ``n``'s marker on the current map (None while it is being replaced)."""
+    from playwright.sync_api import Error
+
+    try:
+        handle = page.locator(MAP_IFRAME).first.element_handle(timeout=5_000)
+        box = handle.bounding_box() if handle else None
+        frame = handle.content_frame() if handle else None
+        xy = frame.evaluate(_MARKER_JS, n) if frame else None
+    except Error:  # the iframe was replaced between the calls
+        return None
+    if not box or not xy:
+        return None
+    return box["x"] + xy[0], box["y"] + xy[1] + below_px
+
+
 def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
@@ -103,20 +123,21 @@ def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
             frame = page.frame_locator(MAP_IFRAME).first
             frame.locator(".lc-proposal-accepted").first.wait_for(timeout=60_000)
 
-            # move #2: click a place on the map, then move it there; it now counts, so the share changes again
+            # move #2: click on the map just beside #2 itself, then move it there; it now counts, and as the
+            # site the solver chose for its request (moved by ~20 px) it adds coverage, so the share rises again
             _pick(page, "选择一处建议", re.compile(r"^#2 "))
             clicked = page.get_by_text("已点击位置", exact=False).first
-            # a click before the new map is wired up is lost: try again at (nearly) the same place, so the
-            # moved site, and so the share it adds, does not depend on how many clicks were lost
-            for dy in (0.50, 0.51, 0.49, 0.50):
+            for attempt in range(4):  # a click before the new map is wired up is lost: the same place again
                 _wait_for_map(page, "", 120)
-                box = page.locator(MAP_IFRAME).first.bounding_box()
-                page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * dy)
-                try:
-                    clicked.wait_for(timeout=15_000)
-                    break
-                except PlaywrightTimeout:
-                    print(f"map click at (0.45, {dy:.2f}) not registered; clicking again")
+                where = _beside_marker(page, 2)
+                if where is not None:
+                    page.mouse.click(*where)
+                    try:
+                        clicked.wait_for(timeout=15_000)
+                        break
+                    except PlaywrightTimeout:
+                        pass
+                print(f"map click {attempt + 1} beside #2 not registered; clicking again")
             clicked.wait_for(timeout=30_000)
             rerun_done(page)
             page.get_by_role("button", name="移到地图上点击的位置").click()
