@@ -721,6 +721,11 @@ def cli_app(args: Any) -> int:
 
     from streamlit.web import cli as stcli
 
+    from .webmap import install_assets
+
+    # Streamlit turns static serving off for the whole process when static/ is missing at start (the map's
+    # Leaflet files and geometry are served from there): make sure it exists before the server starts
+    install_assets(REPO / "static")
     seconds = warm(args.area)
     print(("缓存已就绪（{s:.1f} 秒），启动应用…" if getattr(args, "lang", "zh") == "zh" else
            "caches ready ({s:.1f} s), starting the app…").format(s=seconds), file=sys.stderr)

@@ -106,6 +106,17 @@ _FEATURE_POINTS_JS = """(pane) => {
   return out;
 }"""
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+# the script run is over: Streamlit's own run state on the app's root (the status widget alone shows up late,
+# and the app draws its sidebar last, after the view)
+_RUN_DONE_JS = """() => { const a = document.querySelector("[data-testid='stApp']");
+  return !!a && a.getAttribute('data-test-script-state') === 'notRunning'
+         && !document.querySelector("[data-testid='stStatusWidget']"); }"""
+
+
+def rerun_done(page, timeout_s: float = 180, settle_ms: int = 300) -> None:
+    """Wait until the script run that the last click started has finished."""
+    page.wait_for_timeout(settle_ms)
+    page.wait_for_function(_RUN_DONE_JS, timeout=timeout_s * 1000)
 
 
 def _map_frame(page):

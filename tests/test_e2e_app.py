@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -25,6 +26,7 @@ from test_e2e import (  # noqa: E402  (same browser flags; tests/ is put on the 
     CHROMIUM,
     MAP_IFRAME,
     _free_port,
+    rerun_done,
 )
 
 pytestmark = pytest.mark.e2e
@@ -103,7 +105,7 @@ SWITCH = {"zh": "中文", "en": "English"}
 def _switch(page, lang: str) -> None:
     page.locator("[data-testid='stSidebar'] label").filter(has_text=re.compile(f"^{SWITCH[lang]}$")).first.click()
     page.locator("h1").filter(has_text=TITLES[lang]).first.wait_for(timeout=60_000)
-    page.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=60_000)
+    rerun_done(page, 60, settle_ms=0)  # the title is new: this run has started
 
 
 def test_language_switch_never_raises(data_dir, tmp_path):
@@ -127,8 +129,7 @@ def test_language_switch_never_raises(data_dir, tmp_path):
                     elif session == 2:
                         page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
                         page.get_by_role("option", name="Parks and green space", exact=True).click()
-                    page.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")",
-                                           timeout=60_000)
+                    rerun_done(page, 60)
                     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
                     _switch(page, "zh")
                     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
@@ -148,47 +149,71 @@ def test_language_switch_never_raises(data_dir, tmp_path):
 
 # --------------------------------------------------------------------------- the map on a cold server
 COLD_STARTS = 10
-MAP_TARGET_S = 5.0  # issue 7's target, from navigation; reported, not asserted (it depends on the machine's load)
+MAP_TARGET_S = 5.0  # issue 7's target, from navigation: a speed target, so bench/app_start.py reports it
 MAP_RELIABLE_S = 15.0  # asserted: never blank (Streamlit itself warns "trouble loading" after 15 s)
 
 
-def test_map_drawn_on_ten_cold_servers(data_dir, tmp_path):
-    """Ten fresh server processes, one fresh browser context each: the map is drawn every time, never blank.
+class ColdStart(NamedTuple):
+    """One fresh server and one fresh browser context: seconds until each stage (navigation = 0)."""
 
-    Times from page navigation until the Leaflet canvas has drawn every layer are printed (pytest -s) beside
-    Streamlit's own page (its title) as the same-run baseline; on an idle 2-core machine the map came 3.8-5.1 s
-    after navigation, about 2.3 s after Streamlit's own title, almost all of it in the browser (the script run
-    takes 0.24 s).
-    """
+    port_open_s: float  # from starting the process (the caches are filled before the port opens)
+    title_s: float  # Streamlit's own page: the app's first heading
+    map_s: float  # the Leaflet canvas has drawn every layer
+    layers: int
+    log: str
+
+
+def cold_starts(data: Path, n: int, log_dir: Path) -> list[ColdStart]:
+    """``n`` cold starts of ``lifecircle app`` on ``data``, one at a time, each server stopped before the next."""
     from playwright.sync_api import sync_playwright
 
-    times, starts, titles = [], [], []
+    out = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for i in range(COLD_STARTS):  # bounded: one server at a time, each stopped before the next
+        for i in range(n):
             t_start = time.perf_counter()
-            server = Server(data_dir, tmp_path / f"server{i}.log")
-            starts.append(time.perf_counter() - t_start)
+            server = Server(data, log_dir / f"server{i}.log")
+            port_open = time.perf_counter() - t_start
             try:
                 ctx = browser.new_context(viewport={"width": 1500, "height": 1150})
                 page = ctx.new_page()
                 t0 = time.perf_counter()
                 page.goto(server.url, wait_until="commit")
                 page.locator("h1").first.wait_for(timeout=120_000)  # Streamlit has run the script's first lines
-                titles.append(time.perf_counter() - t0)
-                n = _map_drawn(page, 120)
-                times.append(time.perf_counter() - t0)
-                assert n > 8_000, (i, n)
+                title = time.perf_counter() - t0
+                layers = _map_drawn(page, 120)
+                drawn = time.perf_counter() - t0
                 assert page.locator(EXCEPTION).count() == 0
                 ctx.close()
             finally:
                 server.stop()
-            log = (tmp_path / f"server{i}.log").read_text()
-            assert "Traceback" not in log, log[-3000:]
+            out.append(ColdStart(port_open, title, drawn, layers, (log_dir / f"server{i}.log").read_text()))
         browser.close()
-    print(f"\ncold servers: port open after {', '.join(f'{s:.1f}' for s in starts)} s; page title "
-          f"{', '.join(f'{x:.2f}' for x in titles)} s; map drawn {', '.join(f'{x:.2f}' for x in times)} s after "
-          f"navigation (max {max(times):.2f} s)")
-    print(f"map drawn within {MAP_TARGET_S:g} s of navigation: {sum(t < MAP_TARGET_S for t in times)} of {len(times)}; "
-          f"after Streamlit's own title: median {sorted(m - t for m, t in zip(times, titles))[len(times) // 2]:.2f} s")
-    assert max(times) < MAP_RELIABLE_S, times
+    return out
+
+
+def describe(starts: list[ColdStart]) -> str:
+    """The times of :func:`cold_starts` as two lines, against :data:`MAP_TARGET_S`."""
+    maps = [s.map_s for s in starts]
+    after_title = sorted(s.map_s - s.title_s for s in starts)[len(starts) // 2]
+    return (f"cold servers: port open after {', '.join(f'{s.port_open_s:.1f}' for s in starts)} s; page title "
+            f"{', '.join(f'{s.title_s:.2f}' for s in starts)} s; map drawn {', '.join(f'{m:.2f}' for m in maps)} s "
+            f"after navigation (max {max(maps):.2f} s)\n"
+            f"map drawn within {MAP_TARGET_S:g} s of navigation: {sum(m < MAP_TARGET_S for m in maps)} of "
+            f"{len(maps)}; after Streamlit's own title: median {after_title:.2f} s")
+
+
+def test_map_drawn_on_ten_cold_servers(data_dir, tmp_path):
+    """Ten fresh server processes, one fresh browser context each: the map is drawn every time, never blank.
+
+    Times from page navigation until the Leaflet canvas has drawn every layer are printed (pytest -s) beside
+    Streamlit's own page (its title) as the same-run baseline; the 5 s target is reported by
+    ``bench/app_start.py``. With the sidebar drawn after the map, the map came 3.0-3.8 s after navigation on
+    a 2-core machine at load average 3 (4.1-5.6 s before).
+    """
+    starts = cold_starts(data_dir, COLD_STARTS, tmp_path)
+    print("\n" + describe(starts))
+    for i, s in enumerate(starts):
+        assert s.layers > 8_000, (i, s.layers)
+        assert "Traceback" not in s.log, s.log[-3000:]
+    assert max(s.map_s for s in starts) < MAP_RELIABLE_S, describe(starts)

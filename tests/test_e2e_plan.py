@@ -12,7 +12,7 @@ import re
 import time
 
 import pytest
-from test_e2e import ARGS, ARTIFACTS, CHROMIUM, MAP_IFRAME, _wait_for_map, server  # noqa: F401  (server is a fixture)
+from test_e2e import ARGS, ARTIFACTS, CHROMIUM, MAP_IFRAME, _wait_for_map, rerun_done, server  # noqa: F401  (server is a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +26,6 @@ _METRIC_JS = """(label) => {
   return null;
 }"""
 
-
-def _rerun_done(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
 
 
 def _metric(page, label: str) -> str | None:
@@ -54,7 +50,27 @@ def _wait_metric_change(page, label: str, old: str, timeout_s: float = 180) -> s
 def _pick(page, label: str, option: re.Pattern) -> None:
     page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
     page.get_by_role("option", name=option).first.click()
-    _rerun_done(page)
+    rerun_done(page)
+
+
+_MARKER_JS = """n => { const e = document.querySelector(`.lc-proposal[data-proposal="${n}"]`);
+  if (!e) return null; const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.bottom]; }"""
+
+
+def _beside_marker(page, n: int, below_px: float = 14) -> tuple[float, float] | None:
+    """Page coordinates just below proposal ``n``'s marker on the current map (None while it is being replaced)."""
+    from playwright.sync_api import Error
+
+    try:
+        handle = page.locator(MAP_IFRAME).first.element_handle(timeout=5_000)
+        box = handle.bounding_box() if handle else None
+        frame = handle.content_frame() if handle else None
+        xy = frame.evaluate(_MARKER_JS, n) if frame else None
+    except Error:  # the iframe was replaced between the calls
+        return None
+    if not box or not xy:
+        return None
+    return box["x"] + xy[0], box["y"] + xy[1] + below_px
 
 
 def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
@@ -75,21 +91,21 @@ def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
         try:
             # the texts
             page.get_by_text("我的资料", exact=True).first.click()
-            _rerun_done(page)
+            rerun_done(page)
             page.locator("[data-testid='stFileUploaderDropzoneInput']").nth(1).set_input_files(seeds)
             page.get_by_role("button", name="提取并匹配").click()
-            _rerun_done(page)
+            rerun_done(page)
             page.get_by_text("匹配结果", exact=False).first.wait_for(timeout=180_000)
 
             # the plan view, culture
             page.get_by_text("规划方案", exact=True).first.click()
-            _rerun_done(page)
+            rerun_done(page)
             page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
             page.get_by_role("option", name="文化设施", exact=True).click()
-            _rerun_done(page)
+            rerun_done(page)
             page.get_by_role("button", name="根据政策文本生成选址建议").click()
             page.get_by_text("处建议", exact=False).first.wait_for(timeout=180_000)
-            _rerun_done(page)
+            rerun_done(page)
             before = _wait_metric(page, BEFORE)
             after0 = _wait_metric(page, AFTER)
             assert before is not None and after0 == before  # nothing accepted yet: the plan adds nothing here
@@ -107,22 +123,23 @@ def test_plan_view_accept_and_move(server, seeds_dir, tmp_path):  # noqa: F811
             frame = page.frame_locator(MAP_IFRAME).first
             frame.locator(".lc-proposal-accepted").first.wait_for(timeout=60_000)
 
-            # move #2: click a place on the map, then move it there; it now counts, so the share changes again
+            # move #2: click on the map just beside #2 itself, then move it there; it now counts, and as the
+            # site the solver chose for its request (moved by ~20 px) it adds coverage, so the share rises again
             _pick(page, "选择一处建议", re.compile(r"^#2 "))
             clicked = page.get_by_text("已点击位置", exact=False).first
-            # a click before the new map is wired up is lost: try again at (nearly) the same place, so the
-            # moved site, and so the share it adds, does not depend on how many clicks were lost
-            for dy in (0.50, 0.51, 0.49, 0.50):
+            for attempt in range(4):  # a click before the new map is wired up is lost: the same place again
                 _wait_for_map(page, "", 120)
-                box = page.locator(MAP_IFRAME).first.bounding_box()
-                page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * dy)
-                try:
-                    clicked.wait_for(timeout=15_000)
-                    break
-                except PlaywrightTimeout:
-                    print(f"map click at (0.45, {dy:.2f}) not registered; clicking again")
+                where = _beside_marker(page, 2)
+                if where is not None:
+                    page.mouse.click(*where)
+                    try:
+                        clicked.wait_for(timeout=15_000)
+                        break
+                    except PlaywrightTimeout:
+                        pass
+                print(f"map click {attempt + 1} beside #2 not registered; clicking again")
             clicked.wait_for(timeout=30_000)
-            _rerun_done(page)
+            rerun_done(page)
             page.get_by_role("button", name="移到地图上点击的位置").click()
             after2 = _wait_metric_change(page, AFTER, after1)
             assert float(after2.rstrip("%")) > float(after1.rstrip("%"))

@@ -11,7 +11,7 @@ import re
 import subprocess
 
 import pytest
-from test_e2e import ARGS, ARTIFACTS, CHROMIUM, MAP_IFRAME, _wait_for_map, server  # noqa: F401  (server is a fixture)
+from test_e2e import ARGS, ARTIFACTS, CHROMIUM, MAP_IFRAME, _wait_for_map, rerun_done, server  # noqa: F401  (server is a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +37,6 @@ def _edit_threshold(page, row: int, value: str) -> None:
 _GRID_TEXT = """() => [...document.querySelectorAll("[data-testid='stSidebar'] [data-testid='stDataFrame'] table")]
   .map(t => t.textContent).join('|')"""
 
-
-def _rerun_done(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
 
 
 def test_exports_show_what_was_set(server, tmp_path):  # noqa: F811
@@ -72,16 +68,16 @@ def test_exports_show_what_was_set(server, tmp_path):  # noqa: F811
         page.wait_for_timeout(800)  # the expander's opening animation
         for row, value in ((0, "450"), (2, "300"), (5, "800")):  # 养老服务, 公园绿地, 医疗卫生
             _edit_threshold(page, row, value)
-            _rerun_done(page)
+            rerun_done(page)
         shown = page.evaluate(_GRID_TEXT)
         assert "养老服务450" in shown and "公园绿地300" in shown and "医疗卫生800" in shown, shown
         # another category and another walker
         page.get_by_text("步行覆盖地图", exact=True).first.click()
         page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
         page.get_by_role("option", name="公园绿地", exact=True).click()
-        _rerun_done(page)
+        rerun_done(page)
         page.locator("[data-testid='stSidebar']").get_by_text("老年人步行", exact=True).click()
-        _rerun_done(page)
+        rerun_done(page)
         try:
             page.get_by_text("（300 米 / 5.0 分钟）", exact=False).first.wait_for(timeout=60_000)
         finally:
