@@ -167,7 +167,7 @@ def thresholds_from_table(edited: pd.DataFrame, before: dict, speed: float) -> d
         old = before[c]
         cell = row.get("unit")
         unit = cell if cell in ("m", "min") else old.unit  # `in` narrows away None
-        # the cell as a number: to_numeric gives int, bool or float, NaN when it is none
+        # the cell as a number: to_numeric gives int, bool or float, NaN when it is not one
         value = float(pd.to_numeric(pd.Series([row.get("value")]), errors="coerce").to_numpy(dtype=float)[0])
         if not (pd.notna(value) and value > 0):
             continue
