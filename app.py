@@ -268,6 +268,7 @@ def read_controls() -> Controls:
 
 def draw_sidebar() -> Controls:
     """The sidebar's widgets; returns their values (equal to :func:`read_controls` unless the table was edited)."""
+    assert area is not None  # the page stops before the views when no area opened
     with st.sidebar:
         st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
         cat = choice(st.selectbox, t("category", lang), CATEGORY_KEYS, "category", label, lang)
@@ -370,6 +371,7 @@ def summary_strip() -> None:
 
 # ----------------------------------------------------------------------------- views
 def map_view() -> None:
+    assert area is not None  # the page stops before the views when no area opened
     cat_gaps = result.gaps[result.gaps["category"] == cat] if len(result.gaps) else result.gaps
     gaps, n_outside, n_other = ui.scope_gaps(cat_gaps, scope)
     ranked = gaps.sort_values("rank") if len(gaps) else gaps
@@ -438,6 +440,7 @@ def map_view() -> None:
 
 
 def green_view() -> None:
+    assert area is not None  # the page stops before the views when no area opened
     if result.green is None or not len(result.green):
         st.info(t("no_green", lang))
         return
@@ -467,6 +470,7 @@ def provider_choice():
 
 
 def material_view() -> None:
+    assert area is not None  # the page stops before the views when no area opened
     provider = provider_choice()
     # --- official facility list
     st.subheader(t("official_title", lang))

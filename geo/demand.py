@@ -150,6 +150,8 @@ def demand_weights(demand: gpd.GeoDataFrame, *, persons_per_household: float = P
     if method == "count":
         return DemandWeights(np.ones(n), "count", "buildings")
     col = found[method]
+    # a method other than count is only chosen (or accepted when forced) when its column exists
+    assert col is not None, method
     if method == "population":
         w, miss = _numbers(demand[col], "人口", col)
         return DemandWeights(w, method, "residents", col, {"n_missing": miss})
@@ -164,7 +166,7 @@ def demand_weights(demand: gpd.GeoDataFrame, *, persons_per_household: float = P
                          "the demand layer has no CRS, so footprint areas cannot be computed.")
     area = demand.to_crs(metric_crs(demand)).geometry.area.to_numpy(float)  # 0 for points
     w = area * levels
-    params = {"n_without_levels": no_levels}
+    params: dict[str, float] = {"n_without_levels": no_levels}
     if m2_per_person:
         params["m2_per_person"] = float(m2_per_person)
         return DemandWeights(w / float(m2_per_person), method, "residents", col, params)

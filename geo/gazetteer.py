@@ -87,6 +87,11 @@ def _readings(ch: str) -> frozenset[str]:
     return frozenset(out[0]) if out else frozenset()
 
 
+def _no_reading(chars: str) -> list[str]:
+    """pypinyin ``errors`` callback: one empty reading per character that has none."""
+    return [""] * len(chars)
+
+
 def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
     for s in suffixes:
         if name.endswith(s) and len(name) > len(s) + 1:
@@ -197,7 +202,9 @@ class Gazetteer:
         # every reading of the official name's characters (殷行 reads yin hang, not yin xing)
         from pypinyin import lazy_pinyin
 
-        readings = [frozenset([r]) for r in lazy_pinyin(stem, errors=lambda x: [""] * len(x))]
+        # pypinyin's stub types the callback as returning str; at run time (and in its docs) a list
+        # gives one item per character, which keeps readings aligned with stem
+        readings = [frozenset([r]) for r in lazy_pinyin(stem, errors=_no_reading)]  # type: ignore[arg-type]
         if len(readings) == len(stem) and all(r and next(iter(r)) for r in readings):
             found = []
             for alias, (official, k) in self._alias.items():

@@ -402,12 +402,12 @@ def _reduce(A: sp.csr_matrix, w: np.ndarray):
 
 def _gain_order(A: sp.csr_matrix, w: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     """Chosen candidates ordered by marginal gain, largest first (ties: lowest row)."""
-    chosen = [int(j) for j in chosen]
+    todo = [int(j) for j in chosen]
     out, covered = [], np.zeros(A.shape[1], bool)
-    while chosen:
-        gains = [float(w[c][~covered[c]].sum()) for c in (A.indices[A.indptr[j]:A.indptr[j + 1]] for j in chosen)]
-        best = max(range(len(chosen)), key=lambda i: (gains[i], -chosen[i]))
-        j = chosen.pop(best)
+    while todo:
+        gains = [float(w[c][~covered[c]].sum()) for c in (A.indices[A.indptr[j]:A.indptr[j + 1]] for j in todo)]
+        best = max(range(len(todo)), key=lambda i: (gains[i], -todo[i]))
+        j = todo.pop(best)
         out.append(j)
         covered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = True
     return np.array(out, np.int64)
@@ -597,6 +597,7 @@ class SitingResult:
 
 def _building_distance(dist: Distances, category: str, extra: Sources | None) -> np.ndarray:
     """Building distances as coverage computes them, with optional extra access intervals."""
+    assert dist.building_snap is not None  # site() checked that the run has buildings, snapped with them
     src = dist.fields[category].sources
     if extra is not None and len(extra):
         src = Sources.build(*[np.concatenate([getattr(src, a), getattr(extra, a)])
@@ -614,7 +615,7 @@ def _scope(boundaries, subdistrict: str | None, crs):
     if subdistrict is None:
         return b, (shapely.union_all(np.asarray(b.geometry.values, dtype=object)) if b is not None and len(b) else None)
     names = list(b["subdistrict"]) if b is not None else []
-    if subdistrict not in names:
+    if b is None or subdistrict not in names:
         listed = "、".join(names) if names else "（无边界图层）"
         raise InputError(f"街道“{subdistrict}”不在研究区的边界中；可用：{listed}。",
                          f"subdistrict '{subdistrict}' is not among the study area's boundaries; valid: "
@@ -672,6 +673,8 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     if dist.buildings is None or not len(dist.buildings):
         raise InputError("选址需要居住建筑作为需求（--buildings 或已准备研究区的建筑）。",
                          "siting needs residential buildings as demand (--buildings, or a prepared area with buildings).")
+    # compute_distances sets these together with the buildings
+    assert dist.building_snap is not None and dist.building_xy is not None and dist.snap_too_far is not None
     net = dist.net
     b, scope = _scope(boundaries, subdistrict, net.crs)
     w8 = weights if weights is not None else demand_weights(dist.buildings)
@@ -756,8 +759,9 @@ def site(dist: Distances, category: str, count: int, *, boundaries: gpd.GeoDataF
     ll = gpd.GeoSeries(shapely.points(xy), crs=net.crs).to_crs(4326) if len(xy) else gpd.GeoSeries([], crs=4326)
     snap = cands.report["snap_m"].to_numpy(float)[chosen] if len(chosen) else np.empty(0)
     table = pd.DataFrame(rows, index=range(len(chosen)))
+    # np.object_ is the same dtype as object; pandas-stubs accept the builtin only for a list
     out = pd.DataFrame({"rank": np.arange(1, len(chosen) + 1), "category": category,
-                        "subdistrict": pd.array(sub, dtype=object), "lon": ll.x.to_numpy(), "lat": ll.y.to_numpy(),
+                        "subdistrict": pd.array(sub, dtype=np.object_), "lon": ll.x.to_numpy(), "lat": ll.y.to_numpy(),
                         "label": labels})
     out = pd.concat([out, table], axis=1)
     wcols = [f"{w8.unit}_newly_covered", f"{w8.unit}_covered_total", f"share_{w8.unit}_covered_total"]

@@ -56,6 +56,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -64,6 +65,9 @@ from .errors import InputError, LifecircleError
 from .gazetteer import Gazetteer, Resolution, load_gazetteer
 from .io import atomic_file, require_file, to_csv_bom
 from .limits import MAX_SENTENCE_CHARS, MAX_TEXT_MB, check_size, check_zip
+
+if TYPE_CHECKING:  # jieba is imported when the first text is read (it takes a while)
+    from jieba.posseg import POSTokenizer
 
 __all__ = [
     "COLUMNS",
@@ -653,7 +657,7 @@ def parse_chinese_number(s: str) -> int | None:
 # ---------------------------------------------------------------------------------
 @dataclass(eq=False)
 class _NLP:
-    pos: object  # jieba.posseg.POSTokenizer
+    pos: POSTokenizer
     keyword_re: re.Pattern
     keyword_cat: dict[str, str]
     gaz: Gazetteer
@@ -910,7 +914,7 @@ def _find_mentions(nlp: _NLP, s: str, toks) -> list[_Mention]:
         count = None
         mod_lo = lo
         cm = _COUNT_RE.search(s[lo:start])
-        ordinal = bool(cm) and s[lo + cm.start("num") - 1:lo + cm.start("num")] == "第"
+        ordinal = cm is not None and s[lo + cm.start("num") - 1:lo + cm.start("num")] == "第"
         if cm:
             if not ordinal:
                 n = parse_chinese_number(cm.group("num"))
@@ -1159,7 +1163,7 @@ def _doc_context(nlp: _NLP, lines: list[str], default_district: str | None) -> t
             return subs[best][0]
         return None
 
-    district = max(votes, key=votes.get) if votes else default_district
+    district = max(votes, key=lambda d: votes[d]) if votes else default_district
     sub = dominant(header_subs, 1) if header_subs else dominant(all_subs, 3)
     if sub is not None:
         district = sub.district
@@ -1206,11 +1210,11 @@ def extract_mentions(text: str, *, source: str = "", default_district: str | Non
             continue  # the closing signature of a letter ("江川路街道办事处"): the issuer, not a facility
         for s in _bounded(_sentences_of(para)):
             places = _place_mentions(nlp, s, doc_district)
-            opening = [p for p in places if p[0] <= 12 and p[2].kind == "subdistrict"]
+            opening_subs = [p for p in places if p[0] <= 12 and p[2].kind == "subdistrict"]
             local = False  # the scope was named in this sentence
-            if opening:
-                scope = opening[0][2]
-                scope_raw = s[opening[0][0]:opening[0][1]]
+            if opening_subs:
+                scope = opening_subs[0][2]
+                scope_raw = s[opening_subs[0][0]:opening_subs[0][1]]
                 local = True
             toks = nlp.tokens(s)
             mentions = _find_mentions(nlp, s, toks)
@@ -1285,7 +1289,7 @@ def _clause_subjects(s: str, places, clauses) -> list[tuple[int, int, Resolution
     """Subdistricts that open a clause (after list numbering) or fill a whole table cell.
 
     A cell's subdistrict is the whole row's: its start is returned as 0."""
-    out = []
+    out: list[tuple[int, int, Resolution]] = []
     starts = {a for a, _ in clauses}
     cells = set()
     if " | " in s:
@@ -1466,9 +1470,9 @@ def _summary(df: pd.DataFrame, lang: str) -> list[str]:
                  f"counted {int((df['mention_type'] == 'counted').sum())}, generic {int((df['mention_type'] == 'generic').sum())})")
     if len(df):
         tab = df.groupby(["category", "status"]).size().unstack(fill_value=0)
-        for cat, row in tab.iterrows():
-            parts = [f"{label(st, lang)} {int(n)}" for st, n in row.items() if n]
-            lines.append(f"  {label(cat, lang)}: " + ", ".join(parts))
+        for cat, row in tab.iterrows():  # category and status values are str
+            parts = [f"{label(str(st), lang)} {int(n)}" for st, n in row.items() if n]
+            lines.append(f"  {label(str(cat), lang)}: " + ", ".join(parts))
     return lines
 
 

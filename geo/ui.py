@@ -165,8 +165,10 @@ def thresholds_from_table(edited: pd.DataFrame, before: dict, speed: float) -> d
     out = dict(before)
     for c, row in edited.iterrows():
         old = before[c]
-        unit = row.get("unit") if row.get("unit") in ("m", "min") else old.unit
-        value = pd.to_numeric(pd.Series([row.get("value")]), errors="coerce").iat[0]
+        cell = row.get("unit")
+        unit = cell if cell in ("m", "min") else old.unit  # `in` narrows away None
+        # the cell as a number: to_numeric gives int, bool or float, NaN when it is not one
+        value = float(pd.to_numeric(pd.Series([row.get("value")]), errors="coerce").to_numpy(dtype=float)[0])
         if not (pd.notna(value) and value > 0):
             continue
         if unit != old.unit and float(value) == old.value:
@@ -496,8 +498,9 @@ def save_corrections(path: Path, original: pd.DataFrame, edited: pd.DataFrame, p
         if not changed:
             continue
         lon, lat = r.get("lon"), r.get("lat")
-        has = pd.notna(lon) and pd.notna(lat)
-        save_correction(path, k, lon=float(lon) if has else None, lat=float(lat) if has else None,
+        if not (pd.notna(lon) and pd.notna(lat)):
+            lon = lat = None  # coordinates only when both are given
+        save_correction(path, k, lon=None if lon is None else float(lon), lat=None if lat is None else float(lat),
                         name=r.get("name") or None, category=r.get("category") or None,
                         status=r.get("status") or None, note="app: table")
         n += 1

@@ -239,7 +239,8 @@ def _jsonable(values) -> list:
     if isinstance(values, (pd.Series, pd.Index)):
         values = values.array
     if isinstance(values, pd.api.extensions.ExtensionArray):
-        values = values.to_numpy(dtype=object, na_value=None)
+        # pandas takes any na_value (documented "Any"); pandas-stubs leave None out
+        values = values.to_numpy(dtype=object, na_value=None)  # type: ignore[arg-type]
     arr = values if isinstance(values, np.ndarray) else np.asarray(list(values), dtype=object)
     kind = arr.dtype.kind
     if kind == "f":
@@ -386,7 +387,9 @@ class FastGeoJson(folium.map.Layer):
         """JS name of the map this layer is drawn on (its parent may be a feature group)."""
         return _map_name(self)
 
-    def render(self, **kwargs) -> None:
+    # folium's Layer.render (like branca's MacroElement.render) returns nothing; only branca's
+    # annotated base Element.render is typed as returning the HTML
+    def render(self, **kwargs) -> None:  # type: ignore[override]
         """Like :meth:`folium.map.Layer.render`, but the (large) script is not compiled as a template.
 
         branca wraps every rendered script in ``Element(text)``, which makes
@@ -429,7 +432,7 @@ class _RawMacro(MacroElement):
     plain text already.
     """
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs) -> None:  # type: ignore[override]  # as branca's MacroElement.render: nothing
         figure = cast(Figure, self.get_root())
         parts = self._template.module.__dict__
         for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
