@@ -101,6 +101,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "facilities_added": ("新增设施数", "Facilities added"),
     "lscp_sites": ("全覆盖最少新增设施数", "Fewest new facilities for full coverage"),
     "lscp_status": ("最少设施数求解状态", "Set-covering solve status"),
+    "after_counts": ("规划后计入的选址建议", "After the plan counts"),
     "proposal_id": ("建议编号", "Proposal id"),
     "n": ("编号", "No."),
     "state": ("处理状态", "Decision"),

@@ -533,7 +533,7 @@ def report_tables(outputs: CoverageOutputs, lang: str = "zh", *, streets: bool =
 _PLAN_SHEET_COLUMNS = ("subdistrict", "category", "threshold_m", "buildings", "buildings_covered_before",
                        "share_before", "buildings_covered_after", "share_after", "gain", "buildings_gained",
                        "buildings_uncovered_after", "planned_added", "proposals_added", "facilities_added",
-                       "lscp_sites", "lscp_status")
+                       "lscp_sites", "lscp_status", "after_counts")
 _PROPOSAL_SHEET_COLUMNS = ("proposal_id", "state", "category", "subdistrict", "scope", "request", "mention_name",
                            "rank", "label", "lon", "lat", "buildings_newly_covered", "buildings_covered_total",
                            "share_buildings_covered_total", "source_text", "sentence")
@@ -541,9 +541,12 @@ _PROPOSAL_SHEET_COLUMNS = ("proposal_id", "state", "category", "subdistrict", "s
 
 def plan_tables(plan: PlanOutputs, lang: str = "zh") -> list[Sheet]:
     """The plan's sheets: before/after per 街道 × category (规划前后对比) and the proposals (建议选址)."""
-    from .plan import PROPOSAL_STATES
+    from .plan import AFTER_RULES, PROPOSAL_STATES, after_rule_text
 
-    table = plan.table[[c for c in _PLAN_SHEET_COLUMNS if c in plan.table.columns]]
+    table = plan.table[[c for c in _PLAN_SHEET_COLUMNS if c in plan.table.columns]].copy()
+    if "after_counts" in table.columns:  # which proposals the after columns count, in the report's language
+        table["after_counts"] = table["after_counts"].replace({after_rule_text(r): after_rule_text(r, lang)
+                                                               for r in AFTER_RULES})
     p = pd.DataFrame(plan.proposals.drop(columns="geometry", errors="ignore"))
     p = p[[c for c in _PROPOSAL_SHEET_COLUMNS if c in p.columns]].copy()
     if "state" in p.columns:

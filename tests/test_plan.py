@@ -275,6 +275,9 @@ def test_plan_exports(planned, area, tmp_path):
     from geo.categories import label
 
     assert got == {(s, label(c, "zh")): v for (s, c), v in want.items()}
+    # the rule of the after columns, named in the report's language (plan.csv has the files' value)
+    assert set(table["after_counts"]) == {"proposed+accepted+moved"}
+    assert {r[head.index("规划后计入的选址建议")] for r in body} == {"建议+已采纳+已移动"}
     to_geopackage(out, tmp_path / "r.gpkg")
     layers = dict(pyogrio.list_layers(tmp_path / "r.gpkg"))
     assert layers.get("sites") == "Point"
