@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -48,18 +47,6 @@ def choice(widget: Callable, text: str, options: Sequence[str], key: str, fmt: C
     from outside (opening a saved study) is taken in either language.
     """
     state = st.session_state
-    wkey = _choice_key(key, options, lang)
-    cur = state["_chosen"].get(key)
-    # a widget whose state exists (its own, or set from outside) must not also get an index
-    start = {} if wkey in state else {"index": list(options).index(cur) if cur in options else 0}
-    value = widget(text, options, format_func=lambda k: fmt(k, lang), key=wkey, **start, **kw)
-    state["_chosen"][key] = value
-    return value
-
-
-def _choice_key(key: str, options: Sequence[str], lang: str) -> str:
-    """The widget key of :func:`choice` in ``lang``, after taking a value set from outside (see there)."""
-    state = st.session_state
     chosen: dict = state.setdefault("_chosen", {})
     wkey = key if lang == "zh" else f"{key}.{lang}"
     if wkey != key and key in state:  # set from outside while the Chinese widget is not drawn
@@ -67,15 +54,12 @@ def _choice_key(key: str, options: Sequence[str], lang: str) -> str:
         if outside in options and outside != chosen.get(key):
             chosen[key] = outside
             state.pop(wkey, None)
-    return wkey
-
-
-def chosen(key: str, options: Sequence[str], lang: str) -> str:
-    """The option :func:`choice` returns for ``key`` in this run, read before its widget is drawn."""
-    state = st.session_state
-    wkey = _choice_key(key, options, lang)
-    cur = state[wkey] if wkey in state else state["_chosen"].get(key)
-    return cur if cur in options else options[0]
+    cur = chosen.get(key)
+    # a widget whose state exists (its own, or set from outside) must not also get an index
+    start = {} if wkey in state else {"index": list(options).index(cur) if cur is not None and cur in options else 0}
+    value = widget(text, options, format_func=lambda k: fmt(k, lang), key=wkey, **start, **kw)
+    chosen[key] = value
+    return value
 
 
 # ----------------------------------------------------------------------------- sidebar: language, area
@@ -233,84 +217,42 @@ speeds: dict = state.setdefault("speeds", {})  # walking profile -> m/min the pl
 layers: dict = state.setdefault("layers", {}).setdefault(area_id, {})  # this area's own layers: digest -> layer
 geocoded: dict = state.setdefault("geocoded", {})  # area id -> the mention table read from its texts
 
-scope_opts = [ui.ALL_SUBDISTRICTS, *ui.subdistricts(area.boundaries)]
-
-
-class Controls(NamedTuple):
-    """The sidebar's values: what the study and the views of this run are built from."""
-
-    cat: str
-    scope: str
-    profile: str
-    speed: float
-    thresholds: dict
-    include_planned: bool
-    show_buildings: bool
-    online_tiles: bool
-
-
-def read_controls() -> Controls:
-    """The sidebar's values for this run, read from the session before its widgets are drawn.
-
-    The sidebar is drawn *after* the page's main content, so the map is the
-    first heavy element the browser receives and starts loading (Streamlit
-    sends elements in script order; the widgets' code chunks otherwise queue
-    before the map's). Every widget is keyed, so its value for this run is
-    already in the session; an edited threshold table is taken when the
-    sidebar is drawn, and :func:`draw_sidebar`'s caller reruns the page once.
-    """
-    profile = chosen("profile", list(PROFILES), lang)
-    speed = state.get(f"speed_{profile}", speeds.get(profile, PROFILES[profile].speed_m_per_min))
-    return Controls(chosen("category", CATEGORY_KEYS, lang), chosen("scope", scope_opts, lang), profile,
-                    float(speed), dict(state["thresholds"]), bool(state.get("include_planned", True)),
-                    bool(state.get("show_buildings", True)), bool(state.get("online_tiles", False)))
-
-
-def draw_sidebar() -> Controls:
-    """The sidebar's widgets; returns their values (equal to :func:`read_controls` unless the table was edited)."""
-    assert area is not None  # the page stops before the views when no area opened
-    with st.sidebar:
-        st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
-        cat = choice(st.selectbox, t("category", lang), CATEGORY_KEYS, "category", label, lang)
-        scope = choice(st.selectbox, t("scope", lang), scope_opts, "scope",
-                       lambda k, lg: t("scope_all", lg) if k == ui.ALL_SUBDISTRICTS else k, lang,
-                       help=t("scope_help", lang))
-        profile = choice(st.radio, t("profile", lang), list(PROFILES), "profile", label, lang, horizontal=True)
-        speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
-                                value=float(speeds.get(profile, PROFILES[profile].speed_m_per_min)),
-                                key=f"speed_{profile}", help=PROFILES[profile].cite(lang))
-        speeds[profile] = float(speed)
-        with st.expander(t("thresholds_title", lang), expanded=False):
-            cc = st.column_config
-            edited = st.data_editor(
-                ui.threshold_table(state["thresholds"], speed, lang), hide_index=True,
-                key=f"thresholds_{state.get('thresholds_version', 0)}", disabled=["category", "threshold_m",
-                                                                                   "threshold_min", "standard"],
-                column_config={"category": cc.TextColumn(column_label("category", lang)),
-                               "value": cc.NumberColumn(t("thr_value", lang), min_value=0.1, format="%g"),
-                               "unit": cc.SelectboxColumn(t("thr_unit", lang), options=["m", "min"], required=True,
-                                                          format_func=lambda u: t(f"unit_{u}", lang)),
-                               "threshold_m": cc.NumberColumn(column_label("threshold_m", lang), format="%.0f"),
-                               "threshold_min": cc.NumberColumn(column_label("threshold_min", lang), format="%.1f"),
-                               "standard": cc.TextColumn(t("thr_standard", lang))})
-            state["thresholds"] = ui.thresholds_from_table(edited, state["thresholds"], speed)
-            st.caption(t("thresholds_help", lang))
-        thr_spec = state["thresholds"][cat]
-        thr = thr_spec.metres(speed)
-        st.caption(t("threshold_caption_kind", lang, threshold=thr_spec.text(lang), metres=thr, minutes=thr / speed,
-                     kind=thr_spec.kind(lang), standard=CATEGORIES[cat].cite(lang)))
-        include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
-                                    help=t("include_planned_help", lang))
-        show_buildings = st.checkbox(t("show_buildings", lang), value=True, key="show_buildings")
-        online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
-                                   help=t("online_tiles_help", lang))
-    return Controls(cat, scope, profile, float(speed), dict(state["thresholds"]), include_planned, show_buildings,
-                    online_tiles)
-
-
-controls = read_controls()
-cat, scope, profile, speed, _, include_planned, show_buildings, online_tiles = controls
-thr = state["thresholds"][cat].metres(speed)
+with st.sidebar:
+    st.caption(t("area_caption", lang, name=area.meta.get("name", area_id), area=area_id))
+    cat = choice(st.selectbox, t("category", lang), CATEGORY_KEYS, "category", label, lang)
+    scope_opts = [ui.ALL_SUBDISTRICTS, *ui.subdistricts(area.boundaries)]
+    scope = choice(st.selectbox, t("scope", lang), scope_opts, "scope",
+                   lambda k, lg: t("scope_all", lg) if k == ui.ALL_SUBDISTRICTS else k, lang,
+                   help=t("scope_help", lang))
+    profile = choice(st.radio, t("profile", lang), list(PROFILES), "profile", label, lang, horizontal=True)
+    speed = st.number_input(t("speed", lang), min_value=20.0, max_value=150.0, step=1.0, format="%.0f",
+                            value=float(speeds.get(profile, PROFILES[profile].speed_m_per_min)),
+                            key=f"speed_{profile}", help=PROFILES[profile].cite(lang))
+    speeds[profile] = float(speed)
+    with st.expander(t("thresholds_title", lang), expanded=False):
+        cc = st.column_config
+        edited = st.data_editor(
+            ui.threshold_table(state["thresholds"], speed, lang), hide_index=True,
+            key=f"thresholds_{state.get('thresholds_version', 0)}", disabled=["category", "threshold_m",
+                                                                               "threshold_min", "standard"],
+            column_config={"category": cc.TextColumn(column_label("category", lang)),
+                           "value": cc.NumberColumn(t("thr_value", lang), min_value=0.1, format="%g"),
+                           "unit": cc.SelectboxColumn(t("thr_unit", lang), options=["m", "min"], required=True,
+                                                      format_func=lambda u: t(f"unit_{u}", lang)),
+                           "threshold_m": cc.NumberColumn(column_label("threshold_m", lang), format="%.0f"),
+                           "threshold_min": cc.NumberColumn(column_label("threshold_min", lang), format="%.1f"),
+                           "standard": cc.TextColumn(t("thr_standard", lang))})
+        state["thresholds"] = ui.thresholds_from_table(edited, state["thresholds"], speed)
+        st.caption(t("thresholds_help", lang))
+    thr_spec = state["thresholds"][cat]
+    thr = thr_spec.metres(speed)
+    st.caption(t("threshold_caption_kind", lang, threshold=thr_spec.text(lang), metres=thr, minutes=thr / speed,
+                 kind=thr_spec.kind(lang), standard=CATEGORIES[cat].cite(lang)))
+    include_planned = st.toggle(t("include_planned", lang), value=True, key="include_planned",
+                                help=t("include_planned_help", lang))
+    show_buildings = st.checkbox(t("show_buildings", lang), value=True, key="show_buildings")
+    online_tiles = st.checkbox(t("online_tiles", lang), value=False, key="online_tiles",
+                               help=t("online_tiles_help", lang))
 
 with ui.guard(t("computing", lang), lang) as computed, st.spinner(t("computing", lang)):
     ui.sync_siting_layer(layers, area_id, lang)  # the workspace's proposals, with the planner's decisions
@@ -319,7 +261,6 @@ with ui.guard(t("computing", lang), lang) as computed, st.spinner(t("computing",
                   speed_m_per_min=None if speed == PROFILES[profile].speed_m_per_min else float(speed))
     run = ui.run(study)
 if computed.failed:
-    draw_sidebar()  # the planner can change what failed
     st.stop()
 result, facilities, dist = run.coverage, run.facilities, run.distances
 assets = ui.leaflet_url()
@@ -367,6 +308,10 @@ def summary_strip() -> None:
                    help=t("strip_help", lang, threshold=row["threshold_m"], minutes=row["threshold_min"],
                           covered=fmt.format(row["covered"]), total=fmt.format(row["total"])))
 
+
+
+with strip, ui.guard(t("summary_strip", lang), lang):
+    summary_strip()
 
 
 # ----------------------------------------------------------------------------- views
@@ -752,11 +697,4 @@ VIEW_FUNCTIONS = {"map": map_view, "green": green_view, "material": material_vie
                   "area": area_view, "export": export_view}
 with ui.guard(t(f"view_{view}", lang), lang):  # a bug in a view: one line and the log file, the page stays usable
     VIEW_FUNCTIONS[view]()
-with strip, ui.guard(t("summary_strip", lang), lang):  # drawn at the top, sent after the view's map
-    summary_strip()
-if draw_sidebar() != controls:  # an edited threshold table: this run showed the values before the edit
-    reruns = state["_controls_reruns"] = state.get("_controls_reruns", 0) + 1
-    if reruns <= 2:  # bounded: a value the widgets keep returning differently cannot loop the page
-        st.rerun()
-state["_controls_reruns"] = 0
 st.caption(t("footer", lang, seconds=time.perf_counter() - T0))

@@ -203,7 +203,7 @@ def describe(starts: list[ColdStart]) -> str:
             f"{len(maps)}; after Streamlit's own title: median {after_title:.2f} s")
 
 
-def test_map_drawn_on_ten_cold_servers(data_dir, tmp_path):
+def test_map_drawn_on_ten_cold_servers(data_dir, tmp_path, capsys):
     """Ten fresh server processes, one fresh browser context each: the map is drawn every time, never blank.
 
     Times from page navigation until the Leaflet canvas has drawn every layer are printed (pytest -s) beside
@@ -212,7 +212,8 @@ def test_map_drawn_on_ten_cold_servers(data_dir, tmp_path):
     a 2-core machine at load average 3 (4.1-5.6 s before).
     """
     starts = cold_starts(data_dir, COLD_STARTS, tmp_path)
-    print("\n" + describe(starts))
+    with capsys.disabled():  # in every test log (CI's too), not only with -s
+        print("\n" + describe(starts))
     for i, s in enumerate(starts):
         assert s.layers > 8_000, (i, s.layers)
         assert "Traceback" not in s.log, s.log[-3000:]
