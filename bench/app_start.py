@@ -8,9 +8,10 @@ a planner meets. The same-run baseline is Streamlit's own page, the time until
 the app's first heading shows; the map's time is printed beside it and as the
 time after it.
 
-Needs the default area prepared (``scripts/run`` or ``lifecircle prepare``)
-under ``data/`` (or ``LIFECIRCLE_DATA_DIR``) and Debian's Chromium, as the
-browser tests do. Run with ``.venv/bin/python bench/app_start.py [--starts N]``;
+Needs the test extras (``scripts/setup --test``: playwright, and Debian's
+Chromium, as the browser tests do) and the default area prepared
+(``scripts/run`` or ``lifecircle prepare``) under ``data/`` (or
+``LIFECIRCLE_DATA_DIR``). Run with ``.venv/bin/python bench/app_start.py [--starts N]``;
 about 10 s per start.
 """
 
@@ -25,7 +26,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from test_e2e_app import MAP_TARGET_S, cold_starts, describe  # noqa: E402  (tests/ is put on the path above)
+try:
+    from test_e2e_app import MAP_TARGET_S, cold_starts, describe  # noqa: E402  (tests/ is put on the path above)
+except ImportError as exc:  # the browser tests' extras are not installed
+    raise SystemExit(f"bench/app_start.py needs the test extras ({exc.name} is missing): run scripts/setup --test")
 
 
 def main() -> int:
