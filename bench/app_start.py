@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests"))
 try:
     from test_e2e_app import MAP_TARGET_S, cold_starts, describe  # noqa: E402  (tests/ is put on the path above)
 except ImportError as exc:  # the browser tests' extras are not installed
-    raise SystemExit(f"bench/app_start.py needs the test extras ({exc.name} is missing): run scripts/setup --test")
+    raise SystemExit(f"bench/app_start.py needs the test extras ({exc.name} is missing): run scripts/setup --test") from None
 
 
 def main() -> int:
