@@ -2,7 +2,8 @@
 
 ``COLUMNS`` heads the tables' columns (:func:`column_label`), ``UI`` holds the
 app's and the command line's strings, ``REPORT`` the XLSX/PDF report's prose and
-sheet titles; :func:`t` looks a key up in either. Category, profile, status and
+sheet titles, ``MAP`` the web map's layer names, legends and tooltips
+(:mod:`geo.webmap`); :func:`t` looks a key up in any of the three. Category, profile, status and
 source labels come from :mod:`geo.categories`; a warning raised inline stays a
 bilingual :class:`geo.errors.Message`. One text is written once: the app, the
 report and the CLI summary share one wording (``tests/test_i18n.py`` checks it).
@@ -14,7 +15,7 @@ import re
 
 from .categories import CATEGORIES, SOURCES, label
 
-__all__ = ["COLUMNS", "MATCH_STATUSES", "REPORT", "UI", "UNITS", "column_label", "localize_columns", "match_label", "t",
+__all__ = ["COLUMNS", "MAP", "MATCH_STATUSES", "REPORT", "UI", "UNITS", "column_label", "localize_columns", "match_label", "t",
            "unit_label"]
 
 # column -> (zh, en). Per-category columns (dist_m_<cat> ...) are built below.
@@ -113,6 +114,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "buildings_newly_covered": ("新覆盖建筑数", "Buildings newly covered"),
     "buildings_covered_total": ("累计覆盖建筑数", "Buildings covered in total"),
     "share_buildings_covered_total": ("累计建筑覆盖率", "Share of buildings covered in total"),
+    # the 500 m green map's park tooltips (geo.webmap.green_map)
+    "park_class": ("规模等级", "Size class"),
+    "area_ha": ("面积(公顷)", "Area (ha)"),
 }
 
 COLUMNS["n_buildings"] = COLUMNS["buildings"]  # a gap's buildings: the same header
@@ -345,6 +349,26 @@ UI: dict[str, tuple[str, str]] = {
     "cli_texts_unread": ("未能读取 {n} 个文本（见上方错误），规划只含其余文本",
                          "{n} text(s) could not be read (see the errors above); the plan holds the others"),
     "cli_after_counts": ("规划后计入的选址建议：{states}", "after the plan counts the proposals: {states}"),
+    "cli_out_of_memory": ("内存不足：输入太大。", "out of memory: the input is too large."),
+    "cli_internal_error": ("内部错误（{what}）；详情已写入 {log}", "internal error ({what}); details written to {log}"),
+    "cli_app_ready": ("缓存已就绪（{s:.1f} 秒），启动应用…", "caches ready ({s:.1f} s), starting the app…"),
+    # lifecircle plan's summary (geo.plan.cli_plan); its table is headed with COLUMNS where they fit
+    "cli_plan_requests": (("{n} 个规划设施需要选址：{sited} 个已选址（{sites} 处建议），{outside} 个在研究区外，"
+                           "{other} 个无需或无法新增"),
+                          ("{n} planned facilities to site: {sited} sited ({sites} proposals), {outside} outside the "
+                           "study area, {other} needing or allowing no new site")),
+    "cli_plan_category": ("类别", "Category"),
+    "cli_plan_before": ("规划前%", "Before %"),
+    "cli_plan_after": ("规划后%", "After %"),
+    "cli_plan_added": ("新增设施", "Added"),
+    "cli_plan_lscp": ("全覆盖最少新增", "LSCP"),
+    # the siting proposals as a facility layer (app) and on the map (geo.webmap.add_proposals)
+    "proposals_layer": ("选址建议", "siting proposals"),
+    "proposal_detail": ("选址建议：{what}（{source}）", "siting proposal: {what} ({source})"),
+    "plan_outside_subdistrict": ("{place}不在研究区内：请先准备该街道的研究区再选址。",
+                                 "{place} is not in the study area: prepare that area to site it."),
+    "plan_outside_district": ("{place}不在研究区内：请先准备该区的研究区再选址。",
+                              "{place} is not in the study area: prepare that area to site it."),
 }
 
 
@@ -424,7 +448,39 @@ REPORT: dict[str, tuple[str, str]] = {
     "sheet_proposals": ("建议选址", "Proposed sites"),
 }
 
-_STRINGS: dict[str, tuple[str, str]] = {**UI, **REPORT}
+
+# --------------------------------------------------------------------------- the web map (geo/webmap.py)
+# key -> (zh, en), looked up with :func:`t` like UI (keys start with ``map_``). Tooltip headers are COLUMNS,
+# category, status and source labels come from geo.categories, park classes from geo.categories.PARK_CLASSES.
+MAP: dict[str, tuple[str, str]] = {
+    "map_legend_fold": ("点击收起/展开图例", "click to fold/unfold the legend"),
+    "map_osm_tiles": ("OpenStreetMap 底图", "OpenStreetMap"),
+    "map_water": ("水系", "Water"),
+    "map_green_background": ("绿地（底图）", "Green (background)"),
+    "map_streets_background": ("道路（底图）", "Streets (background)"),
+    "map_subdistricts": ("街道边界", "Subdistricts"),
+    "map_streets": ("街道步行距离", "Streets, walking distance"),
+    "map_buildings": ("建筑步行距离", "Buildings, walking distance"),
+    "map_gaps": ("服务缺口", "Gaps"),  # the layer and its legend row
+    "map_walking_access": ("步行覆盖：{category}", "Walking access: {category}"),
+    "map_distance_legend": ("至最近{category}的步行距离（阈值 {metres:.0f} 米 / {minutes} 分钟）",
+                            "Walk to nearest: {category} (threshold {metres:.0f} m / {minutes} min)"),
+    "map_source_row": ("来源：{source}", "source: {source}"),
+    "map_not_existing_row": ("{statuses}（空心虚线）", "{statuses} (hollow, dashed)"),
+    "map_facilities_legend_all": ("设施（填色 = 类别，外圈 = 来源）", "Facilities (fill = category, outline = source)"),
+    "map_facilities_legend": ("{category}设施（外圈颜色 = 来源）", "{category} facilities (outline = source)"),
+    "map_parks": ("公园绿地（按规模）", "Parks by size class"),
+    "map_park_too_small": ("<0.2公顷（不计入）", "< 0.2 ha (not counted)"),
+    "map_residential": ("居住建筑", "Residential buildings"),
+    "map_green_access": ("见绿", "Green access"),
+    "map_green_served": ("300米内有公园绿地", "Park within 300 m"),
+    "map_green_outside_300": ("300米外、500米内", "Outside 300 m, within 500 m"),
+    "map_green_outside_500": ("500米外：未见绿", "Outside 500 m: no green"),
+    "map_proposal_tip": ("#{n} {what}（{category}）· 排名 {rank} · 新覆盖 {gain} 栋 · {state}",
+                         "#{n} {what} ({category}) · rank {rank} · newly covers {gain} buildings · {state}"),
+}
+
+_STRINGS: dict[str, tuple[str, str]] = {**UI, **REPORT, **MAP}
 
 # units of a threshold (``geo.study.Threshold``) and of the report's numbers
 UNITS: dict[str, tuple[str, str]] = {"m": ("米", "m"), "min": ("分钟", "min")}
@@ -436,7 +492,7 @@ def t(key: str, lang: str = "zh", **kw) -> str:
     Parameters
     ----------
     key : str
-        A key of :data:`UI` or :data:`REPORT` (an unknown key is returned as is).
+        A key of :data:`UI`, :data:`REPORT` or :data:`MAP` (an unknown key is returned as is).
     lang : str
         ``"zh"`` or ``"en"``.
     **kw
