@@ -362,6 +362,22 @@ UI: dict[str, tuple[str, str]] = {
     "cli_plan_after": ("规划后%", "After %"),
     "cli_plan_added": ("新增设施", "Added"),
     "cli_plan_lscp": ("全覆盖最少新增", "LSCP"),
+    # lifecircle site / coverage / locate / extract summaries (geo.siting, geo.pipeline, geo.places, geo.texts)
+    "cli_site_summary": (("{category}：新增 {proposed} 处（{n} 个 {candidates} 候选点），新覆盖 {objective:g}（{unit}），"
+                          "求解 {solver}/{status}{gap}"),
+                         ("{category}: {proposed} new sites ({n} {candidates} candidates), newly covered {objective:g} "
+                          "({unit}), solver {solver}/{status}{gap}")),
+    "cli_site_gap": ("，与上界差距 {gap:.1%}", ", gap to bound {gap:.1%}"),
+    "cli_site_lscp": ("覆盖全部可达建筑最少需新增 {sites} 处{opt}", "fewest new sites to cover every reachable building: {sites}{opt}"),
+    "cli_site_lower_bound": ("（下界 {bound:g}）", " (lower bound {bound:g})"),
+    "cli_network_share": ("路网覆盖%", "network%"),
+    "cli_coverage_head": ("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）",
+                          "walking coverage (buildings % / street length %; speed {s:g} m/min)"),
+    "cli_demand_weighting": ("需求加权：{label}", "demand weighting: {label}"),
+    "cli_locate_summary": ("{n} 个设施（其中 {by_address} 个按地址定位），{missing} 行未定位 → {out}",
+                           "{n} facilities ({by_address} located by address), {missing} rows not located → {out}"),
+    "cli_no_mentions": ("未找到设施提及", "no facility mentions found"),
+    "cli_files_unread": ("未能读取 {n} 个文件（见上方错误）", "{n} file(s) could not be read (see the errors above)"),
     # the siting proposals as a facility layer (app) and on the map (geo.webmap.add_proposals)
     "proposals_layer": ("选址建议", "siting proposals"),
     "proposal_detail": ("选址建议：{what}（{source}）", "siting proposal: {what} ({source})"),
