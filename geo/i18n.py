@@ -394,6 +394,16 @@ UI: dict[str, tuple[str, str]] = {
     "repair_crossings_noded": ("补充交叉口节点", "crossings noded"),
     "list_separator": ("；", "; "),
     "comma": ("，", ", "),
+    # lifecircle extract's summary (geo.texts); a corrections file's unusable rows (geo.workspace)
+    "cli_mentions": ("共 {n} 条设施提及（具名 {named}，计数 {counted}，泛指 {generic}）",
+                     "{n} facility mentions (named {named}, counted {counted}, generic {generic})"),
+    "row_problem": ("第 {row} 行：{text}", "row {row}: {text}"),
+    # a study's threshold kinds and scenario (geo.study)
+    "threshold_kind_time": ("步行时间（随步速变化）", "walking time (ground covered depends on speed)"),
+    "threshold_kind_distance": ("步行距离（与步速无关）", "walking distance (the same for every walker)"),
+    "study_scenario_after": ("规划后（现状 + 在建 + 规划设施）",
+                             "after the plan (existing + under-construction + planned facilities)"),
+    "study_scenario_before": ("规划前（仅现状设施）", "before the plan (existing facilities only)"),
     # lifecircle geocode (geo.geocode.cli_geocode)
     "cli_correction_unused": ("{path} 第 {row} 行未使用：{text}", "{path} row {row} not used: {text}"),
     "cli_geocoded": ("地理编码完成：{counts} → {out}", "geocoded: {counts} → {out}"),

@@ -1461,13 +1461,12 @@ def print_problems(command: str, problems: Iterable[LifecircleError], lang: str)
 
 
 def _summary(df: pd.DataFrame, lang: str) -> list[str]:
+    from .i18n import t
+
     lines = []
-    zh = lang == "zh"
-    lines.append(f"共 {len(df)} 条设施提及（具名 {int((df['mention_type'] == 'named').sum())}，"
-                 f"计数 {int((df['mention_type'] == 'counted').sum())}，泛指 {int((df['mention_type'] == 'generic').sum())}）"
-                 if zh else
-                 f"{len(df)} facility mentions (named {int((df['mention_type'] == 'named').sum())}, "
-                 f"counted {int((df['mention_type'] == 'counted').sum())}, generic {int((df['mention_type'] == 'generic').sum())})")
+    kinds = df["mention_type"].value_counts()
+    lines.append(t("cli_mentions", lang, n=len(df), named=int(kinds.get("named", 0)),
+                   counted=int(kinds.get("counted", 0)), generic=int(kinds.get("generic", 0))))
     if len(df):
         tab = df.groupby(["category", "status"]).size().unstack(fill_value=0)
         for cat, row in tab.iterrows():  # category and status values are str

@@ -138,9 +138,7 @@ INLINE_PAIRS_ALLOWED = {
     "demand.py": 5,  # the demand weighting's label (stored bilingual in params.json)
     "offline.py": 3,  # the survey lines of another 街道 offline
     "report.py": 3,  # PDF titles joined around a label
-    "study.py": 5,  # threshold kinds and scenario text of a Study
-    "texts.py": 1,  # lifecircle extract's summary line
-    "workspace.py": 1,  # the row problems of a corrections file
+    "study.py": 1,  # a facility layer's description ("kind：file")
     "app.py": 2,  # the language switch names each language in itself ("中文"/"English"); a "："/": " separator
 }
 
