@@ -404,6 +404,12 @@ UI: dict[str, tuple[str, str]] = {
     "study_scenario_after": ("规划后（现状 + 在建 + 规划设施）",
                              "after the plan (existing + under-construction + planned facilities)"),
     "study_scenario_before": ("规划前（仅现状设施）", "before the plan (existing facilities only)"),
+    # composing a label with a value, or a text with a note, in either language's punctuation
+    "labelled": ("{label}：{text}", "{label}: {text}"),
+    "bracketed": ("{text}（{inner}）", "{text} ({inner})"),
+    # another 街道 offline: what the shared data lacks (geo.offline.LayerSurvey.line)
+    "survey_none": ("没有", "none"),
+    "survey_missing": ("缺少", "missing"),
     # lifecircle geocode (geo.geocode.cli_geocode)
     "cli_correction_unused": ("{path} 第 {row} 行未使用：{text}", "{path} row {row} not used: {text}"),
     "cli_geocoded": ("地理编码完成：{counts} → {out}", "geocoded: {counts} → {out}"),

@@ -201,7 +201,7 @@ class FacilityLayer:
         """One line: kind, file, datum."""
         text = LAYER_KINDS[self.kind][0 if lang == "zh" else 1]
         if self.path:
-            text += f"：{self.name or Path(self.path).name}" if lang == "zh" else f": {self.name or Path(self.path).name}"
+            text = t("labelled", lang, label=text, text=self.name or Path(self.path).name)
         if self.kind == "table" and self.datum != "wgs84":
             text += f" ({self.datum.upper()})"
         return text
