@@ -410,6 +410,16 @@ UI: dict[str, tuple[str, str]] = {
     # another 街道 offline: what the shared data lacks (geo.offline.LayerSurvey.line)
     "survey_none": ("没有", "none"),
     "survey_missing": ("缺少", "missing"),
+    # the demand weighting of a result (geo.demand.DemandWeights.description; stored in both languages)
+    "weighting_population": ("按人口加权（列“{column}”）{tail}", "weighted by population (column '{column}'){tail}"),
+    "weighting_households": ("按户数加权（列“{column}”× 每户 {pph:g} 人）{tail}",
+                             "weighted by households (column '{column}' x {pph:g} persons per household){tail}"),
+    "weighting_floor_area": ("按建筑面积加权（占地面积 ×“{column}”层数{per}）{tail}",
+                             "weighted by floor area (footprint x '{column}'{per}){tail}"),
+    "weighting_per_person": (" ÷ 每人 {m2:g} 平方米", " / {m2:g} m2 per person"),
+    "weighting_missing": ("；{n} 栋缺值按 0 计", "; {n} missing values count as 0"),
+    "weighting_no_levels": ("；{n} 栋无层数按 1 层计", "; {n} without levels count as one storey"),
+    "weighting_count": ("按建筑栋数计（无人口、户数或层数信息）", "buildings counted (no population, household or levels data)"),
     # lifecircle geocode (geo.geocode.cli_geocode)
     "cli_correction_unused": ("{path} 第 {row} 行未使用：{text}", "{path} row {row} not used: {text}"),
     "cli_geocoded": ("地理编码完成：{counts} → {out}", "geocoded: {counts} → {out}"),

@@ -133,7 +133,6 @@ def _inline_pairs(tree: ast.AST) -> list[int]:
 # geo/i18n.py and lower it); every file not listed must have none. The scan counts ``A if zh else B`` (or
 # ``if lang == "zh": f(A) else: f(B)``) where A or B is a literal with Chinese text (letters or punctuation).
 INLINE_PAIRS_ALLOWED = {
-    "demand.py": 5,  # the demand weighting's labels, not moved yet (both are stored, in params.json)
     "app.py": 1,  # must stay: the language switch names each language in itself ("中文" / "English")
 }
 
