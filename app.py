@@ -375,8 +375,8 @@ def map_view() -> None:
     st.markdown(f"**{t('sub_table_title', lang, category=label(cat, lang), threshold=thr, minutes=thr / speed)}**")
     weighting = result.params.get("demand_weighting") or {}
     if weighting.get("label"):  # which demand weighting the table counts (also plain counts)
-        st.caption(f"{column_label('weighting', lang)}{'：' if lang == 'zh' else ': '}"
-                   f"{weighting['label' if lang == 'zh' else 'label_en']}")
+        st.caption(t("labelled", lang, label=column_label("weighting", lang),
+                     text=weighting["label" if lang == "zh" else "label_en"]))
     cur = sub[sub["category"] == cat].drop(columns=["category", "threshold_m", "threshold_min", "weighting"],
                                            errors="ignore")  # in the title and the caption
     st.dataframe(sub_table(cur), hide_index=True, key="sub_table", column_config=num_config(cur))

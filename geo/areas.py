@@ -33,6 +33,7 @@ from . import facilities as fac
 from .boundaries import boundaries_from_place, read_boundaries
 from .categories import category_for_fclass, osmnx_tags
 from .errors import InputError, LifecircleError, no_internet
+from .i18n import t
 from .io import WGS84, as_wgs84, read_vector, require_file
 from .network import WalkNetwork, load_network, network_from_place
 from .outdir import check_not_input, check_outdir, kept_files, owned_dir
@@ -200,28 +201,19 @@ def _clip_to(gdf: gpd.GeoDataFrame, polygon: shapely.Geometry) -> gpd.GeoDataFra
 
 def repair_summary(repair: dict, lang: str = "zh") -> list[str]:
     """Human lines describing a network repair report (before/after connectivity)."""
-    zh = lang == "zh"
     b, a = repair.get("before", {}), repair.get("after", {})
     lines = []
     if b:
-        lines.append(("修复前：{n} 个连通分量，最大分量占 {s:.1%} 长度" if zh else
-                      "before repair: {n} components, largest holds {s:.1%} of the length")
-                     .format(n=b.get("n_components", "?"), s=b.get("largest_share_length", 0.0)))
+        lines.append(t("repair_before", lang, n=b.get("n_components", "?"), s=b.get("largest_share_length", 0.0)))
     if a:
-        lines.append(("修复后：{n} 个连通分量，最大分量占 {s:.1%} 长度，共 {km:.1f} km" if zh else
-                      "after repair: {n} components, largest holds {s:.1%} of the length, {km:.1f} km in all")
-                     .format(n=a.get("n_components", "?"), s=a.get("largest_share_length", 0.0),
-                             km=a.get("km_total", 0.0)))
-    bits = []
-    for key, zh_label, en_label in (("excluded_ways", "排除高架等不可步行道路", "non-walkable ways excluded"),
-                                    ("ends_snapped", "吸附断头端点", "loose ends snapped"),
-                                    ("crossings_noded", "补充交叉口节点", "crossings noded")):
-        if key in repair:
-            bits.append(f"{zh_label if zh else en_label} {repair[key]}")
+        lines.append(t("repair_after", lang, n=a.get("n_components", "?"), s=a.get("largest_share_length", 0.0),
+                       km=a.get("km_total", 0.0)))
+    bits = [f"{t('repair_' + key, lang)} {repair[key]}" for key in ("excluded_ways", "ends_snapped", "crossings_noded")
+            if key in repair]
     if "excluded_km" in repair and repair.get("excluded_ways"):
         bits[0] += f" ({repair['excluded_km']:.1f} km)"
     if bits:
-        lines.append(("；" if zh else "; ").join(bits))
+        lines.append(t("list_separator", lang).join(bits))
     return lines
 
 
@@ -456,11 +448,11 @@ def prepare_offline(area: str, from_dir: str | Path, data_dir: str | Path = Path
         g = _clip_to(_parks_as_facilities(read_vector(p), p.name), near)
         parts.append(g)
         sources[p.name] = {"path": str(p), "features": int(len(g))}
-    for t in inp["tables"]:
-        g = fac.read_facilities(t)
+    for table in inp["tables"]:
+        g = fac.read_facilities(table)
         inside = _clip_to(g, near)
         parts.append(inside)
-        sources[t.name] = {"path": str(t), "features": int(len(g)), "within_1_5km_of_network": int(len(inside)),
+        sources[table.name] = {"path": str(table), "features": int(len(g)), "within_1_5km_of_network": int(len(inside)),
                            "warnings": [w.to_dict() for w in g.attrs.get("warnings", [])]}
     merged = fac.combine(*parts)
     facilities = fac.dedupe(merged)
@@ -627,7 +619,6 @@ def quiet_libraries(func):
 def cli_prepare(args) -> int:
     """``lifecircle prepare``: build a study area and print its repair report."""
     lang = getattr(args, "lang", "zh")
-    zh = lang == "zh"
     progress = stderr_progress()
     mirror = Path(args.from_dir) if args.from_dir else _default_mirror()
     extra = [f for f in ("network", "buildings", "district") if getattr(args, f, None)]
@@ -637,8 +628,7 @@ def cli_prepare(args) -> int:
         from .offline import missing_message, prepare_subdistrict, survey_subdistrict
 
         survey = survey_subdistrict(args.subdistrict, mirror, args.district)
-        print(("{s}（{d}）：共享数据中已有" if zh else "{s} ({d}): what the shared data has")
-              .format(s=survey.subdistrict, d=survey.district))
+        print(t("cli_survey_head", lang, s=survey.subdistrict, d=survey.district))
         for line in survey.lines(lang):
             print("  " + line)
         if not args.network and survey.network is None:
@@ -650,20 +640,18 @@ def cli_prepare(args) -> int:
     else:
         out = prepare_offline(args.area or "xinjiangwan", mirror, Path(args.data_dir), progress)
     meta = json.loads((out / "area.json").read_text(encoding="utf-8"))
-    print(("研究区 {a}（{n}）已写入 {o}" if zh else "study area {a} ({n}) written to {o}")
-          .format(a=meta["area"], n=meta.get("name", ""), o=out))
+    print(t("cli_area_written", lang, a=meta["area"], n=meta.get("name", ""), o=out))
     for line in repair_summary(meta.get("repair", {}), lang):
         print("  " + line)
     layers = meta.get("layers", {})
     net = layers.get("network", {})
-    print(("  路网：{nodes} 个节点，{edges} 条边，{km:.1f} km" if zh else "  network: {nodes} nodes, {edges} edges, {km:.1f} km")
-          .format(**net))
+    print("  " + t("cli_area_network", lang, **net))
     f = layers.get("facilities", {})
     cats = ", ".join(f"{k} {v}" for k, v in f.get("by_category", {}).items())
-    print(("  设施：{n} 个（{c}）" if zh else "  facilities: {n} ({c})").format(n=f.get("features", 0), c=cats))
-    print(("  街道边界：{s}" if zh else "  boundaries: {s}").format(s=", ".join(layers.get("boundaries", {}).get("subdistricts", []))))
+    print("  " + t("cli_area_facilities", lang, n=f.get("features", 0), c=cats))
+    print("  " + t("cli_area_boundaries", lang, s=", ".join(layers.get("boundaries", {}).get("subdistricts", []))))
     if "buildings" in layers:
-        print(("  建筑：{n} 栋" if zh else "  buildings: {n}").format(n=layers["buildings"]["features"]))
+        print("  " + t("cli_area_buildings", lang, n=layers["buildings"]["features"]))
     for k, v in layers.get("context", {}).items():
         print(f"  context/{k}: {v}")
     print(f"  {ATTRIBUTION}")

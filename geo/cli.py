@@ -184,16 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lifecircle {args.command}: {word}: {err.message(args.lang)}", file=sys.stderr)
         return err.exit_code
     except MemoryError:
-        print(f"lifecircle {args.command}: {word}: " + ("内存不足：输入太大。" if args.lang == "zh"
-                                                        else "out of memory: the input is too large."), file=sys.stderr)
+        print(f"lifecircle {args.command}: {word}: {t('cli_out_of_memory', args.lang)}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in a log file
         log = log_traceback(f"lifecircle {args.command}", exc)
         what = error_summary(exc)
-        if args.lang == "zh":
-            print(f"lifecircle {args.command}: 内部错误（{what}）；详情已写入 {log}", file=sys.stderr)
-        else:
-            print(f"lifecircle {args.command}: internal error ({what}); details written to {log}", file=sys.stderr)
+        print(f"lifecircle {args.command}: {t('cli_internal_error', args.lang, what=what, log=log)}", file=sys.stderr)
         return 1
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .categories import CATEGORIES
 from .errors import InputError
+from .i18n import t
 from .network import metric_crs
 
 __all__ = ["PERSONS_PER_HOUSEHOLD", "DemandWeights", "covered_weights", "demand_weights", "with_weighted_columns"]
@@ -72,26 +73,20 @@ class DemandWeights:
 
     def description(self, lang: str = "zh") -> str:
         """One line saying which weighting was used (for every output), in ``lang``."""
-        zh = lang == "zh"
         miss = self.params.get("n_missing", 0)
-        tail_zh = f"；{miss} 栋缺值按 0 计" if miss else ""
-        tail_en = f"; {miss} missing values count as 0" if miss else ""
+        tail = t("weighting_missing", lang, n=miss) if miss else ""
         if self.method == "population":
-            return (f"按人口加权（列“{self.column}”）{tail_zh}" if zh
-                    else f"weighted by population (column '{self.column}'){tail_en}")
+            return t("weighting_population", lang, column=self.column, tail=tail)
         if self.method == "households":
-            pph = self.params["persons_per_household"]
-            return (f"按户数加权（列“{self.column}”× 每户 {pph:g} 人）{tail_zh}" if zh
-                    else f"weighted by households (column '{self.column}' x {pph:g} persons per household){tail_en}")
+            return t("weighting_households", lang, column=self.column, pph=self.params["persons_per_household"],
+                     tail=tail)
         if self.method == "floor_area":
             m2 = self.params.get("m2_per_person")
             levels_miss = self.params.get("n_without_levels", 0)
-            per = (f" ÷ 每人 {m2:g} 平方米" if zh else f" / {m2:g} m2 per person") if m2 else ""
-            lz = f"；{levels_miss} 栋无层数按 1 层计" if levels_miss else ""
-            le = f"; {levels_miss} without levels count as one storey" if levels_miss else ""
-            return (f"按建筑面积加权（占地面积 ×“{self.column}”层数{per}）{lz}" if zh
-                    else f"weighted by floor area (footprint x '{self.column}'{per}){le}")
-        return "按建筑栋数计（无人口、户数或层数信息）" if zh else "buildings counted (no population, household or levels data)"
+            return t("weighting_floor_area", lang, column=self.column,
+                     per=t("weighting_per_person", lang, m2=m2) if m2 else "",
+                     tail=t("weighting_no_levels", lang, n=levels_miss) if levels_miss else "")
+        return t("weighting_count", lang)
 
 
 def _find(columns, names) -> str | None:

@@ -985,7 +985,7 @@ def cli_geocode(args) -> int:
     -o OUT``."""
     from .i18n import t
 
-    zh = getattr(args, "lang", "zh") == "zh"
+    lang = "zh" if getattr(args, "lang", "zh") == "zh" else "en"
     mentions = read_mentions(args.facilities)
     out = _output_path(args.output)  # checked before the slow part
     from .io import check_writable
@@ -1009,23 +1009,21 @@ def cli_geocode(args) -> int:
     if corrections:
         geocoded = apply_corrections(geocoded, corrections, candidates=candidates)
         for row, zh_text, en_text in geocoded.attrs.get("correction_problems", []):
-            print((f"警告：{corrections} 第 {row} 行未使用：{zh_text}" if zh else
-                   f"warning: {corrections} row {row} not used: {en_text}"), file=sys.stderr)
+            print(t("cli_warning", lang) + t("cli_correction_unused", lang, path=corrections, row=row,
+                                             text=zh_text if lang == "zh" else en_text), file=sys.stderr)
     write_geocoded(geocoded, out)
 
     counts = geocoded["match_status"].value_counts()
-    parts = [f"{match_label(k, 'zh' if zh else 'en')} {int(counts.get(k, 0))}" for k in MATCH_STATUSES]
-    print(("地理编码完成：" if zh else "geocoded: ") + ("，" if zh else ", ").join(parts) + f" → {out}")
+    parts = [f"{match_label(k, lang)} {int(counts.get(k, 0))}" for k in MATCH_STATUSES]
+    print(t("cli_geocoded", lang, counts=t("comma", lang).join(parts), out=out))
     if not boundaries:
-        print("提示：未提供 --boundaries，匹配未限定区/街道范围。" if zh else
-              "note: no --boundaries given, matches are not scoped to districts or subdistricts.")
+        print(t("cli_no_boundaries", lang))
     if geocoded.attrs.get("provider_error"):
-        print(t("cli_warning", "zh" if zh else "en") + geocoded.attrs["provider_error"].text("zh" if zh else "en"),
-              file=sys.stderr)
+        print(t("cli_warning", lang) + geocoded.attrs["provider_error"].text(lang), file=sys.stderr)
     unmatched = geocoded.loc[geocoded["match_status"] == "unmatched", "name"]
     if len(unmatched):
-        print(("未匹配的名称：" if zh else "unmatched names: ") + "、".join(dict.fromkeys(unmatched)))
+        print(t("cli_unmatched", lang, names="、".join(dict.fromkeys(unmatched))))
     amb = geocoded[geocoded["match_status"] == "ambiguous"]
     for name, cands in zip(amb["name"], amb["candidates"]):
-        print(f"{match_label('ambiguous', 'zh' if zh else 'en')}{'：' if zh else ': '}{name} → {cands}")
+        print(t("cli_ambiguous", lang, status=match_label("ambiguous", lang), name=name, candidates=cands))
     return 0

@@ -2,7 +2,8 @@
 
 ``COLUMNS`` heads the tables' columns (:func:`column_label`), ``UI`` holds the
 app's and the command line's strings, ``REPORT`` the XLSX/PDF report's prose and
-sheet titles; :func:`t` looks a key up in either. Category, profile, status and
+sheet titles, ``MAP`` the web map's layer names, legends and tooltips
+(:mod:`geo.webmap`); :func:`t` looks a key up in any of the three. Category, profile, status and
 source labels come from :mod:`geo.categories`; a warning raised inline stays a
 bilingual :class:`geo.errors.Message`. One text is written once: the app, the
 report and the CLI summary share one wording (``tests/test_i18n.py`` checks it).
@@ -14,7 +15,7 @@ import re
 
 from .categories import CATEGORIES, SOURCES, label
 
-__all__ = ["COLUMNS", "MATCH_STATUSES", "REPORT", "UI", "UNITS", "column_label", "localize_columns", "match_label", "t",
+__all__ = ["COLUMNS", "MAP", "MATCH_STATUSES", "REPORT", "UI", "UNITS", "column_label", "localize_columns", "match_label", "t",
            "unit_label"]
 
 # column -> (zh, en). Per-category columns (dist_m_<cat> ...) are built below.
@@ -113,6 +114,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "buildings_newly_covered": ("新覆盖建筑数", "Buildings newly covered"),
     "buildings_covered_total": ("累计覆盖建筑数", "Buildings covered in total"),
     "share_buildings_covered_total": ("累计建筑覆盖率", "Share of buildings covered in total"),
+    # the 500 m green map's park tooltips (geo.webmap.green_map)
+    "park_class": ("规模等级", "Size class"),
+    "area_ha": ("面积(公顷)", "Area (ha)"),
 }
 
 COLUMNS["n_buildings"] = COLUMNS["buildings"]  # a gap's buildings: the same header
@@ -345,6 +349,91 @@ UI: dict[str, tuple[str, str]] = {
     "cli_texts_unread": ("未能读取 {n} 个文本（见上方错误），规划只含其余文本",
                          "{n} text(s) could not be read (see the errors above); the plan holds the others"),
     "cli_after_counts": ("规划后计入的选址建议：{states}", "after the plan counts the proposals: {states}"),
+    "cli_out_of_memory": ("内存不足：输入太大。", "out of memory: the input is too large."),
+    "cli_internal_error": ("内部错误（{what}）；详情已写入 {log}", "internal error ({what}); details written to {log}"),
+    "cli_app_ready": ("缓存已就绪（{s:.1f} 秒），启动应用…", "caches ready ({s:.1f} s), starting the app…"),
+    # lifecircle plan's summary (geo.plan.cli_plan); its table is headed with COLUMNS where they fit
+    "cli_plan_requests": (("{n} 个规划设施需要选址：{sited} 个已选址（{sites} 处建议），{outside} 个在研究区外，"
+                           "{other} 个无需或无法新增"),
+                          ("{n} planned facilities to site: {sited} sited ({sites} proposals), {outside} outside the "
+                           "study area, {other} needing or allowing no new site")),
+    "cli_plan_category": ("类别", "Category"),
+    "cli_plan_before": ("规划前%", "Before %"),
+    "cli_plan_after": ("规划后%", "After %"),
+    "cli_plan_added": ("新增设施", "Added"),
+    "cli_plan_lscp": ("全覆盖最少新增", "LSCP"),
+    # lifecircle site / coverage / locate / extract summaries (geo.siting, geo.pipeline, geo.places, geo.texts)
+    "cli_site_summary": (("{category}：新增 {proposed} 处（{n} 个 {candidates} 候选点），新覆盖 {objective:g}（{unit}），"
+                          "求解 {solver}/{status}{gap}"),
+                         ("{category}: {proposed} new sites ({n} {candidates} candidates), newly covered {objective:g} "
+                          "({unit}), solver {solver}/{status}{gap}")),
+    "cli_site_gap": ("，与上界差距 {gap:.1%}", ", gap to bound {gap:.1%}"),
+    "cli_site_lscp": ("覆盖全部可达建筑最少需新增 {sites} 处{opt}", "fewest new sites to cover every reachable building: {sites}{opt}"),
+    "cli_site_lower_bound": ("（下界 {bound:g}）", " (lower bound {bound:g})"),
+    "cli_network_share": ("路网覆盖%", "network%"),
+    "cli_coverage_head": ("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）",
+                          "walking coverage (buildings % / street length %; speed {s:g} m/min)"),
+    "cli_demand_weighting": ("需求加权：{label}", "demand weighting: {label}"),
+    "cli_locate_summary": ("{n} 个设施（其中 {by_address} 个按地址定位），{missing} 行未定位 → {out}",
+                           "{n} facilities ({by_address} located by address), {missing} rows not located → {out}"),
+    "cli_no_mentions": ("未找到设施提及", "no facility mentions found"),
+    "cli_files_unread": ("未能读取 {n} 个文件（见上方错误）", "{n} file(s) could not be read (see the errors above)"),
+    # lifecircle prepare (geo.areas): the study area written, its network repair
+    "cli_survey_head": ("{s}（{d}）：共享数据中已有", "{s} ({d}): what the shared data has"),
+    "cli_area_written": ("研究区 {a}（{n}）已写入 {o}", "study area {a} ({n}) written to {o}"),
+    "cli_area_network": ("路网：{nodes} 个节点，{edges} 条边，{km:.1f} km", "network: {nodes} nodes, {edges} edges, {km:.1f} km"),
+    "cli_area_facilities": ("设施：{n} 个（{c}）", "facilities: {n} ({c})"),
+    "cli_area_boundaries": ("街道边界：{s}", "boundaries: {s}"),
+    "cli_area_buildings": ("建筑：{n} 栋", "buildings: {n}"),
+    "repair_before": ("修复前：{n} 个连通分量，最大分量占 {s:.1%} 长度",
+                      "before repair: {n} components, largest holds {s:.1%} of the length"),
+    "repair_after": ("修复后：{n} 个连通分量，最大分量占 {s:.1%} 长度，共 {km:.1f} km",
+                     "after repair: {n} components, largest holds {s:.1%} of the length, {km:.1f} km in all"),
+    "repair_excluded_ways": ("排除高架等不可步行道路", "non-walkable ways excluded"),
+    "repair_ends_snapped": ("吸附断头端点", "loose ends snapped"),
+    "repair_crossings_noded": ("补充交叉口节点", "crossings noded"),
+    "list_separator": ("；", "; "),
+    "comma": ("，", ", "),
+    # lifecircle extract's summary (geo.texts); a corrections file's unusable rows (geo.workspace)
+    "cli_mentions": ("共 {n} 条设施提及（具名 {named}，计数 {counted}，泛指 {generic}）",
+                     "{n} facility mentions (named {named}, counted {counted}, generic {generic})"),
+    "row_problem": ("第 {row} 行：{text}", "row {row}: {text}"),
+    # a study's threshold kinds and scenario (geo.study)
+    "threshold_kind_time": ("步行时间（随步速变化）", "walking time (ground covered depends on speed)"),
+    "threshold_kind_distance": ("步行距离（与步速无关）", "walking distance (the same for every walker)"),
+    "study_scenario_after": ("规划后（现状 + 在建 + 规划设施）",
+                             "after the plan (existing + under-construction + planned facilities)"),
+    "study_scenario_before": ("规划前（仅现状设施）", "before the plan (existing facilities only)"),
+    # composing a label with a value, or a text with a note, in either language's punctuation
+    "labelled": ("{label}：{text}", "{label}: {text}"),
+    "bracketed": ("{text}（{inner}）", "{text} ({inner})"),
+    # another 街道 offline: what the shared data lacks (geo.offline.LayerSurvey.line)
+    "survey_none": ("没有", "none"),
+    "survey_missing": ("缺少", "missing"),
+    # the demand weighting of a result (geo.demand.DemandWeights.description; stored in both languages)
+    "weighting_population": ("按人口加权（列“{column}”）{tail}", "weighted by population (column '{column}'){tail}"),
+    "weighting_households": ("按户数加权（列“{column}”× 每户 {pph:g} 人）{tail}",
+                             "weighted by households (column '{column}' x {pph:g} persons per household){tail}"),
+    "weighting_floor_area": ("按建筑面积加权（占地面积 ×“{column}”层数{per}）{tail}",
+                             "weighted by floor area (footprint x '{column}'{per}){tail}"),
+    "weighting_per_person": (" ÷ 每人 {m2:g} 平方米", " / {m2:g} m2 per person"),
+    "weighting_missing": ("；{n} 栋缺值按 0 计", "; {n} missing values count as 0"),
+    "weighting_no_levels": ("；{n} 栋无层数按 1 层计", "; {n} without levels count as one storey"),
+    "weighting_count": ("按建筑栋数计（无人口、户数或层数信息）", "buildings counted (no population, household or levels data)"),
+    # lifecircle geocode (geo.geocode.cli_geocode)
+    "cli_correction_unused": ("{path} 第 {row} 行未使用：{text}", "{path} row {row} not used: {text}"),
+    "cli_geocoded": ("地理编码完成：{counts} → {out}", "geocoded: {counts} → {out}"),
+    "cli_no_boundaries": ("提示：未提供 --boundaries，匹配未限定区/街道范围。",
+                          "note: no --boundaries given, matches are not scoped to districts or subdistricts."),
+    "cli_unmatched": ("未匹配的名称：{names}", "unmatched names: {names}"),
+    "cli_ambiguous": ("{status}：{name} → {candidates}", "{status}: {name} → {candidates}"),
+    # the siting proposals as a facility layer (app) and on the map (geo.webmap.add_proposals)
+    "proposals_layer": ("选址建议", "siting proposals"),
+    "proposal_detail": ("选址建议：{what}（{source}）", "siting proposal: {what} ({source})"),
+    "plan_outside_subdistrict": ("{place}不在研究区内：请先准备该街道的研究区再选址。",
+                                 "{place} is not in the study area: prepare that area to site it."),
+    "plan_outside_district": ("{place}不在研究区内：请先准备该区的研究区再选址。",
+                              "{place} is not in the study area: prepare that area to site it."),
 }
 
 
@@ -424,7 +513,39 @@ REPORT: dict[str, tuple[str, str]] = {
     "sheet_proposals": ("建议选址", "Proposed sites"),
 }
 
-_STRINGS: dict[str, tuple[str, str]] = {**UI, **REPORT}
+
+# --------------------------------------------------------------------------- the web map (geo/webmap.py)
+# key -> (zh, en), looked up with :func:`t` like UI (keys start with ``map_``). Tooltip headers are COLUMNS,
+# category, status and source labels come from geo.categories, park classes from geo.categories.PARK_CLASSES.
+MAP: dict[str, tuple[str, str]] = {
+    "map_legend_fold": ("点击收起/展开图例", "click to fold/unfold the legend"),
+    "map_osm_tiles": ("OpenStreetMap 底图", "OpenStreetMap"),
+    "map_water": ("水系", "Water"),
+    "map_green_background": ("绿地（底图）", "Green (background)"),
+    "map_streets_background": ("道路（底图）", "Streets (background)"),
+    "map_subdistricts": ("街道边界", "Subdistricts"),
+    "map_streets": ("街道步行距离", "Streets, walking distance"),
+    "map_buildings": ("建筑步行距离", "Buildings, walking distance"),
+    "map_gaps": ("服务缺口", "Gaps"),  # the layer and its legend row
+    "map_walking_access": ("步行覆盖：{category}", "Walking access: {category}"),
+    "map_distance_legend": ("至最近{category}的步行距离（阈值 {metres:.0f} 米 / {minutes} 分钟）",
+                            "Walk to nearest: {category} (threshold {metres:.0f} m / {minutes} min)"),
+    "map_source_row": ("来源：{source}", "source: {source}"),
+    "map_not_existing_row": ("{statuses}（空心虚线）", "{statuses} (hollow, dashed)"),
+    "map_facilities_legend_all": ("设施（填色 = 类别，外圈 = 来源）", "Facilities (fill = category, outline = source)"),
+    "map_facilities_legend": ("{category}设施（外圈颜色 = 来源）", "{category} facilities (outline = source)"),
+    "map_parks": ("公园绿地（按规模）", "Parks by size class"),
+    "map_park_too_small": ("<0.2公顷（不计入）", "< 0.2 ha (not counted)"),
+    "map_residential": ("居住建筑", "Residential buildings"),
+    "map_green_access": ("见绿", "Green access"),
+    "map_green_served": ("300米内有公园绿地", "Park within 300 m"),
+    "map_green_outside_300": ("300米外、500米内", "Outside 300 m, within 500 m"),
+    "map_green_outside_500": ("500米外：未见绿", "Outside 500 m: no green"),
+    "map_proposal_tip": ("#{n} {what}（{category}）· 排名 {rank} · 新覆盖 {gain} 栋 · {state}",
+                         "#{n} {what} ({category}) · rank {rank} · newly covers {gain} buildings · {state}"),
+}
+
+_STRINGS: dict[str, tuple[str, str]] = {**UI, **REPORT, **MAP}
 
 # units of a threshold (``geo.study.Threshold``) and of the report's numbers
 UNITS: dict[str, tuple[str, str]] = {"m": ("米", "m"), "min": ("分钟", "min")}
@@ -436,7 +557,7 @@ def t(key: str, lang: str = "zh", **kw) -> str:
     Parameters
     ----------
     key : str
-        A key of :data:`UI` or :data:`REPORT` (an unknown key is returned as is).
+        A key of :data:`UI`, :data:`REPORT` or :data:`MAP` (an unknown key is returned as is).
     lang : str
         ``"zh"`` or ``"en"``.
     **kw

@@ -59,16 +59,17 @@ class LayerFound:
     note_en: str = ""
 
     def line(self, lang: str) -> str:
-        zh = lang == "zh"
-        label = _LAYER_LABELS[self.layer][0 if zh else 1]
+        from .i18n import t
+
+        label = _LAYER_LABELS[self.layer][0 if lang == "zh" else 1]
+        note = self.note_zh if lang == "zh" else self.note_en
         if not self.features and self.layer == "boundary":
-            return f"{label}：没有（{self.note_zh}）" if zh else f"{label}: none ({self.note_en})"
-        if not self.features and self.layer in ("network", "buildings"):
-            return f"{label}：缺少" + (f"（{self.note_zh}）" if self.note_zh else "") if zh else \
-                f"{label}: missing" + (f" ({self.note_en})" if self.note_en else "")
-        note = self.note_zh if zh else self.note_en
-        return (f"{label}：{self.features}" + (f"（{note}）" if note else "")) if zh else \
-            (f"{label}: {self.features}" + (f" ({note})" if note else ""))
+            value = t("bracketed", lang, text=t("survey_none", lang), inner=note)
+        elif not self.features and self.layer in ("network", "buildings"):
+            value = t("bracketed", lang, text=t("survey_missing", lang), inner=note) if note else t("survey_missing", lang)
+        else:
+            value = t("bracketed", lang, text=self.features, inner=note) if note else str(self.features)
+        return t("labelled", lang, label=label, text=value)
 
 
 _LAYER_LABELS = {"boundary": ("边界", "boundary"), "pois": ("OSM 设施点（Geofabrik）", "OSM POIs (Geofabrik)"),

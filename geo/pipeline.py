@@ -105,7 +105,7 @@ def summary_table(result: CoverageResult, lang: str = "zh") -> pd.DataFrame:
                       columns=[c for c in CATEGORY_KEYS if c in tab.columns])
     tab.columns = [label(c, "zh" if zh else "en") for c in tab.columns]
     share = df.drop_duplicates("subdistrict").set_index("subdistrict")["network_share_in_area"]
-    tab.insert(0, "路网覆盖%" if zh else "network%", [pct(share[s]) for s in tab.index])
+    tab.insert(0, t("cli_network_share", lang), [pct(share[s]) for s in tab.index])
     tab.index.name = None
     return tab
 
@@ -172,12 +172,11 @@ def cli_coverage(args: Any) -> int:
     write_outputs(result, outdir, force=args.force)
     tab = summary_table(result.coverage, lang)
     speed = result.study.speed
-    print(("步行覆盖率（建筑% / 道路长度%；步速 {s:g} 米/分钟）" if zh else
-           "walking coverage (buildings % / street length %; speed {s:g} m/min)").format(s=speed))
+    print(t("cli_coverage_head", lang, s=speed))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(tab.to_string())
     weighting = result.params["demand_weighting"]
-    print(("需求加权：" if zh else "demand weighting: ") + weighting["label" if zh else "label_en"])
+    print(t("cli_demand_weighting", lang, label=weighting["label" if zh else "label_en"]))
     for w in result.warnings:
         print(t("cli_warning", lang) + w.text(lang), file=sys.stderr)
     print(t("cli_written", lang, o=outdir))

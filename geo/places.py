@@ -535,11 +535,9 @@ def cli_locate(args) -> int:
     missing = fac.attrs.get("unlocated", pd.DataFrame(columns=UNLOCATED_COLUMNS))
     with atomic_file(out) as tmp:
         to_csv_bom(located_table(fac), tmp)
-    zh = lang == "zh"
     for w in [fac.attrs.get("provider_error"), *fac.attrs.get("warnings", [])]:
         if w:
             print(t("cli_warning", lang) + Message.coerce(w).text(lang), file=sys.stderr)
     n_addr = fac.attrs.get("located_by_address", 0)
-    print(f"{len(fac)} 个设施（其中 {n_addr} 个按地址定位），{len(missing)} 行未定位 → {out}" if zh else
-          f"{len(fac)} facilities ({n_addr} located by address), {len(missing)} rows not located → {out}")
+    print(t("cli_locate_summary", lang, n=len(fac), by_address=n_addr, missing=len(missing), out=out))
     return 0

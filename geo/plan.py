@@ -50,6 +50,7 @@ from . import facilities as fac
 from .categories import CATEGORIES, CATEGORY_KEYS, SCENARIO_STATUSES, label
 from .coverage import CoverageResult, compute_distances, summarize
 from .errors import InputError, LifecircleError, Message
+from .i18n import column_label, t
 from .io import as_wgs84, gpkg_safe, to_csv_bom
 
 __all__ = [
@@ -174,12 +175,10 @@ def siting_requests(geocoded: pd.DataFrame, boundaries: gpd.GeoDataFrame | None,
         if sub:
             inside = subs.get(_place_key(sub))
             scope = "subdistrict" if inside else "outside"
-            note = "" if inside else (f"{sub}不在研究区内：请先准备该街道的研究区再选址。" if zh
-                                      else f"{sub} is not in the study area: prepare that area to site it.")
+            note = "" if inside else t("plan_outside_subdistrict", lang, place=sub)
         elif dist and districts and _place_key(dist) not in districts:
             inside, scope = None, "outside"
-            note = (f"{dist}不在研究区内：请先准备该区的研究区再选址。" if zh
-                    else f"{dist} is not in the study area: prepare that area to site it.")
+            note = t("plan_outside_district", lang, place=dist)
         else:
             inside, scope = None, "area"
             note = SCOPES["area"][0 if zh else 1]
@@ -381,7 +380,7 @@ def _proposals_of(req: pd.Series, sites: gpd.GeoDataFrame, zh: bool) -> gpd.GeoD
     out["sentence"] = req["sentence"]
     out["facility_id"] = [f"siting:{p}" for p in pid]
     what = req["name"] or f"{label(req['category'], 'zh' if zh else 'en')} ×{req['count']}"
-    out["source_detail"] = (f"选址建议：{what}（{req['source']}）" if zh else f"siting proposal: {what} ({req['source']})")
+    out["source_detail"] = t("proposal_detail", "zh" if zh else "en", what=what, source=req["source"])
     return out
 
 
@@ -594,21 +593,20 @@ def _workspace_of(area: str) -> Any:
 
 def _table_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The before/after table as printed (and pasted in the README): shares in %, facilities added, LSCP."""
-    t = table[table["buildings"] > 0]
-    zh = lang == "zh"
+    tab = table[table["buildings"] > 0]
 
     def pct(v: float) -> str:
         return "-" if not np.isfinite(v) else f"{v * 100:.1f}"
 
     return pd.DataFrame({
-        "街道" if zh else "subdistrict": t["subdistrict"],
-        "类别" if zh else "category": [label(c, lang) for c in t["category"]],
-        "规划前%" if zh else "before %": [pct(v) for v in t["share_before"]],
-        "规划后%" if zh else "after %": [pct(v) for v in t["share_after"]],
-        "提升" if zh else "gain": [pct(v) for v in t["gain"]],
-        "新增设施" if zh else "added": t["facilities_added"].astype(int),
-        "全覆盖最少新增" if zh else "LSCP": ["" if not np.isfinite(v) else f"{v:.0f}"
-                                       for v in pd.to_numeric(t["lscp_sites"], errors="coerce")],
+        column_label("subdistrict", lang): tab["subdistrict"],
+        t("cli_plan_category", lang): [label(c, lang) for c in tab["category"]],
+        t("cli_plan_before", lang): [pct(v) for v in tab["share_before"]],
+        t("cli_plan_after", lang): [pct(v) for v in tab["share_after"]],
+        column_label("gain", lang): [pct(v) for v in tab["gain"]],
+        t("cli_plan_added", lang): tab["facilities_added"].astype(int),
+        t("cli_plan_lscp", lang): ["" if not np.isfinite(v) else f"{v:.0f}"
+                                   for v in pd.to_numeric(tab["lscp_sites"], errors="coerce")],
     })
 
 
@@ -619,7 +617,6 @@ def cli_plan(args: Any) -> int:
 
     from .areas import ATTRIBUTION, json_default, quiet_libraries
     from .geocode import apply_corrections, area_candidates, geocode_mentions
-    from .i18n import t
     from .outdir import check_not_input, check_outdir, owned_dir
     from .pipeline import study_from_args
     from .progress import stderr_progress
@@ -677,13 +674,8 @@ def cli_plan(args: Any) -> int:
                     progress(0.95, f"plan.{kind}")
                     (to_xlsx if kind == "xlsx" else to_pdf)(outputs, tmp / f"plan.{kind}", lang)
         r = res.requests
-        zh = lang == "zh"
-        print(f"{len(r)} 个规划设施需要选址：{(r['outcome'] == 'sited').sum()} 个已选址（{len(sites)} 处建议），"
-              f"{(r['outcome'] == 'outside').sum()} 个在研究区外，{r['outcome'].isin(['covered', 'none']).sum()} 个无需或无法新增"
-              if zh else
-              f"{len(r)} planned facilities to site: {(r['outcome'] == 'sited').sum()} sited ({len(sites)} proposals), "
-              f"{(r['outcome'] == 'outside').sum()} outside the study area, "
-              f"{r['outcome'].isin(['covered', 'none']).sum()} needing or allowing no new site")
+        print(t("cli_plan_requests", lang, n=len(r), sited=(r["outcome"] == "sited").sum(), sites=len(sites),
+                outside=(r["outcome"] == "outside").sum(), other=r["outcome"].isin(["covered", "none"]).sum()))
         rule = res.params["after_counts"]["rule"]
         print(t("cli_after_counts", lang, states=after_rule_text(rule, lang)))
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.unicode.east_asian_width", True):

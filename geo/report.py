@@ -973,7 +973,7 @@ def gaps_figure(outputs: CoverageOutputs, lang: str = "zh", *, ncols: int = 3, p
                 _plot_outline(ax, g, "#d7191c")
                 _rank_labels(ax, g, "#d7191c", top=3)
             n = 0 if g is None else len(g)
-            ax.set_title(f"{label(cat, lang)}（{n}）" if lang == "zh" else f"{label(cat, lang)} ({n})", fontsize=8, pad=2)
+            ax.set_title(t("bracketed", lang, text=label(cat, lang), inner=n), fontsize=8, pad=2)
             _decorate(ax, lang, outputs, small=True)
         fig.suptitle(t("gapmap_title", lang), fontsize=10, y=0.995)
     return fig
@@ -1144,9 +1144,8 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
             (t("walking_speed", lang), f"{speed:.0f} {t('m_per_min', lang)} ({speed / 60:.2f} m/s)")]
     scenario = outputs.params.get("scenario")
     if isinstance(scenario, dict) and scenario.get("key") in ("after", "before"):
-        meta.append((t("scenario", lang), f"{t('scenario_' + scenario['key'], lang)}："
-                     f"{t('scenario_' + scenario['key'] + '_note', lang)}" if lang == "zh" else
-                     f"{t('scenario_' + scenario['key'], lang)}: {t('scenario_' + scenario['key'] + '_note', lang)}"))
+        meta.append((t("scenario", lang), t("labelled", lang, label=t("scenario_" + scenario["key"], lang),
+                                            text=t("scenario_" + scenario["key"] + "_note", lang))))
     if _weighting_text(outputs.params, lang):
         meta.append((column_label("weighting", lang), _weighting_text(outputs.params, lang)))
     layers = [x for x in outputs.params.get("facility_layers") or [] if isinstance(x, dict)]
@@ -1200,8 +1199,8 @@ def to_pdf(outputs: CoverageOutputs, dest: Dest, lang: str = "zh", *, max_gaps: 
     story.append(Paragraph(escape(f"4 {t('sec_cat', lang)}"), h1))
     gaps = pd.DataFrame(outputs.gaps.drop(columns="geometry", errors="ignore")).rename(columns={"kind": "gap_kind"})
     for i, cat in enumerate(cats, start=1):
-        head = Paragraph(escape(f"4.{i} {label(cat, lang)}（{thr[cat]:.0f} {unit_label('m', lang)}）" if lang == "zh"
-                                else f"4.{i} {label(cat, lang)} ({thr[cat]:.0f} m)"), h2)
+        head = Paragraph(escape(f"4.{i} " + t("bracketed", lang, text=label(cat, lang),
+                                              inner=f"{thr[cat]:.0f} {unit_label('m', lang)}")), h2)
         story.append(KeepTogether([head, image(coverage_figure(outputs, cat, lang, figsize=(7.2, 5.6)))]))
         g = gaps[gaps["category"].astype(str) == cat] if "category" in gaps.columns else gaps.iloc[0:0]
         if "rank" in g.columns:

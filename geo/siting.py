@@ -856,7 +856,6 @@ def cli_site(args) -> int:
     @quiet_libraries
     def run() -> int:
         lang = getattr(args, "lang", "zh")
-        zh = lang == "zh"
         if args.category not in CATEGORIES:
             raise InputError(f"未知的设施类别：{args.category}。可用类别：{', '.join(CATEGORY_KEYS)}。",
                              f"unknown category: {args.category}; known: {', '.join(CATEGORY_KEYS)}.")
@@ -912,19 +911,14 @@ def cli_site(args) -> int:
                                              encoding="utf-8")
         progress(1.0, "siting done")
         p = res.params
-        gap = "" if p["status"] == "optimal" else (f"，与上界差距 {p['gap']:.1%}" if zh else f", gap to bound {p['gap']:.1%}")
-        head = (f"{label(args.category, 'zh')}：新增 {p['proposed']} 处（{p['n_candidates']} 个 {p['candidates']} 候选点），"
-                f"新覆盖 {p['objective']:g}（{p['demand_unit']}），求解 {p['solver']}/{p['status']}{gap}"
-                if zh else
-                f"{label(args.category, 'en')}: {p['proposed']} new sites ({p['n_candidates']} {p['candidates']} candidates), "
-                f"newly covered {p['objective']:g} ({p['demand_unit']}), solver {p['solver']}/{p['status']}{gap}")
-        print(head)
+        gap = "" if p["status"] == "optimal" else t("cli_site_gap", lang, gap=p["gap"])
+        print(t("cli_site_summary", lang, category=label(args.category, lang), proposed=p["proposed"],
+                n=p["n_candidates"], candidates=p["candidates"], objective=p["objective"], unit=p["demand_unit"],
+                solver=p["solver"], status=p["status"], gap=gap))
         print(p["weighting_note"])
         if res.lscp is not None:
-            opt = "" if p["lscp_status"] == "optimal" else (
-                f"（下界 {p['lscp_bound']:g}）" if zh else f" (lower bound {p['lscp_bound']:g})")
-            print(f"覆盖全部可达建筑最少需新增 {p['lscp_sites']} 处{opt}" if zh else
-                  f"fewest new sites to cover every reachable building: {p['lscp_sites']}{opt}")
+            opt = "" if p["lscp_status"] == "optimal" else t("cli_site_lower_bound", lang, bound=p["lscp_bound"])
+            print(t("cli_site_lscp", lang, sites=p["lscp_sites"], opt=opt))
         if len(res.sites):
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(pd.DataFrame(res.sites[SITE_COLUMNS]).to_string(index=False))

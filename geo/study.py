@@ -36,7 +36,7 @@ from .categories import CATEGORIES, CATEGORY_KEYS, PROFILES, label
 from .coverage import CoverageResult, Distances, compute_distances, summarize
 from .demand import PERSONS_PER_HOUSEHOLD, DemandWeights, demand_weights, with_weighted_columns
 from .errors import InputError, Message, warn
-from .i18n import UNITS, unit_label
+from .i18n import UNITS, t, unit_label
 from .io import as_wgs84
 
 __all__ = [
@@ -123,9 +123,7 @@ class Threshold:
 
     def kind(self, lang: str = "zh") -> str:
         """Which kind of threshold this is, for tables and exports."""
-        if self.unit == "min":
-            return "步行时间（随步速变化）" if lang == "zh" else "walking time (ground covered depends on speed)"
-        return "步行距离（与步速无关）" if lang == "zh" else "walking distance (the same for every walker)"
+        return t("threshold_kind_time" if self.unit == "min" else "threshold_kind_distance", lang)
 
 
 def parse_threshold(text: str) -> tuple[str, Threshold]:
@@ -203,7 +201,7 @@ class FacilityLayer:
         """One line: kind, file, datum."""
         text = LAYER_KINDS[self.kind][0 if lang == "zh" else 1]
         if self.path:
-            text += f"：{self.name or Path(self.path).name}" if lang == "zh" else f": {self.name or Path(self.path).name}"
+            text = t("labelled", lang, label=text, text=self.name or Path(self.path).name)
         if self.kind == "table" and self.datum != "wgs84":
             text += f" ({self.datum.upper()})"
         return text
@@ -312,10 +310,7 @@ class Study:
         return "after" if self.include_planned else "before"
 
     def scenario_label(self, lang: str = "zh") -> str:
-        if self.include_planned:
-            return ("规划后（现状 + 在建 + 规划设施）" if lang == "zh"
-                    else "after the plan (existing + under-construction + planned facilities)")
-        return "规划前（仅现状设施）" if lang == "zh" else "before the plan (existing facilities only)"
+        return t("study_scenario_after" if self.include_planned else "study_scenario_before", lang)
 
     def replace(self, **changes: Any) -> Study:
         """A copy with ``changes`` (a study is immutable)."""

@@ -1461,13 +1461,12 @@ def print_problems(command: str, problems: Iterable[LifecircleError], lang: str)
 
 
 def _summary(df: pd.DataFrame, lang: str) -> list[str]:
+    from .i18n import t
+
     lines = []
-    zh = lang == "zh"
-    lines.append(f"共 {len(df)} 条设施提及（具名 {int((df['mention_type'] == 'named').sum())}，"
-                 f"计数 {int((df['mention_type'] == 'counted').sum())}，泛指 {int((df['mention_type'] == 'generic').sum())}）"
-                 if zh else
-                 f"{len(df)} facility mentions (named {int((df['mention_type'] == 'named').sum())}, "
-                 f"counted {int((df['mention_type'] == 'counted').sum())}, generic {int((df['mention_type'] == 'generic').sum())})")
+    kinds = df["mention_type"].value_counts()
+    lines.append(t("cli_mentions", lang, n=len(df), named=int(kinds.get("named", 0)),
+                   counted=int(kinds.get("counted", 0)), generic=int(kinds.get("generic", 0))))
     if len(df):
         tab = df.groupby(["category", "status"]).size().unstack(fill_value=0)
         for cat, row in tab.iterrows():  # category and status values are str
@@ -1494,6 +1493,7 @@ def cli_extract(args) -> int:
     out = Path(args.output)
     if out.suffix.lower() != ".csv":
         raise InputError("输出文件须为 .csv。", "the output must be a .csv file.", out)
+    from .i18n import t
     from .io import check_writable
     from .outdir import check_not_input
 
@@ -1516,11 +1516,10 @@ def cli_extract(args) -> int:
         print(line)
     for src in args.texts:
         if str(Path(src)) not in bad and not (df["source"] == Path(src).name).any():
-            print(f"  {Path(src).name}: " + ("未找到设施提及" if lang == "zh" else "no facility mentions found"))
+            print(f"  {Path(src).name}: {t('cli_no_mentions', lang)}")
     if problems:
-        print(f"  未能读取 {len(problems)} 个文件（见上方错误）" if lang == "zh"
-              else f"  {len(problems)} file(s) could not be read (see the errors above)")
+        print("  " + t("cli_files_unread", lang, n=len(problems)))
     if gaz.note:
         print(f"  {gaz.note}", file=sys.stderr)
-    print(("已写出 " if lang == "zh" else "written ") + str(out))
+    print(t("cli_written", lang, o=out))
     return 2 if problems else 0

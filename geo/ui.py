@@ -724,14 +724,14 @@ def cli_app(args: Any) -> int:
 
     from streamlit.web import cli as stcli
 
+    from .i18n import t
     from .webmap import install_assets
 
     # Streamlit turns static serving off for the whole process when static/ is missing at start (the map's
     # Leaflet files and geometry are served from there): make sure it exists before the server starts
     install_assets(REPO / "static")
     seconds = warm(args.area)
-    print(("缓存已就绪（{s:.1f} 秒），启动应用…" if getattr(args, "lang", "zh") == "zh" else
-           "caches ready ({s:.1f} s), starting the app…").format(s=seconds), file=sys.stderr)
+    print(t("cli_app_ready", getattr(args, "lang", "zh"), s=seconds), file=sys.stderr)
     extra = [a for a in (args.streamlit_args or []) if a != "--"]
     sys.argv = ["streamlit", "run", str(REPO / "app.py"), *extra]
     return int(stcli.main(standalone_mode=False) or 0)
@@ -740,6 +740,7 @@ def cli_app(args: Any) -> int:
 # --------------------------------------------------------------------------- the plan view (geo.plan)
 def sync_siting_layer(layers: dict, area_id: str, lang: str = "zh") -> None:
     """Keep the workspace's proposals as the study's one ``siting`` layer (its states file re-read at every run)."""
+    from .i18n import t
     from .study import FacilityLayer
 
     for k in [k for k, v in layers.items() if v.kind == "siting"]:
@@ -747,7 +748,7 @@ def sync_siting_layer(layers: dict, area_id: str, lang: str = "zh") -> None:
     ws = workspace(area_id)
     if ws.proposals.is_file():
         layer = FacilityLayer.of_file("siting", ws.proposals, corrections=str(ws.proposal_states),
-                                      name="选址建议" if lang == "zh" else "siting proposals")
+                                      name=t("proposals_layer", lang))
         layers[layer.digest] = layer
 
 

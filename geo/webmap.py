@@ -523,7 +523,7 @@ class _Legend(_RawMacro):
         self.rows = [[r[0], r[1], kind, r[2] if len(r) > 2 else None, bool(r[3]) if len(r) > 3 else False]
                      for r in rows]
         self.position = position
-        self.fold_hint = "点击收起/展开图例" if lang == "zh" else "click to fold/unfold the legend"
+        self.fold_hint = t("map_legend_fold", lang)
 
 
 class _LiveStyle(_RawMacro):
@@ -593,7 +593,7 @@ def base_map(bounds: tuple[float, float, float, float] | None = None, *, assets:
     m.add_child(_Attribution(OSM_ATTRIBUTION))
     m.add_child(_MetricScale())
     if online_tiles:
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap" if lang != "zh" else "OpenStreetMap 底图",
+        folium.TileLayer("OpenStreetMap", name=t("map_osm_tiles", lang),
                          attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
                          show=False, overlay=False, control=True).add_to(m)
     if bounds is not None and np.all(np.isfinite(bounds)):
@@ -654,16 +654,16 @@ def add_context(m: folium.Map, context: Mapping[str, gpd.GeoDataFrame] | None, *
     if not context:
         return
     styles = {
-        "water": ({"color": "#7fb2d9", "weight": 1, "fillColor": "#aad3df", "fillOpacity": 0.8}, "水系", "Water"),
+        "water": ({"color": "#7fb2d9", "weight": 1, "fillColor": "#aad3df", "fillOpacity": 0.8}, "map_water"),
         "parks": ({"color": "#8fbf7f", "weight": 0.5, "fillColor": "#c8e6b5", "fillOpacity": 0.7},
-                  "绿地（底图）", "Green (background)"),
-        "streets": ({"color": "#c8c8c8", "weight": 1}, "道路（底图）", "Streets (background)"),
+                  "map_green_background"),
+        "streets": ({"color": "#c8c8c8", "weight": 1}, "map_streets_background"),
     }
-    for key, (style, zh, en) in styles.items():
+    for key, (style, name) in styles.items():
         layer = context.get(key)
         if key in skip or layer is None or len(layer) == 0:
             continue
-        FastGeoJson(_geom_json(layer), name=zh if lang == "zh" else en, base_style=style,
+        FastGeoJson(_geom_json(layer), name=t(name, lang), base_style=style,
                     interactive=False, pane="lc_context", z_index=380, store=store).add_to(m)
 
 
@@ -673,7 +673,7 @@ def add_boundaries(m: folium.Map, boundaries: gpd.GeoDataFrame | None, *, lang: 
     if boundaries is None or len(boundaries) == 0:
         return
     fields = [c for c in ("subdistrict", "district") if c in boundaries.columns]
-    FastGeoJson(_geom_json(boundaries), name="街道边界" if lang == "zh" else "Subdistricts",
+    FastGeoJson(_geom_json(boundaries), name=t("map_subdistricts", lang),
                 base_style={"color": "#263238", "weight": 2.5, "fill": False, "dashArray": "6 4"},
                 props={c: boundaries[c].astype(str).to_numpy() for c in fields},
                 aliases=[column_label(c, lang) for c in fields], pane="lc_bounds", z_index=420, store=store).add_to(m)
@@ -711,12 +711,12 @@ def building_style(buildings: gpd.GeoDataFrame, category: str, threshold_m: floa
 
 
 def _street_layer(streets: gpd.GeoDataFrame, lang: str, store, **kw) -> FastGeoJson:
-    return FastGeoJson(_geom_json(streets), name="街道步行距离" if lang == "zh" else "Streets, walking distance",
+    return FastGeoJson(_geom_json(streets), name=t("map_streets", lang),
                        base_style=STREET_STYLE, pane="lc_streets", z_index=400, store=store, **kw)
 
 
 def _building_layer(buildings: gpd.GeoDataFrame, lang: str, store, **kw) -> FastGeoJson:
-    return FastGeoJson(_geom_json(buildings), name="建筑步行距离" if lang == "zh" else "Buildings, walking distance",
+    return FastGeoJson(_geom_json(buildings), name=t("map_buildings", lang),
                        base_style=BUILDING_STYLE, pane="lc_buildings", z_index=390, store=store, **kw)
 
 
@@ -797,7 +797,7 @@ def add_facilities(m: folium.Map | folium.FeatureGroup, facilities: gpd.GeoDataF
         "status": [label(s, lang) for s in status],
         "source": [label(s, lang) for s in source],
     }
-    FastGeoJson(_geom_json(f), name=name or ("设施" if lang == "zh" else "Facilities"),
+    FastGeoJson(_geom_json(f), name=name or t("facilities", lang).capitalize(),
                 base_style={"fill": True}, styles=styles, props=props, radius=6,
                 aliases=[column_label(c, lang) for c in props], pane="lc_facilities", z_index=450, store=store).add_to(m)
 
@@ -820,7 +820,7 @@ def add_gaps(m: folium.Map | folium.FeatureGroup, gaps: gpd.GeoDataFrame | None,
     props = {c: ([label(str(x), lang) for x in g[c]] if c == "category" else
                  gap_labels(g, lang).to_numpy() if c == "label" else
                  (np.round(g[c].to_numpy(float)) if c == "street_m" else g[c].to_numpy())) for c in fields}
-    FastGeoJson(_geom_json(g), name="服务缺口" if lang == "zh" else "Gaps",
+    FastGeoJson(_geom_json(g), name=t("map_gaps", lang),
                 base_style={"color": "#d50000", "weight": 2.5, "fillColor": "#ff1744", "fillOpacity": 0.18,
                             "dashArray": "4 3"},
                 props=props, aliases=[column_label(c, lang) for c in fields], pane="lc_gaps", z_index=410, store=store).add_to(m)
@@ -833,24 +833,19 @@ def add_legend(m: folium.Map | folium.FeatureGroup, threshold_m: float, speed_m_
     The facility legend draws its swatches like the markers: fill = category
     colour, outline = source, hollow dashed = planned/building/upgrading.
     """
-    zh = lang == "zh"
-    title = f"至最近{label(category, lang)}的步行距离" if zh else f"Walk to nearest: {label(category, lang)}"
-    minutes = _fmt_min(threshold_m / speed_m_per_min)
-    title += (f"（阈值 {threshold_m:.0f} 米 / {minutes} 分钟）" if zh
-              else f" (threshold {threshold_m:.0f} m / {minutes} min)")
+    title = t("map_distance_legend", lang, category=label(category, lang), metres=threshold_m,
+              minutes=_fmt_min(threshold_m / speed_m_per_min))
     rows = legend_rows(threshold_m, speed_m_per_min, lang)
-    rows.append(("#ff1744", "服务缺口" if zh else "gap"))
+    rows.append(("#ff1744", t("map_gaps", lang)))
     m.add_child(_Legend(title, rows, lang=lang))
     if with_facilities:
         fill = "#bdbdbd" if all_facilities else CATEGORY_COLORS.get(category, "#333333")
-        srows = [(fill, ("来源：" if zh else "source: ") + label(k, lang), SOURCE_STROKE[k], False) for k in SOURCES]
-        srows.append(("rgba(255,255,255,0)", "/".join(label(s, lang) for s in ("planned", "building", "upgrading"))
-                      + ("（空心虚线）" if zh else " (hollow, dashed)"), fill if not all_facilities else "#444444", True))
-        if all_facilities:
-            ftitle = "设施（填色 = 类别，外圈 = 来源）" if zh else "Facilities (fill = category, outline = source)"
-        else:
-            ftitle = (f"{label(category, lang)}设施（外圈颜色 = 来源）" if zh
-                      else f"{label(category, lang)} facilities (outline = source)")
+        srows = [(fill, t("map_source_row", lang, source=label(k, lang)), SOURCE_STROKE[k], False) for k in SOURCES]
+        statuses = "/".join(label(s, lang) for s in ("planned", "building", "upgrading"))
+        srows.append(("rgba(255,255,255,0)", t("map_not_existing_row", lang, statuses=statuses),
+                      fill if not all_facilities else "#444444", True))
+        ftitle = (t("map_facilities_legend_all", lang) if all_facilities
+                  else t("map_facilities_legend", lang, category=label(category, lang)))
         m.add_child(_Legend(ftitle, srows, kind="dot", position="bottomleft", lang=lang))
 
 
@@ -906,7 +901,7 @@ def coverage_overlay(*, category: str, threshold_m: float, speed_m_per_min: floa
     ``streets``/``buildings`` must be the same rows, in the same order, as the
     base's (the colours are matched by position).
     """
-    fg = folium.FeatureGroup(name=("步行覆盖：" if lang == "zh" else "Walking access: ") + label(category, lang))
+    fg = folium.FeatureGroup(name=t("map_walking_access", lang, category=label(category, lang)))
     if streets is not None and len(streets):
         _LiveStyle("streets", *street_style(streets, category, threshold_m, speed_m_per_min, lang)).add_to(fg)
     if buildings is not None and len(buildings):
@@ -993,31 +988,29 @@ def green_map(*, parks: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | N
             area = p["area_m2"] if "area_m2" in p.columns else _wgs(p).to_crs(_wgs(p).estimate_utm_crs()).area
             klass, _ = park_classes(area)
         names = {pc.key: (pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES}
-        small = "<0.2公顷（不计入）" if lang == "zh" else "< 0.2 ha (not counted)"
+        small = t("map_park_too_small", lang)
         props = {"name": p["name"].fillna("").astype(str).to_numpy() if "name" in p.columns else np.full(len(p), ""),
                  "class": [names.get(k, small) for k in klass]}
-        aliases = [column_label("name", lang), "规模等级" if lang == "zh" else "Size class"]
+        aliases = [column_label("name", lang), column_label("park_class", lang)]
         if "area_m2" in p.columns:
             props["area_ha"] = np.round(p["area_m2"].to_numpy(float) / 1e4, 2)
-            aliases.append("面积(公顷)" if lang == "zh" else "Area (ha)")
-        FastGeoJson(_geom_json(p), name="公园绿地（按规模）" if lang == "zh" else "Parks by size class",
+            aliases.append(column_label("area_ha", lang))
+        FastGeoJson(_geom_json(p), name=t("map_parks", lang),
                     base_style={"color": "#1b5e20", "weight": 1, "fillOpacity": 0.85},
                     styles={"fillColor": [PARK_COLORS.get(k if k in PARK_COLORS else None) for k in klass]},
                     props=props, aliases=aliases, pane="lc_parks", z_index=395, store=store).add_to(m)
-    texts = {"served": ("300米内有公园绿地", "Park within 300 m"),
-             "outside_300": ("300米外、500米内", "Outside 300 m, within 500 m"),
-             "outside_500": ("500米外：未见绿", "Outside 500 m: no green")}
+    texts = {k: t(f"map_green_{k}", lang) for k in ("served", "outside_300", "outside_500")}
     if buildings is not None and len(buildings) and park_dist_m is not None:
         b = buildings
         d = np.asarray(park_dist_m, float)
         state = np.where(~(d <= 500.0), "outside_500", np.where(d > 300.0, "outside_300", "served"))
-        FastGeoJson(_geom_json(b), name="居住建筑" if lang == "zh" else "Residential buildings",
+        FastGeoJson(_geom_json(b), name=t("map_residential", lang),
                     base_style={"color": "#555555", "weight": 0.5, "fillOpacity": 0.85},
                     styles={"fillColor": [GREEN_COLORS[s] for s in state]},
-                    props={"state": [texts[s][0 if lang == "zh" else 1] for s in state]},
-                    aliases=["见绿" if lang == "zh" else "Green access"], pane="lc_buildings", z_index=400,
+                    props={"state": [texts[s] for s in state]},
+                    aliases=[t("map_green_access", lang)], pane="lc_buildings", z_index=400,
                     store=store).add_to(m)
-    rows = [(GREEN_COLORS[k], texts[k][0 if lang == "zh" else 1]) for k in ("served", "outside_300", "outside_500")]
+    rows = [(GREEN_COLORS[k], text) for k, text in texts.items()]
     rows += [(PARK_COLORS[pc.key], pc.zh if lang == "zh" else pc.en) for pc in PARK_CLASSES]
     m.add_child(_Legend(t("view_green", lang), rows, kind="dot", lang=lang))
     add_boundaries(m, boundaries, lang=lang, store=store)
@@ -1041,19 +1034,16 @@ def add_proposals(m: folium.Map | folium.FeatureGroup, proposals: gpd.GeoDataFra
         return
     from .plan import PROPOSAL_STATES
 
-    zh = lang == "zh"
     p = _wgs(proposals)
-    group = folium.FeatureGroup(name="选址建议" if zh else "Proposed sites")
+    group = folium.FeatureGroup(name=t("proposals_layer", lang).capitalize())
     for n, (_, r) in enumerate(p.iterrows(), start=1):
         state = str(r.get("state") or "proposed")
         color = PROPOSAL_COLORS.get(state, PROPOSAL_COLORS["proposed"])
         gain = r.get("buildings_newly_covered")
         gain_text = "" if gain is None or pd.isna(gain) else f"{int(gain)}"
         what = str(r.get("mention_name") or "") or label(str(r["category"]), lang)
-        tip = (f"#{n} {what}（{label(str(r['category']), lang)}）· 排名 {r.get('rank')} · 新覆盖 {gain_text} 栋 · "
-               f"{PROPOSAL_STATES.get(state, (state, state))[0]}" if zh else
-               f"#{n} {what} ({label(str(r['category']), lang)}) · rank {r.get('rank')} · newly covers {gain_text} "
-               f"buildings · {PROPOSAL_STATES.get(state, (state, state))[1]}")
+        tip = t("map_proposal_tip", lang, n=n, what=what, category=label(str(r["category"]), lang),
+                rank=r.get("rank"), gain=gain_text, state=PROPOSAL_STATES.get(state, (state, state))[lang != "zh"])
         html = (f'<div class="lc-proposal lc-proposal-{state}" data-proposal="{n}" style="background:{color};'
                 'color:white;font:bold 11px sans-serif;width:20px;height:20px;line-height:20px;text-align:center;'
                 f'border:2px solid white;box-shadow:0 0 3px #000;">{n}</div>')

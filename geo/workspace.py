@@ -100,7 +100,9 @@ class CorrectionsTable:
 
     def problem_lines(self, lang: str = "zh") -> list[str]:
         """One line per unusable row, in ``lang``."""
-        return [(f"第 {r} 行：{zh}" if lang == "zh" else f"row {r}: {en}") for r, zh, en in self.problems]
+        from .i18n import t
+
+        return [t("row_problem", lang, row=r, text=zh if lang == "zh" else en) for r, zh, en in self.problems]
 
 
 def reject_binary(p: Path, allowed: Sequence[str] = ()) -> None:
