@@ -106,8 +106,8 @@ _FEATURE_POINTS_JS = """(pane) => {
   return out;
 }"""
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
-# the script run is over: Streamlit's own run state on the app's root (the status widget alone shows up late,
-# and the app draws its sidebar last, after the view)
+# the script run is over: Streamlit's own run state on the app's root (the status widget alone shows up late:
+# waiting for it alone read pages before their run had started)
 _RUN_DONE_JS = """() => { const a = document.querySelector("[data-testid='stApp']");
   return !!a && a.getAttribute('data-test-script-state') === 'notRunning'
          && !document.querySelector("[data-testid='stStatusWidget']"); }"""

@@ -21,16 +21,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from test_e2e import (  # noqa: E402  (same browser flags; tests/ is put on the path just above)
-    _VECTOR_JS,
+    _TWO_FRAMES_JS,
     ARGS,
     CHROMIUM,
-    MAP_IFRAME,
     _free_port,
+    _wait_for_map,
     rerun_done,
 )
 
 pytestmark = pytest.mark.e2e
-TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 EXCEPTION = "[data-testid='stException']"
 
 
@@ -79,22 +78,10 @@ class Server:
 
 
 def _map_drawn(page, timeout_s: float) -> int:
-    """Poll until the map in the streamlit-folium iframe has all its layers loaded; vector layer count."""
-    from playwright.sync_api import Error
-
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        try:
-            handle = page.locator(MAP_IFRAME).first.element_handle(timeout=50)
-            frame = handle.content_frame() if handle else None
-            n = frame.evaluate(f"({_VECTOR_JS})('')") if frame else -1
-            if n > 0:
-                frame.evaluate(TWO_FRAMES_JS)  # the canvas draws on the next animation frame
-                return n
-        except Error:  # no iframe yet, or it was replaced between the calls
-            n = -1
-        time.sleep(0.02)
-    return -1
+    """Wait until the map has all its layers loaded and drawn (two animation frames later); vector layer count."""
+    frame, n = _wait_for_map(page, "", timeout_s)
+    frame.evaluate(_TWO_FRAMES_JS)  # the canvas draws on the next animation frame
+    return n
 
 
 # --------------------------------------------------------------------------- language
