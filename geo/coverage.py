@@ -232,6 +232,16 @@ class EdgeIndex:
     tree: shapely.STRtree
 
 
+def _cached_on(net: WalkNetwork, name: str, key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()`` once per ``key`` (the edges' identity and size), kept on the network object as ``name``."""
+    cached = net.__dict__.get(name)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    value = build()
+    net.__dict__[name] = (key, value)
+    return value
+
+
 def edge_index(net: WalkNetwork) -> EdgeIndex:
     """Edge arrays + STRtree, cached on the network object (rebuilt if edges change).
 
@@ -244,18 +254,15 @@ def edge_index(net: WalkNetwork) -> EdgeIndex:
     EdgeIndex
         ``geoms``, ``u``, ``v``, ``length_m``, ``scale`` (length_m / geometric length) per edge, and ``tree``.
     """
-    key = (id(net.edges), len(net.edges))
-    cached = net.__dict__.get("_coverage_index")
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    geoms = np.asarray(net.edges.geometry.values, dtype=object)
-    length = net.edges["length_m"].to_numpy(float)
-    glen = shapely.length(geoms)
-    scale = np.divide(length, glen, out=np.ones_like(length), where=glen > 0)
-    idx = EdgeIndex(geoms, net.edges["u"].to_numpy(np.int64), net.edges["v"].to_numpy(np.int64),
-                     length, scale, shapely.STRtree(geoms))
-    net.__dict__["_coverage_index"] = (key, idx)
-    return idx
+    def build() -> EdgeIndex:
+        geoms = np.asarray(net.edges.geometry.values, dtype=object)
+        length = net.edges["length_m"].to_numpy(float)
+        glen = shapely.length(geoms)
+        scale = np.divide(length, glen, out=np.ones_like(length), where=glen > 0)
+        return EdgeIndex(geoms, net.edges["u"].to_numpy(np.int64), net.edges["v"].to_numpy(np.int64),
+                         length, scale, shapely.STRtree(geoms))
+
+    return _cached_on(net, "_coverage_index", (id(net.edges), len(net.edges)), build)
 
 
 def _vertex_tree(net: WalkNetwork) -> cKDTree | None:
@@ -267,11 +274,12 @@ def _vertex_tree(net: WalkNetwork) -> cKDTree | None:
     nodes stand for the end vertices (each shared end once), else every vertex
     is in the tree; either way the tree holds the same set of points.
     """
-    ei = edge_index(net)
-    key = (id(net.edges), len(net.edges), net.n_nodes)
-    cached = net.__dict__.get("_coverage_vertex_tree")
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    return _cached_on(net, "_coverage_vertex_tree", (id(net.edges), len(net.edges), net.n_nodes),
+                      lambda: _build_vertex_tree(net, edge_index(net)))
+
+
+def _build_vertex_tree(net: WalkNetwork, ei: EdgeIndex) -> cKDTree | None:
+    """:func:`_vertex_tree` built anew."""
     xy, owner = shapely.get_coordinates(ei.geoms, return_index=True)
     if len(xy) == 0:
         tree = None
@@ -299,7 +307,6 @@ def _vertex_tree(net: WalkNetwork) -> cKDTree | None:
         else:
             pts = xy
         tree = cKDTree(pts, balanced_tree=False)
-    net.__dict__["_coverage_vertex_tree"] = (key, tree)
     return tree
 
 
@@ -610,14 +617,12 @@ def base_csr(net: WalkNetwork) -> sp.csr_matrix:
     scipy.sparse.csr_matrix
         ``n_nodes × n_nodes`` edge lengths in metres, indices sorted; shared, do not modify.
     """
-    key = (id(net.edges), len(net.edges), net.n_nodes)
-    cached = net.__dict__.get("_coverage_csr")
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    g = net.csr()
-    g.sort_indices()
-    net.__dict__["_coverage_csr"] = (key, g)
-    return g
+    def build() -> sp.csr_matrix:
+        g = net.csr()
+        g.sort_indices()
+        return g
+
+    return _cached_on(net, "_coverage_csr", (id(net.edges), len(net.edges), net.n_nodes), build)
 
 
 def distance_field(net: WalkNetwork, sources: Sources) -> DistanceField:
