@@ -558,12 +558,12 @@ def geometry_store() -> Callable[[str], str]:
     """
     folder = REPO / "static" / "geo"
     base = leaflet_url().rsplit("/", 1)[0] + "/geo"
-    memo: dict[int, str] = {}
+    memo: dict[int, tuple[str, str]] = {}  # id(text) -> (text, url): the text is kept, so its id is never reused
 
     def store(text: str) -> str:
         hit = memo.get(id(text))
-        if hit is not None:
-            return hit
+        if hit is not None and hit[0] is text:
+            return hit[1]
         name = hashlib.sha1(text.encode()).hexdigest()[:20] + ".json"
         path = folder / name
         if not path.exists():
@@ -572,7 +572,8 @@ def geometry_store() -> Callable[[str], str]:
             folder.mkdir(parents=True, exist_ok=True)
             with atomic_file(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
-        memo[id(text)] = url = f"{base}/{name}"
+        url = f"{base}/{name}"
+        memo[id(text)] = (text, url)
         return url
 
     return store
